@@ -1,0 +1,3 @@
+pub mod finding;
+pub mod source;
+pub mod yaml;

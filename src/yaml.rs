@@ -1,0 +1,420 @@
+//! A YAML tree that remembers where every node was written.
+//!
+//! All YAML the linter reads (intents, Talos documents, Helm values, manifests) goes through
+//! [`parse_documents`]: serde-saphyr does the parsing under a budget (alias bombs, deep nesting,
+//! huge inputs), and every node, key included, keeps its byte span. Duplicate keys are kept so
+//! that rules can report them.
+
+use crate::source::Span;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+/// The largest YAML file talhorn reads.
+pub const MAX_YAML_BYTES: usize = 8 * 1024 * 1024;
+/// Deeper nesting than this is reported instead of parsed.
+pub const MAX_DEPTH: usize = 128;
+/// Documents in one stream.
+pub const MAX_DOCUMENTS: usize = 1_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML node and its byte span in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+impl Node {
+    pub const fn new(value: Value, span: Span) -> Self {
+        Self { value, span }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub const fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub const fn as_i64(&self) -> Option<i64> {
+        match self.value {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub const fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// A scalar as text, whatever its YAML type (`1024`, `"1024"`, `true`).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    /// The last entry with this key (YAML loaders let the last duplicate win).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value node of the last entry with this key.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, v)| (k, v))
+    }
+
+    /// Follows a path of mapping keys: `node.path(&["machine", "install", "disk"])`.
+    pub fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// A short name for the node's type, for messages.
+    pub const fn type_name(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// Converts to JSON (for JSON-schema validation). Later duplicate keys win.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Self::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Finds the node at a JSON pointer (`/nodes/0/name`), for mapping schema errors back to
+    /// the file. Returns the deepest node reached, so a bad pointer still locates something.
+    pub fn at_pointer(&self, pointer: &str) -> &Node {
+        let mut node = self;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let next = match &node.value {
+                Value::Map(_) => node.get(&token),
+                Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// The key node for the entry at a JSON pointer, if the pointer ends in a mapping key.
+    pub fn key_at_pointer(&self, pointer: &str) -> Option<&Node> {
+        let (parent, last) = pointer.rsplit_once('/')?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        self.at_pointer(parent).entry(&last).map(|(k, _)| k)
+    }
+}
+
+/// A YAML syntax or budget error, with the byte offset where it was detected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub span: Span,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    options.with_snippet = false;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_documents = MAX_DOCUMENTS;
+    budget.max_total_scalar_bytes = MAX_YAML_BYTES;
+    budget.max_aliases = 1_000;
+    options.budget = Some(budget);
+    options
+}
+
+/// Parses a multi-document YAML stream. Empty documents are dropped.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    if text.len() > MAX_YAML_BYTES {
+        return Err(YamlError {
+            message: format!(
+                "file is {} bytes; talhorn reads YAML files up to {MAX_YAML_BYTES} bytes",
+                text.len()
+            ),
+            span: Span::at(0),
+        });
+    }
+    let docs: Vec<Option<Node>> =
+        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_yaml_error(&e, text))?;
+    Ok(docs.into_iter().flatten().collect())
+}
+
+/// Parses a single-document YAML file (an empty file is an empty mapping).
+pub fn parse_document(text: &str) -> Result<Node, YamlError> {
+    let mut docs = parse_documents(text)?;
+    match docs.len() {
+        0 => Ok(Node::new(Value::Map(Vec::new()), Span::at(0))),
+        1 => Ok(docs.remove(0)),
+        n => Err(YamlError {
+            message: format!("expected one YAML document, found {n}"),
+            span: docs[1].span,
+        }),
+    }
+}
+
+fn to_yaml_error(error: &serde_saphyr::Error, text: &str) -> YamlError {
+    let offset = error
+        .location()
+        .map(|loc| byte_offset(loc, text))
+        .unwrap_or(0);
+    let message = error.to_string();
+    // serde-saphyr appends " at line L column C"; the reporter prints the position itself.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .trim()
+        .to_string();
+    YamlError {
+        message,
+        span: Span::at(offset),
+    }
+}
+
+fn byte_offset(loc: serde_saphyr::Location, text: &str) -> usize {
+    if let Some(b) = loc.span().byte_offset() {
+        return usize::try_from(b).unwrap_or(0).min(text.len());
+    }
+    // Fall back to line/column (1-based, characters).
+    let line = usize::try_from(loc.line()).unwrap_or(1).max(1);
+    let col = usize::try_from(loc.column()).unwrap_or(1).max(1);
+    let line_start = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let in_line = text[line_start.min(text.len())..]
+        .char_indices()
+        .nth(col - 1)
+        .map_or(0, |(i, _)| i);
+    (line_start + in_line).min(text.len())
+}
+
+fn span_of(loc: serde_saphyr::Location) -> Span {
+    let span = loc.span();
+    match (span.byte_offset(), span.byte_len()) {
+        (Some(start), Some(len)) => {
+            let start = usize::try_from(start).unwrap_or(0);
+            Span::new(start, start + usize::try_from(len).unwrap_or(0))
+        }
+        _ => Span::at(0),
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        Ok(Self::new(spanned.value, span_of(spanned.referenced)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((k, v)) = map.next_entry::<Node, Node>()? {
+            entries.push((k, v));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of<'a>(text: &'a str, node: &Node) -> &'a str {
+        &text[node.span.start..node.span.end]
+    }
+
+    #[test]
+    fn keeps_spans_of_keys_and_scalars() {
+        let text = "machine:\n  install:\n    disk: /dev/sda\n";
+        let doc = parse_document(text).unwrap();
+        let (key, value) = doc.path(&["machine", "install"]).unwrap().entry("disk").unwrap();
+        assert_eq!(text_of(text, key), "disk");
+        assert_eq!(text_of(text, value), "/dev/sda");
+    }
+
+    #[test]
+    fn splits_documents_and_keeps_offsets_per_stream() {
+        let text = "a: 1\n---\nkind: X\nname: y\n";
+        let docs = parse_documents(text).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(text_of(text, docs[1].get("name").unwrap()), "y");
+    }
+
+    #[test]
+    fn keeps_duplicate_keys() {
+        let doc = parse_document("a: 1\na: 2\n").unwrap();
+        assert_eq!(doc.as_map().unwrap().len(), 2);
+        assert_eq!(doc.get("a").unwrap().as_i64(), Some(2));
+    }
+
+    #[test]
+    fn quoted_numbers_stay_strings() {
+        let doc = parse_document("a: \"1024\"\nb: 1024\n").unwrap();
+        assert_eq!(doc.get("a").unwrap().as_str(), Some("1024"));
+        assert_eq!(doc.get("b").unwrap().as_i64(), Some(1024));
+    }
+
+    #[test]
+    fn syntax_error_has_an_offset() {
+        let err = parse_document("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(parse_document(&text).is_err());
+    }
+
+    #[test]
+    fn json_pointer_finds_nodes() {
+        let text = "nodes:\n  - name: a\n  - name: b\n";
+        let doc = parse_document(text).unwrap();
+        assert_eq!(text_of(text, doc.at_pointer("/nodes/1/name")), "b");
+        assert_eq!(text_of(text, doc.key_at_pointer("/nodes/1/name").unwrap()), "name");
+    }
+}
