@@ -1,3 +1,13 @@
+//! talhorn: an offline compiler and linter for Kubernetes on Talos Linux VMs on Proxmox VE with
+//! Longhorn storage.
+//!
+//! The pipeline: load → model → rules → report, and model → emit → write.
+
+pub mod emit;
 pub mod finding;
+pub mod knowledge;
+pub mod load;
+pub mod report;
 pub mod source;
+pub mod write;
 pub mod yaml;

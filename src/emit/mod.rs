@@ -1,0 +1,2 @@
+//! Turning the cluster model into files.
+pub mod schematic;

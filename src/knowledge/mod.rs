@@ -1,0 +1,5 @@
+//! Version-specific facts about the stack, as data tables.
+pub mod longhorn;
+pub mod proxmox;
+pub mod talos;
+pub mod talos_schema;
