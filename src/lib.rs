@@ -5,9 +5,12 @@
 
 pub mod emit;
 pub mod finding;
+pub mod intent;
 pub mod knowledge;
 pub mod load;
+pub mod model;
 pub mod report;
+pub mod rules;
 pub mod source;
 pub mod write;
 pub mod yaml;

@@ -1,10 +1,23 @@
 //! The rule engine: every rule is one file with its code, its documentation and its check.
 //!
 //! `talhorn explain`, `talhorn rules`, SARIF `rules[]` and `docs/rules.md` are all generated
-//! from [`REGISTRY`].
+//! from [`registry`]. To add a rule: write `src/rules/<layer>/<code>_<name>.rs` after an existing
+//! one, add it to its layer's `RULES`, and give it a firing and a silent test.
+
+pub mod config;
+pub mod docs;
+pub mod longhorn;
+pub mod network;
+pub mod proxmox;
+pub mod structure;
+pub mod suppress;
+pub mod talos;
 
 use crate::finding::{Finding, Severity};
 use crate::model::Cluster;
+use crate::source::Location;
+
+pub use config::LintConfig;
 
 /// Which layer of the stack a rule is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,6 +49,7 @@ pub struct RuleMeta {
     /// Kebab-case name: `cpu-lacks-x86-64-v2`.
     pub name: &'static str,
     pub layer: Layer,
+    /// The default severity; a finding may be lower when its evidence is weaker, never higher.
     pub severity: Severity,
     /// One line: what it checks.
     pub summary: &'static str,
@@ -43,8 +57,69 @@ pub struct RuleMeta {
     pub docs: &'static str,
 }
 
+impl RuleMeta {
+    /// A finding of this rule at its default severity.
+    pub fn finding(&'static self, at: Location, message: impl Into<String>) -> Finding {
+        Finding::new(self.code, self.severity, at, message)
+    }
+
+    /// A finding of this rule at a given severity (never above the default).
+    pub fn finding_at(&'static self, severity: Severity, at: Location, message: impl Into<String>) -> Finding {
+        Finding::new(self.code, severity.min(self.severity), at, message)
+    }
+}
+
 /// A check over the cluster model.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>);
+}
+
+/// Every rule, in code order.
+pub fn registry() -> Vec<&'static dyn Rule> {
+    let mut rules: Vec<&'static dyn Rule> = structure::RULES
+        .iter()
+        .chain(proxmox::RULES)
+        .chain(talos::RULES)
+        .chain(longhorn::RULES)
+        .chain(network::RULES)
+        .copied()
+        .collect();
+    rules.sort_by_key(|r| r.meta().code);
+    rules
+}
+
+/// Metadata of every rule, in code order.
+pub fn all_meta() -> Vec<&'static RuleMeta> {
+    registry().into_iter().map(|r| r.meta()).collect()
+}
+
+pub fn meta(code: &str) -> Option<&'static RuleMeta> {
+    registry()
+        .into_iter()
+        .map(|r| r.meta())
+        .find(|m| m.code.eq_ignore_ascii_case(code))
+}
+
+/// Runs the selected rules, applies severity overrides and suppressions, and sorts the result.
+pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in registry() {
+        let meta = rule.meta();
+        if !config.enabled(meta.code) {
+            continue;
+        }
+        let mut out = Vec::new();
+        rule.check(cluster, &mut out);
+        findings.extend(out.into_iter().filter(|f| !config.ignored_at(f.code, &cluster.sources, f.at)));
+    }
+    for finding in &mut findings {
+        if let Some(severity) = config.severity_override(finding.code) {
+            finding.severity = severity;
+        }
+    }
+    let mut findings = suppress::apply(findings, &cluster.sources, config);
+    findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
+    findings.dedup();
+    findings
 }

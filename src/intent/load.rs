@@ -1,0 +1,400 @@
+//! Loading an intent: YAML → schema validation → typed [`Intent`] → semantic checks.
+
+use super::{Intent, NodeSpec, SCHEMA};
+use crate::finding::{Finding, Severity};
+use crate::source::{FileId, Location, Span};
+use crate::yaml::{self, Node};
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::OnceLock;
+
+/// An intent that parsed and validated, with its YAML tree for locating values.
+#[derive(Debug, Clone)]
+pub struct LoadedIntent {
+    pub intent: Intent,
+    pub root: Node,
+    pub file: FileId,
+}
+
+impl LoadedIntent {
+    /// Where the value at a JSON pointer (`/nodes/0/cpu`) was written; the deepest existing
+    /// ancestor when the value is absent (a default), so a finding points where the fix belongs.
+    pub fn loc(&self, pointer: &str) -> Location {
+        Location::new(self.file, self.root.at_pointer(pointer).span)
+    }
+
+    /// The key of the entry at a pointer (for "this key is wrong" findings).
+    pub fn key_loc(&self, pointer: &str) -> Location {
+        let span = self
+            .root
+            .key_at_pointer(pointer)
+            .map_or_else(|| self.root.at_pointer(pointer).span, |k| k.span);
+        Location::new(self.file, span)
+    }
+
+    /// Whether the value at a pointer is written in the file (not a default).
+    pub fn has(&self, pointer: &str) -> bool {
+        self.root.key_at_pointer(pointer).is_some()
+    }
+}
+
+/// Parses and validates an intent. Errors are INT001 (YAML), INT002 (unknown key) and INT003
+/// (invalid value) findings, all located; the caller exits 2 on any error.
+pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
+    let root = yaml::parse_document(text).map_err(|e| {
+        vec![Finding::new(
+            "INT001",
+            Severity::Error,
+            Location::new(file, e.span),
+            format!("the intent is not valid YAML: {}", e.message),
+        )]
+    })?;
+    let json = root.to_json();
+    let schema_errors = validate_schema(file, &root, &json);
+    if !schema_errors.is_empty() {
+        return Err(schema_errors);
+    }
+    let intent: Intent = serde_json::from_value(json).map_err(|e| {
+        vec![Finding::new(
+            "INT003",
+            Severity::Error,
+            Location::new(file, root.span),
+            format!("the intent does not match its schema: {e}"),
+        )]
+    })?;
+    let loaded = LoadedIntent { intent, root, file };
+    let errors = semantic_errors(&loaded);
+    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+}
+
+fn schema() -> &'static (Json, Option<jsonschema::Validator>) {
+    static SCHEMA_VALIDATOR: OnceLock<(Json, Option<jsonschema::Validator>)> = OnceLock::new();
+    SCHEMA_VALIDATOR.get_or_init(|| {
+        let json: Json = serde_json::from_str(SCHEMA).unwrap_or(Json::Null);
+        let validator = jsonschema::validator_for(&json).ok();
+        (json, validator)
+    })
+}
+
+fn validate_schema(file: FileId, root: &Node, json: &Json) -> Vec<Finding> {
+    let (schema_json, Some(validator)) = schema() else {
+        return vec![Finding::new(
+            "INT003",
+            Severity::Error,
+            Location::file_start(file),
+            "talhorn's built-in intent schema failed to load (this is a bug in talhorn)",
+        )];
+    };
+    let mut findings: Vec<Finding> = validator
+        .iter_errors(json)
+        .flat_map(|error| schema_finding(file, root, schema_json, &error))
+        .collect();
+    findings.sort_by_key(|f| f.at);
+    findings.dedup_by(|a, b| a.at == b.at && a.code == b.code);
+    findings
+}
+
+fn schema_finding(
+    file: FileId,
+    root: &Node,
+    schema: &Json,
+    error: &jsonschema::ValidationError<'_>,
+) -> Vec<Finding> {
+    let pointer = error.instance_path().as_str().to_string();
+    let at = |span: Span| Location::new(file, span);
+    let node = root.at_pointer(&pointer);
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|key| {
+                let key_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let span = root.key_at_pointer(&key_pointer).map_or(node.span, |k| k.span);
+                let allowed = allowed_keys(schema, &pointer);
+                Finding::new(
+                    "INT002",
+                    Severity::Error,
+                    at(span),
+                    format!("unknown key `{key}` in {}", describe_pointer(&pointer)),
+                )
+                .help(did_you_mean(key, &allowed))
+            })
+            .collect(),
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            vec![Finding::new(
+                "INT003",
+                Severity::Error,
+                at(node.span),
+                format!("{} is missing the required key `{name}`", describe_pointer(&pointer)),
+            )]
+        }
+        ValidationErrorKind::Pattern { pattern } => vec![Finding::new(
+            "INT003",
+            Severity::Error,
+            at(node.span),
+            format!(
+                "invalid value {} for {}: {}",
+                short_json(error.instance()),
+                describe_pointer(&pointer),
+                describe_pattern(pattern)
+            ),
+        )],
+        ValidationErrorKind::PropertyNames { error: inner } => {
+            let name = inner.instance().as_str().unwrap_or_default().to_string();
+            let key_pointer = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+            let span = root.key_at_pointer(&key_pointer).map_or(node.span, |k| k.span);
+            let reason = match inner.kind() {
+                ValidationErrorKind::Pattern { pattern } => describe_pattern(pattern),
+                _ => inner.to_string(),
+            };
+            vec![Finding::new(
+                "INT003",
+                Severity::Error,
+                at(span),
+                format!("invalid name `{}` in {}: {reason}", name.escape_debug(), describe_pointer(&pointer)),
+            )]
+        }
+        _ => vec![Finding::new(
+            "INT003",
+            Severity::Error,
+            at(node.span),
+            format!("invalid value for {}: {error}", describe_pointer(&pointer)),
+        )],
+    }
+}
+
+fn short_json(value: &Json) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// `/nodes/0/disk` → "`nodes[0].disk`"; the root → "the intent".
+fn describe_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        return "the intent".to_string();
+    }
+    let mut out = String::new();
+    for token in pointer.split('/').skip(1) {
+        if token.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token.replace("~1", "/").replace("~0", "~"));
+        }
+    }
+    format!("`{out}`")
+}
+
+/// The schema's patterns, said in words.
+fn describe_pattern(pattern: &str) -> String {
+    const DESCRIPTIONS: &[(&str, &str)] = &[
+        ("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "must be a DNS label: 1–63 lowercase letters, digits or '-', starting and ending with a letter or digit"),
+        ("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$", "must be an IPv4 address like 10.20.0.11"),
+        ("^[0-9]+(\\.[0-9]+)?\\s*(K|M|G|T|KiB|MiB|GiB|TiB|KB|MB|GB|TB)$", "must be a size like 8GiB, 8192MiB or 200G"),
+        ("^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.]+)?$", "must be a pinned version like v1.11.6 (no \"latest\": output must not change when talhorn is upgraded)"),
+        ("^v?[0-9]+\\.[0-9]+\\.[0-9]+$", "must be a pinned version like 1.10.2"),
+        ("^[A-Za-z][A-Za-z0-9._-]*$", "must be a Proxmox storage ID: a letter, then letters, digits, '.', '_' or '-'"),
+        ("^[A-Za-z][A-Za-z0-9._-]{0,14}$", "must be an interface name: up to 15 letters, digits, '.', '_' or '-', starting with a letter"),
+        ("^/[A-Za-z0-9._/-]*$", "must be an absolute path of letters, digits, '.', '_', '-' and '/'"),
+        ("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$", "must be an IPv4 CIDR like 10.20.0.0/24"),
+        ("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "must be a MAC address like BC:24:11:2C:69:EC"),
+        ("^[a-z0-9_][a-z0-9_+.-]*$", "must be a Proxmox tag: lowercase letters, digits, '_', '+', '.', '-'"),
+        ("^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$", "must be an official extension name like siderolabs/iscsi-tools"),
+        ("^[A-Za-z0-9_.,:=/+-]+$", "must be one kernel argument without spaces, quotes or '#'"),
+        ("^[A-Za-z0-9_.+-]+$", "must be a Proxmox CPU type like host or x86-64-v2-AES"),
+        ("^[a-z0-9]+://[^\\s,\"'`$#]+$", "must be a URL like s3://bucket@region/path/ without spaces, commas, quotes, '$' or '#'"),
+        ("^https://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}$", "must be https://HOST:PORT, e.g. https://10.20.0.10:6443"),
+        ("^[A-Za-z][A-Za-z0-9._-]*:iso/[A-Za-z0-9._-]+\\.iso$", "must be a Proxmox ISO volume like local:iso/talos.iso"),
+    ];
+    DESCRIPTIONS
+        .iter()
+        .find(|(p, _)| *p == pattern)
+        .map_or_else(|| format!("must match `{pattern}`"), |(_, d)| (*d).to_string())
+}
+
+/// The keys the schema allows at an instance pointer (for "did you mean").
+fn allowed_keys(schema: &Json, pointer: &str) -> Vec<String> {
+    let mut node = schema;
+    for token in pointer.split('/').skip(1) {
+        node = resolve(schema, node);
+        node = if token.parse::<usize>().is_ok() && node.get("items").is_some() {
+            &node["items"]
+        } else if let Some(p) = node.get("properties").and_then(|p| p.get(token)) {
+            p
+        } else if let Some(a) = node.get("additionalProperties").filter(|a| a.is_object()) {
+            a
+        } else {
+            return Vec::new();
+        };
+    }
+    resolve(schema, node)
+        .get("properties")
+        .and_then(Json::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn resolve<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
+    for _ in 0..16 {
+        let Some(reference) = node.get("$ref").and_then(Json::as_str) else {
+            break;
+        };
+        let Some(target) = reference.strip_prefix('#').and_then(|p| root.pointer(p)) else {
+            break;
+        };
+        node = target;
+    }
+    node
+}
+
+/// "did you mean `x`?" when a known key is close, else the list of valid keys.
+pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
+    let best = candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&key.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, c)) => format!("did you mean `{c}`?"),
+        None if candidates.is_empty() => "remove it".to_string(),
+        None => format!("valid keys here: {}", candidates.join(", ")),
+    }
+}
+
+fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
+    let mut errors = Vec::new();
+    let intent = &loaded.intent;
+    check_unique(loaded, "name", |n| Some(n.name.clone()), &mut errors);
+    check_unique(loaded, "vmid", |n| Some(n.vmid.to_string()), &mut errors);
+    check_unique(loaded, "ip", |n| Some(n.ip.clone()), &mut errors);
+    check_unique(loaded, "mac", |n| n.mac.as_ref().map(|m| m.to_lowercase()), &mut errors);
+
+    let error = |pointer: &str, message: String| {
+        Finding::new("INT003", Severity::Error, loaded.loc(pointer), message)
+    };
+    let subnet = parse_cidr(&intent.network.cidr);
+    if subnet.is_none() {
+        errors.push(error("/network/cidr", format!("`{}` is not a valid IPv4 CIDR (each octet 0–255, prefix 0–32)", intent.network.cidr)));
+    }
+    let mut check_ip = |pointer: String, ip: &str, what: &str| match ip.parse::<Ipv4Addr>() {
+        Err(_) => errors.push(error(&pointer, format!("`{ip}` is not a valid IPv4 address (each octet 0–255)"))),
+        Ok(addr) => {
+            if let Some((net, prefix)) = subnet
+                && !in_subnet(addr, net, prefix)
+            {
+                errors.push(
+                    error(&pointer, format!("{what} {ip} is outside the cluster subnet {}", intent.network.cidr))
+                        .related(loaded.loc("/network/cidr"), "the subnet is declared here"),
+                );
+            }
+        }
+    };
+    check_ip("/network/gateway".into(), &intent.network.gateway, "the gateway");
+    for (i, node) in intent.nodes.iter().enumerate() {
+        check_ip(format!("/nodes/{i}/ip"), &node.ip, &format!("node `{}`'s address", node.name));
+    }
+    for (i, ns) in intent.network.nameservers.iter().enumerate() {
+        if ns.parse::<Ipv4Addr>().is_err() {
+            errors.push(error(&format!("/network/nameservers/{i}"), format!("`{ns}` is not a valid IPv4 address")));
+        }
+    }
+    check_references(loaded, &mut errors);
+    errors
+}
+
+fn check_unique(
+    loaded: &LoadedIntent,
+    field: &str,
+    value: impl Fn(&NodeSpec) -> Option<String>,
+    errors: &mut Vec<Finding>,
+) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, node) in loaded.intent.nodes.iter().enumerate() {
+        let Some(v) = value(node) else { continue };
+        if let Some(&first) = seen.get(&v) {
+            errors.push(
+                Finding::new(
+                    "INT003",
+                    Severity::Error,
+                    loaded.loc(&format!("/nodes/{i}/{field}")),
+                    format!("duplicate node {field} `{v}`: every node needs its own"),
+                )
+                .related(loaded.loc(&format!("/nodes/{first}/{field}")), "first used here"),
+            );
+        } else {
+            seen.insert(v, i);
+        }
+    }
+}
+
+/// Storage IDs and the bridge must name something the host declares (when it declares any).
+fn check_references(loaded: &LoadedIntent, errors: &mut Vec<Finding>) {
+    let intent = &loaded.intent;
+    let storages = &intent.proxmox.storage;
+    let mut check_storage = |pointer: String, name: Option<&String>| {
+        if let Some(name) = name
+            && !storages.is_empty()
+            && !storages.contains_key(name)
+        {
+            let known: Vec<String> = storages.keys().cloned().collect();
+            errors.push(
+                Finding::new(
+                    "INT003",
+                    Severity::Error,
+                    loaded.loc(&pointer),
+                    format!("storage `{name}` is not declared under `proxmox.storage`"),
+                )
+                .help(did_you_mean(name, &known)),
+            );
+        }
+    };
+    for role in ["controlplane", "worker"] {
+        let spec = match role {
+            "controlplane" => intent.defaults.controlplane.as_ref(),
+            _ => intent.defaults.worker.as_ref(),
+        };
+        if let Some(disk) = spec.and_then(|s| s.disk.as_ref()) {
+            check_storage(format!("/defaults/{role}/disk/storage"), disk.storage.as_ref());
+        }
+    }
+    for (i, node) in intent.nodes.iter().enumerate() {
+        if let Some(disk) = &node.disk {
+            check_storage(format!("/nodes/{i}/disk/storage"), disk.storage.as_ref());
+        }
+    }
+    if let Some(disk) = intent.longhorn.as_ref().and_then(|l| l.data_disk.as_ref()) {
+        check_storage("/longhorn/dataDisk/storage".into(), disk.storage.as_ref());
+    }
+    let bridges = &intent.proxmox.bridges;
+    if !bridges.is_empty() && !bridges.contains_key(&intent.network.bridge) {
+        let known: Vec<String> = bridges.keys().cloned().collect();
+        errors.push(
+            Finding::new(
+                "INT003",
+                Severity::Error,
+                loaded.loc("/network/bridge"),
+                format!("bridge `{}` is not declared under `proxmox.bridges`", intent.network.bridge),
+            )
+            .help(did_you_mean(&intent.network.bridge, &known)),
+        );
+    }
+}
+
+pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
+    let (addr, prefix) = cidr.split_once('/')?;
+    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
+    Some((addr.parse().ok()?, prefix))
+}
+
+pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
+    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+    (u32::from(addr) & mask) == (u32::from(net) & mask)
+}

@@ -1,0 +1,57 @@
+//! Sizes with units, as the intent writes them: `8GiB`, `8192MiB`, `200G`.
+
+/// Parses a size into MiB. Decimal and binary units are both read as binary (as Proxmox does:
+/// `32G` in qm.conf means 32 GiB).
+pub fn parse_mib(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "K" | "KB" | "KiB" => 1.0 / 1024.0,
+        "M" | "MB" | "MiB" => 1.0,
+        "G" | "GB" | "GiB" => 1024.0,
+        "T" | "TB" | "TiB" => 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let mib = number * factor;
+    (mib.is_finite() && mib >= 1.0 && mib < 1e12).then(|| mib.round() as u64)
+}
+
+/// Formats MiB the way qm writes disk sizes: `32G` when whole GiB, else `512M`.
+pub fn qm_size(mib: u64) -> String {
+    if mib % 1024 == 0 {
+        format!("{}G", mib / 1024)
+    } else {
+        format!("{mib}M")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_binary_and_decimal_units_as_binary() {
+        assert_eq!(parse_mib("8GiB"), Some(8192));
+        assert_eq!(parse_mib("8192MiB"), Some(8192));
+        assert_eq!(parse_mib("200G"), Some(204_800));
+        assert_eq!(parse_mib("1.5T"), Some(1_572_864));
+        assert_eq!(parse_mib("8 GiB"), Some(8192));
+    }
+
+    #[test]
+    fn rejects_unknown_units_and_zero() {
+        assert_eq!(parse_mib("8 parsecs"), None);
+        assert_eq!(parse_mib("0G"), None);
+        assert_eq!(parse_mib(""), None);
+    }
+
+    #[test]
+    fn formats_qm_sizes() {
+        assert_eq!(qm_size(32 * 1024), "32G");
+        assert_eq!(qm_size(1536), "1536M");
+    }
+}

@@ -1,0 +1,212 @@
+//! Proxmox facts: VMs (from `qm.conf` or the intent) and the host's storage and bridges.
+
+use super::Role;
+use crate::source::{Fact, FileId, Location};
+
+/// Which controller a disk hangs off, which decides its device name in the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bus {
+    Ide,
+    Sata,
+    Scsi,
+    Virtio,
+}
+
+impl Bus {
+    pub fn of_slot(slot: &str) -> Option<Self> {
+        let prefix = slot.trim_end_matches(|c: char| c.is_ascii_digit());
+        match prefix {
+            "ide" => Some(Self::Ide),
+            "sata" => Some(Self::Sata),
+            "scsi" => Some(Self::Scsi),
+            "virtio" => Some(Self::Virtio),
+            _ => None,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ide => "ide",
+            Self::Sata => "sata",
+            Self::Scsi => "scsi",
+            Self::Virtio => "virtio",
+        }
+    }
+}
+
+/// What a disk is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskRole {
+    /// The Talos system disk (first disk in boot order, or the first disk).
+    Os,
+    /// The Longhorn data disk.
+    Data,
+    Cdrom,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Disk {
+    /// `scsi0`, `virtio1`, `ide2`.
+    pub slot: String,
+    pub bus: Bus,
+    pub role: DiskRole,
+    /// Storage ID (`local-lvm`), when the volume names one.
+    pub storage: Option<String>,
+    /// Volume name or ISO path after `storage:`.
+    pub volume: Option<String>,
+    pub format: Option<Fact<String>>,
+    pub size_mib: Option<Fact<u64>>,
+    pub discard: Option<Fact<bool>>,
+    pub iothread: Option<Fact<bool>>,
+    pub ssd: Option<Fact<bool>>,
+    pub serial: Option<Fact<String>>,
+    /// The whole drive line (or the intent entry it came from).
+    pub at: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct Nic {
+    /// `net0`.
+    pub slot: String,
+    pub model: Fact<String>,
+    pub mac: Option<Fact<String>>,
+    pub bridge: Option<Fact<String>>,
+    pub mtu: Option<Fact<u32>>,
+    pub vlan: Option<u16>,
+    pub firewall: bool,
+    pub at: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct EfiDisk {
+    pub storage: Option<String>,
+    pub at: Location,
+}
+
+/// One VM. Fields are `None` when the config does not set them (Proxmox then applies its
+/// default, which rules know).
+#[derive(Debug, Clone)]
+pub struct Vm {
+    /// The `qm.conf` file, when the VM came from one.
+    pub file: Option<FileId>,
+    /// The start of the config (or the intent's node entry): where "missing key" findings point.
+    pub origin: Location,
+    pub vmid: Option<Fact<u32>>,
+    pub name: Option<Fact<String>>,
+    pub role: Option<Role>,
+    /// Whether the VM carries Longhorn data, when stated (intent `storage`, or the data disk).
+    pub storage_node: Option<bool>,
+    pub tags: Vec<String>,
+    pub cpu: Option<Fact<String>>,
+    pub args: Option<Fact<String>>,
+    pub sockets: Option<Fact<u32>>,
+    pub cores: Option<Fact<u32>>,
+    pub memory_mib: Option<Fact<u64>>,
+    pub balloon: Option<Fact<u64>>,
+    pub hotplug: Option<Fact<Vec<String>>>,
+    pub numa: Option<Fact<bool>>,
+    pub scsihw: Option<Fact<String>>,
+    pub bios: Option<Fact<String>>,
+    pub machine: Option<Fact<String>>,
+    pub ostype: Option<Fact<String>>,
+    /// `boot: order=a;b;c`; `None` when there is no `boot:` line or it has no `order=`.
+    pub boot_order: Option<Fact<Vec<String>>>,
+    pub efidisk: Option<EfiDisk>,
+    pub agent: Option<Fact<bool>>,
+    pub onboot: Option<Fact<bool>>,
+    pub serial_console: bool,
+    pub disks: Vec<Disk>,
+    pub nics: Vec<Nic>,
+}
+
+impl Vm {
+    pub fn new(origin: Location) -> Self {
+        Self {
+            file: None,
+            origin,
+            vmid: None,
+            name: None,
+            role: None,
+            storage_node: None,
+            tags: Vec::new(),
+            cpu: None,
+            args: None,
+            sockets: None,
+            cores: None,
+            memory_mib: None,
+            balloon: None,
+            hotplug: None,
+            numa: None,
+            scsihw: None,
+            bios: None,
+            machine: None,
+            ostype: None,
+            boot_order: None,
+            efidisk: None,
+            agent: None,
+            onboot: None,
+            serial_console: false,
+            disks: Vec::new(),
+            nics: Vec::new(),
+        }
+    }
+
+    /// A name for messages: `VM 101 (cp-1)`.
+    pub fn label(&self) -> String {
+        match (&self.vmid, &self.name) {
+            (Some(id), Some(name)) => format!("VM {} ({})", id.value, name.value),
+            (Some(id), None) => format!("VM {}", id.value),
+            (None, Some(name)) => format!("VM {}", name.value),
+            (None, None) => "the VM".to_string(),
+        }
+    }
+
+    pub fn os_disk(&self) -> Option<&Disk> {
+        self.disks.iter().find(|d| d.role == DiskRole::Os)
+    }
+
+    pub fn data_disks(&self) -> impl Iterator<Item = &Disk> {
+        self.disks.iter().filter(|d| d.role == DiskRole::Data)
+    }
+
+    /// Disks that hold data (not CD-ROMs).
+    pub fn block_disks(&self) -> impl Iterator<Item = &Disk> {
+        self.disks.iter().filter(|d| d.role != DiskRole::Cdrom)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub name: Fact<String>,
+    /// `dir`, `zfspool`, `lvmthin`, ...
+    pub kind: String,
+    pub path: Option<String>,
+    /// For zfspool: the pool (`rpool/data`) and its mountpoint.
+    pub pool: Option<String>,
+    pub mountpoint: Option<String>,
+    /// Stated (intent `onZfs`) or derived (a dir under a zfspool mountpoint).
+    pub on_zfs: Option<Fact<bool>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bridge {
+    pub name: Fact<String>,
+    pub mtu: Option<Fact<u32>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Host {
+    pub storages: Vec<Storage>,
+    pub bridges: Vec<Bridge>,
+}
+
+impl Host {
+    pub fn storage(&self, name: &str) -> Option<&Storage> {
+        self.storages.iter().find(|s| s.name.value == name)
+    }
+
+    pub fn bridge(&self, name: &str) -> Option<&Bridge> {
+        self.bridges.iter().find(|b| b.name.value == name)
+    }
+}

@@ -1,0 +1,188 @@
+//! Talos facts: nodes, the machine-config patches that apply to them, and the schematic.
+
+use super::Role;
+use crate::source::{Fact, FileId, Location};
+use crate::yaml::Node;
+
+/// Which nodes a config applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every node (a patch applied to both roles, or a role-less file).
+    All,
+    Role(Role),
+    Node(String),
+}
+
+impl Scope {
+    pub fn covers(&self, node: &TalosNode) -> bool {
+        match self {
+            Self::All => true,
+            Self::Role(role) => node.role == Some(*role),
+            Self::Node(name) => &node.name == name,
+        }
+    }
+}
+
+/// A kubelet `extraMounts` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    pub destination: String,
+    pub source: String,
+    pub kind: String,
+    pub options: Vec<String>,
+}
+
+/// A `UserVolumeConfig` (Talos ≥ 1.10), mounted at `/var/mnt/<name>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserVolume {
+    pub name: String,
+    /// `partition` (default), `directory` or `disk` (≥ 1.12).
+    pub volume_type: String,
+    /// CEL expression of `provisioning.diskSelector.match`.
+    pub disk_selector: Option<String>,
+    pub min_size: Option<String>,
+    pub max_size: Option<String>,
+}
+
+impl UserVolume {
+    pub fn mount_point(&self) -> String {
+        format!("/var/mnt/{}", self.name)
+    }
+}
+
+/// A legacy `machine.disks` entry (Talos 1.9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineDisk {
+    pub device: String,
+    pub mountpoint: Option<String>,
+}
+
+/// One machine-config file or patch (or, from an intent, one generated patch).
+#[derive(Debug, Clone)]
+pub struct TalosConfig {
+    pub file: Option<FileId>,
+    pub scope: Scope,
+    /// The file's documents (repository files only), for structural rules.
+    pub documents: Vec<Node>,
+    pub origin: Location,
+    pub kernel_modules: Vec<Fact<String>>,
+    /// `vm.nr_hugepages` and friends: (key, value).
+    pub sysctls: Vec<(String, Fact<String>)>,
+    pub extra_mounts: Vec<Fact<Mount>>,
+    pub user_volumes: Vec<Fact<UserVolume>>,
+    pub machine_disks: Vec<Fact<MachineDisk>>,
+    pub install_disk: Option<Fact<String>>,
+    pub install_image: Option<Fact<String>>,
+    pub machine_type: Option<Fact<Role>>,
+    pub allow_scheduling_on_control_planes: Option<Fact<bool>>,
+    /// Where new list entries belong (e.g. `machine.kubelet`), for "missing" findings.
+    pub kubelet_at: Option<Location>,
+}
+
+impl TalosConfig {
+    pub fn new(scope: Scope, origin: Location) -> Self {
+        Self {
+            file: None,
+            scope,
+            documents: Vec::new(),
+            origin,
+            kernel_modules: Vec::new(),
+            sysctls: Vec::new(),
+            extra_mounts: Vec::new(),
+            user_volumes: Vec::new(),
+            machine_disks: Vec::new(),
+            install_disk: None,
+            install_image: None,
+            machine_type: None,
+            allow_scheduling_on_control_planes: None,
+            kubelet_at: None,
+        }
+    }
+
+    pub fn sysctl(&self, key: &str) -> Option<&Fact<String>> {
+        self.sysctls.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// A Talos node: from the intent, or from a per-node patch / machine config.
+#[derive(Debug, Clone)]
+pub struct TalosNode {
+    pub name: String,
+    pub role: Option<Role>,
+    pub at: Location,
+    pub hostname: Option<Fact<String>>,
+    /// Static addresses (CIDR or bare IP as written).
+    pub addresses: Vec<Fact<String>>,
+    pub dhcp: Option<Fact<bool>>,
+    /// The link MTU set in the Talos network config.
+    pub link_mtu: Option<Fact<u32>>,
+    pub mac: Option<Fact<String>>,
+    pub labels: Vec<(String, Fact<String>)>,
+    /// Whether the node's network config was seen at all (TAL013 needs it).
+    pub network_known: bool,
+}
+
+impl TalosNode {
+    pub fn new(name: impl Into<String>, at: Location) -> Self {
+        Self {
+            name: name.into(),
+            role: None,
+            at,
+            hostname: None,
+            addresses: Vec::new(),
+            dhcp: None,
+            link_mtu: None,
+            mac: None,
+            labels: Vec::new(),
+            network_known: false,
+        }
+    }
+}
+
+/// The Image Factory schematic the installer is built from.
+#[derive(Debug, Clone)]
+pub struct SchematicFacts {
+    pub file: Option<FileId>,
+    pub at: Location,
+    /// Extensions as written, in order.
+    pub extensions: Vec<Fact<String>>,
+    pub kernel_args: Vec<Fact<String>>,
+    /// ID of the schematic as written (the factory API does not sort).
+    pub id_as_written: Option<String>,
+    /// ID after sorting the extensions (what the factory UI produces).
+    pub id_sorted: Option<String>,
+}
+
+impl SchematicFacts {
+    pub fn has_extension(&self, name: &str) -> bool {
+        self.extensions.iter().any(|e| e.value == name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Talos {
+    pub nodes: Vec<TalosNode>,
+    pub configs: Vec<TalosConfig>,
+    pub schematic: Option<SchematicFacts>,
+}
+
+impl Talos {
+    /// The configs that apply to a node, most general first (the order patches are applied).
+    pub fn configs_for<'a>(&'a self, node: &'a TalosNode) -> impl Iterator<Item = &'a TalosConfig> {
+        let rank = |c: &TalosConfig| match c.scope {
+            Scope::All => 0,
+            Scope::Role(_) => 1,
+            Scope::Node(_) => 2,
+        };
+        let mut configs: Vec<&TalosConfig> = self.configs.iter().filter(|c| c.scope.covers(node)).collect();
+        configs.sort_by_key(|c| rank(c));
+        configs.into_iter()
+    }
+
+    /// The configs that apply to every node of a role.
+    pub fn configs_for_role(&self, role: Role) -> impl Iterator<Item = &TalosConfig> {
+        self.configs
+            .iter()
+            .filter(move |c| matches!(c.scope, Scope::All) || c.scope == Scope::Role(role))
+    }
+}

@@ -1,0 +1,226 @@
+//! `.talhorn.yaml`: rule selection, severity overrides, per-path ignores and lint context.
+//!
+//! Found by walking up from the first linted path to the repository root (the directory that
+//! holds `.git`).
+
+use crate::finding::Severity;
+use crate::source::{Location, SourceMap};
+use crate::yaml::{self, Node};
+use globset::{Glob, GlobMatcher};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = ".talhorn.yaml";
+
+/// What the files alone may not say.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub talos: Option<String>,
+    pub longhorn: Option<String>,
+    pub proxmox: Option<u8>,
+    pub gitops: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct LintConfig {
+    /// The directory paths in globs are relative to.
+    pub root: PathBuf,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub severity: HashMap<String, Severity>,
+    pub per_path_ignores: Vec<(GlobMatcher, Vec<String>)>,
+    pub exclude: Vec<GlobMatcher>,
+    pub context: Context,
+}
+
+/// A `.talhorn.yaml` that cannot be used; the message names the file and the position.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn matches(pattern: &str, code: &str) -> bool {
+    pattern.eq_ignore_ascii_case("ALL") || code.starts_with(&pattern.to_ascii_uppercase())
+}
+
+impl LintConfig {
+    /// Whether a rule runs: selected (default: all) and not ignored. The longer match wins, so
+    /// `select: [PVE001]` with `ignore: [PVE]` runs PVE001 only.
+    pub fn enabled(&self, code: &str) -> bool {
+        let best = |list: &[String]| {
+            list.iter()
+                .filter(|p| matches(p, code))
+                .map(|p| if p.eq_ignore_ascii_case("ALL") { 0 } else { p.len() })
+                .max()
+        };
+        let selected = if self.select.is_empty() { Some(0) } else { best(&self.select) };
+        match (selected, best(&self.ignore)) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(s), Some(i)) => s > i,
+        }
+    }
+
+    pub fn severity_override(&self, code: &str) -> Option<Severity> {
+        self.severity.get(code).copied()
+    }
+
+    /// Whether a per-path ignore covers a finding of `code` at `at`.
+    pub fn ignored_at(&self, code: &str, sources: &SourceMap, at: Location) -> bool {
+        if self.per_path_ignores.is_empty() {
+            return false;
+        }
+        let path = self.relative(sources.path(at.file));
+        self.per_path_ignores
+            .iter()
+            .any(|(glob, codes)| glob.is_match(&path) && codes.iter().any(|c| matches(c, code)))
+    }
+
+    pub fn excluded(&self, path: &Path) -> bool {
+        let path = self.relative(path);
+        self.exclude.iter().any(|g| g.is_match(&path))
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
+    }
+
+    /// Finds `.talhorn.yaml` from `start` up to the repository root.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = if start.is_file() { start.parent()? } else { start };
+        let mut dir = std::fs::canonicalize(start).ok()?;
+        loop {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if dir.join(".git").exists() || !dir.pop() {
+                return None;
+            }
+        }
+    }
+
+    /// Reads a config file. Unknown keys and bad values are errors (exit 2).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
+        let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&text, path, root_dir)
+    }
+
+    pub fn parse(text: &str, path: &Path, root: PathBuf) -> Result<Self, ConfigError> {
+        let doc = yaml::parse_document(text).map_err(|e| {
+            let (line, col) = crate::source::SourceFile::new(path, text).line_col(e.span.start);
+            ConfigError(format!("{}:{line}:{col}: {}", path.display(), e.message))
+        })?;
+        let err = |node: &Node, message: String| {
+            let (line, col) = crate::source::SourceFile::new(path, text).line_col(node.span.start);
+            ConfigError(format!("{}:{line}:{col}: {message}", path.display()))
+        };
+        let mut config = Self { root, ..Self::default() };
+        for (key, value) in doc.as_map().unwrap_or_default() {
+            match key.as_str().unwrap_or_default() {
+                "context" => config.context = parse_context(value, &err)?,
+                "lint" => parse_lint(value, &mut config, &err)?,
+                "exclude" => config.exclude = globs(value, &err)?,
+                other => {
+                    return Err(err(key, format!("unknown key `{other}`: expected context, lint or exclude")));
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+type ErrFn<'a> = dyn Fn(&Node, String) -> ConfigError + 'a;
+
+fn strings(node: &Node, err: &ErrFn<'_>) -> Result<Vec<String>, ConfigError> {
+    node.as_seq()
+        .ok_or_else(|| err(node, format!("expected a list, found {}", node.type_name())))?
+        .iter()
+        .map(|n| n.scalar_text().ok_or_else(|| err(n, "expected a string".into())))
+        .collect()
+}
+
+fn glob(pattern: &str, node: &Node, err: &ErrFn<'_>) -> Result<GlobMatcher, ConfigError> {
+    Glob::new(pattern)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| err(node, format!("invalid glob `{pattern}`: {e}")))
+}
+
+fn globs(node: &Node, err: &ErrFn<'_>) -> Result<Vec<GlobMatcher>, ConfigError> {
+    let patterns = strings(node, err)?;
+    patterns.iter().map(|p| glob(p, node, err)).collect()
+}
+
+fn codes(node: &Node, err: &ErrFn<'_>) -> Result<Vec<String>, ConfigError> {
+    let codes = strings(node, err)?;
+    for code in &codes {
+        let known = code.eq_ignore_ascii_case("ALL")
+            || super::all_meta().iter().any(|m| m.code.starts_with(&code.to_ascii_uppercase()));
+        if !known {
+            return Err(err(node, format!("`{code}` is not a rule code or prefix (see `talhorn rules`)")));
+        }
+    }
+    Ok(codes)
+}
+
+fn parse_context(node: &Node, err: &ErrFn<'_>) -> Result<Context, ConfigError> {
+    let mut context = Context::default();
+    for (key, value) in node.as_map().unwrap_or_default() {
+        let text = value.scalar_text();
+        match key.as_str().unwrap_or_default() {
+            "talos" => context.talos = text,
+            "longhorn" => context.longhorn = text,
+            "proxmox" => {
+                context.proxmox = match value.as_i64() {
+                    Some(8) => Some(8),
+                    Some(9) => Some(9),
+                    _ => return Err(err(value, "proxmox must be 8 or 9".into())),
+                }
+            }
+            "gitops" => match text.as_deref() {
+                Some("none" | "flux" | "argocd") => context.gitops = text,
+                _ => return Err(err(value, "gitops must be none, flux or argocd".into())),
+            },
+            other => return Err(err(key, format!("unknown context key `{other}`: expected talos, longhorn, proxmox or gitops"))),
+        }
+    }
+    Ok(context)
+}
+
+fn parse_lint(node: &Node, config: &mut LintConfig, err: &ErrFn<'_>) -> Result<(), ConfigError> {
+    for (key, value) in node.as_map().unwrap_or_default() {
+        match key.as_str().unwrap_or_default() {
+            "select" => config.select = codes(value, err)?,
+            "ignore" => config.ignore = codes(value, err)?,
+            "severity" => {
+                for (code, level) in value.as_map().unwrap_or_default() {
+                    let code_text = code.scalar_text().unwrap_or_default().to_ascii_uppercase();
+                    if super::meta(&code_text).is_none() {
+                        return Err(err(code, format!("`{code_text}` is not a rule code")));
+                    }
+                    let severity = level
+                        .as_str()
+                        .and_then(Severity::parse)
+                        .ok_or_else(|| err(level, "severity must be error, warning or info".into()))?;
+                    config.severity.insert(code_text, severity);
+                }
+            }
+            "per-path-ignores" => {
+                for (pattern, list) in value.as_map().unwrap_or_default() {
+                    let text = pattern.scalar_text().unwrap_or_default();
+                    config.per_path_ignores.push((glob(&text, pattern, err)?, codes(list, err)?));
+                }
+            }
+            other => {
+                return Err(err(key, format!("unknown lint key `{other}`: expected select, ignore, severity or per-path-ignores")));
+            }
+        }
+    }
+    Ok(())
+}

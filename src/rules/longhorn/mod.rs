@@ -1,0 +1,4 @@
+//! longhorn rules.
+use super::Rule;
+
+pub static RULES: &[&dyn Rule] = &[];

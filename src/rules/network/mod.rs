@@ -1,0 +1,4 @@
+//! network rules.
+use super::Rule;
+
+pub static RULES: &[&dyn Rule] = &[];

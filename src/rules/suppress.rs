@@ -1,0 +1,123 @@
+//! `# talhorn: ignore[CODE] reason` comments in YAML files.
+//!
+//! A comment suppresses findings of the listed codes on its own line, or on the next line when it
+//! stands alone. A reason is required. Comments that suppress nothing are reported as INT004.
+//! `qm.conf` files take no comments (their `#` lines are the VM's notes): use `.talhorn.yaml`.
+
+use super::LintConfig;
+use super::structure::int004_unused_suppression::META as INT004;
+use crate::finding::Finding;
+use crate::source::{FileId, Location, SourceMap, Span};
+
+const MARKER: &str = "talhorn: ignore[";
+
+#[derive(Debug)]
+struct Suppression {
+    file: FileId,
+    /// 1-based lines it covers.
+    lines: Vec<usize>,
+    codes: Vec<String>,
+    at: Location,
+    has_reason: bool,
+    used: bool,
+}
+
+fn is_yaml(path: &std::path::Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = index + 1;
+        if let Some(hash) = line.find('#')
+            && let Some(marker) = line[hash..].find(MARKER)
+        {
+            let start = hash + marker + MARKER.len();
+            if let Some(close) = line[start..].find(']') {
+                let codes = line[start..start + close]
+                    .split(',')
+                    .map(|c| c.trim().to_ascii_uppercase())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let reason = line[start + close + 1..].trim();
+                let alone = line[..hash].trim().is_empty();
+                let lines = if alone { vec![line_no, line_no + 1] } else { vec![line_no] };
+                out.push(Suppression {
+                    file,
+                    lines,
+                    codes,
+                    at: Location::new(file, Span::new(offset + hash, offset + line.trim_end().len())),
+                    has_reason: !reason.is_empty(),
+                    used: false,
+                });
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// Drops suppressed findings and adds INT004 for suppressions that matched nothing.
+pub fn apply(findings: Vec<Finding>, sources: &SourceMap, config: &LintConfig) -> Vec<Finding> {
+    let mut suppressions: Vec<Suppression> = sources
+        .iter()
+        .filter(|(_, f)| is_yaml(&f.path))
+        .flat_map(|(id, f)| parse_file(id, &f.text))
+        .collect();
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let (line, _) = sources.get(finding.at.file).line_col(finding.at.span.start);
+        let matching = suppressions.iter_mut().find(|s| {
+            s.has_reason
+                && s.file == finding.at.file
+                && s.lines.contains(&line)
+                && s.codes.iter().any(|c| c == finding.code)
+        });
+        match matching {
+            Some(s) => s.used = true,
+            None => kept.push(finding),
+        }
+    }
+    if config.enabled(INT004.code) {
+        for s in suppressions.iter().filter(|s| !s.used) {
+            let message = if !s.has_reason {
+                format!("suppression of {} has no reason: write why after the bracket", s.codes.join(", "))
+            } else if let Some(unknown) = s.codes.iter().find(|c| super::meta(c).is_none()) {
+                format!("suppression names `{unknown}`, which is not a talhorn rule code")
+            } else {
+                format!("suppression of {} matched no finding: remove it", s.codes.join(", "))
+            };
+            if !config.ignored_at(INT004.code, sources, s.at) {
+                kept.push(INT004.finding(s.at, message));
+            }
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_alone_covers_the_next_line() {
+        let s = parse_file(FileId(0), "a: 1\n# talhorn: ignore[tal007] virtio disk\nb: 2 # talhorn: ignore[PVE001,PVE002] ok\n");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].lines, vec![2, 3]);
+        assert_eq!(s[0].codes, vec!["TAL007"]);
+        assert_eq!(s[1].lines, vec![3]);
+        assert_eq!(s[1].codes, vec!["PVE001", "PVE002"]);
+        assert!(s[1].has_reason);
+    }
+
+    #[test]
+    fn a_missing_reason_is_recorded() {
+        let s = parse_file(FileId(0), "b: 2 # talhorn: ignore[PVE001]\n");
+        assert!(!s[0].has_reason);
+    }
+}

@@ -1,0 +1,4 @@
+//! talos rules.
+use super::Rule;
+
+pub static RULES: &[&dyn Rule] = &[];
