@@ -5,9 +5,12 @@
 
 pub mod emit;
 pub mod finding;
+pub mod ingest;
 pub mod intent;
 pub mod knowledge;
+pub mod lint;
 pub mod load;
+pub mod lower;
 pub mod model;
 pub mod report;
 pub mod rules;
