@@ -44,7 +44,11 @@ impl Rule for MemoryHotplug {
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         for vm in &cluster.vms {
             let Some(hotplug) = &vm.hotplug else { continue };
-            if hotplug.value.iter().any(|feature| feature.trim() == "memory") {
+            if hotplug
+                .value
+                .iter()
+                .any(|feature| feature.trim() == "memory")
+            {
                 out.push(
                     META.finding(
                         hotplug.at,
@@ -78,7 +82,10 @@ mod tests {
     #[test]
     fn silent_without_memory_hotplug() {
         let mut vm = good_vm(201, "w-1", 0);
-        vm.hotplug = Some(fact(vec!["disk".into(), "network".into(), "cpu".into()], 90));
+        vm.hotplug = Some(fact(
+            vec!["disk".into(), "network".into(), "cpu".into()],
+            90,
+        ));
         assert!(run(&MemoryHotplug, &cluster_of(vec![vm], 1500)).is_empty());
     }
 }

@@ -53,7 +53,11 @@ impl Rule for Qcow2OnZfs {
                 let Some(format) = disk_format(disk).filter(|f| f.value == "qcow2") else {
                     continue;
                 };
-                let Some(storage) = disk.storage.as_deref().and_then(|s| cluster.host.storage(s)) else {
+                let Some(storage) = disk
+                    .storage
+                    .as_deref()
+                    .and_then(|s| cluster.host.storage(s))
+                else {
                     continue;
                 };
                 // qcow2 on a zfspool itself cannot even be allocated: that is PVE016.
@@ -111,7 +115,10 @@ mod tests {
 
     #[test]
     fn fires_on_qcow2_in_a_directory_on_zfs() {
-        let cluster = cluster_with(storage("local", "dir", Some(true)), "201/vm-201-disk-1.qcow2");
+        let cluster = cluster_with(
+            storage("local", "dir", Some(true)),
+            "201/vm-201-disk-1.qcow2",
+        );
         let findings = run(&Qcow2OnZfs, &cluster);
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].related[0].at, fact((), 501).at);
@@ -119,7 +126,11 @@ mod tests {
 
     #[test]
     fn silent_without_zfs_evidence_or_on_a_zfspool() {
-        for storage in [storage("local", "dir", None), storage("local", "dir", Some(false)), storage("local", "zfspool", Some(true))] {
+        for storage in [
+            storage("local", "dir", None),
+            storage("local", "dir", Some(false)),
+            storage("local", "zfspool", Some(true)),
+        ] {
             let cluster = cluster_with(storage, "201/vm-201-disk-1.qcow2");
             assert!(run(&Qcow2OnZfs, &cluster).is_empty());
         }

@@ -40,7 +40,10 @@ Proxmox `qm.adoc` "set `balloon: 0`".
 pub struct BalloonEnabled;
 
 fn check_vm(vm: &Vm, out: &mut Vec<Finding>) {
-    let memory = vm.memory_mib.as_ref().map_or(DEFAULT_MEMORY_MIB, |m| m.value);
+    let memory = vm
+        .memory_mib
+        .as_ref()
+        .map_or(DEFAULT_MEMORY_MIB, |m| m.value);
     match &vm.balloon {
         Some(balloon) if balloon.value == 0 => {}
         Some(balloon) if balloon.value < memory => out.push(
@@ -107,15 +110,24 @@ mod tests {
     fn a_balloon_below_memory_is_a_warning_at_the_balloon_line() {
         let findings = findings_with(Some(2048));
         assert_eq!(findings.len(), 1);
-        assert_eq!((findings[0].severity, findings[0].at), (Severity::Warning, fact((), 90).at));
+        assert_eq!(
+            (findings[0].severity, findings[0].at),
+            (Severity::Warning, fact((), 90).at)
+        );
     }
 
     #[test]
     fn a_balloon_device_that_never_shrinks_is_info() {
         let equal = findings_with(Some(8192));
         let absent = findings_with(None);
-        assert_eq!(equal.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Info]);
-        assert_eq!(absent.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Info]);
+        assert_eq!(
+            equal.iter().map(|f| f.severity).collect::<Vec<_>>(),
+            [Severity::Info]
+        );
+        assert_eq!(
+            absent.iter().map(|f| f.severity).collect::<Vec<_>>(),
+            [Severity::Info]
+        );
         assert_eq!(absent[0].at, good_vm(201, "w-1", 0).origin);
     }
 

@@ -53,24 +53,48 @@ struct Floor {
 
 /// The floors for a VM, most severe first.
 fn floors(role: Option<Role>, storage: bool) -> Vec<Floor> {
-    let floor = |gib: u64, severity, reason| Floor { mib: gib * GIB, severity, reason };
+    let floor = |gib: u64, severity, reason| Floor {
+        mib: gib * GIB,
+        severity,
+        reason,
+    };
     let mut floors = Vec::new();
     match role {
         Some(Role::Controlplane) => {
-            floors.push(floor(2, Severity::Error, "Talos's minimum for a control plane"));
-            floors.push(floor(4, Severity::Warning, "the 4 GiB Talos recommends for a control plane"));
+            floors.push(floor(
+                2,
+                Severity::Error,
+                "Talos's minimum for a control plane",
+            ));
+            floors.push(floor(
+                4,
+                Severity::Warning,
+                "the 4 GiB Talos recommends for a control plane",
+            ));
         }
         Some(Role::Worker) => {
             floors.push(floor(1, Severity::Error, "Talos's minimum for a worker"));
             if storage {
-                floors.push(floor(4, Severity::Warning, "Longhorn's minimum of 4 GiB per storage node"));
-                floors.push(floor(8, Severity::Info, "the 8 GiB recommended for a Longhorn storage worker"));
+                floors.push(floor(
+                    4,
+                    Severity::Warning,
+                    "Longhorn's minimum of 4 GiB per storage node",
+                ));
+                floors.push(floor(
+                    8,
+                    Severity::Info,
+                    "the 8 GiB recommended for a Longhorn storage worker",
+                ));
             }
         }
         None => {
             floors.push(floor(1, Severity::Error, "Talos's minimum for any node"));
             if storage {
-                floors.push(floor(4, Severity::Warning, "Longhorn's minimum of 4 GiB per storage node"));
+                floors.push(floor(
+                    4,
+                    Severity::Warning,
+                    "Longhorn's minimum of 4 GiB per storage node",
+                ));
             }
         }
     }
@@ -78,24 +102,47 @@ fn floors(role: Option<Role>, storage: bool) -> Vec<Floor> {
 }
 
 fn describe(mib: u64) -> String {
-    if mib % GIB == 0 { format!("{} GiB", mib / GIB) } else { format!("{mib} MiB") }
+    if mib.is_multiple_of(GIB) {
+        format!("{} GiB", mib / GIB)
+    } else {
+        format!("{mib} MiB")
+    }
 }
 
 fn check_vm(cluster: &Cluster, vm: &Vm, out: &mut Vec<Finding>) {
     let storage = cluster.is_storage_vm(vm) == Some(true);
     let all = floors(cluster.role_of(vm), storage);
-    let memory = vm.memory_mib.as_ref().map_or(DEFAULT_MEMORY_MIB, |m| m.value);
-    let Some(floor) = all.iter().find(|f| memory < f.mib) else { return };
+    let memory = vm
+        .memory_mib
+        .as_ref()
+        .map_or(DEFAULT_MEMORY_MIB, |m| m.value);
+    let Some(floor) = all.iter().find(|f| memory < f.mib) else {
+        return;
+    };
     let target = all.last().map_or(floor.mib, |f| f.mib);
     let (at, stated) = match &vm.memory_mib {
-        Some(m) => (m.at, format!("has `memory: {}` ({})", m.value, describe(m.value))),
-        None => (vm.origin, format!("sets no `memory`, so Proxmox gives it {}", describe(DEFAULT_MEMORY_MIB))),
+        Some(m) => (
+            m.at,
+            format!("has `memory: {}` ({})", m.value, describe(m.value)),
+        ),
+        None => (
+            vm.origin,
+            format!(
+                "sets no `memory`, so Proxmox gives it {}",
+                describe(DEFAULT_MEMORY_MIB)
+            ),
+        ),
     };
     out.push(
         META.finding_at(
             floor.severity,
             at,
-            format!("{} {stated}: below {} ({})", vm.label(), floor.reason, describe(floor.mib)),
+            format!(
+                "{} {stated}: below {} ({})",
+                vm.label(),
+                floor.reason,
+                describe(floor.mib)
+            ),
         )
         .help(format!("set `memory: {target}` or more")),
     );
@@ -136,7 +183,11 @@ mod tests {
         assert_eq!(severity(cp, false, Some(1536)), Some(Severity::Error));
         assert_eq!(severity(cp, false, Some(3072)), Some(Severity::Warning));
         assert_eq!(severity(cp, false, Some(4096)), None);
-        assert_eq!(severity(cp, false, None), Some(Severity::Error), "absent memory is 512 MiB");
+        assert_eq!(
+            severity(cp, false, None),
+            Some(Severity::Error),
+            "absent memory is 512 MiB"
+        );
     }
 
     #[test]

@@ -48,7 +48,11 @@ struct Floor {
 fn floors(role: Option<Role>, storage: bool, v2: bool) -> Vec<Floor> {
     let mut floors = Vec::new();
     if role == Some(Role::Controlplane) {
-        floors.push(Floor { count: 2, severity: Severity::Error, reason: "Talos's minimum of 2 for a control plane" });
+        floors.push(Floor {
+            count: 2,
+            severity: Severity::Error,
+            reason: "Talos's minimum of 2 for a control plane",
+        });
     }
     if storage {
         floors.push(if v2 {
@@ -69,14 +73,24 @@ fn check_vm(cluster: &Cluster, vm: &Vm, out: &mut Vec<Finding>) {
     let v2 = cluster.longhorn.as_ref().is_some_and(|l| l.v2());
     let all = floors(cluster.role_of(vm), storage, v2);
     let count = vcpus(vm);
-    let Some(floor) = all.iter().find(|f| count < f.count) else { return };
+    let Some(floor) = all.iter().find(|f| count < f.count) else {
+        return;
+    };
     let target = all.iter().map(|f| f.count).max().unwrap_or(floor.count);
-    let at = vm.cores.as_ref().or(vm.sockets.as_ref()).map_or(vm.origin, |f| f.at);
+    let at = vm
+        .cores
+        .as_ref()
+        .or(vm.sockets.as_ref())
+        .map_or(vm.origin, |f| f.at);
     out.push(
         META.finding_at(
             floor.severity,
             at,
-            format!("{} has {count} vCPU(s) (sockets × cores): below {}", vm.label(), floor.reason),
+            format!(
+                "{} has {count} vCPU(s) (sockets × cores): below {}",
+                vm.label(),
+                floor.reason
+            ),
         )
         .help(format!("set `cores: {target}` or more")),
     );
@@ -102,7 +116,13 @@ mod tests {
     use crate::model::Longhorn;
     use crate::rules::proxmox::testing::{cluster_of, fact, good_vm, loc, run};
 
-    fn severity(role: Role, storage: bool, v2: bool, sockets: Option<u32>, cores: Option<u32>) -> Option<Severity> {
+    fn severity(
+        role: Role,
+        storage: bool,
+        v2: bool,
+        sockets: Option<u32>,
+        cores: Option<u32>,
+    ) -> Option<Severity> {
         let mut vm = good_vm(101, "n-1", 0);
         vm.role = Some(role);
         vm.storage_node = Some(storage);
@@ -118,16 +138,32 @@ mod tests {
 
     #[test]
     fn control_plane_needs_two_vcpus() {
-        assert_eq!(severity(Role::Controlplane, false, false, None, Some(1)), Some(Severity::Error));
-        assert_eq!(severity(Role::Controlplane, false, false, None, None), Some(Severity::Error));
-        assert_eq!(severity(Role::Controlplane, false, false, Some(2), Some(1)), None, "2 sockets × 1 core");
+        assert_eq!(
+            severity(Role::Controlplane, false, false, None, Some(1)),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            severity(Role::Controlplane, false, false, None, None),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            severity(Role::Controlplane, false, false, Some(2), Some(1)),
+            None,
+            "2 sockets × 1 core"
+        );
     }
 
     #[test]
     fn storage_nodes_need_four_and_one_more_for_v2() {
-        assert_eq!(severity(Role::Worker, true, false, None, Some(2)), Some(Severity::Warning));
+        assert_eq!(
+            severity(Role::Worker, true, false, None, Some(2)),
+            Some(Severity::Warning)
+        );
         assert_eq!(severity(Role::Worker, true, false, None, Some(4)), None);
-        assert_eq!(severity(Role::Worker, true, true, None, Some(4)), Some(Severity::Warning));
+        assert_eq!(
+            severity(Role::Worker, true, true, None, Some(4)),
+            Some(Severity::Warning)
+        );
         assert_eq!(severity(Role::Worker, true, true, None, Some(5)), None);
         assert_eq!(severity(Role::Worker, false, false, None, Some(1)), None);
     }

@@ -78,8 +78,14 @@ mod tests {
 
     #[test]
     fn fires_on_lsi_and_on_the_missing_default() {
-        assert_eq!(findings_with(Some("lsi")).first().map(|f| f.at), Some(fact((), 90).at));
-        assert_eq!(findings_with(None).first().map(|f| f.at), Some(good_vm(201, "w-1", 0).origin));
+        assert_eq!(
+            findings_with(Some("lsi")).first().map(|f| f.at),
+            Some(fact((), 90).at)
+        );
+        assert_eq!(
+            findings_with(None).first().map(|f| f.at),
+            Some(good_vm(201, "w-1", 0).origin)
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ qemu-server `QemuServer.pm` (the warning above); Proxmox `qm.adoc` "IO Thread".
 };
 
 fn check_vm(vm: &Vm, out: &mut Vec<Finding>) {
-    let single = vm.scsihw.as_ref().is_some_and(|hw| hw.value == "virtio-scsi-single");
+    let single = vm
+        .scsihw
+        .as_ref()
+        .is_some_and(|hw| hw.value == "virtio-scsi-single");
     let controller = vm.scsihw.as_ref().map_or("lsi", |hw| hw.value.as_str());
     for disk in vm.block_disks().filter(|d| d.bus == Bus::Scsi) {
         match (&disk.iothread, single) {
@@ -106,13 +109,19 @@ mod tests {
     fn ignored_iothread_is_a_warning_at_the_option() {
         let findings = findings_with("virtio-scsi-pci", Some(true));
         assert_eq!(findings.len(), 1);
-        assert_eq!((findings[0].severity, findings[0].at), (Severity::Warning, fact((), 91).at));
+        assert_eq!(
+            (findings[0].severity, findings[0].at),
+            (Severity::Warning, fact((), 91).at)
+        );
     }
 
     #[test]
     fn single_without_iothread_is_info() {
         let findings = findings_with("virtio-scsi-single", None);
-        assert_eq!(findings.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Info]);
+        assert_eq!(
+            findings.iter().map(|f| f.severity).collect::<Vec<_>>(),
+            [Severity::Info]
+        );
     }
 
     #[test]

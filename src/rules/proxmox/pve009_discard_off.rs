@@ -36,7 +36,9 @@ Proxmox `qm.adoc` "Trim/Discard"; Talos docs Proxmox baseline ("Discard"); Longh
 
 /// qemu-server's `drive_is_cloudinit`: the cloud-init drive is a generated CD-ROM image.
 fn is_cloudinit(disk: &Disk) -> bool {
-    disk.volume.as_deref().is_some_and(|v| v.ends_with("-cloudinit") || v.contains("-cloudinit."))
+    disk.volume
+        .as_deref()
+        .is_some_and(|v| v.ends_with("-cloudinit") || v.contains("-cloudinit."))
 }
 
 pub struct DiscardOff;
@@ -57,7 +59,11 @@ impl Rule for DiscardOff {
                 out.push(
                     META.finding(
                         at,
-                        format!("{}: `{}` {what}, so TRIM never frees space on thin storage", vm.label(), disk.slot),
+                        format!(
+                            "{}: `{}` {what}, so TRIM never frees space on thin storage",
+                            vm.label(),
+                            disk.slot
+                        ),
                     )
                     .help("add `discard=on` to the drive"),
                 );
@@ -91,7 +97,10 @@ mod tests {
             d.discard = Some(fact(false, 90));
         }
         let findings = run(&DiscardOff, &cluster_of(vec![vm], 1500));
-        assert_eq!(findings.iter().map(|f| f.at).collect::<Vec<_>>(), [fact((), 90).at]);
+        assert_eq!(
+            findings.iter().map(|f| f.at).collect::<Vec<_>>(),
+            [fact((), 90).at]
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ impl Rule for Qcow2DataDisk {
                 let Some(format) = disk_format(disk).filter(|f| f.value == "qcow2") else {
                     continue;
                 };
-                let storage = disk.storage.as_deref().and_then(|s| cluster.host.storage(s));
+                let storage = disk
+                    .storage
+                    .as_deref()
+                    .and_then(|s| cluster.host.storage(s));
                 if storage.and_then(|s| storage_holds_format(s, "qcow2", pve)) == Some(false) {
                     continue;
                 }

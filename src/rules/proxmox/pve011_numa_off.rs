@@ -42,7 +42,9 @@ impl Rule for NumaOff {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         for vm in &cluster.vms {
-            let Some(sockets) = vm.sockets.as_ref().filter(|s| s.value > 1) else { continue };
+            let Some(sockets) = vm.sockets.as_ref().filter(|s| s.value > 1) else {
+                continue;
+            };
             let finding = match &vm.numa {
                 Some(numa) if numa.value => continue,
                 Some(numa) => META.finding(
@@ -73,8 +75,14 @@ mod tests {
 
     #[test]
     fn fires_on_several_sockets_without_numa() {
-        assert_eq!(findings_with(2, None).first().map(|f| f.at), Some(fact((), 90).at));
-        assert_eq!(findings_with(2, Some(false)).first().map(|f| f.at), Some(fact((), 91).at));
+        assert_eq!(
+            findings_with(2, None).first().map(|f| f.at),
+            Some(fact((), 90).at)
+        );
+        assert_eq!(
+            findings_with(2, Some(false)).first().map(|f| f.at),
+            Some(fact((), 91).at)
+        );
     }
 
     #[test]

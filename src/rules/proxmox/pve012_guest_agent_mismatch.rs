@@ -52,7 +52,10 @@ pub struct GuestAgentMismatch;
 
 impl GuestAgentMismatch {
     fn check_with(cluster: &Cluster, schematic: &SchematicFacts, out: &mut Vec<Finding>) {
-        let extension = schematic.extensions.iter().find(|e| e.value == GUEST_AGENT_EXTENSION);
+        let extension = schematic
+            .extensions
+            .iter()
+            .find(|e| e.value == GUEST_AGENT_EXTENSION);
         for vm in &cluster.vms {
             let enabled = vm.agent.as_ref().is_some_and(|a| a.value);
             let agent_at = vm.agent.as_ref().map_or(vm.origin, |a| a.at);
@@ -110,7 +113,11 @@ mod tests {
         cluster.talos.schematic = extensions.map(|list| SchematicFacts {
             file: None,
             at: loc(700),
-            extensions: list.iter().enumerate().map(|(i, e)| fact((*e).to_string(), 701 + i)).collect(),
+            extensions: list
+                .iter()
+                .enumerate()
+                .map(|(i, e)| fact((*e).to_string(), 701 + i))
+                .collect(),
             kernel_args: Vec::new(),
             id_as_written: None,
             id_sorted: None,
@@ -121,12 +128,18 @@ mod tests {
     #[test]
     fn agent_without_extension_points_at_agent() {
         let findings = findings_with(Some(true), Some(&["siderolabs/iscsi-tools"]));
-        assert_eq!(findings.iter().map(|f| f.at).collect::<Vec<_>>(), [fact((), 90).at]);
+        assert_eq!(
+            findings.iter().map(|f| f.at).collect::<Vec<_>>(),
+            [fact((), 90).at]
+        );
     }
 
     #[test]
     fn extension_without_agent_relates_the_extension() {
-        let findings = findings_with(None, Some(&["siderolabs/iscsi-tools", GUEST_AGENT_EXTENSION]));
+        let findings = findings_with(
+            None,
+            Some(&["siderolabs/iscsi-tools", GUEST_AGENT_EXTENSION]),
+        );
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].at, good_vm(201, "w-1", 0).origin);
         assert_eq!(findings[0].related[0].at, fact((), 702).at);

@@ -51,7 +51,10 @@ fn check_vm(vm: &Vm, out: &mut Vec<Finding>) {
         out.push(
             META.finding(
                 vm.origin,
-                format!("{} has no `boot: order=`: with strict boot its disk may not be bootable", vm.label()),
+                format!(
+                    "{} has no `boot: order=`: with strict boot its disk may not be bootable",
+                    vm.label()
+                ),
             )
             .help(boot_help(vm)),
         );
@@ -73,7 +76,11 @@ fn check_vm(vm: &Vm, out: &mut Vec<Finding>) {
             .help(boot_help(vm)),
         );
     }
-    for iso in vm.disks.iter().filter(|d| is_attached_iso(d) && !listed(&d.slot)) {
+    for iso in vm
+        .disks
+        .iter()
+        .filter(|d| is_attached_iso(d) && !listed(&d.slot))
+    {
         out.push(
             META.finding_at(
                 Severity::Info,
@@ -94,7 +101,11 @@ fn check_vm(vm: &Vm, out: &mut Vec<Finding>) {
 /// `boot: order=<os disk>;<iso>;<first nic>` for this VM.
 fn boot_help(vm: &Vm) -> String {
     let os = vm.os_disk().map(|d| d.slot.as_str());
-    let iso = vm.disks.iter().find(|d| is_attached_iso(d)).map(|d| d.slot.as_str());
+    let iso = vm
+        .disks
+        .iter()
+        .find(|d| is_attached_iso(d))
+        .map(|d| d.slot.as_str());
     let nic = vm.nics.first().map(|n| n.slot.as_str());
     let order: Vec<&str> = [os, iso, nic].into_iter().flatten().collect();
     if order.is_empty() {
@@ -135,24 +146,36 @@ mod tests {
     }
 
     fn severities(vm: Vm) -> Vec<Severity> {
-        run(&BootOrder, &cluster_of(vec![vm], 1500)).iter().map(|f| f.severity).collect()
+        run(&BootOrder, &cluster_of(vec![vm], 1500))
+            .iter()
+            .map(|f| f.severity)
+            .collect()
     }
 
     #[test]
     fn missing_order_is_a_warning_at_the_vm_with_a_concrete_fix() {
         let findings = run(&BootOrder, &cluster_of(vec![vm_with(None, true)], 1500));
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].help.as_deref(), Some("use `boot: order=scsi0;ide2;net0`"));
+        assert_eq!(
+            findings[0].help.as_deref(),
+            Some("use `boot: order=scsi0;ide2;net0`")
+        );
     }
 
     #[test]
     fn an_order_without_the_os_disk_is_a_warning() {
-        assert_eq!(severities(vm_with(Some(&["ide2", "net0"]), true)), [Severity::Warning]);
+        assert_eq!(
+            severities(vm_with(Some(&["ide2", "net0"]), true)),
+            [Severity::Warning]
+        );
     }
 
     #[test]
     fn an_attached_iso_outside_the_order_is_info() {
-        assert_eq!(severities(vm_with(Some(&["scsi0", "net0"]), true)), [Severity::Info]);
+        assert_eq!(
+            severities(vm_with(Some(&["scsi0", "net0"]), true)),
+            [Severity::Info]
+        );
     }
 
     #[test]

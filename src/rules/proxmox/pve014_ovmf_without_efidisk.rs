@@ -44,7 +44,9 @@ impl Rule for OvmfWithoutEfidisk {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         for vm in cluster.vms.iter().filter(|vm| vm.efidisk.is_none()) {
-            let Some(bios) = vm.bios.as_ref().filter(|b| b.value == "ovmf") else { continue };
+            let Some(bios) = vm.bios.as_ref().filter(|b| b.value == "ovmf") else {
+                continue;
+            };
             out.push(
                 META.finding(
                     bios.at,
@@ -65,13 +67,22 @@ mod tests {
     fn findings_with(bios: &str, efidisk: bool) -> Vec<Finding> {
         let mut vm = good_vm(101, "cp-1", 0);
         vm.bios = Some(fact(bios.to_string(), 90));
-        vm.efidisk = efidisk.then(|| EfiDisk { storage: Some("local-lvm".into()), at: loc(91) });
+        vm.efidisk = efidisk.then(|| EfiDisk {
+            storage: Some("local-lvm".into()),
+            at: loc(91),
+        });
         run(&OvmfWithoutEfidisk, &cluster_of(vec![vm], 1500))
     }
 
     #[test]
     fn fires_at_the_bios_line() {
-        assert_eq!(findings_with("ovmf", false).iter().map(|f| f.at).collect::<Vec<_>>(), [fact((), 90).at]);
+        assert_eq!(
+            findings_with("ovmf", false)
+                .iter()
+                .map(|f| f.at)
+                .collect::<Vec<_>>(),
+            [fact((), 90).at]
+        );
     }
 
     #[test]

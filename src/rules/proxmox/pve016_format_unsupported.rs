@@ -50,8 +50,14 @@ impl Rule for FormatUnsupported {
         let pve = cluster.versions.proxmox.as_ref().map(|v| v.value);
         for vm in &cluster.vms {
             for disk in vm.block_disks() {
-                let Some(format) = disk_format(disk) else { continue };
-                let Some(storage) = disk.storage.as_deref().and_then(|s| cluster.host.storage(s)) else {
+                let Some(format) = disk_format(disk) else {
+                    continue;
+                };
+                let Some(storage) = disk
+                    .storage
+                    .as_deref()
+                    .and_then(|s| cluster.host.storage(s))
+                else {
                     continue;
                 };
                 if storage_holds_format(storage, &format.value, pve) != Some(false) {
@@ -105,7 +111,11 @@ mod tests {
     fn fires_on_qcow2_on_block_storage() {
         for kind in ["zfspool", "lvmthin", "rbd"] {
             let findings = findings_with(kind, "qcow2");
-            assert_eq!(findings.iter().map(|f| f.at).collect::<Vec<_>>(), [fact((), 90).at], "{kind}");
+            assert_eq!(
+                findings.iter().map(|f| f.at).collect::<Vec<_>>(),
+                [fact((), 90).at],
+                "{kind}"
+            );
         }
     }
 

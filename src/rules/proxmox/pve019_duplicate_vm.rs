@@ -52,9 +52,16 @@ fn report_duplicates<K: Eq + Hash + std::fmt::Display>(
             out.push(
                 META.finding(
                     fact.at,
-                    format!("{} has the same {what} `{}` as {first_label}: each VM needs its own", vm.label(), fact.value),
+                    format!(
+                        "{} has the same {what} `{}` as {first_label}: each VM needs its own",
+                        vm.label(),
+                        fact.value
+                    ),
                 )
-                .related(*first_at, format!("{first_label} uses {what} `{}`", fact.value))
+                .related(
+                    *first_at,
+                    format!("{first_label} uses {what} `{}`", fact.value),
+                )
                 .help(format!("give this VM a {what} that no other VM uses")),
             );
         } else {
@@ -85,7 +92,10 @@ mod tests {
     fn the_later_vm_is_reported_with_the_first_related() {
         let first = good_vm(201, "w-1", 0);
         let second = good_vm(201, "w-2", 100);
-        let (first_at, second_at) = (first.vmid.clone().map(|f| f.at), second.vmid.clone().map(|f| f.at));
+        let (first_at, second_at) = (
+            first.vmid.clone().map(|f| f.at),
+            second.vmid.clone().map(|f| f.at),
+        );
         let findings = run(&DuplicateVm, &cluster_of(vec![first, second], 1500));
         assert_eq!(findings.len(), 1);
         assert_eq!(Some(findings[0].at), second_at);
@@ -94,13 +104,22 @@ mod tests {
 
     #[test]
     fn duplicate_names_are_reported_too() {
-        let findings = run(&DuplicateVm, &cluster_of(vec![good_vm(201, "w-1", 0), good_vm(202, "w-1", 100)], 1500));
+        let findings = run(
+            &DuplicateVm,
+            &cluster_of(vec![good_vm(201, "w-1", 0), good_vm(202, "w-1", 100)], 1500),
+        );
         assert_eq!(findings.len(), 1);
         assert!(findings[0].message.contains("name `w-1`"));
     }
 
     #[test]
     fn silent_on_distinct_vms() {
-        assert!(run(&DuplicateVm, &cluster_of(vec![good_vm(201, "w-1", 0), good_vm(202, "w-2", 100)], 1500)).is_empty());
+        assert!(
+            run(
+                &DuplicateVm,
+                &cluster_of(vec![good_vm(201, "w-1", 0), good_vm(202, "w-2", 100)], 1500)
+            )
+            .is_empty()
+        );
     }
 }

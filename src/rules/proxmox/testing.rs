@@ -50,11 +50,17 @@ pub fn good_vm(vmid: u32, name: &str, base: usize) -> Vm {
     vm.bios = Some(fact("seabios".into(), base + 9));
     vm.boot_order = Some(fact(vec!["scsi0".into(), "net0".into()], base + 10));
     vm.agent = Some(fact(false, base + 11));
-    vm.disks = vec![disk("scsi0", DiskRole::Os, base + 20), disk("scsi1", DiskRole::Data, base + 30)];
+    vm.disks = vec![
+        disk("scsi0", DiskRole::Os, base + 20),
+        disk("scsi1", DiskRole::Data, base + 30),
+    ];
     vm.nics = vec![Nic {
         slot: "net0".into(),
         model: fact("virtio".into(), base + 40),
-        mac: Some(fact(format!("BC:24:11:00:00:{:02X}", vmid % 256), base + 41)),
+        mac: Some(fact(
+            format!("BC:24:11:00:00:{:02X}", vmid % 256),
+            base + 41,
+        )),
         bridge: Some(fact("vmbr0".into(), base + 42)),
         mtu: Some(fact(1, base + 43)),
         vlan: None,
@@ -66,8 +72,7 @@ pub fn good_vm(vmid: u32, name: &str, base: usize) -> Vm {
 
 /// A cluster of VMs on a host with bridge `vmbr0` at `bridge_mtu`, PVE 9.
 pub fn cluster_of(vms: Vec<Vm>, bridge_mtu: u32) -> Cluster {
-    let mut cluster = Cluster::default();
-    cluster.vms = vms;
+    let mut cluster = Cluster { vms, ..Cluster::default() };
     cluster.versions.proxmox = Some(fact(9, 9000));
     cluster.host.bridges.push(Bridge {
         name: fact("vmbr0".into(), 9001),

@@ -39,7 +39,9 @@ pub fn storage_holds_format(storage: &Storage, format: &str, pve: Option<u8>) ->
     let formats: &[&str] = match storage.kind.as_str() {
         "dir" | "nfs" | "cifs" => &["raw", "qcow2", "vmdk"],
         "lvm" if pve != Some(8) => return None,
-        "zfspool" | "btrfs" | "lvmthin" | "lvm" | "rbd" | "zfs" | "iscsi" | "iscsidirect" => &["raw"],
+        "zfspool" | "btrfs" | "lvmthin" | "lvm" | "rbd" | "zfs" | "iscsi" | "iscsidirect" => {
+            &["raw"]
+        }
         "cephfs" | "pbs" | "esxi" => &[],
         _ => return None,
     };
@@ -86,19 +88,43 @@ mod tests {
     #[test]
     fn format_comes_from_the_option_then_the_volume_name() {
         let f = |d: &Disk| disk_format(d).map(|f| f.value);
-        assert_eq!(f(&disk("100/vm-100-disk-0.qcow2", None)).as_deref(), Some("qcow2"));
-        assert_eq!(f(&disk("vm-100-disk-0", Some("raw"))).as_deref(), Some("raw"));
+        assert_eq!(
+            f(&disk("100/vm-100-disk-0.qcow2", None)).as_deref(),
+            Some("qcow2")
+        );
+        assert_eq!(
+            f(&disk("vm-100-disk-0", Some("raw"))).as_deref(),
+            Some("raw")
+        );
         assert_eq!(f(&disk("vm-100-disk-0", None)), None);
         assert_eq!(f(&disk("iso/talos.v1.11.iso", None)), None);
     }
 
     #[test]
     fn block_storages_hold_only_raw() {
-        assert_eq!(storage_holds_format(&storage("zfspool"), "qcow2", Some(9)), Some(false));
-        assert_eq!(storage_holds_format(&storage("lvmthin"), "raw", None), Some(true));
-        assert_eq!(storage_holds_format(&storage("dir"), "qcow2", None), Some(true));
-        assert_eq!(storage_holds_format(&storage("lvm"), "qcow2", Some(8)), Some(false));
-        assert_eq!(storage_holds_format(&storage("lvm"), "qcow2", Some(9)), None);
-        assert_eq!(storage_holds_format(&storage("glusterfs-ish"), "qcow2", None), None);
+        assert_eq!(
+            storage_holds_format(&storage("zfspool"), "qcow2", Some(9)),
+            Some(false)
+        );
+        assert_eq!(
+            storage_holds_format(&storage("lvmthin"), "raw", None),
+            Some(true)
+        );
+        assert_eq!(
+            storage_holds_format(&storage("dir"), "qcow2", None),
+            Some(true)
+        );
+        assert_eq!(
+            storage_holds_format(&storage("lvm"), "qcow2", Some(8)),
+            Some(false)
+        );
+        assert_eq!(
+            storage_holds_format(&storage("lvm"), "qcow2", Some(9)),
+            None
+        );
+        assert_eq!(
+            storage_holds_format(&storage("glusterfs-ish"), "qcow2", None),
+            None
+        );
     }
 }
