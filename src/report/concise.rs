@@ -26,5 +26,9 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
 
 /// A message on one line: line breaks would split a finding across records.
 fn single_line(message: &str) -> String {
-    message.split(['\r', '\n']).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
+    message
+        .split(['\r', '\n'])
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -23,13 +23,17 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(WIDTH)
         .with_urls(false)
-        .without_syntax_highlighting();
+        .without_syntax_highlighting()
+        .with_show_related_as_nested(true);
     let mut out = String::new();
     for entry in &report.entries {
         let diagnostic = FindingDiagnostic::new(entry);
         if handler.render_report(&mut out, &diagnostic).is_err() {
             // Writing into a String cannot fail; keep the finding visible if miette ever does.
-            out.push_str(&format!("{}: {}\n", entry.finding.code, entry.finding.message));
+            out.push_str(&format!(
+                "{}: {}\n",
+                entry.finding.code, entry.finding.message
+            ));
         }
         out.push('\n');
     }
@@ -155,9 +159,7 @@ impl Diagnostic for FindingDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.is_none() {
-            return None;
-        }
+        // Without source code miette renders no snippet, so the labels are simply unused.
         Some(Box::new(self.labels.iter().cloned()))
     }
 
@@ -166,7 +168,9 @@ impl Diagnostic for FindingDiagnostic {
             return None;
         }
         Some(Box::new(
-            self.related.iter().map(|related| related as &dyn Diagnostic),
+            self.related
+                .iter()
+                .map(|related| related as &dyn Diagnostic),
         ))
     }
 }

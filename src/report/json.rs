@@ -69,9 +69,7 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
             warnings: counts.warnings,
             infos: counts.infos,
             total: counts.total(),
-            by_code: opts
-                .statistics
-                .then(|| report.statistics()),
+            by_code: opts.statistics.then(|| report.statistics()),
         },
     };
     super::to_json_text(&document)

@@ -240,7 +240,16 @@ impl<'a> Report<'a> {
 /// never depends on the order rules ran in.
 fn sort_key<'e>(
     entry: &'e Entry<'_>,
-) -> (&'e str, usize, usize, &'static str, &'e str, Severity, usize, usize) {
+) -> (
+    &'e str,
+    usize,
+    usize,
+    &'static str,
+    &'e str,
+    Severity,
+    usize,
+    usize,
+) {
     (
         &entry.at.path,
         entry.at.line,
@@ -353,6 +362,10 @@ fn clamp_span(text: &str, span: Span) -> Span {
     while !text.is_char_boundary(start) {
         start -= 1;
     }
+    if span.end <= span.start {
+        return Span::at(start);
+    }
+    // An end inside a character takes in the whole character.
     let mut end = span.end.clamp(start, text.len());
     while !text.is_char_boundary(end) {
         end += 1;
@@ -430,9 +443,18 @@ mod tests {
     #[test]
     fn display_path_is_relative_to_root_with_forward_slashes() {
         let root = Path::new("/repo");
-        assert_eq!(display_path(Path::new("/repo/vms/101.conf"), root), "vms/101.conf");
-        assert_eq!(display_path(Path::new("./talos/cp.yaml"), root), "talos/cp.yaml");
-        assert_eq!(display_path(Path::new("/elsewhere/x.yaml"), root), "/elsewhere/x.yaml");
+        assert_eq!(
+            display_path(Path::new("/repo/vms/101.conf"), root),
+            "vms/101.conf"
+        );
+        assert_eq!(
+            display_path(Path::new("./talos/cp.yaml"), root),
+            "talos/cp.yaml"
+        );
+        assert_eq!(
+            display_path(Path::new("/elsewhere/x.yaml"), root),
+            "/elsewhere/x.yaml"
+        );
     }
 
     #[test]

@@ -186,24 +186,27 @@ fn level(severity: Severity) -> &'static str {
 
 /// `file:` URI of an absolute `/`-separated path (`C:/x` on Windows becomes `file:///C:/x`).
 fn file_uri(path: &str) -> String {
-    let encoded = percent_encode(path);
-    if encoded.starts_with('/') {
-        format!("file://{encoded}")
-    } else {
-        format!("file:///{encoded}")
+    match windows_drive(path) {
+        Some((drive, rest)) => format!("file:///{drive}{}", percent_encode(rest)),
+        None => format!("file://{}", percent_encode(path)),
     }
 }
 
-/// Percent-encode everything but unreserved characters, `/` and a drive letter's `:`.
+/// Splits `C:` off `C:/x`.
+fn windows_drive(path: &str) -> Option<(&str, &str)> {
+    let drive = path.get(..2)?;
+    let mut chars = drive.chars();
+    let is_drive =
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.next() == Some(':');
+    is_drive.then(|| (drive, path.get(2..).unwrap_or("")))
+}
+
+/// Percent-encode everything but unreserved characters and `/` (so a `:` in a relative path
+/// cannot be read as a URI scheme).
 fn percent_encode(path: &str) -> String {
     let mut encoded = String::with_capacity(path.len());
-    for (index, byte) in path.bytes().enumerate() {
-        let keep = byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/')
-            || (byte == b':'
-                && index == 1
-                && path.as_bytes().first().is_some_and(u8::is_ascii_alphabetic));
-        if keep {
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
             encoded.push(char::from(byte));
         } else {
             encoded.push_str(&format!("%{byte:02X}"));
@@ -219,15 +222,23 @@ mod tests {
     #[test]
     fn percent_encode_keeps_path_characters_and_escapes_the_rest() {
         assert_eq!(percent_encode("vms/101 a#b.conf"), "vms/101%20a%23b.conf");
-        assert_eq!(percent_encode("C:/x"), "C:/x");
         assert_eq!(percent_encode("a:b"), "a%3Ab");
         assert_eq!(percent_encode("ç"), "%C3%A7");
     }
 
     #[test]
+    fn file_uri_handles_unix_and_windows_absolute_paths() {
+        assert_eq!(file_uri("/repo/a b/"), "file:///repo/a%20b/");
+        assert_eq!(file_uri("C:/repo/x.conf"), "file:///C:/repo/x.conf");
+    }
+
+    #[test]
     fn section_returns_one_markdown_section_on_one_line() {
         let docs = "## What\nChecks the CPU\ntype.\n\n## Why\nTalos needs v2.\n## Fix\nSet host.";
-        assert_eq!(section(docs, "What").as_deref(), Some("Checks the CPU type."));
+        assert_eq!(
+            section(docs, "What").as_deref(),
+            Some("Checks the CPU type.")
+        );
         assert_eq!(section(docs, "Why").as_deref(), Some("Talos needs v2."));
         assert_eq!(section(docs, "Example"), None);
     }
