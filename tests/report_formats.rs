@@ -289,12 +289,13 @@ fn human_shows_snippets_related_locations_help_and_summary() {
 }
 
 #[test]
-fn human_uses_colour_only_when_asked() {
+fn human_and_concise_use_colour_when_asked() {
     let opts = ReportOptions {
         color: true,
         ..options()
     };
     assert!(render_fixture(Format::Human, &opts).contains('\u{1b}'));
+    assert!(render_fixture(Format::Concise, &opts).contains('\u{1b}'));
 }
 
 #[test]

@@ -44,17 +44,6 @@ impl Format {
         Self::Github,
         Self::Gitlab,
     ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Human => "human",
-            Self::Concise => "concise",
-            Self::Json => "json",
-            Self::Sarif => "sarif",
-            Self::Github => "github",
-            Self::Gitlab => "gitlab",
-        }
-    }
 }
 
 /// What the reporters need to know about a rule (the caller builds it from the rule registry).
