@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! The output writer: manifest, no clobbering, all-or-nothing, check and diff modes.
 
 use sha2::{Digest, Sha256};
