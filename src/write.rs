@@ -246,8 +246,8 @@ impl fmt::Display for WriteError {
                 }
                 write!(
                     f,
-                    "Revert those edits or move the files away, or rerun with --force to \
-                     overwrite them"
+                    "Revert those edits or move the files away, or rerun with --force to let \
+                     talhorn overwrite (or delete) them"
                 )
             }
             Self::Symlink { path } => write!(
