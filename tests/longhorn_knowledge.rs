@@ -801,3 +801,10 @@ fn backup_target_problems_and_severities() {
             .contains("backupTargetCredentialSecret")
     );
 }
+
+#[test]
+fn flat_dotted_moved_key_is_unknown_not_moved() {
+    let text = "defaultSettings.backupTarget: s3://b@r/\n";
+    let finding = only(&validate("1.10.2", text)).clone();
+    assert_eq!(finding.code, "INT002");
+}

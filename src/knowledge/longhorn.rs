@@ -895,6 +895,19 @@ pub fn parse_backup_target(url: &str) -> Result<BackupTarget, BackupTargetProble
     })
 }
 
+/// `s3://<bucket>@<region>/` and `azblob://<container>@<endpoint>/` name a bucket; S3 needs a region.
+fn bucket_problem(target: &BackupTarget) -> Option<BackupTargetProblem> {
+    let is_s3 = target.scheme == BackupScheme::S3;
+    if !is_s3 && target.scheme != BackupScheme::AzBlob {
+        return None;
+    }
+    match target.authority.split_once('@') {
+        Some(("", _)) => Some(BackupTargetProblem::MissingBucket),
+        Some((_, "")) | None if is_s3 => Some(BackupTargetProblem::MissingRegion),
+        Some(_) | None => None,
+    }
+}
+
 /// Every problem with a backup target URL and its credential secret (empty means fine).
 pub fn check_backup_target(url: &str, credential_secret: Option<&str>) -> Vec<BackupTargetProblem> {
     let target = match parse_backup_target(url) {
@@ -914,21 +927,7 @@ pub fn check_backup_target(url: &str, credential_secret: Option<&str>) -> Vec<Ba
     if let Some(c) = target.path.chars().find(|c| forbidden.contains(c)) {
         problems.push(BackupTargetProblem::ForbiddenCharacter(c));
     }
-    if matches!(target.scheme, BackupScheme::S3 | BackupScheme::AzBlob) {
-        match target.authority.split_once('@') {
-            Some((bucket, _)) if bucket.is_empty() => {
-                problems.push(BackupTargetProblem::MissingBucket)
-            }
-            Some((_, region)) if region.is_empty() && target.scheme == BackupScheme::S3 => {
-                problems.push(BackupTargetProblem::MissingRegion);
-            }
-            Some(_) => {}
-            None if target.scheme == BackupScheme::S3 => {
-                problems.push(BackupTargetProblem::MissingRegion)
-            }
-            None => {}
-        }
-    }
+    problems.extend(bucket_problem(&target));
     let without_query = url
         .trim()
         .split_once('?')
@@ -1057,21 +1056,24 @@ fn check_value(check: &ValueCheck, text: &str) -> Result<(), String> {
     match check {
         ValueCheck::Integer(range) => match text.parse::<i64>() {
             Ok(n) if range.contains(&n) => Ok(()),
-            Ok(n) => Err(format!("{n} is outside {}", describe_int_range(range))),
+            Ok(n) => Err(format!(
+                "{n} is out of range; {}",
+                describe_int_range(range)
+            )),
             Err(_) => Err(format!(
-                "`{text}` is not a whole number ({})",
+                "`{text}` is not a whole number; {}",
                 describe_int_range(range)
             )),
         },
         ValueCheck::Number(range) => match text.parse::<f64>() {
             Ok(n) if range.contains(&n) => Ok(()),
             Ok(n) => Err(format!(
-                "{n} is outside {} to {}",
+                "{n} is out of range; it must be {} to {}",
                 range.start(),
                 range.end()
             )),
             Err(_) => Err(format!(
-                "`{text}` is not a number ({} to {})",
+                "`{text}` is not a number; it must be {} to {}",
                 range.start(),
                 range.end()
             )),
@@ -1265,7 +1267,9 @@ impl Validator<'_> {
 
     fn check_entry(&mut self, path: &[&str], key: &Node, value: &Node) {
         let dotted = path.join(".");
-        if let Some(moved) = moved_key(self.chart, &dotted) {
+        // A key written flat (`defaultSettings.backupTarget:` at the root) is not the nested key.
+        let nested = path.iter().all(|segment| !segment.contains('.'));
+        if let Some(moved) = moved_key(self.chart, &dotted).filter(|_| nested) {
             self.report_moved(moved, &dotted, key);
             return;
         }
@@ -1304,38 +1308,40 @@ impl Validator<'_> {
     }
 
     fn report_missing_key(&mut self, path: &[&str], dotted: &str, key: &Node) {
+        let (severity, checked_against) = self.unknown_key_severity();
+        let line = self.chart.minor_line();
         let lines_with_key = self.other_lines_with(path);
         if !lines_with_key.is_empty() {
             let message = format!(
-                "`{dotted}` is not a value of Longhorn chart {}, so Helm ignores it; it exists in chart {}",
-                self.chart.minor_line(),
+                "`{dotted}` is not a value of Longhorn chart {line}{checked_against}, so Helm ignores it; it exists in chart {}",
                 describe_lines(&lines_with_key)
             );
             self.push(
-                Finding::new("LHN005", Severity::Error, self.at(key.span), message)
+                Finding::new("LHN005", severity, self.at(key.span), message)
                     .help("Remove it, or use a chart version that has it."),
             );
             return;
         }
-        let severity = match self.chart.support() {
-            Support::Newer(_) => Severity::Warning,
-            Support::Supported | Support::TooOld => Severity::Error,
-        };
-        let checked_against = match self.chart.support() {
-            Support::Newer(known) => {
-                format!(" (checked against {known}, the newest chart talhorn knows)")
-            }
-            Support::Supported | Support::TooOld => String::new(),
-        };
         let message = format!(
-            "`{dotted}` is not a value of Longhorn chart {}{checked_against}; Helm silently ignores it",
-            self.chart.minor_line()
+            "`{dotted}` is not a value of Longhorn chart {line}{checked_against}; Helm silently ignores it"
         );
         let mut finding = Finding::new("INT002", severity, self.at(key.span), message);
         if let Some(help) = self.suggest(path) {
             finding = finding.help(help);
         }
         self.push(finding);
+    }
+
+    /// A key missing from the table is certain on a known chart; on a newer chart it may be new,
+    /// so it is only a warning, and the message says which table was used.
+    fn unknown_key_severity(&self) -> (Severity, String) {
+        match self.chart.support() {
+            Support::Newer(known) => (
+                Severity::Warning,
+                format!(" (checked against {known}, the newest chart talhorn knows)"),
+            ),
+            Support::Supported | Support::TooOld => (Severity::Error, String::new()),
+        }
     }
 
     /// Chart lines (other than this one) whose values have `path`.
@@ -1559,6 +1565,40 @@ fn describe_lines(minors: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn charts_are_sorted_by_minor_line() {
+        assert!(CHARTS.windows(2).all(|w| w[0].minor < w[1].minor));
+    }
+
+    /// A typo in a hand-written table would silently disable a check; every key they name must
+    /// be a values key of the lines they apply to.
+    #[test]
+    fn hand_written_tables_name_real_keys() {
+        for facts in &CHARTS {
+            let version = facts.version();
+            for (setting, _) in facts.engine_specific {
+                let path = format!("defaultSettings.{setting}");
+                assert!(values_key_exists(&version, &path), "{path} on {version}");
+            }
+            for rule in VALUE_RULES.iter().filter(|r| r.on.contains(&version)) {
+                assert!(
+                    values_key_exists(&version, rule.path),
+                    "{} on {version}",
+                    rule.path
+                );
+            }
+        }
+        for setting in SHAPE_UNCHECKED {
+            let path = format!("defaultSettings.{setting}");
+            assert!(
+                CHARTS
+                    .iter()
+                    .any(|f| values_key_exists(&f.version(), &path)),
+                "{path}"
+            );
+        }
+    }
 
     #[test]
     fn describe_lines_joins_ranges_and_lists() {
