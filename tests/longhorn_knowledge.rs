@@ -808,3 +808,33 @@ fn flat_dotted_moved_key_is_unknown_not_moved() {
     let finding = only(&validate("1.10.2", text)).clone();
     assert_eq!(finding.code, "INT002");
 }
+
+#[test]
+fn odd_documents_give_findings_not_panics() {
+    let non_string_key = "1: x\n";
+    assert_eq!(codes(&validate("1.10.2", non_string_key)), ["INT002"]);
+    let odd = [
+        "",
+        "~\n",
+        "defaultSettings:\n  defaultReplicaCount: 99999999999999999999999\n",
+        "defaultSettings:\n  defaultReplicaCount: \"ü\"\n",
+        "defaultSettings:\n  defaultReplicaCount: '{'\n",
+        "defaultSettings:\n  defaultReplicaCount: {v1: [1], v2: {a: b}, ~: x}\n",
+        "defaultSettings:\n  taintToleration: [a, b]\n",
+        "persistence:\n  dataEngine: {}\n",
+        "? [a, b]\n: c\n",
+    ];
+    for version in ["1.8.2", "1.10.2", "1.13.0"] {
+        for text in odd {
+            let _ = validate(version, text);
+        }
+    }
+    // The out-of-range integer and the malformed per-engine map are reported, not dropped.
+    assert!(!validate("1.10.2", odd[2]).is_empty());
+    assert!(
+        codes(&validate("1.10.2", odd[5]))
+            .iter()
+            .all(|c| *c == "INT003")
+    );
+    assert!(!validate("1.10.2", odd[5]).is_empty());
+}

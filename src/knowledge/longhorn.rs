@@ -443,15 +443,22 @@ fn parse_key_table(text: &str) -> KeyNode {
     root
 }
 
+/// The parsed key table of a chart line (parsed once, on first use).
 fn key_tree(facts: &ChartFacts) -> &'static KeyNode {
-    static TREES: OnceLock<Vec<KeyNode>> = OnceLock::new();
-    let trees = TREES.get_or_init(|| CHARTS.iter().map(|c| parse_key_table(c.keys)).collect());
-    let index = CHARTS
+    static TREES: OnceLock<Vec<(u32, KeyNode)>> = OnceLock::new();
+    // `facts` always comes from `CHARTS`, so the lookup finds its tree; `NO_KEYS` only keeps
+    // this total.
+    static NO_KEYS: KeyNode = KeyNode::Leaf;
+    TREES
+        .get_or_init(|| {
+            CHARTS
+                .iter()
+                .map(|c| (c.minor, parse_key_table(c.keys)))
+                .collect()
+        })
         .iter()
-        .position(|c| c.minor == facts.minor)
-        .unwrap_or(0);
-    static EMPTY: KeyNode = KeyNode::Leaf;
-    trees.get(index).unwrap_or(&EMPTY)
+        .find(|(minor, _)| *minor == facts.minor)
+        .map_or(&NO_KEYS, |(_, tree)| tree)
 }
 
 fn join_path(prefix: &str, name: &str) -> String {
