@@ -30,7 +30,10 @@ pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
         configs.push(cp);
     }
     let schematic = schematic(intent);
-    let image = installer_image(intent, &schematic);
+    // Every node installs (and upgrades to) the image built from the schematic.
+    let mut all = TalosConfig::new(Scope::All, intent.loc("/talos"));
+    all.install_image = Some(Fact::new(installer_image(intent, &schematic), intent.loc("/talos")));
+    configs.insert(0, all);
     let nodes = spec
         .nodes
         .iter()
@@ -38,7 +41,6 @@ pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
         .map(|(i, node)| {
             let at = intent.loc(&format!("/nodes/{i}"));
             let mut per_node = TalosConfig::new(Scope::Node(node.name.clone()), at);
-            per_node.install_image = Some(Fact::new(image.clone(), intent.loc("/talos")));
             per_node.install_disk = Some(Fact::new(install_disk(intent, i), at));
             configs.push(per_node);
             talos_node(intent, i)
