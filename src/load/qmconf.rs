@@ -24,7 +24,9 @@ impl QmConfig {
 
     /// Changes waiting for the next VM start.
     pub fn pending(&self) -> Option<&QmSection> {
-        self.sections.iter().find(|s| s.kind == SectionKind::Pending)
+        self.sections
+            .iter()
+            .find(|s| s.kind == SectionKind::Pending)
     }
 }
 
@@ -108,7 +110,8 @@ pub enum QmProblemKind {
     InlineComment,
     /// The key already appeared in this section; the later value silently wins.
     DuplicateKey { first: Span },
-    UnknownSection,
+    /// A `[...]` header PVE does not know; `name` is the text between the brackets.
+    UnknownSection { name: String },
     /// The section header already appeared (a strict-mode parse error in PVE).
     DuplicateSection { first: Span },
     /// `delete:` is only allowed in `[PENDING]`.
@@ -162,7 +165,9 @@ impl Parser {
         }
         if let Some(comment) = content.strip_prefix('#') {
             let start = line.start + 1;
-            self.current.description.push(Span::new(start, start + comment.len()));
+            self.current
+                .description
+                .push(Span::new(start, start + comment.len()));
             return;
         }
         self.key_value(content, line);
@@ -170,7 +175,9 @@ impl Parser {
 
     fn unknown_section(&mut self, name: &str, line: Span) {
         self.problem(
-            QmProblemKind::UnknownSection,
+            QmProblemKind::UnknownSection {
+                name: name.to_owned(),
+            },
             line,
             format!(
                 "unknown section `[{name}]`: PVE skips it and every line up to the next section; \
@@ -306,14 +313,20 @@ enum Header<'a> {
 
 /// Classify a line starting with `[` (qemu-server `parse_vm_config`).
 fn section_header(content: &str) -> Header<'_> {
-    let Some(inner) = content.trim_end().strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
+    let Some(inner) = content
+        .trim_end()
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+    else {
         return Header::NotAHeader;
     };
     if inner.eq_ignore_ascii_case("PENDING") {
         return Header::Known(SectionKind::Pending);
     }
     match inner.strip_prefix("special:") {
-        Some(name @ ("cloudinit" | "fleecing")) => Header::Known(SectionKind::Special(name.to_owned())),
+        Some(name @ ("cloudinit" | "fleecing")) => {
+            Header::Known(SectionKind::Special(name.to_owned()))
+        }
         None if is_snapshot_name(inner) => Header::Known(SectionKind::Snapshot(inner.to_owned())),
         _ => Header::Unknown(inner),
     }
@@ -344,7 +357,10 @@ fn split_key_value(content: &str, line_start: usize) -> Option<(usize, Span)> {
         return None;
     }
     let mut end = 1;
-    while bytes.get(end).is_some_and(|&b| b.is_ascii_lowercase() || b == b'_' || b == b'-') {
+    while bytes
+        .get(end)
+        .is_some_and(|&b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+    {
         end += 1;
     }
     while bytes.get(end).is_some_and(u8::is_ascii_digit) {
@@ -384,7 +400,11 @@ fn lines(text: &str) -> impl Iterator<Item = Span> + '_ {
         }
         let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let next = end + 1;
-        let end = if text[start..end].ends_with('\r') { end - 1 } else { end };
+        let end = if text[start..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
         let line = Span::new(start, end);
         start = next;
         Some(line)
@@ -431,7 +451,11 @@ pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property> {
 
 /// The value of sub-option `key` (or of the bare default-key value when `key` is the
 /// option's default key and is written without its name).
-pub fn property<'a>(properties: &'a [Property], key: &str, default_key: Option<&str>) -> Option<&'a Property> {
+pub fn property<'a>(
+    properties: &'a [Property],
+    key: &str,
+    default_key: Option<&str>,
+) -> Option<&'a Property> {
     properties.iter().rev().find(|p| match &p.key {
         Some(k) => k == key,
         None => default_key == Some(key),
@@ -449,7 +473,10 @@ pub struct Token<'a> {
 pub fn split_list(value: &str, value_span: Span) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut start = None;
-    for (i, c) in value.char_indices().chain(std::iter::once((value.len(), ' '))) {
+    for (i, c) in value
+        .char_indices()
+        .chain(std::iter::once((value.len(), ' ')))
+    {
         let separator = c == ';' || c == ',' || c.is_whitespace();
         match (separator, start) {
             (true, Some(s)) => {
@@ -576,10 +603,12 @@ pub const HOTPLUG_DEFAULT: [&str; 3] = ["network", "disk", "usb"];
 /// Whether a `hotplug` value enables `feature` (`memory`, `cpu`, …): `0` is none, `1` is
 /// [`HOTPLUG_DEFAULT`].
 pub fn hotplug_enables(value: &str, feature: &str) -> bool {
-    split_list(value, Span::default()).iter().any(|t| match t.text {
-        "1" => HOTPLUG_DEFAULT.contains(&feature),
-        other => other == feature,
-    })
+    split_list(value, Span::default())
+        .iter()
+        .any(|t| match t.text {
+            "1" => HOTPLUG_DEFAULT.contains(&feature),
+            other => other == feature,
+        })
 }
 
 #[cfg(test)]
@@ -590,7 +619,10 @@ mod tests {
     fn key_value_regex_matches_pve() {
         assert_eq!(split_key_value("cpu: host", 0), Some((3, Span::new(5, 9))));
         assert_eq!(split_key_value("cpu:host  ", 0), Some((3, Span::new(4, 8))));
-        assert_eq!(split_key_value("scsi12:  x", 10), Some((6, Span::new(19, 20))));
+        assert_eq!(
+            split_key_value("scsi12:  x", 10),
+            Some((6, Span::new(19, 20)))
+        );
         assert_eq!(split_key_value("allow-ksm: 1", 0).map(|k| k.0), Some(9));
         assert_eq!(split_key_value("Cpu: host", 0), None);
         assert_eq!(split_key_value(" cpu: host", 0), None);
