@@ -70,17 +70,17 @@ def sub_specs(key_spec):
     subs = key_spec.get("sub_options") or {}
     newer = set(key_spec.get("sub_options_not_in_pve8", []))
     out = []
-    for name in sorted(subs):
+    for name in subs:
         spec = subs[name]
         pve9_only = name in newer or not_in_pve8(spec)
-        out.append(f"SubSpec {{ name: {rust_str(name)}, value: {value_spec(spec)}, "
+        out.append((name, f"SubSpec {{ name: {rust_str(name)}, value: {value_spec(spec)}, "
                    f"default: {rust_opt_str(spec.get('default'))}, "
-                   f"availability: {availability(pve9_only)} }}")
+                   f"availability: {availability(pve9_only)} }}"))
     # Sub-options PVE 8 accepted but PVE 9 dropped and that the table lists by name only.
     for name in sorted(set(key_spec.get("sub_options_pve8_only", [])) - set(subs)):
-        out.append(f"SubSpec {{ name: {rust_str(name)}, value: ValueSpec::Text(None), "
-                   f"default: None, availability: Availability::Pve8Only }}")
-    return out
+        out.append((name, f"SubSpec {{ name: {rust_str(name)}, value: ValueSpec::Text(None), "
+                          f"default: None, availability: Availability::Pve8Only }}"))
+    return [text for _, text in sorted(out)]
 
 
 def key_spec(json_key, spec):

@@ -363,10 +363,8 @@ impl Validator {
     }
 
     fn option(&mut self, option: &QmOption, section: &SectionKind) {
-        if let SectionKind::Special(name) = section {
-            if name == "fleecing" {
-                return self.fleecing_option(option);
-            }
+        if matches!(section, SectionKind::Special(name) if name == "fleecing") {
+            return self.fleecing_option(option);
         }
         let Some(found) = self.resolve_key(option, section) else {
             return;
@@ -922,7 +920,7 @@ fn is_unicast_mac(mac: &str) -> bool {
         && pairs.iter().all(hex_pair)
         && pairs
             .first()
-            .and_then(|p| p.bytes().nth(1))
+            .and_then(|p| p.as_bytes().get(1).copied())
             .is_some_and(|b| {
                 matches!(
                     b.to_ascii_lowercase(),

@@ -154,10 +154,8 @@ fn option(iface: &mut Iface, words: &[Word], problems: &mut Vec<InterfacesProble
                 .map(|v| (v.text.to_owned(), v.span))
                 .collect();
         }
-        "ovs_type" => {
-            if values.first().is_some_and(|v| v.text == "OVSBridge") {
-                iface.is_bridge = true;
-            }
+        "ovs_type" if values.first().is_some_and(|v| v.text == "OVSBridge") => {
+            iface.is_bridge = true;
         }
         _ => {}
     }

@@ -157,7 +157,7 @@ impl Parser {
             match section_header(content) {
                 Header::Known(kind) => return self.open_section(kind, line),
                 Header::Unknown(name) => return self.unknown_section(name, line),
-                Header::NotAHeader => {}
+                Header::Other => {}
             }
         }
         if self.skipping_unknown_section {
@@ -308,7 +308,7 @@ impl Parser {
 enum Header<'a> {
     Known(SectionKind),
     Unknown(&'a str),
-    NotAHeader,
+    Other,
 }
 
 /// Classify a line starting with `[` (qemu-server `parse_vm_config`).
@@ -318,7 +318,7 @@ fn section_header(content: &str) -> Header<'_> {
         .strip_prefix('[')
         .and_then(|s| s.strip_suffix(']'))
     else {
-        return Header::NotAHeader;
+        return Header::Other;
     };
     if inner.eq_ignore_ascii_case("PENDING") {
         return Header::Known(SectionKind::Pending);
@@ -589,9 +589,8 @@ pub fn volname_format(volname: &str) -> Option<&str> {
 pub fn boot_order(value: &str, value_span: Span) -> Option<Vec<Token<'_>>> {
     let properties = parse_properties(value, value_span);
     let order = property(&properties, "order", Some("legacy"))?;
-    if order.key.is_none() {
-        return None;
-    }
+    // A bare value is the legacy `cdn` form, not an order.
+    order.key.as_ref()?;
     let offset = order.value_span.start - value_span.start;
     let text = value.get(offset..offset + order.value.len())?;
     Some(split_list(text, order.value_span))
