@@ -643,6 +643,19 @@ impl Validator {
         if let Some(s) = did_you_mean(key, candidates) {
             message.push_str(&format!("; did you mean `{s}`?"));
         }
+        let buses_with_it: Vec<&str> = KEYS
+            .iter()
+            .filter(|k| {
+                matches!(k.name, "ide" | "sata" | "scsi" | "virtio") && k.sub(key).is_some()
+            })
+            .map(|k| k.name)
+            .collect();
+        if is_drive_key(&option.key) && !buses_with_it.is_empty() {
+            message.push_str(&format!(
+                " (only {} disks have it; attach the disk on such a bus to use it)",
+                buses_with_it.join(", ")
+            ));
+        }
         let help = if key == "import-from" {
             "`import-from=` only works through `qm create`/`qm set`, not inside a .conf file"
         } else if is_drive_key(&option.key) {

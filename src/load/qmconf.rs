@@ -149,7 +149,9 @@ struct Parser {
 
 impl Parser {
     fn line(&mut self, text: &str, line: Span) {
-        let content = &text[line.start..line.end];
+        let Some(content) = text.get(line.start..line.end) else {
+            return;
+        };
         if content.trim().is_empty() {
             return;
         }
@@ -588,9 +590,8 @@ pub fn volname_format(volname: &str) -> Option<&str> {
 /// The entries of `boot: order=a;b;c`, or `None` without an `order=`.
 pub fn boot_order(value: &str, value_span: Span) -> Option<Vec<Token<'_>>> {
     let properties = parse_properties(value, value_span);
-    let order = property(&properties, "order", Some("legacy"))?;
     // A bare value is the legacy `cdn` form, not an order.
-    order.key.as_ref()?;
+    let order = property(&properties, "order", None)?;
     let offset = order.value_span.start - value_span.start;
     let text = value.get(offset..offset + order.value.len())?;
     Some(split_list(text, order.value_span))
