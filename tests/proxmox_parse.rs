@@ -699,7 +699,9 @@ fn unknown_keys_and_sub_options_get_suggestions() {
         findings[0].message
     );
     assert!(
-        findings[1].message.contains("only ide, sata, scsi disks have it"),
+        findings[1]
+            .message
+            .contains("only ide, sata, scsi disks have it"),
         "{}",
         findings[1].message
     );

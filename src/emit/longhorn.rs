@@ -29,10 +29,22 @@ pub fn values(longhorn: &Longhorn, chart: &ChartVersion) -> Json {
         set_path(&mut values, keys.default_setting, json!(count.value));
     }
     if let Some(path) = &longhorn.data_path {
-        set_path(&mut values, "defaultSettings.defaultDataPath", json!(path.value));
+        set_path(
+            &mut values,
+            "defaultSettings.defaultDataPath",
+            json!(path.value),
+        );
     }
-    if longhorn.create_default_disk_labeled_nodes.as_ref().is_some_and(|f| f.value) {
-        set_path(&mut values, "defaultSettings.createDefaultDiskLabeledNodes", json!(true));
+    if longhorn
+        .create_default_disk_labeled_nodes
+        .as_ref()
+        .is_some_and(|f| f.value)
+    {
+        set_path(
+            &mut values,
+            "defaultSettings.createDefaultDiskLabeledNodes",
+            json!(true),
+        );
     }
     if let Some(keys) = lh::backup_keys(chart)
         && let Some(target) = &longhorn.backup_target
@@ -51,7 +63,11 @@ pub fn values(longhorn: &Longhorn, chart: &ChartVersion) -> Json {
         }
     }
     if let Some(job) = &longhorn.pre_upgrade_job {
-        set_path(&mut values, "preUpgradeChecker.jobEnabled", json!(job.value));
+        set_path(
+            &mut values,
+            "preUpgradeChecker.jobEnabled",
+            json!(job.value),
+        );
     }
     values
 }
@@ -116,15 +132,31 @@ fn application(chart: &ChartVersion, values: Json) -> Json {
 }
 
 /// The files under `kubernetes/longhorn/`: (relative name, content).
-pub fn files(longhorn: &Longhorn, chart: &ChartVersion, header: &str) -> Result<Vec<(String, String)>, String> {
+pub fn files(
+    longhorn: &Longhorn,
+    chart: &ChartVersion,
+    header: &str,
+) -> Result<Vec<(String, String)>, String> {
     let values = values(longhorn, chart);
     let mut files = vec![
-        ("namespace.yaml".to_string(), documents(header, &[namespace(longhorn)])?),
-        ("values.yaml".to_string(), documents(header, &[values.clone()])?),
+        (
+            "namespace.yaml".to_string(),
+            documents(header, &[namespace(longhorn)])?,
+        ),
+        (
+            "values.yaml".to_string(),
+            documents(header, &[values.clone()])?,
+        ),
     ];
     match longhorn.gitops.as_ref().map(|g| g.value) {
-        Some(GitOps::Flux) => files.push(("helmrelease.yaml".into(), documents(header, &helm_release(chart, values))?)),
-        Some(GitOps::Argocd) => files.push(("application.yaml".into(), documents(header, &[application(chart, values)])?)),
+        Some(GitOps::Flux) => files.push((
+            "helmrelease.yaml".into(),
+            documents(header, &helm_release(chart, values))?,
+        )),
+        Some(GitOps::Argocd) => files.push((
+            "application.yaml".into(),
+            documents(header, &[application(chart, values)])?,
+        )),
         Some(GitOps::None) | None => {}
     }
     Ok(files)

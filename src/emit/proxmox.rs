@@ -32,11 +32,17 @@ fn bool_flag(b: bool) -> String {
 /// Volume name Proxmox gives the n-th allocated disk of a VM (allocation order is efidisk0,
 /// then the disks in slot order, because `create-vms.sh` allocates them one by one).
 fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&str>) -> String {
-    let file_based = host
-        .storage(storage)
-        .is_some_and(|s| matches!(s.kind.as_str(), "dir" | "nfs" | "cifs" | "btrfs" | "glusterfs" | "cephfs"));
+    let file_based = host.storage(storage).is_some_and(|s| {
+        matches!(
+            s.kind.as_str(),
+            "dir" | "nfs" | "cifs" | "btrfs" | "glusterfs" | "cephfs"
+        )
+    });
     if file_based {
-        format!("{storage}:{vmid}/vm-{vmid}-disk-{n}.{}", format.unwrap_or("raw"))
+        format!(
+            "{storage}:{vmid}/vm-{vmid}-disk-{n}.{}",
+            format.unwrap_or("raw")
+        )
     } else {
         format!("{storage}:vm-{vmid}-disk-{n}")
     }
@@ -117,7 +123,13 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
     if let Some(efi) = &vm.efidisk
         && let Some(storage) = &efi.storage
     {
-        push("efidisk0", format!("{},efitype=4m", volume_name(host, storage, vmid, allocated, None)));
+        push(
+            "efidisk0",
+            format!(
+                "{},efitype=4m",
+                volume_name(host, storage, vmid, allocated, None)
+            ),
+        );
         allocated += 1;
     }
     for disk in &vm.disks {
@@ -127,7 +139,13 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
                 None => disk.volume.clone().unwrap_or_else(|| "none".into()),
             },
             (_, Some(storage)) => {
-                let name = volume_name(host, storage, vmid, allocated, disk.format.as_ref().map(|f| f.value.as_str()));
+                let name = volume_name(
+                    host,
+                    storage,
+                    vmid,
+                    allocated,
+                    disk.format.as_ref().map(|f| f.value.as_str()),
+                );
                 allocated += 1;
                 name
             }
@@ -171,17 +189,26 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
         push("tags", vm.tags.join(";"));
     }
     lines.sort_by(|a, b| a.0.cmp(&b.0));
-    lines.into_iter().map(|(key, value)| Line { key, value }).collect()
+    lines
+        .into_iter()
+        .map(|(key, value)| Line { key, value })
+        .collect()
 }
 
 /// `qm set` allocation syntax: `STORAGE:SIZE_IN_GIB,options`.
 fn allocation(disk: &Disk) -> Option<String> {
     if disk.role == DiskRole::Cdrom {
         let storage = disk.storage.as_ref()?;
-        return Some(format!("{storage}:{},media=cdrom", disk.volume.clone().unwrap_or_default()));
+        return Some(format!(
+            "{storage}:{},media=cdrom",
+            disk.volume.clone().unwrap_or_default()
+        ));
     }
     let storage = disk.storage.as_ref()?;
-    let gib = disk.size_mib.as_ref().map_or(32, |s| s.value.div_ceil(1024));
+    let gib = disk
+        .size_mib
+        .as_ref()
+        .map_or(32, |s| s.value.div_ceil(1024));
     let mut parts = vec![format!("{storage}:{gib}")];
     parts.extend(drive_options(disk, false));
     Some(parts.join(","))
@@ -189,7 +216,12 @@ fn allocation(disk: &Disk) -> Option<String> {
 
 fn script_for(vm: &Vm) -> VmScript {
     let mut create = Vec::new();
-    let mut arg = |flag: &str, value: String| create.push(Arg { flag: format!("--{flag}"), value });
+    let mut arg = |flag: &str, value: String| {
+        create.push(Arg {
+            flag: format!("--{flag}"),
+            value,
+        })
+    };
     if let Some(n) = &vm.name {
         arg("name", n.value.clone());
     }
@@ -201,10 +233,19 @@ fn script_for(vm: &Vm) -> VmScript {
         ("sockets", vm.sockets.as_ref().map(|f| f.value.to_string())),
         ("cores", vm.cores.as_ref().map(|f| f.value.to_string())),
         ("numa", vm.numa.as_ref().map(|f| bool_flag(f.value))),
-        ("memory", vm.memory_mib.as_ref().map(|f| f.value.to_string())),
+        (
+            "memory",
+            vm.memory_mib.as_ref().map(|f| f.value.to_string()),
+        ),
         ("balloon", vm.balloon.as_ref().map(|f| f.value.to_string())),
         ("scsihw", vm.scsihw.as_ref().map(|f| f.value.clone())),
-        ("agent", vm.agent.as_ref().filter(|a| a.value).map(|_| AGENT_ON.to_string())),
+        (
+            "agent",
+            vm.agent
+                .as_ref()
+                .filter(|a| a.value)
+                .map(|_| AGENT_ON.to_string()),
+        ),
         ("onboot", vm.onboot.as_ref().map(|f| bool_flag(f.value))),
     ] {
         if let Some(value) = value {
@@ -222,17 +263,31 @@ fn script_for(vm: &Vm) -> VmScript {
     }
     let mut sets = Vec::new();
     if let Some(storage) = vm.efidisk.as_ref().and_then(|e| e.storage.as_ref()) {
-        sets.push(Arg { flag: "--efidisk0".into(), value: format!("{storage}:1,efitype=4m") });
+        sets.push(Arg {
+            flag: "--efidisk0".into(),
+            value: format!("{storage}:1,efitype=4m"),
+        });
     }
     for disk in &vm.disks {
         if let Some(value) = allocation(disk) {
-            sets.push(Arg { flag: format!("--{}", disk.slot), value });
+            sets.push(Arg {
+                flag: format!("--{}", disk.slot),
+                value,
+            });
         }
     }
     if let Some(order) = &vm.boot_order {
-        sets.push(Arg { flag: "--boot".into(), value: format!("order={}", order.value.join(";")) });
+        sets.push(Arg {
+            flag: "--boot".into(),
+            value: format!("order={}", order.value.join(";")),
+        });
     }
-    VmScript { label: vm.label(), vmid: vm.vmid.as_ref().map_or(0, |v| v.value), create, sets }
+    VmScript {
+        label: vm.label(),
+        vmid: vm.vmid.as_ref().map_or(0, |v| v.value),
+        create,
+        sets,
+    }
 }
 
 /// The file name of a VM's config: `proxmox/101-cp-1.conf`.
@@ -266,9 +321,17 @@ pub fn guest_device(vm: &Vm, disk: &Disk) -> Option<String> {
         Bus::Ide => return None,
     };
     let same_kind = |d: &&Disk| {
-        d.role != DiskRole::Cdrom && matches!((d.bus, disk.bus), (Bus::Virtio, Bus::Virtio) | (Bus::Scsi | Bus::Sata, Bus::Scsi | Bus::Sata))
+        d.role != DiskRole::Cdrom
+            && matches!(
+                (d.bus, disk.bus),
+                (Bus::Virtio, Bus::Virtio) | (Bus::Scsi | Bus::Sata, Bus::Scsi | Bus::Sata)
+            )
     };
-    let position = vm.disks.iter().filter(same_kind).position(|d| d.slot == disk.slot)?;
+    let position = vm
+        .disks
+        .iter()
+        .filter(same_kind)
+        .position(|d| d.slot == disk.slot)?;
     let letter = char::from(b'a' + u8::try_from(position).ok().filter(|p| *p < 26)?);
     Some(format!("/dev/{prefix}{letter}"))
 }

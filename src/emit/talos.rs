@@ -55,9 +55,17 @@ impl Patch {
         );
         match dialect.kernel {
             KernelForm::MachineKernel => {
-                self.push_list("machine.kernel.modules", config.kernel_modules.iter().map(|m| json!({ "name": m.value })));
+                self.push_list(
+                    "machine.kernel.modules",
+                    config
+                        .kernel_modules
+                        .iter()
+                        .map(|m| json!({ "name": m.value })),
+                );
                 for (key, value) in &config.sysctls {
-                    let Json::Object(machine) = &mut self.machine else { continue };
+                    let Json::Object(machine) = &mut self.machine else {
+                        continue;
+                    };
                     let sysctls = machine
                         .entry("machine")
                         .or_insert_with(|| json!({}))
@@ -73,18 +81,26 @@ impl Patch {
                     self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KernelModuleConfig", "name": module.value }));
                 }
                 if !config.sysctls.is_empty() {
-                    let params: serde_json::Map<String, Json> =
-                        config.sysctls.iter().map(|(k, v)| (k.clone(), json!(v.value))).collect();
+                    let params: serde_json::Map<String, Json> = config
+                        .sysctls
+                        .iter()
+                        .map(|(k, v)| (k.clone(), json!(v.value)))
+                        .collect();
                     self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "SysctlConfig", "params": params }));
                 }
             }
         }
-        if config.allow_scheduling_on_control_planes.as_ref().is_some_and(|f| f.value) {
+        if config
+            .allow_scheduling_on_control_planes
+            .as_ref()
+            .is_some_and(|f| f.value)
+        {
             self.set("cluster.allowSchedulingOnControlPlanes", json!(true));
         }
         for volume in &config.user_volumes {
             let v = &volume.value;
-            let mut provisioning = json!({ "diskSelector": { "match": v.disk_selector }, "grow": true });
+            let mut provisioning =
+                json!({ "diskSelector": { "match": v.disk_selector }, "grow": true });
             if let Some(min) = &v.min_size {
                 set_path(&mut provisioning, "minSize", json!(min));
             }
@@ -100,11 +116,21 @@ impl Patch {
 
     fn add_node(&mut self, node: &TalosNode, intent: &LoadedIntent, dialect: &Dialect) {
         let network = &intent.intent.network;
-        let interface = network.interface.clone().unwrap_or_else(|| DEFAULT_INTERFACE.to_string());
+        let interface = network
+            .interface
+            .clone()
+            .unwrap_or_else(|| DEFAULT_INTERFACE.to_string());
         let addresses: Vec<String> = node.addresses.iter().map(|a| a.value.clone()).collect();
-        let hostname = node.hostname.as_ref().map_or(node.name.clone(), |h| h.value.clone());
+        let hostname = node
+            .hostname
+            .as_ref()
+            .map_or(node.name.clone(), |h| h.value.clone());
         if !node.labels.is_empty() {
-            let labels: serde_json::Map<String, Json> = node.labels.iter().map(|(k, v)| (k.clone(), json!(v.value))).collect();
+            let labels: serde_json::Map<String, Json> = node
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v.value)))
+                .collect();
             self.set("machine.nodeLabels", Json::Object(labels));
         }
         let route = |destination_key: &str| json!({ destination_key: "0.0.0.0/0", "gateway": network.gateway });
@@ -137,11 +163,19 @@ impl Patch {
                 if let Some(mtu) = &node.link_mtu {
                     set_path(&mut link, "mtu", json!(mtu.value));
                 }
-                set_path(&mut link, "addresses", Json::Array(addresses.iter().map(|a| json!({ "address": a })).collect()));
+                set_path(
+                    &mut link,
+                    "addresses",
+                    Json::Array(addresses.iter().map(|a| json!({ "address": a })).collect()),
+                );
                 set_path(&mut link, "routes", json!([route("destination")]));
                 self.extra.push(link);
                 if !network.nameservers.is_empty() {
-                    let nameservers: Vec<Json> = network.nameservers.iter().map(|n| json!({ "address": n })).collect();
+                    let nameservers: Vec<Json> = network
+                        .nameservers
+                        .iter()
+                        .map(|n| json!({ "address": n }))
+                        .collect();
                     self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "ResolverConfig", "nameservers": nameservers }));
                 }
             }
@@ -150,21 +184,38 @@ impl Patch {
 
     fn documents(self) -> Vec<Json> {
         let legacy = self.machine.as_object().is_some_and(|m| !m.is_empty());
-        legacy.then_some(self.machine).into_iter().chain(self.extra).collect()
+        legacy
+            .then_some(self.machine)
+            .into_iter()
+            .chain(self.extra)
+            .collect()
     }
 }
 
 fn role_patch(talos: &Talos, role: Role, dialect: &Dialect) -> Vec<Json> {
     let mut patch = Patch::default();
-    for config in talos.configs.iter().filter(|c| c.scope == Scope::All || c.scope == Scope::Role(role)) {
+    for config in talos
+        .configs
+        .iter()
+        .filter(|c| c.scope == Scope::All || c.scope == Scope::Role(role))
+    {
         patch.add_config(config, dialect);
     }
     patch.documents()
 }
 
-fn node_patch(talos: &Talos, node: &TalosNode, intent: &LoadedIntent, dialect: &Dialect) -> Vec<Json> {
+fn node_patch(
+    talos: &Talos,
+    node: &TalosNode,
+    intent: &LoadedIntent,
+    dialect: &Dialect,
+) -> Vec<Json> {
     let mut patch = Patch::default();
-    for config in talos.configs.iter().filter(|c| c.scope == Scope::Node(node.name.clone())) {
+    for config in talos
+        .configs
+        .iter()
+        .filter(|c| c.scope == Scope::Node(node.name.clone()))
+    {
         patch.add_config(config, dialect);
     }
     patch.add_node(node, intent, dialect);
@@ -172,14 +223,22 @@ fn node_patch(talos: &Talos, node: &TalosNode, intent: &LoadedIntent, dialect: &
 }
 
 /// The files under `talos/` (except the schematic): (relative path, content).
-pub fn files(talos: &Talos, intent: &LoadedIntent, dialect: &Dialect, header: &str) -> Result<Vec<(String, String)>, String> {
+pub fn files(
+    talos: &Talos,
+    intent: &LoadedIntent,
+    dialect: &Dialect,
+    header: &str,
+) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
     for role in [Role::Controlplane, Role::Worker] {
         let docs = role_patch(talos, role, dialect);
         files.push((format!("{}.yaml", role.as_str()), documents(header, &docs)?));
     }
     for node in &talos.nodes {
-        files.push((format!("nodes/{}.yaml", node.name), documents(header, &node_patch(talos, node, intent, dialect))?));
+        files.push((
+            format!("nodes/{}.yaml", node.name),
+            documents(header, &node_patch(talos, node, intent, dialect))?,
+        ));
     }
     Ok(files)
 }

@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("qm.conf", include_str!("../../templates/qm.conf.j2")),
-    ("create-vms.sh", include_str!("../../templates/create-vms.sh.j2")),
+    (
+        "create-vms.sh",
+        include_str!("../../templates/create-vms.sh.j2"),
+    ),
     ("RUNBOOK.md", include_str!("../../templates/RUNBOOK.md.j2")),
 ];
 
@@ -33,7 +36,11 @@ fn sh(value: minijinja::Value) -> String {
 /// the value, which is never what was meant).
 fn qm(value: minijinja::Value) -> Result<String, Error> {
     let text = value.to_string();
-    if text.contains(['\n', '\r', '\0']) || text.contains(" #") || text.trim() != text || text.is_empty() {
+    if text.contains(['\n', '\r', '\0'])
+        || text.contains(" #")
+        || text.trim() != text
+        || text.is_empty()
+    {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
             format!("refusing to write {text:?} into qm.conf: it would break the line"),
@@ -74,7 +81,10 @@ mod tests {
 
     #[test]
     fn shell_words_are_quoted_unless_plain() {
-        assert_eq!(shell_quote("local-lvm:32,discard=on"), "local-lvm:32,discard=on");
+        assert_eq!(
+            shell_quote("local-lvm:32,discard=on"),
+            "local-lvm:32,discard=on"
+        );
         assert_eq!(shell_quote("order=scsi0;net0"), "'order=scsi0;net0'");
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
         assert_eq!(shell_quote("$(reboot)"), "'$(reboot)'");

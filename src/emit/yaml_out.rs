@@ -15,7 +15,8 @@ pub fn documents(header: &str, docs: &[Json]) -> Result<String, String> {
         if i > 0 {
             out.push_str("---\n");
         }
-        let text = serde_saphyr::to_string(doc).map_err(|e| format!("cannot serialise YAML: {e}"))?;
+        let text =
+            serde_saphyr::to_string(doc).map_err(|e| format!("cannot serialise YAML: {e}"))?;
         out.push_str(&text);
         if !text.ends_with('\n') {
             out.push('\n');
@@ -37,6 +38,8 @@ pub fn set_path(root: &mut Json, path: &str, value: Json) {
             map.insert(key.to_string(), value);
             return;
         }
-        node = map.entry(key.to_string()).or_insert_with(|| Json::Object(serde_json::Map::new()));
+        node = map
+            .entry(key.to_string())
+            .or_insert_with(|| Json::Object(serde_json::Map::new()));
     }
 }

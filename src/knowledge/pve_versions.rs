@@ -10,8 +10,14 @@ pub struct PveVersion {
 }
 
 pub const VERSIONS: &[PveVersion] = &[
-    PveVersion { major: 8, virtio_inherits_bridge_mtu: false },
-    PveVersion { major: 9, virtio_inherits_bridge_mtu: true },
+    PveVersion {
+        major: 8,
+        virtio_inherits_bridge_mtu: false,
+    },
+    PveVersion {
+        major: 9,
+        virtio_inherits_bridge_mtu: true,
+    },
 ];
 
 pub fn version(major: u8) -> Option<&'static PveVersion> {

@@ -2,9 +2,9 @@
 
 use super::is_storage_node;
 use crate::intent::{Engine, GitOps, LoadedIntent};
-use crate::model::longhorn::Namespace;
 use crate::knowledge::talos::{DataDiskForm, Dialect};
 use crate::model::Longhorn;
+use crate::model::longhorn::Namespace;
 use crate::source::Fact;
 
 /// Longhorn's data path on Talos: the user volume at `/var/mnt/longhorn` (Talos ≥ 1.10), or the
@@ -29,12 +29,23 @@ pub const NAMESPACE_LABELS: &[(&str, &str)] = &[
 pub(super) fn longhorn(intent: &LoadedIntent, dialect: &Dialect) -> Option<Longhorn> {
     let spec = intent.intent.longhorn.as_ref()?;
     let at = intent.key_loc("/longhorn");
-    let storage_nodes = (0..intent.intent.nodes.len()).filter(|&i| is_storage_node(intent, i)).count();
-    let replicas_at = if intent.has("/longhorn/replicas") { intent.loc("/longhorn/replicas") } else { at };
+    let storage_nodes = (0..intent.intent.nodes.len())
+        .filter(|&i| is_storage_node(intent, i))
+        .count();
+    let replicas_at = if intent.has("/longhorn/replicas") {
+        intent.loc("/longhorn/replicas")
+    } else {
+        at
+    };
     // Three replicas when three storage nodes exist, else one per storage node.
-    let replicas = spec.replicas.unwrap_or_else(|| u32::try_from(storage_nodes.clamp(1, 3)).unwrap_or(3));
+    let replicas = spec
+        .replicas
+        .unwrap_or_else(|| u32::try_from(storage_nodes.clamp(1, 3)).unwrap_or(3));
     let mut longhorn = Longhorn::new(at);
-    longhorn.engine_v2 = Some(Fact::new(spec.engine == Engine::V2, intent.loc("/longhorn/engine")));
+    longhorn.engine_v2 = Some(Fact::new(
+        spec.engine == Engine::V2,
+        intent.loc("/longhorn/engine"),
+    ));
     longhorn.data_path = Some(Fact::new(data_path(dialect).to_string(), at));
     longhorn.default_replica_count = Some(Fact::new(replicas, replicas_at));
     longhorn.class_replica_count = Some(Fact::new(replicas, replicas_at));
@@ -42,13 +53,20 @@ pub(super) fn longhorn(intent: &LoadedIntent, dialect: &Dialect) -> Option<Longh
     longhorn.create_default_disk_labeled_nodes =
         labeled.then(|| Fact::new(true, intent.loc("/longhorn/storageNodes")));
     if let Some(backup) = &spec.backup {
-        longhorn.backup_target = Some(Fact::new(backup.target.clone(), intent.loc("/longhorn/backup/target")));
+        longhorn.backup_target = Some(Fact::new(
+            backup.target.clone(),
+            intent.loc("/longhorn/backup/target"),
+        ));
         longhorn.backup_secret = backup
             .credential_secret
             .clone()
             .map(|s| Fact::new(s, intent.loc("/longhorn/backup/credentialSecret")));
     }
-    let gitops_at = if intent.has("/longhorn/gitops") { intent.loc("/longhorn/gitops") } else { at };
+    let gitops_at = if intent.has("/longhorn/gitops") {
+        intent.loc("/longhorn/gitops")
+    } else {
+        at
+    };
     longhorn.gitops = Some(Fact::new(spec.gitops, gitops_at));
     if spec.gitops != GitOps::None {
         longhorn.pre_upgrade_job = Some(Fact::new(false, gitops_at));

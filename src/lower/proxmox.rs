@@ -14,8 +14,16 @@ struct RoleDefaults {
     disk_mib: u64,
 }
 
-const CONTROLPLANE: RoleDefaults = RoleDefaults { cores: 2, memory_mib: 4096, disk_mib: 32 * 1024 };
-const WORKER: RoleDefaults = RoleDefaults { cores: 4, memory_mib: 8192, disk_mib: 32 * 1024 };
+const CONTROLPLANE: RoleDefaults = RoleDefaults {
+    cores: 2,
+    memory_mib: 4096,
+    disk_mib: 32 * 1024,
+};
+const WORKER: RoleDefaults = RoleDefaults {
+    cores: 4,
+    memory_mib: 8192,
+    disk_mib: 32 * 1024,
+};
 const DATA_DISK_MIB: u64 = 100 * 1024;
 /// The guest agent runs only when the image has this extension.
 pub const GUEST_AGENT_EXTENSION: &str = "siderolabs/qemu-guest-agent";
@@ -27,22 +35,35 @@ pub(super) fn host(intent: &LoadedIntent) -> Host {
             .storage
             .iter()
             .map(|(name, s)| Storage {
-                name: Fact::new(name.clone(), intent.key_loc(&format!("/proxmox/storage/{name}"))),
+                name: Fact::new(
+                    name.clone(),
+                    intent.key_loc(&format!("/proxmox/storage/{name}")),
+                ),
                 kind: s.kind.clone(),
                 path: s.path.clone(),
                 pool: None,
                 mountpoint: None,
                 on_zfs: intent
                     .has(&format!("/proxmox/storage/{name}/onZfs"))
-                    .then(|| Fact::new(s.on_zfs, intent.loc(&format!("/proxmox/storage/{name}/onZfs")))),
+                    .then(|| {
+                        Fact::new(
+                            s.on_zfs,
+                            intent.loc(&format!("/proxmox/storage/{name}/onZfs")),
+                        )
+                    }),
             })
             .collect(),
         bridges: spec
             .bridges
             .iter()
             .map(|(name, b)| Bridge {
-                name: Fact::new(name.clone(), intent.key_loc(&format!("/proxmox/bridges/{name}"))),
-                mtu: b.mtu.map(|m| Fact::new(m, intent.loc(&format!("/proxmox/bridges/{name}/mtu")))),
+                name: Fact::new(
+                    name.clone(),
+                    intent.key_loc(&format!("/proxmox/bridges/{name}")),
+                ),
+                mtu: b
+                    .mtu
+                    .map(|m| Fact::new(m, intent.loc(&format!("/proxmox/bridges/{name}/mtu")))),
             })
             .collect(),
     }
@@ -67,23 +88,43 @@ pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
         Role::Worker => WORKER,
     };
     let storage_node = is_storage_node(intent, index);
-    let v2 = intent.intent.longhorn.as_ref().is_some_and(|l| l.engine == Engine::V2);
+    let v2 = intent
+        .intent
+        .longhorn
+        .as_ref()
+        .is_some_and(|l| l.engine == Engine::V2);
     let mut vm = Vm::new(r.node_loc());
-    vm.vmid = Some(Fact::new(node.vmid, intent.loc(&format!("/nodes/{index}/vmid"))));
-    vm.name = Some(Fact::new(node.name.clone(), intent.loc(&format!("/nodes/{index}/name"))));
+    vm.vmid = Some(Fact::new(
+        node.vmid,
+        intent.loc(&format!("/nodes/{index}/vmid")),
+    ));
+    vm.name = Some(Fact::new(
+        node.name.clone(),
+        intent.loc(&format!("/nodes/{index}/name")),
+    ));
     vm.role = Some(node.role);
     vm.storage_node = intent.intent.longhorn.is_some().then_some(storage_node);
     let mut tags = vec!["talos".to_string(), node.role.as_str().to_string()];
-    tags.extend(r.get(|n| n.tags.clone(), |d| d.tags.clone()).unwrap_or_default());
+    tags.extend(
+        r.get(|n| n.tags.clone(), |d| d.tags.clone())
+            .unwrap_or_default(),
+    );
     tags.sort();
     tags.dedup();
     vm.tags = tags;
-    vm.cpu = Some(Fact::new(r.get(|n| n.cpu.clone(), |d| d.cpu.clone()).unwrap_or_else(|| "host".into()), r.loc("cpu")));
+    vm.cpu = Some(Fact::new(
+        r.get(|n| n.cpu.clone(), |d| d.cpu.clone())
+            .unwrap_or_else(|| "host".into()),
+        r.loc("cpu"),
+    ));
     let sockets = r.get(|n| n.sockets, |d| d.sockets).unwrap_or(1);
     vm.sockets = Some(Fact::new(sockets, r.loc("sockets")));
     // A V2 storage node gives one core to the SPDK data engine.
     let default_cores = defaults.cores + u32::from(storage_node && v2);
-    vm.cores = Some(Fact::new(r.get(|n| n.cores, |d| d.cores).unwrap_or(default_cores), r.loc("cores")));
+    vm.cores = Some(Fact::new(
+        r.get(|n| n.cores, |d| d.cores).unwrap_or(default_cores),
+        r.loc("cores"),
+    ));
     let memory = r
         .get(|n| n.memory.clone(), |d| d.memory.clone())
         .and_then(|m| parse_mib(&m))
@@ -99,18 +140,36 @@ pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
     vm.bios = Some(Fact::new("ovmf".into(), r.node_loc()));
     vm.machine = Some(Fact::new("q35".into(), r.node_loc()));
     vm.ostype = Some(Fact::new("l26".into(), r.node_loc()));
-    vm.onboot = Some(Fact::new(r.get(|n| n.onboot, |d| d.onboot).unwrap_or(true), r.loc("onboot")));
+    vm.onboot = Some(Fact::new(
+        r.get(|n| n.onboot, |d| d.onboot).unwrap_or(true),
+        r.loc("onboot"),
+    ));
     vm.serial_console = true;
-    let agent = intent.intent.talos.extensions.iter().any(|e| e == GUEST_AGENT_EXTENSION);
+    let agent = intent
+        .intent
+        .talos
+        .extensions
+        .iter()
+        .any(|e| e == GUEST_AGENT_EXTENSION);
     vm.agent = Some(Fact::new(agent, intent.loc("/talos/extensions")));
 
     let os_disk = disk(intent, &r, DiskRole::Os, 0, iothread, defaults.disk_mib);
     let os_storage = os_disk.storage.clone();
     let os_slot = os_disk.slot.clone();
-    vm.efidisk = Some(EfiDisk { storage: os_storage, at: r.loc("disk") });
+    vm.efidisk = Some(EfiDisk {
+        storage: os_storage,
+        at: r.loc("disk"),
+    });
     vm.disks.push(os_disk);
     if storage_node {
-        vm.disks.push(disk(intent, &r, DiskRole::Data, DATA_DISK_INDEX, iothread, DATA_DISK_MIB));
+        vm.disks.push(disk(
+            intent,
+            &r,
+            DiskRole::Data,
+            DATA_DISK_INDEX,
+            iothread,
+            DATA_DISK_MIB,
+        ));
     }
     let mut order = vec![os_slot];
     if let Some(iso) = &intent.intent.proxmox.iso {
@@ -123,22 +182,52 @@ pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
     vm
 }
 
-fn disk(intent: &LoadedIntent, r: &Resolved<'_>, role: DiskRole, index: u32, iothread: bool, default_mib: u64) -> Disk {
+fn disk(
+    intent: &LoadedIntent,
+    r: &Resolved<'_>,
+    role: DiskRole,
+    index: u32,
+    iothread: bool,
+    default_mib: u64,
+) -> Disk {
     // The data disk is described once under `longhorn.dataDisk`; the OS disk per node/role.
     let (spec, at) = if role == DiskRole::Data {
-        let spec = intent.intent.longhorn.as_ref().and_then(|l| l.data_disk.clone()).unwrap_or_default();
-        let at = if intent.has("/longhorn/dataDisk") { intent.loc("/longhorn/dataDisk") } else { intent.loc("/longhorn") };
+        let spec = intent
+            .intent
+            .longhorn
+            .as_ref()
+            .and_then(|l| l.data_disk.clone())
+            .unwrap_or_default();
+        let at = if intent.has("/longhorn/dataDisk") {
+            intent.loc("/longhorn/dataDisk")
+        } else {
+            intent.loc("/longhorn")
+        };
         (spec, at)
     } else {
-        (r.get(|n| n.disk.clone(), |d| d.disk.clone()).unwrap_or_default(), r.loc("disk"))
+        (
+            r.get(|n| n.disk.clone(), |d| d.disk.clone())
+                .unwrap_or_default(),
+            r.loc("disk"),
+        )
     };
-    let os_bus = r.get(|n| n.disk.as_ref()?.bus.clone(), |d| d.disk.as_ref()?.bus.clone());
+    let os_bus = r.get(
+        |n| n.disk.as_ref()?.bus.clone(),
+        |d| d.disk.as_ref()?.bus.clone(),
+    );
     let bus = match spec.bus.as_deref().or(os_bus.as_deref()) {
         Some("virtio") => Bus::Virtio,
         _ => Bus::Scsi,
     };
-    let storage = spec.storage.clone().unwrap_or_else(|| default_storage(intent));
-    let size = spec.size.as_deref().and_then(parse_mib).unwrap_or(default_mib);
+    let storage = spec
+        .storage
+        .clone()
+        .unwrap_or_else(|| default_storage(intent));
+    let size = spec
+        .size
+        .as_deref()
+        .and_then(parse_mib)
+        .unwrap_or(default_mib);
     Disk {
         slot: format!("{}{index}", bus.as_str()),
         bus,
@@ -157,7 +246,9 @@ fn disk(intent: &LoadedIntent, r: &Resolved<'_>, role: DiskRole, index: u32, iot
 }
 
 fn cdrom(iso: &str, at: Location) -> Disk {
-    let (storage, volume) = iso.split_once(':').map_or((None, iso), |(s, v)| (Some(s.to_string()), v));
+    let (storage, volume) = iso
+        .split_once(':')
+        .map_or((None, iso), |(s, v)| (Some(s.to_string()), v));
     Disk {
         slot: "ide2".into(),
         bus: Bus::Ide,
@@ -177,20 +268,34 @@ fn cdrom(iso: &str, at: Location) -> Disk {
 fn nic(intent: &LoadedIntent, index: usize) -> Nic {
     let spec = &intent.intent;
     let node = &spec.nodes[index];
-    let bridge_mtu = spec.proxmox.bridges.get(&spec.network.bridge).and_then(|b| b.mtu);
+    let bridge_mtu = spec
+        .proxmox
+        .bridges
+        .get(&spec.network.bridge)
+        .and_then(|b| b.mtu);
     // PVE 9 gives a virtio NIC the bridge MTU; PVE 8 gives it 1500 unless `mtu=1` asks for the
     // bridge's (qemu-server print_netdevice_full).
     let inherits = crate::knowledge::pve_versions::virtio_inherits_bridge_mtu(spec.proxmox.version);
     let mtu = match (spec.network.mtu, bridge_mtu) {
-        (Some(guest), Some(bridge)) if guest != bridge => Some(Fact::new(guest, intent.loc("/network/mtu"))),
-        (_, Some(bridge)) if bridge > 1500 && !inherits => Some(Fact::new(1, intent.loc("/proxmox/version"))),
+        (Some(guest), Some(bridge)) if guest != bridge => {
+            Some(Fact::new(guest, intent.loc("/network/mtu")))
+        }
+        (_, Some(bridge)) if bridge > 1500 && !inherits => {
+            Some(Fact::new(1, intent.loc("/proxmox/version")))
+        }
         _ => None,
     };
     Nic {
         slot: "net0".into(),
         model: Fact::new("virtio".into(), intent.loc(&format!("/nodes/{index}"))),
-        mac: node.mac.clone().map(|m| Fact::new(m.to_uppercase(), intent.loc(&format!("/nodes/{index}/mac")))),
-        bridge: Some(Fact::new(spec.network.bridge.clone(), intent.loc("/network/bridge"))),
+        mac: node
+            .mac
+            .clone()
+            .map(|m| Fact::new(m.to_uppercase(), intent.loc(&format!("/nodes/{index}/mac")))),
+        bridge: Some(Fact::new(
+            spec.network.bridge.clone(),
+            intent.loc("/network/bridge"),
+        )),
         mtu,
         vlan: spec.network.vlan,
         firewall: false,

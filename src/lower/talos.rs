@@ -17,7 +17,9 @@ pub const MOUNT_OPTIONS: &[&str] = &["bind", "rshared", "rw"];
 
 pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
     let spec = &intent.intent;
-    let storage: Vec<usize> = (0..spec.nodes.len()).filter(|&i| is_storage_node(intent, i)).collect();
+    let storage: Vec<usize> = (0..spec.nodes.len())
+        .filter(|&i| is_storage_node(intent, i))
+        .collect();
     let mut configs = Vec::new();
     if spec.longhorn.is_some() && !storage.is_empty() {
         for scope in storage_scopes(intent, &storage) {
@@ -26,13 +28,19 @@ pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
     }
     if spec.cluster.allow_scheduling_on_control_planes {
         let mut cp = TalosConfig::new(Scope::Role(Role::Controlplane), intent.loc("/cluster"));
-        cp.allow_scheduling_on_control_planes = Some(Fact::new(true, intent.loc("/cluster/allowSchedulingOnControlPlanes")));
+        cp.allow_scheduling_on_control_planes = Some(Fact::new(
+            true,
+            intent.loc("/cluster/allowSchedulingOnControlPlanes"),
+        ));
         configs.push(cp);
     }
     let schematic = schematic(intent);
     // Every node installs (and upgrades to) the image built from the schematic.
     let mut all = TalosConfig::new(Scope::All, intent.loc("/talos"));
-    all.install_image = Some(Fact::new(installer_image(intent, &schematic), intent.loc("/talos")));
+    all.install_image = Some(Fact::new(
+        installer_image(intent, &schematic),
+        intent.loc("/talos"),
+    ));
     configs.insert(0, all);
     let nodes = spec
         .nodes
@@ -46,13 +54,21 @@ pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
             talos_node(intent, i)
         })
         .collect();
-    Talos { nodes, configs, schematic: Some(schematic_facts(intent, &schematic)) }
+    Talos {
+        nodes,
+        configs,
+        schematic: Some(schematic_facts(intent, &schematic)),
+    }
 }
 
 /// The narrowest scopes that cover exactly the storage nodes.
 fn storage_scopes(intent: &LoadedIntent, storage: &[usize]) -> Vec<Scope> {
     let nodes = &intent.intent.nodes;
-    let of_role = |role: Role| (0..nodes.len()).filter(|&i| nodes[i].role == role).collect::<Vec<_>>();
+    let of_role = |role: Role| {
+        (0..nodes.len())
+            .filter(|&i| nodes[i].role == role)
+            .collect::<Vec<_>>()
+    };
     if storage.len() == nodes.len() {
         vec![Scope::All]
     } else if storage == of_role(Role::Worker).as_slice() {
@@ -60,13 +76,20 @@ fn storage_scopes(intent: &LoadedIntent, storage: &[usize]) -> Vec<Scope> {
     } else if storage == of_role(Role::Controlplane).as_slice() {
         vec![Scope::Role(Role::Controlplane)]
     } else {
-        storage.iter().map(|&i| Scope::Node(nodes[i].name.clone())).collect()
+        storage
+            .iter()
+            .map(|&i| Scope::Node(nodes[i].name.clone()))
+            .collect()
     }
 }
 
 fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> TalosConfig {
     let at = intent.key_loc("/longhorn");
-    let disk_at = if intent.has("/longhorn/dataDisk") { intent.loc("/longhorn/dataDisk") } else { at };
+    let disk_at = if intent.has("/longhorn/dataDisk") {
+        intent.loc("/longhorn/dataDisk")
+    } else {
+        at
+    };
     let mut config = TalosConfig::new(scope, at);
     let data_path = super::longhorn::data_path(dialect);
     match dialect.data_disk {
@@ -81,7 +104,10 @@ fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> Tal
             disk_at,
         )),
         DataDiskForm::MachineDisks => config.machine_disks.push(Fact::new(
-            MachineDisk { device: data_device(intent), mountpoint: Some(data_path.to_string()) },
+            MachineDisk {
+                device: data_device(intent),
+                mountpoint: Some(data_path.to_string()),
+            },
             disk_at,
         )),
     }
@@ -96,11 +122,21 @@ fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> Tal
             at,
         ));
     }
-    if intent.intent.longhorn.as_ref().is_some_and(|l| l.engine == Engine::V2) {
+    if intent
+        .intent
+        .longhorn
+        .as_ref()
+        .is_some_and(|l| l.engine == Engine::V2)
+    {
         let engine_at = intent.loc("/longhorn/engine");
-        config.sysctls.push(("vm.nr_hugepages".into(), Fact::new(V2_HUGEPAGES.into(), engine_at)));
+        config.sysctls.push((
+            "vm.nr_hugepages".into(),
+            Fact::new(V2_HUGEPAGES.into(), engine_at),
+        ));
         for module in crate::knowledge::talos::LONGHORN_V2_MODULES {
-            config.kernel_modules.push(Fact::new((*module).to_string(), engine_at));
+            config
+                .kernel_modules
+                .push(Fact::new((*module).to_string(), engine_at));
         }
     }
     config
@@ -122,13 +158,19 @@ fn data_device(intent: &LoadedIntent) -> String {
 fn install_disk(intent: &LoadedIntent, index: usize) -> String {
     let r = super::Resolved::new(intent, index);
     let virtio = r
-        .get(|n| n.disk.as_ref()?.bus.clone(), |d| d.disk.as_ref()?.bus.clone())
+        .get(
+            |n| n.disk.as_ref()?.bus.clone(),
+            |d| d.disk.as_ref()?.bus.clone(),
+        )
         .is_some_and(|b| b == "virtio");
     if virtio { "/dev/vda" } else { "/dev/sda" }.to_string()
 }
 
-pub(crate) fn schematic(intent: &LoadedIntent) -> Schematic {
-    Schematic::new(intent.intent.talos.extensions.clone(), intent.intent.talos.kernel_args.clone())
+pub fn schematic(intent: &LoadedIntent) -> Schematic {
+    Schematic::new(
+        intent.intent.talos.extensions.clone(),
+        intent.intent.talos.kernel_args.clone(),
+    )
 }
 
 fn platform(intent: &LoadedIntent) -> Platform {
@@ -145,7 +187,11 @@ pub(crate) fn installer_image(intent: &LoadedIntent, schematic: &Schematic) -> S
 }
 
 fn schematic_facts(intent: &LoadedIntent, schematic: &Schematic) -> SchematicFacts {
-    let at = if intent.has("/talos/extensions") { intent.loc("/talos/extensions") } else { intent.key_loc("/cluster") };
+    let at = if intent.has("/talos/extensions") {
+        intent.loc("/talos/extensions")
+    } else {
+        intent.key_loc("/cluster")
+    };
     let located = |pointer: &str, values: &[String]| -> Vec<Fact<String>> {
         values
             .iter()
@@ -170,23 +216,53 @@ fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
     let at: Location = intent.loc(&format!("/nodes/{index}"));
     let mut talos = TalosNode::new(node.name.clone(), at);
     talos.role = Some(node.role);
-    talos.hostname = Some(Fact::new(node.name.clone(), intent.loc(&format!("/nodes/{index}/name"))));
+    talos.hostname = Some(Fact::new(
+        node.name.clone(),
+        intent.loc(&format!("/nodes/{index}/name")),
+    ));
     let prefix = spec.network.cidr.split_once('/').map_or("24", |(_, p)| p);
-    talos.addresses = vec![Fact::new(format!("{}/{prefix}", node.ip), intent.loc(&format!("/nodes/{index}/ip")))];
+    talos.addresses = vec![Fact::new(
+        format!("{}/{prefix}", node.ip),
+        intent.loc(&format!("/nodes/{index}/ip")),
+    )];
     talos.dhcp = Some(Fact::new(false, at));
-    let bridge_mtu = spec.proxmox.bridges.get(&spec.network.bridge).and_then(|b| b.mtu);
+    let bridge_mtu = spec
+        .proxmox
+        .bridges
+        .get(&spec.network.bridge)
+        .and_then(|b| b.mtu);
     talos.link_mtu = match (spec.network.mtu, bridge_mtu) {
         (Some(mtu), _) => Some(Fact::new(mtu, intent.loc("/network/mtu"))),
-        (None, Some(mtu)) if mtu != 1500 => Some(Fact::new(mtu, intent.loc(&format!("/proxmox/bridges/{}/mtu", spec.network.bridge)))),
+        (None, Some(mtu)) if mtu != 1500 => Some(Fact::new(
+            mtu,
+            intent.loc(&format!("/proxmox/bridges/{}/mtu", spec.network.bridge)),
+        )),
         _ => None,
     };
-    talos.mac = node.mac.clone().map(|m| Fact::new(m.to_lowercase(), intent.loc(&format!("/nodes/{index}/mac"))));
+    talos.mac = node
+        .mac
+        .clone()
+        .map(|m| Fact::new(m.to_lowercase(), intent.loc(&format!("/nodes/{index}/mac"))));
     let mut labels: Vec<(String, Fact<String>)> = node
         .labels
         .iter()
-        .map(|(k, v)| (k.clone(), Fact::new(v.clone(), intent.loc(&format!("/nodes/{index}/labels/{}", k.replace('~', "~0").replace('/', "~1"))))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Fact::new(
+                    v.clone(),
+                    intent.loc(&format!(
+                        "/nodes/{index}/labels/{}",
+                        k.replace('~', "~0").replace('/', "~1")
+                    )),
+                ),
+            )
+        })
         .collect();
-    let labeled = spec.longhorn.as_ref().is_some_and(|l| l.storage_nodes == crate::intent::StorageNodes::Labeled);
+    let labeled = spec
+        .longhorn
+        .as_ref()
+        .is_some_and(|l| l.storage_nodes == crate::intent::StorageNodes::Labeled);
     if labeled && is_storage_node(intent, index) && !node.labels.contains_key(DEFAULT_DISK_LABEL) {
         labels.push((DEFAULT_DISK_LABEL.into(), Fact::new("true".into(), at)));
     }
