@@ -72,7 +72,10 @@ pub fn good_vm(vmid: u32, name: &str, base: usize) -> Vm {
 
 /// A cluster of VMs on a host with bridge `vmbr0` at `bridge_mtu`, PVE 9.
 pub fn cluster_of(vms: Vec<Vm>, bridge_mtu: u32) -> Cluster {
-    let mut cluster = Cluster { vms, ..Cluster::default() };
+    let mut cluster = Cluster {
+        vms,
+        ..Cluster::default()
+    };
     cluster.versions.proxmox = Some(fact(9, 9000));
     cluster.host.bridges.push(Bridge {
         name: fact("vmbr0".into(), 9001),
