@@ -1,5 +1,6 @@
 //! The MTU a Talos guest ends up with on a VM NIC, per Proxmox 8 and 9 semantics.
 
+use crate::knowledge::pve_versions;
 use crate::model::{Bridge, Cluster, Nic, Vm};
 use crate::source::{Fact, Location};
 
@@ -87,18 +88,22 @@ pub fn guest_mtu(cluster: &Cluster, vm: &Vm, nic: &Nic) -> Option<GuestMtu> {
             at: mtu.at,
             source: MtuSource::NicSetting,
         }),
-        None => match cluster.versions.proxmox.as_ref()?.value {
-            8 => Some(GuestMtu {
-                value: ETHERNET_DEFAULT_MTU,
-                at: nic.at,
-                source: MtuSource::Pve8Default,
-            }),
-            _ => Some(GuestMtu {
-                value: bridge_mtu()?,
-                at: nic.at,
-                source: MtuSource::Bridge,
-            }),
-        },
+        None => {
+            let major = cluster.versions.proxmox.as_ref()?.value;
+            if pve_versions::version(major)?.virtio_inherits_bridge_mtu {
+                Some(GuestMtu {
+                    value: bridge_mtu()?,
+                    at: nic.at,
+                    source: MtuSource::Bridge,
+                })
+            } else {
+                Some(GuestMtu {
+                    value: ETHERNET_DEFAULT_MTU,
+                    at: nic.at,
+                    source: MtuSource::Pve8Default,
+                })
+            }
+        }
     }
 }
 

@@ -86,15 +86,15 @@ fn check_nic(
     let network_seen = cluster
         .talos_node_of(vm)
         .is_some_and(|node| node.network_known);
-    let (severity, how, help) = match guest.source {
+    let (severity, why, help) = match guest.source {
         MtuSource::TalosLink => (
             Severity::Error,
-            "its Talos link MTU is",
+            "as its Talos link config sets",
             "set the Talos link MTU to the bridge's MTU, or leave it unset",
         ),
         MtuSource::NicSetting => (
             Severity::Error,
-            "its `mtu=` gives the guest",
+            "as the NIC's `mtu=` sets",
             "use `mtu=1` to inherit the bridge's MTU",
         ),
         MtuSource::Bridge => return,
@@ -104,7 +104,7 @@ fn check_nic(
             } else {
                 Severity::Warning
             },
-            "on PVE 8 a VirtIO NIC without `mtu` gives the guest",
+            "PVE 8's default for a VirtIO NIC without `mtu`",
             "add `mtu=1` to the NIC so the guest inherits the bridge's MTU",
         ),
         MtuSource::NonVirtio => (
@@ -113,7 +113,7 @@ fn check_nic(
             } else {
                 Severity::Warning
             },
-            "a non-VirtIO NIC ignores `mtu` and gives the guest",
+            "a non-VirtIO NIC ignores `mtu`",
             "use `virtio` as the NIC model",
         ),
     };
@@ -122,10 +122,10 @@ fn check_nic(
             severity,
             guest.at,
             format!(
-                "{}: {how} MTU {} on `{}`, but bridge `{bridge_name}` runs at MTU {}: large frames are dropped",
+                "{}: the guest runs `{}` at MTU {} ({why}), but bridge `{bridge_name}` runs at MTU {}: large frames are dropped",
                 vm.label(),
-                guest.value,
                 nic.slot,
+                guest.value,
                 bridge_mtu.value
             ),
         )
@@ -144,6 +144,7 @@ impl Rule for MtuMismatch {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
+        let mut findings = Vec::new();
         for vm in &cluster.vms {
             for nic in &vm.nics {
                 let Some(bridge) = bridge_of(cluster, nic) else {
@@ -152,10 +153,43 @@ impl Rule for MtuMismatch {
                 let Some(bridge_mtu) = &bridge.mtu else {
                     continue;
                 };
-                check_nic(cluster, vm, nic, &bridge.name.value, bridge_mtu, out);
+                check_nic(
+                    cluster,
+                    vm,
+                    nic,
+                    &bridge.name.value,
+                    bridge_mtu,
+                    &mut findings,
+                );
             }
         }
+        out.extend(one_per_place(findings));
     }
+}
+
+/// One finding per location: when the MTU of several VMs comes from one setting (the intent's
+/// `network.mtu`), that setting is reported once, naming how many VMs it affects.
+fn one_per_place(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut kept: Vec<(Finding, usize)> = Vec::new();
+    for finding in findings {
+        match kept
+            .iter_mut()
+            .find(|(k, _)| k.at == finding.at && k.severity == finding.severity)
+        {
+            Some((_, others)) => *others += 1,
+            None => kept.push((finding, 0)),
+        }
+    }
+    kept.into_iter()
+        .map(|(mut finding, others)| {
+            if others > 0 {
+                finding
+                    .message
+                    .push_str(&format!(" (the same for {others} more VM NIC(s))"));
+            }
+            finding
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -240,6 +274,26 @@ mod tests {
         assert_eq!(
             found[0].related.first().map(|r| r.at),
             Some(fact((), 9002).at)
+        );
+    }
+
+    #[test]
+    fn one_setting_shared_by_several_vms_is_reported_once() {
+        let mut first = good_vm(201, "w-1", 0);
+        let mut second = good_vm(202, "w-2", 100);
+        for vm in [&mut first, &mut second] {
+            if let Some(nic) = vm.nics.first_mut() {
+                nic.mtu = Some(fact(9000, 51));
+            }
+        }
+        let found = run(&MtuMismatch, &cluster_of(vec![first, second], 1500));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .message
+                .ends_with("(the same for 1 more VM NIC(s))"),
+            "{}",
+            found[0].message
         );
     }
 

@@ -69,7 +69,7 @@ fn floors(role: Option<Role>, storage: bool) -> Vec<Floor> {
             floors.push(floor(
                 4,
                 Severity::Warning,
-                "the 4 GiB Talos recommends for a control plane",
+                "what Talos recommends for a control plane",
             ));
         }
         Some(Role::Worker) => {
@@ -78,12 +78,12 @@ fn floors(role: Option<Role>, storage: bool) -> Vec<Floor> {
                 floors.push(floor(
                     4,
                     Severity::Warning,
-                    "Longhorn's minimum of 4 GiB per storage node",
+                    "Longhorn's minimum per storage node",
                 ));
                 floors.push(floor(
                     8,
                     Severity::Info,
-                    "the 8 GiB recommended for a Longhorn storage worker",
+                    "what is recommended for a Longhorn storage worker",
                 ));
             }
         }
@@ -93,7 +93,7 @@ fn floors(role: Option<Role>, storage: bool) -> Vec<Floor> {
                 floors.push(floor(
                     4,
                     Severity::Warning,
-                    "Longhorn's minimum of 4 GiB per storage node",
+                    "Longhorn's minimum per storage node",
                 ));
             }
         }

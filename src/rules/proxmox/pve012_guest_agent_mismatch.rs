@@ -1,5 +1,5 @@
-use super::vm_facts::GUEST_AGENT_EXTENSION;
 use crate::finding::{Finding, Severity};
+use crate::knowledge::talos::QEMU_GUEST_AGENT as GUEST_AGENT_EXTENSION;
 use crate::model::Cluster;
 use crate::model::talos::SchematicFacts;
 use crate::rules::{Layer, Rule, RuleMeta};

@@ -1,14 +1,12 @@
 //! Proxmox defaults and derived facts that several rules share: what a VM gets when its config
 //! leaves a key out, and which format a disk really has.
 
+use crate::load::{qmconf, storage_cfg};
 use crate::model::{Disk, Storage, Vm};
 use crate::source::Fact;
 
 /// `memory` when the config sets none (qemu-server `$confdesc`: default 512 MiB).
 pub const DEFAULT_MEMORY_MIB: u64 = 512;
-
-/// The ID of the Talos extension that runs the QEMU guest agent.
-pub const GUEST_AGENT_EXTENSION: &str = "siderolabs/qemu-guest-agent";
 
 /// The VM's vCPU count: `sockets × cores`, each 1 when unset.
 pub fn vcpus(vm: &Vm) -> u32 {
@@ -23,28 +21,18 @@ pub fn disk_format(disk: &Disk) -> Option<Fact<String>> {
     if let Some(format) = &disk.format {
         return Some(format.clone());
     }
-    let volume = disk.volume.as_deref()?;
-    let (_, extension) = volume.rsplit_once('.')?;
-    ["raw", "qcow2", "vmdk"]
-        .contains(&extension)
-        .then(|| Fact::new(extension.to_string(), disk.at))
+    let format = qmconf::volname_format(disk.volume.as_deref()?)?;
+    Some(Fact::new(format.to_string(), disk.at))
 }
 
 /// Whether a storage type can hold VM disks in `format`; `None` when that is not known
-/// (an unknown storage type, or `lvm` on PVE 9, where `snapshot-as-volume-chain` allows qcow2).
-///
-/// pve-storage `plugindata`/`get_formats`: file storages take raw, qcow2 and vmdk; block
-/// storages (zfspool, lvmthin, lvm, rbd, ZFS over iSCSI, iSCSI) and btrfs take only raw.
+/// (an unknown storage type, or `lvm` on PVE 9 or an unknown version, where
+/// `snapshot-as-volume-chain` — not in the model — allows qcow2).
 pub fn storage_holds_format(storage: &Storage, format: &str, pve: Option<u8>) -> Option<bool> {
-    let formats: &[&str] = match storage.kind.as_str() {
-        "dir" | "nfs" | "cifs" => &["raw", "qcow2", "vmdk"],
-        "lvm" if pve != Some(8) => return None,
-        "zfspool" | "btrfs" | "lvmthin" | "lvm" | "rbd" | "zfs" | "iscsi" | "iscsidirect" => {
-            &["raw"]
-        }
-        "cephfs" | "pbs" | "esxi" => &[],
-        _ => return None,
-    };
+    if storage.kind == "lvm" && pve != Some(8) {
+        return None;
+    }
+    let formats = storage_cfg::image_formats(&storage.kind)?;
     Some(formats.contains(&format))
 }
 
