@@ -3,7 +3,7 @@
 //! Every test runs the real binary in a temporary copy of a fixture under `fixtures/cli/`, so
 //! no `.talhorn.yaml` or `.gitignore` of this repository can change what it reads:
 //! - `clean/`: a hand-written `qm.conf` with no finding at all;
-//! - `warning/`: the same VM with ballooning on (PVE004, a warning; no error);
+//! - `warning/`: Longhorn values with a stale ignore comment (INT004, a warning; no error);
 //! - `kvm64/`: the same VM with `cpu: kvm64` (PVE001, an error).
 //!
 //! Exit codes (DESIGN.md §1): 0 nothing at or above `--fail-on`; 1 findings at or above it, or
@@ -118,8 +118,8 @@ fn lint_findings_below_fail_on_exit_0() {
     assert!(
         found
             .iter()
-            .any(|(code, sev)| code == "PVE004" && sev == "warning"),
-        "expected the PVE004 warning, got {found:?}"
+            .any(|(code, sev)| code == "INT004" && sev == "warning"),
+        "expected the INT004 warning, got {found:?}"
     );
     assert!(
         found.iter().all(|(_, sev)| sev != "error"),
