@@ -716,3 +716,40 @@ fn schematic_id_is_sha256_of_its_canonical_yaml() {
         }
     }
 }
+
+#[test]
+fn pve8_virtio_nics_on_a_jumbo_bridge_inherit_its_mtu() {
+    // DESIGN §3: on PVE 8 a virtio NIC needs `mtu=1` to inherit a jumbo bridge's MTU.
+    let mut nics_checked = 0;
+    for intent in fixture_intents() {
+        let pve = intent_field(&intent, &["proxmox", "version"]).unwrap_or_default();
+        let bridge = intent_field(&intent, &["network", "bridge"]).unwrap_or_default();
+        let bridge_mtu: u32 = intent_field(&intent, &["proxmox", "bridges", &bridge, "mtu"])
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(1500);
+        if pve != "8" || bridge_mtu <= 1500 {
+            continue;
+        }
+        let out = build_into_temp_dir(&intent);
+        for file in files_under(out.path())
+            .iter()
+            .filter(|f| f.ends_with(".conf"))
+        {
+            for line in read(out.path(), file)
+                .lines()
+                .filter(|l| l.starts_with("net"))
+            {
+                nics_checked += 1;
+                assert!(
+                    line.contains("virtio=") && line.split(',').any(|p| p == "mtu=1"),
+                    "{} {file}: `{line}` does not inherit the bridge MTU",
+                    intent.display()
+                );
+            }
+        }
+    }
+    assert!(
+        nics_checked > 0,
+        "no fixture targets PVE 8 with a jumbo bridge"
+    );
+}
