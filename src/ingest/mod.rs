@@ -50,10 +50,43 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestE
     for (path, problem) in &discovered.problems {
         reader.unreadable(path, problem);
     }
-    for path in &discovered.files {
+    for path in without_generated_files(&discovered.files) {
         reader.read(path);
     }
     Ok(reader.finish())
+}
+
+/// When the lint set holds an intent, files that `talhorn build` generated from it (listed in a
+/// `.talhorn-manifest.json` above them) are skipped: the intent is linted instead, and reading
+/// both would report every VM twice.
+fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
+    let has_intent = files.iter().any(|f| {
+        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            && std::fs::read_to_string(f).is_ok_and(|text| {
+                ["cluster:", "proxmox:", "nodes:"].iter().all(|key| text.lines().any(|l| l.starts_with(key)))
+            })
+    });
+    if !has_intent {
+        return files.iter().collect();
+    }
+    let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> =
+        HashMap::new();
+    files
+        .iter()
+        .filter(|file| {
+            !file.ancestors().skip(1).any(|dir| {
+                let listed = manifests.entry(dir.to_path_buf()).or_insert_with(|| manifest_paths(dir));
+                let relative = file.strip_prefix(dir).ok().map(|r| r.to_string_lossy().replace('\\', "/"));
+                listed.as_ref().zip(relative).is_some_and(|(set, rel)| set.contains(&rel))
+            })
+        })
+        .collect()
+}
+
+fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
+    let text = std::fs::read_to_string(dir.join(crate::write::MANIFEST_NAME)).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(json.get("files")?.as_object()?.keys().cloned().collect())
 }
 
 fn int001(at: Location, message: impl Into<String>) -> Finding {
