@@ -21,7 +21,13 @@ fn intent(nodes: usize) -> String {
     );
     for i in 0..nodes {
         let role = if i < 3 { "controlplane" } else { "worker" };
-        let _ = writeln!(text, "  - {{ name: n-{i}, role: {role}, vmid: {}, ip: 10.0.{}.{} }}", 1000 + i, 1 + i / 200, 10 + i % 200);
+        let _ = writeln!(
+            text,
+            "  - {{ name: n-{i}, role: {role}, vmid: {}, ip: 10.0.{}.{} }}",
+            1000 + i,
+            1 + i / 200,
+            10 + i % 200
+        );
     }
     text
 }
@@ -51,15 +57,29 @@ fn main() {
     let out = dir.join("out");
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_talhorn"));
     let run = |args: &[&str]| {
-        let status = std::process::Command::new(&exe).args(args).stderr(std::process::Stdio::null()).status().expect("run talhorn");
-        assert!(status.code().is_some_and(|c| c <= 1), "talhorn failed: {status}");
+        let status = std::process::Command::new(&exe)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run talhorn");
+        assert!(
+            status.code().is_some_and(|c| c <= 1),
+            "talhorn failed: {status}"
+        );
     };
     let intent_arg = intent_path.to_string_lossy().into_owned();
     let out_arg = out.to_string_lossy().into_owned();
     println!("{NODES} nodes, median of {RUNS} runs");
-    time("build (first write, then unchanged)", || run(&["build", &intent_arg, "-o", &out_arg]));
-    time("build --check", || run(&["build", &intent_arg, "-o", &out_arg, "--check"]));
-    let config = LintConfig { root: out.clone(), ..LintConfig::default() };
+    time("build (first write, then unchanged)", || {
+        run(&["build", &intent_arg, "-o", &out_arg])
+    });
+    time("build --check", || {
+        run(&["build", &intent_arg, "-o", &out_arg, "--check"])
+    });
+    let config = LintConfig {
+        root: out.clone(),
+        ..LintConfig::default()
+    };
     time("lint generated tree (in process)", || {
         let outcome = talhorn::lint::lint_paths(std::slice::from_ref(&out), &config).expect("lint");
         std::hint::black_box(outcome.findings.len());

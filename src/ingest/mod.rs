@@ -63,21 +63,30 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
     let has_intent = files.iter().any(|f| {
         f.extension().is_some_and(|e| e == "yaml" || e == "yml")
             && std::fs::read_to_string(f).is_ok_and(|text| {
-                ["cluster:", "proxmox:", "nodes:"].iter().all(|key| text.lines().any(|l| l.starts_with(key)))
+                ["cluster:", "proxmox:", "nodes:"]
+                    .iter()
+                    .all(|key| text.lines().any(|l| l.starts_with(key)))
             })
     });
     if !has_intent {
         return files.iter().collect();
     }
-    let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> =
-        HashMap::new();
+    let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> = HashMap::new();
     files
         .iter()
         .filter(|file| {
             !file.ancestors().skip(1).any(|dir| {
-                let listed = manifests.entry(dir.to_path_buf()).or_insert_with(|| manifest_paths(dir));
-                let relative = file.strip_prefix(dir).ok().map(|r| r.to_string_lossy().replace('\\', "/"));
-                listed.as_ref().zip(relative).is_some_and(|(set, rel)| set.contains(&rel))
+                let listed = manifests
+                    .entry(dir.to_path_buf())
+                    .or_insert_with(|| manifest_paths(dir));
+                let relative = file
+                    .strip_prefix(dir)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"));
+                listed
+                    .as_ref()
+                    .zip(relative)
+                    .is_some_and(|(set, rel)| set.contains(&rel))
             })
         })
         .collect()
