@@ -131,7 +131,14 @@ impl Patch {
                 .iter()
                 .map(|(k, v)| (k.clone(), json!(v.value)))
                 .collect();
-            self.set("machine.nodeLabels", Json::Object(labels));
+            if dialect.machine_kubelet {
+                self.set("machine.nodeLabels", Json::Object(labels));
+            } else {
+                // The v1.14 schema has no `machine.nodeLabels`; `KubeNodeConfig.labels` replaces it.
+                self.extra.push(
+                    json!({ "apiVersion": "v1alpha1", "kind": "KubeNodeConfig", "labels": labels }),
+                );
+            }
         }
         let route = |destination_key: &str| json!({ destination_key: "0.0.0.0/0", "gateway": network.gateway });
         match dialect.network {

@@ -50,10 +50,52 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestE
     for (path, problem) in &discovered.problems {
         reader.unreadable(path, problem);
     }
-    for path in &discovered.files {
+    for path in without_generated_files(&discovered.files) {
         reader.read(path);
     }
     Ok(reader.finish())
+}
+
+/// When the lint set holds an intent, files that `talhorn build` generated from it (listed in a
+/// `.talhorn-manifest.json` above them) are skipped: the intent is linted instead, and reading
+/// both would report every VM twice.
+fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
+    let has_intent = files.iter().any(|f| {
+        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            && std::fs::read_to_string(f).is_ok_and(|text| {
+                ["cluster:", "proxmox:", "nodes:"]
+                    .iter()
+                    .all(|key| text.lines().any(|l| l.starts_with(key)))
+            })
+    });
+    if !has_intent {
+        return files.iter().collect();
+    }
+    let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> = HashMap::new();
+    files
+        .iter()
+        .filter(|file| {
+            !file.ancestors().skip(1).any(|dir| {
+                let listed = manifests
+                    .entry(dir.to_path_buf())
+                    .or_insert_with(|| manifest_paths(dir));
+                let relative = file
+                    .strip_prefix(dir)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"));
+                listed
+                    .as_ref()
+                    .zip(relative)
+                    .is_some_and(|(set, rel)| set.contains(&rel))
+            })
+        })
+        .collect()
+}
+
+fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
+    let text = std::fs::read_to_string(dir.join(crate::write::MANIFEST_NAME)).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(json.get("files")?.as_object()?.keys().cloned().collect())
 }
 
 fn int001(at: Location, message: impl Into<String>) -> Finding {
@@ -198,8 +240,8 @@ impl<'a> RepoReader<'a> {
         let chart = self.longhorn_chart();
         self.settle_longhorn(chart.as_ref());
         self.settle_talos();
-        self.join_vms_and_nodes();
-        self.settle_storage_nodes();
+        let joins = self.join_vms_and_nodes();
+        self.settle_storage_nodes(&joins);
         let serials: Vec<String> = self
             .talos_files
             .iter()
@@ -360,7 +402,8 @@ impl<'a> RepoReader<'a> {
 
     /// Joins each VM to its Talos node (by name or hostname, else by MAC address) and shares
     /// the role each side states with the other.
-    fn join_vms_and_nodes(&mut self) {
+    /// Returns, for each VM, the index of its node in `cluster.talos.nodes`.
+    fn join_vms_and_nodes(&mut self) -> Vec<Option<usize>> {
         let nodes = &mut self.cluster.talos.nodes;
         let mut by_key: HashMap<String, usize> = HashMap::new();
         for (i, node) in nodes.iter().enumerate() {
@@ -372,6 +415,7 @@ impl<'a> RepoReader<'a> {
                 by_key.entry(mac.value.to_ascii_lowercase()).or_insert(i);
             }
         }
+        let mut joins = Vec::with_capacity(self.cluster.vms.len());
         for vm in &mut self.cluster.vms {
             let by_name = vm.name.as_ref().and_then(|n| by_key.get(&n.value));
             let by_mac = || {
@@ -380,10 +424,9 @@ impl<'a> RepoReader<'a> {
                     .filter_map(|nic| nic.mac.as_ref())
                     .find_map(|mac| by_key.get(&mac.value.to_ascii_lowercase()))
             };
-            let Some(&index) = by_name.or_else(by_mac) else {
-                continue;
-            };
-            let Some(node) = nodes.get_mut(index) else {
+            let index = by_name.or_else(by_mac).copied();
+            joins.push(index);
+            let Some(node) = index.and_then(|i| nodes.get_mut(i)) else {
                 continue;
             };
             match (vm.role, node.role) {
@@ -392,11 +435,12 @@ impl<'a> RepoReader<'a> {
                 _ => {}
             }
         }
+        joins
     }
 
     /// Which VMs carry Longhorn data: workers, plus control planes when they schedule
     /// workloads; or, with `createDefaultDiskLabeledNodes`, only labelled nodes.
-    fn settle_storage_nodes(&mut self) {
+    fn settle_storage_nodes(&mut self, joins: &[Option<usize>]) {
         let Some(longhorn) = &self.cluster.longhorn else {
             return;
         };
@@ -409,11 +453,12 @@ impl<'a> RepoReader<'a> {
             .cluster
             .vms
             .iter()
-            .map(|vm| {
+            .zip(joins)
+            .map(|(vm, join)| {
                 if vm.storage_node.is_some() {
                     return vm.storage_node;
                 }
-                let node = self.cluster.talos_node_of(vm);
+                let node = join.and_then(|i| self.cluster.talos.nodes.get(i));
                 if labeled_only {
                     return node.map(is_labelled_for_longhorn);
                 }

@@ -128,6 +128,36 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     }
     let mut findings = suppress::apply(findings, &cluster.sources, config);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
-    findings.dedup();
-    findings
+    merge_same_place(findings)
+}
+
+/// One setting can cause the same finding on many VMs or nodes (an intent default applies to
+/// every node): report it once at that place, saying how many more it covers.
+fn merge_same_place(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut merged: Vec<(Finding, usize)> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        match merged.last_mut() {
+            Some((last, more))
+                if last.code == finding.code
+                    && last.at == finding.at
+                    && last.severity == finding.severity =>
+            {
+                if last.message != finding.message {
+                    *more += 1;
+                }
+            }
+            _ => merged.push((finding, 0)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut finding, more)| {
+            if more > 0 {
+                finding
+                    .message
+                    .push_str(&format!(" (and {more} more from the same setting)"));
+            }
+            finding
+        })
+        .collect()
 }

@@ -1,0 +1,50 @@
+//! Compile = lower + lint + emit: what `build` writes must lint clean, for every fixture.
+
+mod build_support;
+
+use talhorn::finding::Severity;
+use talhorn::rules::LintConfig;
+
+#[test]
+fn every_fixture_builds_output_that_lints_without_errors_or_warnings() {
+    let mut problems = Vec::new();
+    for intent in build_support::fixture_intents() {
+        let out = build_support::build_into_temp_dir(&intent);
+        let config = LintConfig {
+            root: out.path().to_path_buf(),
+            ..LintConfig::default()
+        };
+        let outcome = talhorn::lint::lint_paths(&[out.path().to_path_buf()], &config)
+            .expect("lint the output");
+        assert!(
+            !outcome.cluster.vms.is_empty(),
+            "{}: the linter read no VM",
+            intent.display()
+        );
+        assert!(
+            !outcome.cluster.talos.configs.is_empty(),
+            "{}: the linter read no Talos config",
+            intent.display()
+        );
+        for finding in outcome
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+        {
+            let file = outcome.cluster.sources.get(finding.at.file);
+            let (line, _) = file.line_col(finding.at.span.start);
+            problems.push(format!(
+                "{}: {}:{line}: {} {}",
+                build_support::fixture_name(&intent),
+                file.path.display(),
+                finding.code,
+                finding.message
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "generated output has findings:\n{}",
+        problems.join("\n")
+    );
+}
