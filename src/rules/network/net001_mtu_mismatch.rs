@@ -144,7 +144,6 @@ impl Rule for MtuMismatch {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let mut findings = Vec::new();
         for vm in &cluster.vms {
             for nic in &vm.nics {
                 let Some(bridge) = bridge_of(cluster, nic) else {
@@ -153,43 +152,10 @@ impl Rule for MtuMismatch {
                 let Some(bridge_mtu) = &bridge.mtu else {
                     continue;
                 };
-                check_nic(
-                    cluster,
-                    vm,
-                    nic,
-                    &bridge.name.value,
-                    bridge_mtu,
-                    &mut findings,
-                );
+                check_nic(cluster, vm, nic, &bridge.name.value, bridge_mtu, out);
             }
         }
-        out.extend(one_per_place(findings));
     }
-}
-
-/// One finding per location: when the MTU of several VMs comes from one setting (the intent's
-/// `network.mtu`), that setting is reported once, naming how many VMs it affects.
-fn one_per_place(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut kept: Vec<(Finding, usize)> = Vec::new();
-    for finding in findings {
-        match kept
-            .iter_mut()
-            .find(|(k, _)| k.at == finding.at && k.severity == finding.severity)
-        {
-            Some((_, others)) => *others += 1,
-            None => kept.push((finding, 0)),
-        }
-    }
-    kept.into_iter()
-        .map(|(mut finding, others)| {
-            if others > 0 {
-                finding
-                    .message
-                    .push_str(&format!(" (the same for {others} more VM NIC(s))"));
-            }
-            finding
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -274,26 +240,6 @@ mod tests {
         assert_eq!(
             found[0].related.first().map(|r| r.at),
             Some(fact((), 9002).at)
-        );
-    }
-
-    #[test]
-    fn one_setting_shared_by_several_vms_is_reported_once() {
-        let mut first = good_vm(201, "w-1", 0);
-        let mut second = good_vm(202, "w-2", 100);
-        for vm in [&mut first, &mut second] {
-            if let Some(nic) = vm.nics.first_mut() {
-                nic.mtu = Some(fact(9000, 51));
-            }
-        }
-        let found = run(&MtuMismatch, &cluster_of(vec![first, second], 1500));
-        assert_eq!(found.len(), 1);
-        assert!(
-            found[0]
-                .message
-                .ends_with("(the same for 1 more VM NIC(s))"),
-            "{}",
-            found[0].message
         );
     }
 
