@@ -53,7 +53,7 @@ impl Rule for DiscardOff {
             for disk in vm.block_disks().filter(|d| !is_cloudinit(d)) {
                 let (at, what) = match &disk.discard {
                     Some(discard) if discard.value => continue,
-                    Some(discard) => (discard.at, "has `discard=ignore`"),
+                    Some(discard) => (discard.at, "does not set `discard=on`"),
                     None => (disk.at, "has no `discard=on`"),
                 };
                 out.push(
