@@ -58,7 +58,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(code: &'static str, severity: Severity, at: Location, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        at: Location,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             code,
             severity,

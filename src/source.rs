@@ -179,6 +179,9 @@ mod tests {
     #[test]
     fn line_span_strips_carriage_return() {
         let f = SourceFile::new("a.conf", "cpu: host\r\nmemory: 1\r\n");
-        assert_eq!(&f.text[f.line_span(1).start..f.line_span(1).end], "cpu: host");
+        assert_eq!(
+            &f.text[f.line_span(1).start..f.line_span(1).end],
+            "cpu: host"
+        );
     }
 }

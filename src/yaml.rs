@@ -205,8 +205,8 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
             span: Span::at(0),
         });
     }
-    let docs: Vec<Option<Node>> =
-        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_yaml_error(&e, text))?;
+    let docs: Vec<Option<Node>> = serde_saphyr::from_multiple_with_options(text, options())
+        .map_err(|e| to_yaml_error(&e, text))?;
     Ok(docs.into_iter().flatten().collect())
 }
 
@@ -371,7 +371,11 @@ mod tests {
     fn keeps_spans_of_keys_and_scalars() {
         let text = "machine:\n  install:\n    disk: /dev/sda\n";
         let doc = parse_document(text).unwrap();
-        let (key, value) = doc.path(&["machine", "install"]).unwrap().entry("disk").unwrap();
+        let (key, value) = doc
+            .path(&["machine", "install"])
+            .unwrap()
+            .entry("disk")
+            .unwrap();
         assert_eq!(text_of(text, key), "disk");
         assert_eq!(text_of(text, value), "/dev/sda");
     }
@@ -415,6 +419,9 @@ mod tests {
         let text = "nodes:\n  - name: a\n  - name: b\n";
         let doc = parse_document(text).unwrap();
         assert_eq!(text_of(text, doc.at_pointer("/nodes/1/name")), "b");
-        assert_eq!(text_of(text, doc.key_at_pointer("/nodes/1/name").unwrap()), "name");
+        assert_eq!(
+            text_of(text, doc.key_at_pointer("/nodes/1/name").unwrap()),
+            "name"
+        );
     }
 }

@@ -15,8 +15,14 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CI is set but {} is missing: conformance tests cannot run", dir.display());
+        panic!(
+            "CI is set but {} is missing: conformance tests cannot run",
+            dir.display()
+        );
     }
-    eprintln!("note: {} not found; skipping a test that needs upstream data", dir.display());
+    eprintln!(
+        "note: {} not found; skipping a test that needs upstream data",
+        dir.display()
+    );
     None
 }
