@@ -3,6 +3,7 @@
 //!
 //! The pipeline: load → model → rules → report, and model → emit → write.
 
+pub mod cli;
 pub mod emit;
 pub mod finding;
 pub mod ingest;

@@ -1,1 +1,6 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = talhorn::cli::Cli::parse();
+    std::process::exit(talhorn::cli::run(cli));
+}

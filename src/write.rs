@@ -1,1 +1,522 @@
-//! (being written)
+//! Putting generated artifacts on disk, safely.
+//!
+//! `build` produces an in-memory set of [`Artifact`]s; this module decides what each one means
+//! for the output directory ([`plan`]), refuses to destroy anything a person wrote or edited,
+//! and then writes the whole set all-or-nothing ([`apply`]): every new content is staged in a
+//! temporary file beside its target and fsynced, and only when all of them are staged are they
+//! renamed into place, stale files deleted, and the manifest renamed last.
+//!
+//! The manifest (`.talhorn-manifest.json`) records the sha256 of every file talhorn wrote. A
+//! file whose content differs from its recorded hash was edited by hand; a file that is not in
+//! the manifest was not written by talhorn. Neither is overwritten without `force`, and only
+//! manifest files are ever deleted.
+
+mod commit;
+mod diff;
+mod disk;
+mod manifest;
+mod paths;
+
+pub use commit::{Summary, apply};
+pub use diff::unified_diff;
+pub use paths::MANIFEST_NAME;
+
+use disk::Existing;
+use paths::Scope;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// One generated file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// Relative to the output directory, '/'-separated.
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// What `build` does with the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the files.
+    #[default]
+    Write,
+    /// Write nothing; report what would change (`--check`).
+    Check,
+    /// As `Check`, and also produce a unified diff (`--diff`).
+    Diff,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Overwrite hand-edited and foreign files, and delete hand-edited stale ones.
+    pub force: bool,
+    pub mode: Mode,
+    /// Only these path prefixes were generated (`--only`, `--node`); manifest entries outside
+    /// them are kept as they are, never treated as stale. `None`: everything was generated.
+    pub scope: Option<Vec<String>>,
+}
+
+/// What happens to one path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    /// In the manifest but no longer generated.
+    Delete,
+}
+
+/// Why a change would destroy work that is not talhorn's, so needs `force`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocker {
+    /// The file's content no longer matches the hash talhorn recorded when it wrote it.
+    HandEdited,
+    /// The file exists but talhorn did not write it (it is not in the manifest).
+    NotGenerated,
+}
+
+/// The plan for one path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub action: Action,
+    pub blocked_by: Option<Blocker>,
+    /// What is on disk now, for `Update` and `Delete`.
+    pub before: Option<Vec<u8>>,
+    /// What will be written, for `Create` and `Update`.
+    pub after: Option<Vec<u8>>,
+}
+
+/// Everything [`apply`] will do, decided before anything is touched.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub out_dir: PathBuf,
+    /// Sorted by path; the manifest's own change, if any, comes last.
+    pub changes: Vec<Change>,
+    pub force: bool,
+}
+
+impl Plan {
+    /// True when the output directory would change (`build --check` fails on it).
+    pub fn has_drift(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|change| change.action != Action::Unchanged)
+    }
+
+    /// Changes that need `force`.
+    pub fn blocked(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .filter(|change| change.blocked_by.is_some())
+    }
+}
+
+/// One line per path that would change, e.g. `update  talos/worker.yaml (edited by hand …)`.
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for change in &self.changes {
+            let verb = match change.action {
+                Action::Create => "create",
+                Action::Update => "update",
+                Action::Delete => "delete",
+                Action::Unchanged => continue,
+            };
+            write!(f, "{verb}  {}", change.path)?;
+            if let Some(blocker) = change.blocked_by {
+                write!(
+                    f,
+                    " ({}; needs --force)",
+                    blocker_text(blocker, change.action)
+                )?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+fn blocker_text(blocker: Blocker, action: Action) -> &'static str {
+    match (blocker, action) {
+        (Blocker::HandEdited, Action::Delete) => {
+            "edited by hand, and no longer generated so it would be deleted"
+        }
+        (Blocker::HandEdited, _) => "edited by hand since talhorn wrote it",
+        (Blocker::NotGenerated, _) => "exists but was not written by talhorn",
+    }
+}
+
+/// A file the writer refused to touch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockedFile {
+    pub path: String,
+    pub blocker: Blocker,
+    pub action: Action,
+}
+
+#[derive(Debug)]
+pub enum WriteError {
+    /// An artifact path (or a scope prefix) that may not name a file in the output directory.
+    InvalidPath {
+        path: String,
+        reason: &'static str,
+    },
+    DuplicatePath {
+        path: String,
+    },
+    /// `file` is generated as a file, but another artifact needs it to be a directory.
+    PathCollision {
+        file: String,
+        inside: String,
+    },
+    /// Writing would overwrite or delete files that talhorn does not own as they are.
+    Blocked {
+        out_dir: PathBuf,
+        files: Vec<BlockedFile>,
+    },
+    /// A symlink where the writer needs a real directory or file: it never follows one.
+    Symlink {
+        path: PathBuf,
+    },
+    /// A file (or something else that is not a directory) where a directory must be.
+    NotADirectory {
+        path: PathBuf,
+    },
+    /// A directory (or something else that is not a regular file) where a file must be.
+    NotAFile {
+        path: PathBuf,
+    },
+    /// The manifest exists but cannot be used.
+    BadManifest {
+        path: PathBuf,
+        problem: String,
+    },
+    /// Reading the current output failed; nothing was written.
+    Read {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// Staging new content failed; temporary files were removed, nothing was changed.
+    Stage {
+        doing: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// Committing failed after some files were already replaced.
+    Commit {
+        doing: &'static str,
+        path: PathBuf,
+        source: io::Error,
+        replaced: usize,
+    },
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidPath { path, reason } => write!(
+                f,
+                "refusing to write the output path {path:?}: {reason}. Output paths are built \
+                 from names in the intent (cluster and node names); rename the offending one"
+            ),
+            Self::DuplicatePath { path } => write!(
+                f,
+                "two generated files have the same path {path:?}; give the nodes or VMs that \
+                 produce it distinct names"
+            ),
+            Self::PathCollision { file, inside } => write!(
+                f,
+                "{file:?} is generated as a file, but {inside:?} needs it to be a directory; \
+                 rename the node or VM that produces one of them"
+            ),
+            Self::Blocked { out_dir, files } => {
+                writeln!(
+                    f,
+                    "refusing to write {}: it would destroy changes talhorn did not make:",
+                    out_dir.display()
+                )?;
+                for file in files {
+                    writeln!(
+                        f,
+                        "  {}: {}",
+                        file.path,
+                        blocker_text(file.blocker, file.action)
+                    )?;
+                }
+                write!(
+                    f,
+                    "Revert those edits or move the files away, or rerun with --force to let \
+                     talhorn overwrite (or delete) them"
+                )
+            }
+            Self::Symlink { path } => write!(
+                f,
+                "{} is a symbolic link; talhorn never writes through symlinks in its output \
+                 directory. Replace it with a real directory or file, or choose another \
+                 output directory",
+                path.display()
+            ),
+            Self::NotADirectory { path } => write!(
+                f,
+                "{} is in the way: it is a file, but a directory of generated files must be \
+                 there. Move it away and rerun",
+                path.display()
+            ),
+            Self::NotAFile { path } => write!(
+                f,
+                "{} is in the way: it is a directory or special file, but a generated file \
+                 must be there. Move it away and rerun",
+                path.display()
+            ),
+            Self::BadManifest { path, problem } => write!(
+                f,
+                "cannot use the manifest {}: {problem}. Restore it from version control, or \
+                 delete it and rerun (files that differ from the new output will then need \
+                 --force, because talhorn can no longer tell they are its own)",
+                path.display()
+            ),
+            Self::Read { path, source } => write!(
+                f,
+                "cannot read {}: {source}; nothing was written. {}",
+                path.display(),
+                io_hint(source)
+            ),
+            Self::Stage {
+                doing,
+                path,
+                source,
+            } => write!(
+                f,
+                "cannot {doing} {}: {source}; nothing in the output directory was changed. {}",
+                path.display(),
+                io_hint(source)
+            ),
+            Self::Commit {
+                doing,
+                path,
+                source,
+                replaced,
+            } => write!(
+                f,
+                "cannot {doing} {}: {source}, after {replaced} file(s) were already replaced, \
+                 so the output is partly updated. {} Then run the same build again to finish \
+                 it",
+                path.display(),
+                io_hint(source)
+            ),
+        }
+    }
+}
+
+/// What to do about an I/O error, in words.
+fn io_hint(err: &io::Error) -> &'static str {
+    match err.kind() {
+        io::ErrorKind::PermissionDenied => "Check that you may write there (permissions, owner).",
+        io::ErrorKind::ReadOnlyFilesystem => {
+            "The file system is read-only; remount it or choose \
+                                              another output directory."
+        }
+        io::ErrorKind::StorageFull => "The disk is full; free some space.",
+        io::ErrorKind::NotADirectory => "A file is where a directory must be; move it away.",
+        io::ErrorKind::IsADirectory | io::ErrorKind::AlreadyExists => {
+            "Something is in the way of that file; move it away."
+        }
+        _ => "Fix the cause and rerun.",
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Read { source, .. }
+            | Self::Stage { source, .. }
+            | Self::Commit { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Decides what writing `artifacts` into `out_dir` would do, touching nothing.
+///
+/// Fails on an invalid artifact path, a symlink or a file in the way, or an unusable manifest.
+/// Hand-edited and foreign files are not errors here: they are recorded as blocked changes,
+/// so `--check` can report them and [`apply`] can refuse them.
+pub fn plan(
+    out_dir: &Path,
+    artifacts: &[Artifact],
+    opts: &WriteOptions,
+) -> Result<Plan, WriteError> {
+    paths::check_artifact_paths(artifacts.iter().map(|artifact| artifact.path.as_str()))?;
+    let scope = Scope::new(opts.scope.as_deref())?;
+    disk::check_out_dir(out_dir)?;
+    let manifest_path = out_dir.join(MANIFEST_NAME);
+    let manifest_before = match disk::inspect(out_dir, MANIFEST_NAME)? {
+        Existing::File(bytes) => Some(bytes),
+        Existing::Absent => None,
+        Existing::NotAFile => {
+            return Err(WriteError::NotAFile {
+                path: manifest_path,
+            });
+        }
+        Existing::BehindFile(path) => return Err(WriteError::NotADirectory { path }),
+    };
+    let recorded = match &manifest_before {
+        Some(bytes) => manifest::parse(bytes).map_err(|problem| WriteError::BadManifest {
+            path: manifest_path,
+            problem,
+        })?,
+        None => manifest::Hashes::new(),
+    };
+
+    let mut changes = Vec::new();
+    let mut hashes = manifest::Hashes::new();
+    for artifact in artifacts {
+        let change = plan_artifact(out_dir, artifact, recorded.get(&artifact.path))?;
+        hashes.insert(
+            artifact.path.clone(),
+            manifest::sha256_hex(&artifact.content),
+        );
+        changes.push(change);
+    }
+    for (path, hash) in &recorded {
+        if hashes.contains_key(path) {
+            continue;
+        }
+        if !scope.covers(path) {
+            hashes.insert(path.clone(), hash.clone());
+            continue;
+        }
+        if let Some(change) = plan_stale(out_dir, path, hash)? {
+            changes.push(change);
+        }
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes.push(manifest_change(manifest_before, manifest::render(&hashes)));
+    Ok(Plan {
+        out_dir: out_dir.to_path_buf(),
+        changes,
+        force: opts.force,
+    })
+}
+
+fn plan_artifact(
+    out_dir: &Path,
+    artifact: &Artifact,
+    recorded: Option<&String>,
+) -> Result<Change, WriteError> {
+    let on_disk = match disk::inspect(out_dir, &artifact.path)? {
+        Existing::Absent => None,
+        Existing::File(bytes) => Some(bytes),
+        Existing::NotAFile => {
+            return Err(WriteError::NotAFile {
+                path: out_dir.join(&artifact.path),
+            });
+        }
+        Existing::BehindFile(path) => return Err(WriteError::NotADirectory { path }),
+    };
+    let (action, blocked_by) = match &on_disk {
+        None => (Action::Create, None),
+        // Already what we would write, whoever wrote it: nothing to lose, nothing to do.
+        Some(bytes) if *bytes == artifact.content => (Action::Unchanged, None),
+        Some(bytes) => match recorded {
+            Some(hash) if *hash == manifest::sha256_hex(bytes) => (Action::Update, None),
+            Some(_) => (Action::Update, Some(Blocker::HandEdited)),
+            None => (Action::Update, Some(Blocker::NotGenerated)),
+        },
+    };
+    let changes_content = action != Action::Unchanged;
+    Ok(Change {
+        path: artifact.path.clone(),
+        action,
+        blocked_by,
+        before: on_disk.filter(|_| changes_content),
+        after: changes_content.then(|| artifact.content.clone()),
+    })
+}
+
+/// A manifest file that is no longer generated: delete it if it is still talhorn's.
+/// Nothing to do when it is already gone, or is no longer a regular file (never deleted).
+fn plan_stale(out_dir: &Path, path: &str, recorded: &str) -> Result<Option<Change>, WriteError> {
+    let Existing::File(bytes) = disk::inspect(out_dir, path)? else {
+        return Ok(None);
+    };
+    let edited = manifest::sha256_hex(&bytes) != recorded;
+    Ok(Some(Change {
+        path: path.to_owned(),
+        action: Action::Delete,
+        blocked_by: edited.then_some(Blocker::HandEdited),
+        before: Some(bytes),
+        after: None,
+    }))
+}
+
+fn manifest_change(before: Option<Vec<u8>>, after: Vec<u8>) -> Change {
+    let action = match &before {
+        None => Action::Create,
+        Some(bytes) if *bytes == after => Action::Unchanged,
+        Some(_) => Action::Update,
+    };
+    let unchanged = action == Action::Unchanged;
+    Change {
+        path: MANIFEST_NAME.to_owned(),
+        action,
+        blocked_by: None,
+        before: before.filter(|_| !unchanged),
+        after: (!unchanged).then_some(after),
+    }
+}
+
+/// What [`run`] did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub plan: Plan,
+    /// For [`Mode::Diff`].
+    pub diff: Option<String>,
+    /// For [`Mode::Write`].
+    pub summary: Option<Summary>,
+}
+
+/// Plans, then writes (`Mode::Write`) or only reports (`Check`, `Diff`).
+pub fn run(
+    out_dir: &Path,
+    artifacts: &[Artifact],
+    opts: &WriteOptions,
+) -> Result<Outcome, WriteError> {
+    let plan = plan(out_dir, artifacts, opts)?;
+    let (diff, summary) = match opts.mode {
+        Mode::Write => (None, Some(apply(&plan)?)),
+        Mode::Check => (None, None),
+        Mode::Diff => (Some(unified_diff(&plan)), None),
+    };
+    Ok(Outcome {
+        plan,
+        diff,
+        summary,
+    })
+}
+
+/// Writes one file atomically (temp file beside it, fsync, rename): for files outside a
+/// generated tree, such as the starter intent of `talhorn init`.
+pub fn write_file_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.talhorn-tmp"));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}

@@ -28,7 +28,10 @@ fn expected(case: &Path) -> Vec<String> {
 }
 
 fn actual(code: &str, case: &Path) -> Vec<String> {
-    let config = LintConfig { root: case.to_path_buf(), ..LintConfig::default() };
+    let config = LintConfig {
+        root: case.to_path_buf(),
+        ..LintConfig::default()
+    };
     let outcome = lint_paths(&[case.to_path_buf()], &config)
         .unwrap_or_else(|e| panic!("{}: lint failed: {e}", case.display()));
     let mut lines: Vec<String> = outcome
@@ -48,7 +51,12 @@ fn actual(code: &str, case: &Path) -> Vec<String> {
 
 fn cases(code: &str) -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = fs::read_dir(fixture_root().join(code))
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     cases.sort();
     cases
@@ -60,7 +68,10 @@ fn every_fixture_gives_exactly_its_expected_findings() {
     for meta in all_meta() {
         for case in cases(meta.code) {
             let want = expected(&case);
-            let name = case.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = case
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             assert!(
                 !(name.starts_with("fires") && want.is_empty()),
                 "{}: a `fires` case must expect findings",
@@ -73,11 +84,18 @@ fn every_fixture_gives_exactly_its_expected_findings() {
             );
             let got = actual(meta.code, &case);
             if got != want {
-                failures.push(format!("{}\n  expected: {want:?}\n  got:      {got:?}", case.display()));
+                failures.push(format!(
+                    "{}\n  expected: {want:?}\n  got:      {got:?}",
+                    case.display()
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "fixture mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fixture mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Rules that are reported by `build`/`lint` plumbing rather than by fixtures of their own.

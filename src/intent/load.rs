@@ -66,7 +66,11 @@ pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
     })?;
     let loaded = LoadedIntent { intent, root, file };
     let errors = semantic_errors(&loaded);
-    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
 }
 
 fn schema() -> &'static (Json, Option<jsonschema::Validator>) {
@@ -109,8 +113,11 @@ fn schema_finding(
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
             .map(|key| {
-                let key_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                let span = root.key_at_pointer(&key_pointer).map_or(node.span, |k| k.span);
+                let key_pointer =
+                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let span = root
+                    .key_at_pointer(&key_pointer)
+                    .map_or(node.span, |k| k.span);
                 let allowed = allowed_keys(schema, &pointer);
                 Finding::new(
                     "INT002",
@@ -127,7 +134,10 @@ fn schema_finding(
                 "INT003",
                 Severity::Error,
                 at(node.span),
-                format!("{} is missing the required key `{name}`", describe_pointer(&pointer)),
+                format!(
+                    "{} is missing the required key `{name}`",
+                    describe_pointer(&pointer)
+                ),
             )]
         }
         ValidationErrorKind::Pattern { pattern } => vec![Finding::new(
@@ -144,7 +154,9 @@ fn schema_finding(
         ValidationErrorKind::PropertyNames { error: inner } => {
             let name = inner.instance().as_str().unwrap_or_default().to_string();
             let key_pointer = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
-            let span = root.key_at_pointer(&key_pointer).map_or(node.span, |k| k.span);
+            let span = root
+                .key_at_pointer(&key_pointer)
+                .map_or(node.span, |k| k.span);
             let reason = match inner.kind() {
                 ValidationErrorKind::Pattern { pattern } => describe_pattern(pattern),
                 _ => inner.to_string(),
@@ -153,7 +165,11 @@ fn schema_finding(
                 "INT003",
                 Severity::Error,
                 at(span),
-                format!("invalid name `{}` in {}: {reason}", name.escape_debug(), describe_pointer(&pointer)),
+                format!(
+                    "invalid name `{}` in {}: {reason}",
+                    name.escape_debug(),
+                    describe_pointer(&pointer)
+                ),
             )]
         }
         _ => vec![Finding::new(
@@ -196,28 +212,82 @@ fn describe_pointer(pointer: &str) -> String {
 /// The schema's patterns, said in words.
 fn describe_pattern(pattern: &str) -> String {
     const DESCRIPTIONS: &[(&str, &str)] = &[
-        ("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "must be a DNS label: 1–63 lowercase letters, digits or '-', starting and ending with a letter or digit"),
-        ("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$", "must be an IPv4 address like 10.20.0.11"),
-        ("^[0-9]+(\\.[0-9]+)?\\s*(K|M|G|T|KiB|MiB|GiB|TiB|KB|MB|GB|TB)$", "must be a size like 8GiB, 8192MiB or 200G"),
-        ("^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.]+)?$", "must be a pinned version like v1.11.6 (no \"latest\": output must not change when talhorn is upgraded)"),
-        ("^v?[0-9]+\\.[0-9]+\\.[0-9]+$", "must be a pinned version like 1.10.2"),
-        ("^[A-Za-z][A-Za-z0-9._-]*$", "must be a Proxmox storage ID: a letter, then letters, digits, '.', '_' or '-'"),
-        ("^[A-Za-z][A-Za-z0-9._-]{0,14}$", "must be an interface name: up to 15 letters, digits, '.', '_' or '-', starting with a letter"),
-        ("^/[A-Za-z0-9._/-]*$", "must be an absolute path of letters, digits, '.', '_', '-' and '/'"),
-        ("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$", "must be an IPv4 CIDR like 10.20.0.0/24"),
-        ("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "must be a MAC address like BC:24:11:2C:69:EC"),
-        ("^[a-z0-9_][a-z0-9_+.-]*$", "must be a Proxmox tag: lowercase letters, digits, '_', '+', '.', '-'"),
-        ("^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$", "must be an official extension name like siderolabs/iscsi-tools"),
-        ("^[A-Za-z0-9_.,:=/+-]+$", "must be one kernel argument without spaces, quotes or '#'"),
-        ("^[A-Za-z0-9_.+-]+$", "must be a Proxmox CPU type like host or x86-64-v2-AES"),
-        ("^[a-z0-9]+://[^\\s,\"'`$#]+$", "must be a URL like s3://bucket@region/path/ without spaces, commas, quotes, '$' or '#'"),
-        ("^https://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}$", "must be https://HOST:PORT, e.g. https://10.20.0.10:6443"),
-        ("^[A-Za-z][A-Za-z0-9._-]*:iso/[A-Za-z0-9._-]+\\.iso$", "must be a Proxmox ISO volume like local:iso/talos.iso"),
+        (
+            "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+            "must be a DNS label: 1–63 lowercase letters, digits or '-', starting and ending with a letter or digit",
+        ),
+        (
+            "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$",
+            "must be an IPv4 address like 10.20.0.11",
+        ),
+        (
+            "^[0-9]+(\\.[0-9]+)?\\s*(K|M|G|T|KiB|MiB|GiB|TiB|KB|MB|GB|TB)$",
+            "must be a size like 8GiB, 8192MiB or 200G",
+        ),
+        (
+            "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.]+)?$",
+            "must be a pinned version like v1.11.6 (no \"latest\": output must not change when talhorn is upgraded)",
+        ),
+        (
+            "^v?[0-9]+\\.[0-9]+\\.[0-9]+$",
+            "must be a pinned version like 1.10.2",
+        ),
+        (
+            "^[A-Za-z][A-Za-z0-9._-]*$",
+            "must be a Proxmox storage ID: a letter, then letters, digits, '.', '_' or '-'",
+        ),
+        (
+            "^[A-Za-z][A-Za-z0-9._-]{0,14}$",
+            "must be an interface name: up to 15 letters, digits, '.', '_' or '-', starting with a letter",
+        ),
+        (
+            "^/[A-Za-z0-9._/-]*$",
+            "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
+        ),
+        (
+            "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$",
+            "must be an IPv4 CIDR like 10.20.0.0/24",
+        ),
+        (
+            "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
+            "must be a MAC address like BC:24:11:2C:69:EC",
+        ),
+        (
+            "^[a-z0-9_][a-z0-9_+.-]*$",
+            "must be a Proxmox tag: lowercase letters, digits, '_', '+', '.', '-'",
+        ),
+        (
+            "^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$",
+            "must be an official extension name like siderolabs/iscsi-tools",
+        ),
+        (
+            "^[A-Za-z0-9_.,:=/+-]+$",
+            "must be one kernel argument without spaces, quotes or '#'",
+        ),
+        (
+            "^[A-Za-z0-9_.+-]+$",
+            "must be a Proxmox CPU type like host or x86-64-v2-AES",
+        ),
+        (
+            "^[a-z0-9]+://[^\\s,\"'`$#]+$",
+            "must be a URL like s3://bucket@region/path/ without spaces, commas, quotes, '$' or '#'",
+        ),
+        (
+            "^https://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}$",
+            "must be https://HOST:PORT, e.g. https://10.20.0.10:6443",
+        ),
+        (
+            "^[A-Za-z][A-Za-z0-9._-]*:iso/[A-Za-z0-9._-]+\\.iso$",
+            "must be a Proxmox ISO volume like local:iso/talos.iso",
+        ),
     ];
     DESCRIPTIONS
         .iter()
         .find(|(p, _)| *p == pattern)
-        .map_or_else(|| format!("must match `{pattern}`"), |(_, d)| (*d).to_string())
+        .map_or_else(
+            || format!("must match `{pattern}`"),
+            |(_, d)| (*d).to_string(),
+        )
 }
 
 /// The keys the schema allows at an instance pointer (for "did you mean").
@@ -259,7 +329,12 @@ fn resolve<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
 pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
     let best = candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(&key.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&key.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
@@ -275,35 +350,66 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
     check_unique(loaded, "name", |n| Some(n.name.clone()), &mut errors);
     check_unique(loaded, "vmid", |n| Some(n.vmid.to_string()), &mut errors);
     check_unique(loaded, "ip", |n| Some(n.ip.clone()), &mut errors);
-    check_unique(loaded, "mac", |n| n.mac.as_ref().map(|m| m.to_lowercase()), &mut errors);
+    check_unique(
+        loaded,
+        "mac",
+        |n| n.mac.as_ref().map(|m| m.to_lowercase()),
+        &mut errors,
+    );
 
     let error = |pointer: &str, message: String| {
         Finding::new("INT003", Severity::Error, loaded.loc(pointer), message)
     };
     let subnet = parse_cidr(&intent.network.cidr);
     if subnet.is_none() {
-        errors.push(error("/network/cidr", format!("`{}` is not a valid IPv4 CIDR (each octet 0–255, prefix 0–32)", intent.network.cidr)));
+        errors.push(error(
+            "/network/cidr",
+            format!(
+                "`{}` is not a valid IPv4 CIDR (each octet 0–255, prefix 0–32)",
+                intent.network.cidr
+            ),
+        ));
     }
     let mut check_ip = |pointer: String, ip: &str, what: &str| match ip.parse::<Ipv4Addr>() {
-        Err(_) => errors.push(error(&pointer, format!("`{ip}` is not a valid IPv4 address (each octet 0–255)"))),
+        Err(_) => errors.push(error(
+            &pointer,
+            format!("`{ip}` is not a valid IPv4 address (each octet 0–255)"),
+        )),
         Ok(addr) => {
             if let Some((net, prefix)) = subnet
                 && !in_subnet(addr, net, prefix)
             {
                 errors.push(
-                    error(&pointer, format!("{what} {ip} is outside the cluster subnet {}", intent.network.cidr))
-                        .related(loaded.loc("/network/cidr"), "the subnet is declared here"),
+                    error(
+                        &pointer,
+                        format!(
+                            "{what} {ip} is outside the cluster subnet {}",
+                            intent.network.cidr
+                        ),
+                    )
+                    .related(loaded.loc("/network/cidr"), "the subnet is declared here"),
                 );
             }
         }
     };
-    check_ip("/network/gateway".into(), &intent.network.gateway, "the gateway");
+    check_ip(
+        "/network/gateway".into(),
+        &intent.network.gateway,
+        "the gateway",
+    );
     for (i, node) in intent.nodes.iter().enumerate() {
-        check_ip(format!("/nodes/{i}/ip"), &node.ip, &format!("node `{}`'s address", node.name));
+        check_ip(
+            format!("/nodes/{i}/ip"),
+            &node.ip,
+            &format!("node `{}`'s address", node.name),
+        );
     }
     for (i, ns) in intent.network.nameservers.iter().enumerate() {
         if ns.parse::<Ipv4Addr>().is_err() {
-            errors.push(error(&format!("/network/nameservers/{i}"), format!("`{ns}` is not a valid IPv4 address")));
+            errors.push(error(
+                &format!("/network/nameservers/{i}"),
+                format!("`{ns}` is not a valid IPv4 address"),
+            ));
         }
     }
     check_references(loaded, &mut errors);
@@ -327,7 +433,10 @@ fn check_unique(
                     loaded.loc(&format!("/nodes/{i}/{field}")),
                     format!("duplicate node {field} `{v}`: every node needs its own"),
                 )
-                .related(loaded.loc(&format!("/nodes/{first}/{field}")), "first used here"),
+                .related(
+                    loaded.loc(&format!("/nodes/{first}/{field}")),
+                    "first used here",
+                ),
             );
         } else {
             seen.insert(v, i);
@@ -362,7 +471,10 @@ fn check_references(loaded: &LoadedIntent, errors: &mut Vec<Finding>) {
             _ => intent.defaults.worker.as_ref(),
         };
         if let Some(disk) = spec.and_then(|s| s.disk.as_ref()) {
-            check_storage(format!("/defaults/{role}/disk/storage"), disk.storage.as_ref());
+            check_storage(
+                format!("/defaults/{role}/disk/storage"),
+                disk.storage.as_ref(),
+            );
         }
     }
     for (i, node) in intent.nodes.iter().enumerate() {
@@ -381,7 +493,10 @@ fn check_references(loaded: &LoadedIntent, errors: &mut Vec<Finding>) {
                 "INT003",
                 Severity::Error,
                 loaded.loc("/network/bridge"),
-                format!("bridge `{}` is not declared under `proxmox.bridges`", intent.network.bridge),
+                format!(
+                    "bridge `{}` is not declared under `proxmox.bridges`",
+                    intent.network.bridge
+                ),
             )
             .help(did_you_mean(&intent.network.bridge, &known)),
         );
@@ -395,6 +510,10 @@ pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
 }
 
 pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    };
     (u32::from(addr) & mask) == (u32::from(net) & mask)
 }

@@ -1,12 +1,251 @@
 //! Lowering an intent into the cluster model: defaults applied, recommendations chosen, every
-//! fact located in the intent file.
-//!
-//! (being written)
+//! fact located in the intent file (where the value was written, or the node entry it applies to
+//! when it is a default), so rules report intent mistakes at the right line.
 
-use crate::intent::LoadedIntent;
-use crate::model::Cluster;
+mod longhorn;
+mod proxmox;
+mod talos;
 
-/// Adds an intent's VMs, host, Talos, Longhorn and network facts to `cluster`.
-pub fn lower(intent: &LoadedIntent, cluster: &mut Cluster) {
-    let _ = (intent, cluster);
+use crate::intent::{LoadedIntent, Role, VmSpec};
+use crate::knowledge::talos::Dialect;
+use crate::model::network::Cni;
+use crate::model::{Cluster, Network, Versions};
+use crate::source::{Fact, Location};
+
+pub use talos::schematic;
+
+/// Adds an intent's VMs, host, Talos, Longhorn and network facts to `cluster`, in the dialect of
+/// its Talos version.
+pub fn lower(intent: &LoadedIntent, dialect: &Dialect, cluster: &mut Cluster) {
+    let spec = &intent.intent;
+    cluster.versions = Versions {
+        talos: Some(Fact::new(
+            spec.cluster.talos.clone(),
+            intent.loc("/cluster/talos"),
+        )),
+        longhorn: spec
+            .longhorn
+            .as_ref()
+            .map(|l| Fact::new(l.version.clone(), intent.loc("/longhorn/version"))),
+        proxmox: Some(Fact::new(
+            spec.proxmox.version,
+            intent.loc("/proxmox/version"),
+        )),
+    };
+    cluster.host = proxmox::host(intent);
+    cluster.vms = spec
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, _)| proxmox::vm(intent, i))
+        .collect();
+    cluster.talos = talos::talos(intent, dialect);
+    cluster.longhorn = longhorn::longhorn(intent, dialect);
+    cluster.network = network(intent);
+}
+
+fn network(intent: &LoadedIntent) -> Network {
+    let spec = &intent.intent.network;
+    Network {
+        cidr: crate::intent::parse_cidr(&spec.cidr)
+            .map(|c| Fact::new(c, intent.loc("/network/cidr"))),
+        gateway: spec
+            .gateway
+            .parse()
+            .ok()
+            .map(|g| Fact::new(g, intent.loc("/network/gateway"))),
+        speed_gbps: spec
+            .speed_gbps
+            .map(|s| Fact::new(s, intent.loc("/network/speedGbps"))),
+        cni: spec.cni.as_ref().map(|cni| Cni {
+            name: Fact::new(cni.name.clone(), intent.loc("/network/cni/name")),
+            mtu: cni
+                .mtu
+                .map(|m| Fact::new(m, intent.loc("/network/cni/mtu"))),
+            encapsulation: cni
+                .encapsulation
+                .clone()
+                .map(|e| Fact::new(e, intent.loc("/network/cni/encapsulation"))),
+        }),
+    }
+}
+
+/// One setting of a node: the node's own value, else its role's default, located where it was
+/// written (or at the node entry when neither sets it).
+pub(crate) struct Resolved<'a> {
+    intent: &'a LoadedIntent,
+    index: usize,
+    role: Role,
+}
+
+impl<'a> Resolved<'a> {
+    pub(crate) fn new(intent: &'a LoadedIntent, index: usize) -> Self {
+        let role = intent.intent.nodes[index].role;
+        Self {
+            intent,
+            index,
+            role,
+        }
+    }
+
+    fn defaults(&self) -> Option<&'a VmSpec> {
+        match self.role {
+            Role::Controlplane => self.intent.intent.defaults.controlplane.as_ref(),
+            Role::Worker => self.intent.intent.defaults.worker.as_ref(),
+        }
+    }
+
+    /// Where a field is written: `/nodes/i/<field>`, else `/defaults/<role>/<field>`, else the node.
+    pub(crate) fn loc(&self, field: &str) -> Location {
+        let node = format!("/nodes/{}/{field}", self.index);
+        if self.intent.has(&node) {
+            return self.intent.loc(&node);
+        }
+        let default = format!("/defaults/{}/{field}", self.role.as_str());
+        if self.intent.has(&default) {
+            return self.intent.loc(&default);
+        }
+        self.node_loc()
+    }
+
+    pub(crate) fn node_loc(&self) -> Location {
+        self.intent.loc(&format!("/nodes/{}", self.index))
+    }
+
+    /// A setting from the node or its role defaults.
+    pub(crate) fn get<T: Clone>(
+        &self,
+        node_value: impl Fn(&crate::intent::NodeSpec) -> Option<T>,
+        default_value: impl Fn(&VmSpec) -> Option<T>,
+    ) -> Option<T> {
+        node_value(&self.intent.intent.nodes[self.index])
+            .or_else(|| self.defaults().and_then(default_value))
+    }
+}
+
+/// Whether node `index` carries a Longhorn data disk.
+pub(crate) fn is_storage_node(intent: &LoadedIntent, index: usize) -> bool {
+    use crate::intent::StorageNodes;
+    let spec = &intent.intent;
+    let Some(longhorn) = &spec.longhorn else {
+        return false;
+    };
+    let node = &spec.nodes[index];
+    node.storage.unwrap_or(match longhorn.storage_nodes {
+        StorageNodes::Workers => {
+            node.role == Role::Worker || spec.cluster.allow_scheduling_on_control_planes
+        }
+        StorageNodes::All => true,
+        StorageNodes::Labeled => false,
+    })
+}
+
+/// The Proxmox serial of the Longhorn data disk; Talos selects the disk by it.
+pub const DATA_DISK_SERIAL: &str = "longhorn-data";
+/// Slot of the Longhorn data disk on each bus (the OS disk is slot 0).
+pub const DATA_DISK_INDEX: u32 = 1;
+
+/// The versions an intent pins, looked up in the knowledge tables.
+pub struct Pinned {
+    pub talos: crate::knowledge::talos::TalosVersion,
+    pub dialect: &'static Dialect,
+    pub chart: Option<crate::knowledge::longhorn::ChartVersion>,
+}
+
+/// Checks the pinned versions: older than supported is an error (INT003), newer than known a
+/// warning (the newest known dialect and key table are used).
+pub fn pin_versions(
+    intent: &LoadedIntent,
+) -> Result<(Pinned, Vec<crate::finding::Finding>), Vec<crate::finding::Finding>> {
+    use crate::finding::{Finding, Severity};
+    use crate::knowledge::longhorn::{ChartVersion, Support};
+    use crate::knowledge::talos::{DIALECTS, DialectLookup, TalosVersion, dialect};
+    let mut warnings = Vec::new();
+    let error = |pointer: &str, message: String| {
+        vec![Finding::new(
+            "INT003",
+            Severity::Error,
+            intent.loc(pointer),
+            message,
+        )]
+    };
+    let known = || {
+        DIALECTS
+            .iter()
+            .map(|d| format!("v1.{}", d.minor))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let talos = TalosVersion::parse(&intent.intent.cluster.talos)
+        .map_err(|e| error("/cluster/talos", format!("invalid Talos version: {e}")))?;
+    let dialect = match dialect(&talos) {
+        DialectLookup::Supported(d) => d,
+        DialectLookup::TooOld => {
+            return Err(error(
+                "/cluster/talos",
+                format!("Talos {talos} is older than talhorn supports ({})", known()),
+            ));
+        }
+        DialectLookup::Newer(d) => {
+            warnings.push(Finding::new(
+                "INT003",
+                Severity::Warning,
+                intent.loc("/cluster/talos"),
+                format!(
+                    "Talos {talos} is newer than talhorn knows ({}); writing the v1.{} dialect",
+                    known(),
+                    d.minor
+                ),
+            ));
+            d
+        }
+    };
+    let chart = match &intent.intent.longhorn {
+        None => None,
+        Some(spec) => {
+            let chart = ChartVersion::parse(&spec.version).map_err(|e| {
+                error(
+                    "/longhorn/version",
+                    format!("invalid Longhorn chart version: {e}"),
+                )
+            })?;
+            match chart.support() {
+                Support::Supported => {}
+                Support::TooOld => {
+                    return Err(error("/longhorn/version", format!("Longhorn {chart} is older than talhorn supports (1.8 and newer)")));
+                }
+                Support::Newer(newest) => warnings.push(Finding::new(
+                    "INT003",
+                    Severity::Warning,
+                    intent.loc("/longhorn/version"),
+                    format!("Longhorn {chart} is newer than talhorn knows; checking keys against {newest}"),
+                )),
+            }
+            Some(chart)
+        }
+    };
+    Ok((
+        Pinned {
+            talos,
+            dialect,
+            chart,
+        },
+        warnings,
+    ))
+}
+
+/// Loads an intent's facts into a cluster model (the `lint` entrance for intent files):
+/// version findings go to `load_findings`.
+pub fn lower_intent(intent: &LoadedIntent, cluster: &mut Cluster) -> Option<Pinned> {
+    match pin_versions(intent) {
+        Ok((pinned, warnings)) => {
+            cluster.load_findings.extend(warnings);
+            lower(intent, pinned.dialect, cluster);
+            Some(pinned)
+        }
+        Err(errors) => {
+            cluster.load_findings.extend(errors);
+            None
+        }
+    }
 }

@@ -73,11 +73,15 @@ impl Longhorn {
     }
 
     pub fn schedules_on_control_planes(&self) -> bool {
-        self.allow_scheduling_on_control_planes.as_ref().is_some_and(|f| f.value)
+        self.allow_scheduling_on_control_planes
+            .as_ref()
+            .is_some_and(|f| f.value)
     }
 
     /// The replica count new volumes get (StorageClass first, as PVCs use it).
     pub fn replica_count(&self) -> Option<&Fact<u32>> {
-        self.class_replica_count.as_ref().or(self.default_replica_count.as_ref())
+        self.class_replica_count
+            .as_ref()
+            .or(self.default_replica_count.as_ref())
     }
 }

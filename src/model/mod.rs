@@ -62,7 +62,11 @@ impl Cluster {
     pub fn vm_of(&self, node: &TalosNode) -> Option<&Vm> {
         self.vms.iter().find(|vm| {
             vm.name.as_ref().is_some_and(|n| n.value == node.name)
-                || node.hostname.as_ref().zip(vm.name.as_ref()).is_some_and(|(h, n)| h.value == n.value)
+                || node
+                    .hostname
+                    .as_ref()
+                    .zip(vm.name.as_ref())
+                    .is_some_and(|(h, n)| h.value == n.value)
         })
     }
 
@@ -77,7 +81,8 @@ impl Cluster {
 
     /// The role of a VM: stated on the VM (tags, intent) or on its Talos node.
     pub fn role_of(&self, vm: &Vm) -> Option<Role> {
-        vm.role.or_else(|| self.talos_node_of(vm).and_then(|n| n.role))
+        vm.role
+            .or_else(|| self.talos_node_of(vm).and_then(|n| n.role))
     }
 
     /// Whether a VM is a Longhorn storage node, when that can be known.
@@ -96,7 +101,12 @@ impl Cluster {
     /// The number of Longhorn storage nodes, when every VM's status is known.
     pub fn storage_node_count(&self) -> Option<usize> {
         if self.vms.is_empty() {
-            let workers = self.talos.nodes.iter().filter(|n| n.role == Some(Role::Worker)).count();
+            let workers = self
+                .talos
+                .nodes
+                .iter()
+                .filter(|n| n.role == Some(Role::Worker))
+                .count();
             return (workers > 0).then_some(workers);
         }
         self.vms
@@ -108,5 +118,10 @@ impl Cluster {
 
 /// `11` from `v1.11.6`, `10` from `1.10.2`.
 pub fn minor_of(version: &str) -> Option<u32> {
-    version.trim_start_matches('v').split('.').nth(1)?.parse().ok()
+    version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)?
+        .parse()
+        .ok()
 }

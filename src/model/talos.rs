@@ -174,7 +174,11 @@ impl Talos {
             Scope::Role(_) => 1,
             Scope::Node(_) => 2,
         };
-        let mut configs: Vec<&TalosConfig> = self.configs.iter().filter(|c| c.scope.covers(node)).collect();
+        let mut configs: Vec<&TalosConfig> = self
+            .configs
+            .iter()
+            .filter(|c| c.scope.covers(node))
+            .collect();
         configs.sort_by_key(|c| rank(c));
         configs.into_iter()
     }

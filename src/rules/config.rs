@@ -54,10 +54,20 @@ impl LintConfig {
         let best = |list: &[String]| {
             list.iter()
                 .filter(|p| matches(p, code))
-                .map(|p| if p.eq_ignore_ascii_case("ALL") { 0 } else { p.len() })
+                .map(|p| {
+                    if p.eq_ignore_ascii_case("ALL") {
+                        0
+                    } else {
+                        p.len()
+                    }
+                })
                 .max()
         };
-        let selected = if self.select.is_empty() { Some(0) } else { best(&self.select) };
+        let selected = if self.select.is_empty() {
+            Some(0)
+        } else {
+            best(&self.select)
+        };
         match (selected, best(&self.ignore)) {
             (None, _) => false,
             (Some(_), None) => true,
@@ -91,7 +101,11 @@ impl LintConfig {
 
     /// Finds `.talhorn.yaml` from `start` up to the repository root.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        let start = if start.is_file() { start.parent()? } else { start };
+        let start = if start.is_file() {
+            start.parent()?
+        } else {
+            start
+        };
         let mut dir = std::fs::canonicalize(start).ok()?;
         loop {
             let candidate = dir.join(FILE_NAME);
@@ -121,14 +135,20 @@ impl LintConfig {
             let (line, col) = crate::source::SourceFile::new(path, text).line_col(node.span.start);
             ConfigError(format!("{}:{line}:{col}: {message}", path.display()))
         };
-        let mut config = Self { root, ..Self::default() };
+        let mut config = Self {
+            root,
+            ..Self::default()
+        };
         for (key, value) in doc.as_map().unwrap_or_default() {
             match key.as_str().unwrap_or_default() {
                 "context" => config.context = parse_context(value, &err)?,
                 "lint" => parse_lint(value, &mut config, &err)?,
                 "exclude" => config.exclude = globs(value, &err)?,
                 other => {
-                    return Err(err(key, format!("unknown key `{other}`: expected context, lint or exclude")));
+                    return Err(err(
+                        key,
+                        format!("unknown key `{other}`: expected context, lint or exclude"),
+                    ));
                 }
             }
         }
@@ -142,7 +162,10 @@ fn strings(node: &Node, err: &ErrFn<'_>) -> Result<Vec<String>, ConfigError> {
     node.as_seq()
         .ok_or_else(|| err(node, format!("expected a list, found {}", node.type_name())))?
         .iter()
-        .map(|n| n.scalar_text().ok_or_else(|| err(n, "expected a string".into())))
+        .map(|n| {
+            n.scalar_text()
+                .ok_or_else(|| err(n, "expected a string".into()))
+        })
         .collect()
 }
 
@@ -161,9 +184,14 @@ fn codes(node: &Node, err: &ErrFn<'_>) -> Result<Vec<String>, ConfigError> {
     let codes = strings(node, err)?;
     for code in &codes {
         let known = code.eq_ignore_ascii_case("ALL")
-            || super::all_meta().iter().any(|m| m.code.starts_with(&code.to_ascii_uppercase()));
+            || super::all_meta()
+                .iter()
+                .any(|m| m.code.starts_with(&code.to_ascii_uppercase()));
         if !known {
-            return Err(err(node, format!("`{code}` is not a rule code or prefix (see `talhorn rules`)")));
+            return Err(err(
+                node,
+                format!("`{code}` is not a rule code or prefix (see `talhorn rules`)"),
+            ));
         }
     }
     Ok(codes)
@@ -187,7 +215,14 @@ fn parse_context(node: &Node, err: &ErrFn<'_>) -> Result<Context, ConfigError> {
                 Some("none" | "flux" | "argocd") => context.gitops = text,
                 _ => return Err(err(value, "gitops must be none, flux or argocd".into())),
             },
-            other => return Err(err(key, format!("unknown context key `{other}`: expected talos, longhorn, proxmox or gitops"))),
+            other => {
+                return Err(err(
+                    key,
+                    format!(
+                        "unknown context key `{other}`: expected talos, longhorn, proxmox or gitops"
+                    ),
+                ));
+            }
         }
     }
     Ok(context)
@@ -204,21 +239,27 @@ fn parse_lint(node: &Node, config: &mut LintConfig, err: &ErrFn<'_>) -> Result<(
                     if super::meta(&code_text).is_none() {
                         return Err(err(code, format!("`{code_text}` is not a rule code")));
                     }
-                    let severity = level
-                        .as_str()
-                        .and_then(Severity::parse)
-                        .ok_or_else(|| err(level, "severity must be error, warning or info".into()))?;
+                    let severity = level.as_str().and_then(Severity::parse).ok_or_else(|| {
+                        err(level, "severity must be error, warning or info".into())
+                    })?;
                     config.severity.insert(code_text, severity);
                 }
             }
             "per-path-ignores" => {
                 for (pattern, list) in value.as_map().unwrap_or_default() {
                     let text = pattern.scalar_text().unwrap_or_default();
-                    config.per_path_ignores.push((glob(&text, pattern, err)?, codes(list, err)?));
+                    config
+                        .per_path_ignores
+                        .push((glob(&text, pattern, err)?, codes(list, err)?));
                 }
             }
             other => {
-                return Err(err(key, format!("unknown lint key `{other}`: expected select, ignore, severity or per-path-ignores")));
+                return Err(err(
+                    key,
+                    format!(
+                        "unknown lint key `{other}`: expected select, ignore, severity or per-path-ignores"
+                    ),
+                ));
             }
         }
     }

@@ -21,7 +21,13 @@ pub fn table() -> String {
     let metas = all_meta();
     let mut out = String::new();
     for m in metas {
-        out.push_str(&format!("{:<7} {:<8} {:<28} {}\n", m.code, m.severity.as_str(), m.name, m.summary));
+        out.push_str(&format!(
+            "{:<7} {:<8} {:<28} {}\n",
+            m.code,
+            m.severity.as_str(),
+            m.name,
+            m.summary
+        ));
     }
     out
 }
@@ -61,7 +67,9 @@ pub fn markdown() -> String {
     }
     for m in &metas {
         let body = m.docs.trim_end().replace("\n## ", "\n### ");
-        let body = body.strip_prefix("## ").map_or(body.clone(), |b| format!("### {b}"));
+        let body = body
+            .strip_prefix("## ")
+            .map_or(body.clone(), |b| format!("### {b}"));
         out.push_str(&format!(
             "\n## {}\n\n`{}` · layer {} · default severity **{}**\n\n{}\n\n{}\n",
             m.code,

@@ -64,7 +64,12 @@ impl RuleMeta {
     }
 
     /// A finding of this rule at a given severity (never above the default).
-    pub fn finding_at(&'static self, severity: Severity, at: Location, message: impl Into<String>) -> Finding {
+    pub fn finding_at(
+        &'static self,
+        severity: Severity,
+        at: Location,
+        message: impl Into<String>,
+    ) -> Finding {
         Finding::new(self.code, severity.min(self.severity), at, message)
     }
 }
@@ -111,7 +116,10 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
         }
         let mut out = Vec::new();
         rule.check(cluster, &mut out);
-        findings.extend(out.into_iter().filter(|f| !config.ignored_at(f.code, &cluster.sources, f.at)));
+        findings.extend(
+            out.into_iter()
+                .filter(|f| !config.ignored_at(f.code, &cluster.sources, f.at)),
+        );
     }
     for finding in &mut findings {
         if let Some(severity) = config.severity_override(finding.code) {

@@ -46,12 +46,19 @@ fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {
                     .collect();
                 let reason = line[start + close + 1..].trim();
                 let alone = line[..hash].trim().is_empty();
-                let lines = if alone { vec![line_no, line_no + 1] } else { vec![line_no] };
+                let lines = if alone {
+                    vec![line_no, line_no + 1]
+                } else {
+                    vec![line_no]
+                };
                 out.push(Suppression {
                     file,
                     lines,
                     codes,
-                    at: Location::new(file, Span::new(offset + hash, offset + line.trim_end().len())),
+                    at: Location::new(
+                        file,
+                        Span::new(offset + hash, offset + line.trim_end().len()),
+                    ),
                     has_reason: !reason.is_empty(),
                     used: false,
                 });
@@ -86,11 +93,17 @@ pub fn apply(findings: Vec<Finding>, sources: &SourceMap, config: &LintConfig) -
     if config.enabled(INT004.code) {
         for s in suppressions.iter().filter(|s| !s.used) {
             let message = if !s.has_reason {
-                format!("suppression of {} has no reason: write why after the bracket", s.codes.join(", "))
+                format!(
+                    "suppression of {} has no reason: write why after the bracket",
+                    s.codes.join(", ")
+                )
             } else if let Some(unknown) = s.codes.iter().find(|c| super::meta(c).is_none()) {
                 format!("suppression names `{unknown}`, which is not a talhorn rule code")
             } else {
-                format!("suppression of {} matched no finding: remove it", s.codes.join(", "))
+                format!(
+                    "suppression of {} matched no finding: remove it",
+                    s.codes.join(", ")
+                )
             };
             if !config.ignored_at(INT004.code, sources, s.at) {
                 kept.push(INT004.finding(s.at, message));
@@ -106,7 +119,10 @@ mod tests {
 
     #[test]
     fn a_comment_alone_covers_the_next_line() {
-        let s = parse_file(FileId(0), "a: 1\n# talhorn: ignore[tal007] virtio disk\nb: 2 # talhorn: ignore[PVE001,PVE002] ok\n");
+        let s = parse_file(
+            FileId(0),
+            "a: 1\n# talhorn: ignore[tal007] virtio disk\nb: 2 # talhorn: ignore[PVE001,PVE002] ok\n",
+        );
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].lines, vec![2, 3]);
         assert_eq!(s[0].codes, vec!["TAL007"]);

@@ -38,7 +38,9 @@ qemu-server `CPUConfig.pm` (default `kvm64`, allowed `flags`).
 /// CPU models at the x86-64-v1 level.
 const V1_MODELS: &[&str] = &["kvm64", "qemu64", "kvm32", "qemu32"];
 /// What `args: -cpu …,+flag` must add to reach x86-64-v2.
-const V2_FLAGS: &[&str] = &["cx16", "lahf_lm", "popcnt", "sse3", "ssse3", "sse4.1", "sse4.2"];
+const V2_FLAGS: &[&str] = &[
+    "cx16", "lahf_lm", "popcnt", "sse3", "ssse3", "sse4.1", "sse4.2",
+];
 
 pub struct CpuLacksX8664V2;
 
@@ -48,10 +50,15 @@ fn args_add_v2(args: &str) -> bool {
         return false;
     };
     let spec = rest.split_whitespace().next().unwrap_or_default();
-    let flags: Vec<&str> = spec.split(',').filter_map(|f| f.strip_prefix('+')).collect();
-    V2_FLAGS
-        .iter()
-        .all(|needed| flags.iter().any(|f| f.replace('-', "_") == needed.replace('-', "_")))
+    let flags: Vec<&str> = spec
+        .split(',')
+        .filter_map(|f| f.strip_prefix('+'))
+        .collect();
+    V2_FLAGS.iter().all(|needed| {
+        flags
+            .iter()
+            .any(|f| f.replace('-', "_") == needed.replace('-', "_"))
+    })
 }
 
 impl Rule for CpuLacksX8664V2 {
@@ -91,7 +98,9 @@ mod tests {
 
     #[test]
     fn args_must_add_every_v2_flag() {
-        assert!(args_add_v2("-cpu kvm64,+cx16,+lahf_lm,+popcnt,+sse3,+ssse3,+sse4.1,+sse4.2"));
+        assert!(args_add_v2(
+            "-cpu kvm64,+cx16,+lahf_lm,+popcnt,+sse3,+ssse3,+sse4.1,+sse4.2"
+        ));
         assert!(!args_add_v2("-cpu kvm64,+cx16,+popcnt"));
         assert!(!args_add_v2("-no-reboot"));
     }

@@ -19,5 +19,11 @@ pub(crate) fn load_findings_of(
     code: &str,
     out: &mut Vec<crate::finding::Finding>,
 ) {
-    out.extend(cluster.load_findings.iter().filter(|f| f.code == code).cloned());
+    out.extend(
+        cluster
+            .load_findings
+            .iter()
+            .filter(|f| f.code == code)
+            .cloned(),
+    );
 }

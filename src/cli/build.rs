@@ -1,0 +1,160 @@
+//! `talhorn build`: load → lower → lint → emit → write.
+
+use super::{BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, read_input, render, use_color};
+use crate::emit::{self, EmitInput};
+use crate::finding::Severity;
+use crate::model::Cluster;
+use crate::report::Format;
+use crate::rules::{self, LintConfig};
+use crate::source::SourceFile;
+use crate::write::{self, Artifact, Mode, WriteOptions};
+
+pub fn run(args: &BuildArgs) -> i32 {
+    let text = match read_input(&args.intent) {
+        Ok(text) => text,
+        Err(e) => return fail(e),
+    };
+    let mut cluster = Cluster::default();
+    let file = cluster
+        .sources
+        .add(SourceFile::new(&args.intent, text.clone()));
+    let report = |cluster: &Cluster, findings: &[crate::finding::Finding]| {
+        if !findings.is_empty() {
+            eprint!(
+                "{}",
+                render(
+                    Format::Human,
+                    findings,
+                    &cluster.sources,
+                    false,
+                    use_color()
+                )
+            );
+        }
+    };
+    let loaded = match crate::intent::load(file, &text) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            report(&cluster, &errors);
+            eprintln!(
+                "error: {} is not a valid intent; nothing was written",
+                args.intent.display()
+            );
+            return EXIT_ERROR;
+        }
+    };
+    let (pinned, warnings) = match crate::lower::pin_versions(&loaded) {
+        Ok(pinned) => pinned,
+        Err(errors) => {
+            report(&cluster, &errors);
+            return EXIT_ERROR;
+        }
+    };
+    crate::lower::lower(&loaded, pinned.dialect, &mut cluster);
+    cluster.load_findings.extend(warnings);
+    let config = match LintConfig::discover(&args.intent)
+        .map(|p| LintConfig::load(&p))
+        .transpose()
+    {
+        Ok(config) => config.unwrap_or_default(),
+        Err(e) => return fail(e),
+    };
+    let findings = rules::run(&cluster, &config);
+    report(&cluster, &findings);
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        eprintln!(
+            "error: fix the errors above in {}; nothing was written",
+            args.intent.display()
+        );
+        return EXIT_FINDINGS;
+    }
+    let intent_file = args.intent.file_name().map_or_else(
+        || "cluster.yaml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let input = EmitInput {
+        cluster: &cluster,
+        intent: &loaded,
+        intent_file: &intent_file,
+        talos: &pinned.talos,
+        dialect: pinned.dialect,
+        chart: pinned.chart.as_ref(),
+    };
+    let artifacts = match emit::emit(&input, &args.only) {
+        Ok(artifacts) => artifacts,
+        Err(e) => return fail(e),
+    };
+    let (artifacts, scope) = match scope(args, &cluster, artifacts) {
+        Ok(scoped) => scoped,
+        Err(e) => return fail(e),
+    };
+    let mode = if args.diff {
+        Mode::Diff
+    } else if args.check {
+        Mode::Check
+    } else {
+        Mode::Write
+    };
+    let options = WriteOptions {
+        force: args.force,
+        mode,
+        scope,
+    };
+    match write::run(&args.output, &artifacts, &options) {
+        Ok(outcome) if mode == Mode::Write => {
+            if let Some(summary) = outcome.summary {
+                eprintln!("{}: {summary}", args.output.display());
+            }
+            EXIT_OK
+        }
+        Ok(outcome) => {
+            if let Some(diff) = &outcome.diff {
+                print!("{diff}");
+            }
+            if outcome.plan.has_drift() {
+                eprint!("{}", outcome.plan);
+                eprintln!(
+                    "{} is out of date: run talhorn build",
+                    args.output.display()
+                );
+                EXIT_FINDINGS
+            } else {
+                eprintln!("{} is up to date", args.output.display());
+                EXIT_OK
+            }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// `--only` and `--node`: the artifacts to write and the paths the writer may touch.
+fn scope(
+    args: &BuildArgs,
+    cluster: &Cluster,
+    artifacts: Vec<Artifact>,
+) -> Result<(Vec<Artifact>, Option<Vec<String>>), String> {
+    let mut prefixes: Option<Vec<String>> =
+        (!args.only.is_empty()).then(|| args.only.iter().map(|p| p.prefix().to_string()).collect());
+    let Some(node) = &args.node else {
+        return Ok((artifacts, prefixes));
+    };
+    let vm = cluster
+        .vms
+        .iter()
+        .find(|vm| vm.name.as_ref().is_some_and(|n| &n.value == node))
+        .ok_or_else(|| format!("no node named `{node}` in the intent"))?;
+    let own = [
+        emit::proxmox::conf_path(vm),
+        format!("talos/nodes/{node}.yaml"),
+    ];
+    let artifacts: Vec<Artifact> = artifacts
+        .into_iter()
+        .filter(|a| own.contains(&a.path))
+        .collect();
+    let node_paths: Vec<String> = own
+        .into_iter()
+        .filter(|p| artifacts.iter().any(|a| &a.path == p))
+        .collect();
+    prefixes = Some(node_paths);
+    Ok((artifacts, prefixes))
+}

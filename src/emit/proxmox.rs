@@ -1,0 +1,337 @@
+//! `proxmox/<vmid>-<name>.conf` and `proxmox/create-vms.sh` from the model's VMs.
+
+use super::templates;
+use crate::model::proxmox::Bus;
+use crate::model::{Disk, DiskRole, Host, Nic, Vm};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Line {
+    key: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Arg {
+    flag: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct VmScript {
+    label: String,
+    vmid: u32,
+    create: Vec<Arg>,
+    sets: Vec<Arg>,
+}
+
+fn bool_flag(b: bool) -> String {
+    if b { "1" } else { "0" }.to_string()
+}
+
+/// Volume name Proxmox gives the n-th allocated disk of a VM (allocation order is efidisk0,
+/// then the disks in slot order, because `create-vms.sh` allocates them one by one).
+fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&str>) -> String {
+    let file_based = host.storage(storage).is_some_and(|s| {
+        matches!(
+            s.kind.as_str(),
+            "dir" | "nfs" | "cifs" | "btrfs" | "glusterfs" | "cephfs"
+        )
+    });
+    if file_based {
+        format!(
+            "{storage}:{vmid}/vm-{vmid}-disk-{n}.{}",
+            format.unwrap_or("raw")
+        )
+    } else {
+        format!("{storage}:vm-{vmid}-disk-{n}")
+    }
+}
+
+/// Drive options after the volume, in the order Proxmox prints them (sorted).
+fn drive_options(disk: &Disk, with_size: bool) -> Vec<String> {
+    let mut options = Vec::new();
+    if disk.role == DiskRole::Cdrom {
+        options.push("media=cdrom".to_string());
+        return options;
+    }
+    if disk.discard.as_ref().is_some_and(|d| d.value) {
+        options.push("discard=on".into());
+    }
+    if let Some(format) = &disk.format {
+        options.push(format!("format={}", format.value));
+    }
+    if disk.iothread.as_ref().is_some_and(|d| d.value) {
+        options.push("iothread=1".into());
+    }
+    if let Some(serial) = &disk.serial {
+        options.push(format!("serial={}", serial.value));
+    }
+    if with_size && let Some(size) = &disk.size_mib {
+        options.push(format!("size={}", crate::intent::size::qm_size(size.value)));
+    }
+    if disk.ssd.as_ref().is_some_and(|d| d.value) {
+        options.push("ssd=1".into());
+    }
+    options
+}
+
+fn nic_value(nic: &Nic) -> String {
+    let mut parts = vec![match &nic.mac {
+        Some(mac) => format!("{}={}", nic.model.value, mac.value),
+        None => nic.model.value.clone(),
+    }];
+    if let Some(bridge) = &nic.bridge {
+        parts.push(format!("bridge={}", bridge.value));
+    }
+    parts.push(format!("firewall={}", bool_flag(nic.firewall)));
+    if let Some(mtu) = &nic.mtu {
+        parts.push(format!("mtu={}", mtu.value));
+    }
+    if let Some(tag) = nic.vlan {
+        parts.push(format!("tag={tag}"));
+    }
+    parts.join(",")
+}
+
+const AGENT_ON: &str = "enabled=1,fstrim_cloned_disks=1";
+
+/// The `key: value` lines of a VM config, sorted by key as Proxmox writes them.
+fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
+    let vmid = vm.vmid.as_ref().map_or(0, |v| v.value);
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: String| lines.push((k.to_string(), v));
+    if vm.agent.as_ref().is_some_and(|a| a.value) {
+        push("agent", AGENT_ON.into());
+    }
+    if let Some(b) = &vm.balloon {
+        push("balloon", b.value.to_string());
+    }
+    if let Some(b) = &vm.bios {
+        push("bios", b.value.clone());
+    }
+    if let Some(order) = &vm.boot_order {
+        push("boot", format!("order={}", order.value.join(";")));
+    }
+    if let Some(c) = &vm.cores {
+        push("cores", c.value.to_string());
+    }
+    if let Some(c) = &vm.cpu {
+        push("cpu", c.value.clone());
+    }
+    let mut allocated = 0;
+    if let Some(efi) = &vm.efidisk
+        && let Some(storage) = &efi.storage
+    {
+        push(
+            "efidisk0",
+            format!(
+                "{},efitype=4m",
+                volume_name(host, storage, vmid, allocated, None)
+            ),
+        );
+        allocated += 1;
+    }
+    for disk in &vm.disks {
+        let volume = match (disk.role, &disk.storage) {
+            (DiskRole::Cdrom, storage) => match storage {
+                Some(s) => format!("{s}:{}", disk.volume.clone().unwrap_or_default()),
+                None => disk.volume.clone().unwrap_or_else(|| "none".into()),
+            },
+            (_, Some(storage)) => {
+                let name = volume_name(
+                    host,
+                    storage,
+                    vmid,
+                    allocated,
+                    disk.format.as_ref().map(|f| f.value.as_str()),
+                );
+                allocated += 1;
+                name
+            }
+            (_, None) => continue,
+        };
+        let mut value = vec![volume];
+        value.extend(drive_options(disk, true));
+        push(&disk.slot, value.join(","));
+    }
+    if let Some(m) = &vm.machine {
+        push("machine", m.value.clone());
+    }
+    if let Some(m) = &vm.memory_mib {
+        push("memory", m.value.to_string());
+    }
+    if let Some(n) = &vm.name {
+        push("name", n.value.clone());
+    }
+    for nic in &vm.nics {
+        push(&nic.slot, nic_value(nic));
+    }
+    if let Some(n) = &vm.numa {
+        push("numa", bool_flag(n.value));
+    }
+    if let Some(o) = &vm.onboot {
+        push("onboot", bool_flag(o.value));
+    }
+    if let Some(o) = &vm.ostype {
+        push("ostype", o.value.clone());
+    }
+    if let Some(s) = &vm.scsihw {
+        push("scsihw", s.value.clone());
+    }
+    if vm.serial_console {
+        push("serial0", "socket".into());
+    }
+    if let Some(s) = &vm.sockets {
+        push("sockets", s.value.to_string());
+    }
+    if !vm.tags.is_empty() {
+        push("tags", vm.tags.join(";"));
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    lines
+        .into_iter()
+        .map(|(key, value)| Line { key, value })
+        .collect()
+}
+
+/// `qm set` allocation syntax: `STORAGE:SIZE_IN_GIB,options`.
+fn allocation(disk: &Disk) -> Option<String> {
+    if disk.role == DiskRole::Cdrom {
+        let storage = disk.storage.as_ref()?;
+        return Some(format!(
+            "{storage}:{},media=cdrom",
+            disk.volume.clone().unwrap_or_default()
+        ));
+    }
+    let storage = disk.storage.as_ref()?;
+    let gib = disk
+        .size_mib
+        .as_ref()
+        .map_or(32, |s| s.value.div_ceil(1024));
+    let mut parts = vec![format!("{storage}:{gib}")];
+    parts.extend(drive_options(disk, false));
+    Some(parts.join(","))
+}
+
+fn script_for(vm: &Vm) -> VmScript {
+    let mut create = Vec::new();
+    let mut arg = |flag: &str, value: String| {
+        create.push(Arg {
+            flag: format!("--{flag}"),
+            value,
+        })
+    };
+    if let Some(n) = &vm.name {
+        arg("name", n.value.clone());
+    }
+    for (flag, value) in [
+        ("machine", vm.machine.as_ref().map(|f| f.value.clone())),
+        ("bios", vm.bios.as_ref().map(|f| f.value.clone())),
+        ("ostype", vm.ostype.as_ref().map(|f| f.value.clone())),
+        ("cpu", vm.cpu.as_ref().map(|f| f.value.clone())),
+        ("sockets", vm.sockets.as_ref().map(|f| f.value.to_string())),
+        ("cores", vm.cores.as_ref().map(|f| f.value.to_string())),
+        ("numa", vm.numa.as_ref().map(|f| bool_flag(f.value))),
+        (
+            "memory",
+            vm.memory_mib.as_ref().map(|f| f.value.to_string()),
+        ),
+        ("balloon", vm.balloon.as_ref().map(|f| f.value.to_string())),
+        ("scsihw", vm.scsihw.as_ref().map(|f| f.value.clone())),
+        (
+            "agent",
+            vm.agent
+                .as_ref()
+                .filter(|a| a.value)
+                .map(|_| AGENT_ON.to_string()),
+        ),
+        ("onboot", vm.onboot.as_ref().map(|f| bool_flag(f.value))),
+    ] {
+        if let Some(value) = value {
+            arg(flag, value);
+        }
+    }
+    if vm.serial_console {
+        arg("serial0", "socket".into());
+    }
+    for nic in &vm.nics {
+        arg(&nic.slot, nic_value(nic));
+    }
+    if !vm.tags.is_empty() {
+        arg("tags", vm.tags.join(";"));
+    }
+    let mut sets = Vec::new();
+    if let Some(storage) = vm.efidisk.as_ref().and_then(|e| e.storage.as_ref()) {
+        sets.push(Arg {
+            flag: "--efidisk0".into(),
+            value: format!("{storage}:1,efitype=4m"),
+        });
+    }
+    for disk in &vm.disks {
+        if let Some(value) = allocation(disk) {
+            sets.push(Arg {
+                flag: format!("--{}", disk.slot),
+                value,
+            });
+        }
+    }
+    if let Some(order) = &vm.boot_order {
+        sets.push(Arg {
+            flag: "--boot".into(),
+            value: format!("order={}", order.value.join(";")),
+        });
+    }
+    VmScript {
+        label: vm.label(),
+        vmid: vm.vmid.as_ref().map_or(0, |v| v.value),
+        create,
+        sets,
+    }
+}
+
+/// The file name of a VM's config: `proxmox/101-cp-1.conf`.
+pub fn conf_path(vm: &Vm) -> String {
+    let vmid = vm.vmid.as_ref().map_or(0, |v| v.value);
+    let name = vm.name.as_ref().map_or("vm", |n| n.value.as_str());
+    format!("proxmox/{vmid}-{name}.conf")
+}
+
+pub fn conf(vm: &Vm, host: &Host, intent_file: &str) -> Result<String, String> {
+    templates::render(
+        "qm.conf",
+        minijinja::context! { intent_file => intent_file, lines => conf_lines(vm, host) },
+    )
+}
+
+pub fn create_script(vms: &[Vm], pve_node: &str, intent_file: &str) -> Result<String, String> {
+    let scripts: Vec<VmScript> = vms.iter().map(script_for).collect();
+    templates::render(
+        "create-vms.sh",
+        minijinja::context! { intent_file => intent_file, node => pve_node, vms => scripts },
+    )
+}
+
+/// The guest device name of a disk (`scsi1` → `/dev/sdb`, `virtio0` → `/dev/vda`), counting the
+/// VM's disks on the same kind of bus in slot order. Linux names, not a Proxmox guarantee.
+pub fn guest_device(vm: &Vm, disk: &Disk) -> Option<String> {
+    let prefix = match disk.bus {
+        Bus::Virtio => "vd",
+        Bus::Scsi | Bus::Sata => "sd",
+        Bus::Ide => return None,
+    };
+    let same_kind = |d: &&Disk| {
+        d.role != DiskRole::Cdrom
+            && matches!(
+                (d.bus, disk.bus),
+                (Bus::Virtio, Bus::Virtio) | (Bus::Scsi | Bus::Sata, Bus::Scsi | Bus::Sata)
+            )
+    };
+    let position = vm
+        .disks
+        .iter()
+        .filter(same_kind)
+        .position(|d| d.slot == disk.slot)?;
+    let letter = char::from(b'a' + u8::try_from(position).ok().filter(|p| *p < 26)?);
+    Some(format!("/dev/{prefix}{letter}"))
+}

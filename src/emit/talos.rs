@@ -1,0 +1,244 @@
+//! `talos/`: strategic-merge patches per role and per node, in the dialect of the target Talos
+//! version (DESIGN §4). Every non-legacy document carries `apiVersion`/`kind` (+ `name`).
+
+use super::yaml_out::{documents, set_path};
+use crate::intent::{LoadedIntent, Role};
+use crate::knowledge::talos::{Dialect, KernelForm, NetworkForm};
+use crate::model::{Scope, Talos, TalosConfig, TalosNode};
+use serde_json::{Value as Json, json};
+
+/// Where Talos should look for the link when the node has no MAC (Proxmox's first virtio NIC).
+pub const DEFAULT_INTERFACE: &str = "ens18";
+
+/// Documents for a set of configs that apply together, legacy document first.
+#[derive(Default)]
+struct Patch {
+    machine: Json,
+    extra: Vec<Json>,
+}
+
+impl Patch {
+    fn set(&mut self, path: &str, value: Json) {
+        set_path(&mut self.machine, path, value);
+    }
+
+    fn push_list(&mut self, path: &str, items: impl IntoIterator<Item = Json>) {
+        let items: Vec<Json> = items.into_iter().collect();
+        if !items.is_empty() {
+            self.set(path, Json::Array(items));
+        }
+    }
+
+    fn add_config(&mut self, config: &TalosConfig, dialect: &Dialect) {
+        if let Some(image) = &config.install_image {
+            self.set("machine.install.image", json!(image.value));
+        }
+        if let Some(disk) = &config.install_disk {
+            self.set("machine.install.disk", json!(disk.value));
+        }
+        self.push_list(
+            "machine.kubelet.extraMounts",
+            config.extra_mounts.iter().map(|m| {
+                json!({
+                    "destination": m.value.destination,
+                    "type": m.value.kind,
+                    "source": m.value.source,
+                    "options": m.value.options,
+                })
+            }),
+        );
+        self.push_list(
+            "machine.disks",
+            config.machine_disks.iter().map(|d| {
+                json!({ "device": d.value.device, "partitions": [{ "mountpoint": d.value.mountpoint }] })
+            }),
+        );
+        match dialect.kernel {
+            KernelForm::MachineKernel => {
+                self.push_list(
+                    "machine.kernel.modules",
+                    config
+                        .kernel_modules
+                        .iter()
+                        .map(|m| json!({ "name": m.value })),
+                );
+                for (key, value) in &config.sysctls {
+                    let Json::Object(machine) = &mut self.machine else {
+                        continue;
+                    };
+                    let sysctls = machine
+                        .entry("machine")
+                        .or_insert_with(|| json!({}))
+                        .as_object_mut()
+                        .map(|m| m.entry("sysctls").or_insert_with(|| json!({})));
+                    if let Some(Json::Object(sysctls)) = sysctls {
+                        sysctls.insert(key.clone(), json!(value.value));
+                    }
+                }
+            }
+            KernelForm::KernelDocuments => {
+                for module in &config.kernel_modules {
+                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KernelModuleConfig", "name": module.value }));
+                }
+                if !config.sysctls.is_empty() {
+                    let params: serde_json::Map<String, Json> = config
+                        .sysctls
+                        .iter()
+                        .map(|(k, v)| (k.clone(), json!(v.value)))
+                        .collect();
+                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "SysctlConfig", "params": params }));
+                }
+            }
+        }
+        if config
+            .allow_scheduling_on_control_planes
+            .as_ref()
+            .is_some_and(|f| f.value)
+        {
+            self.set("cluster.allowSchedulingOnControlPlanes", json!(true));
+        }
+        for volume in &config.user_volumes {
+            let v = &volume.value;
+            let mut provisioning =
+                json!({ "diskSelector": { "match": v.disk_selector }, "grow": true });
+            if let Some(min) = &v.min_size {
+                set_path(&mut provisioning, "minSize", json!(min));
+            }
+            self.extra.push(json!({
+                "apiVersion": "v1alpha1",
+                "kind": "UserVolumeConfig",
+                "name": v.name,
+                "provisioning": provisioning,
+                "filesystem": { "type": "xfs" },
+            }));
+        }
+    }
+
+    fn add_node(&mut self, node: &TalosNode, intent: &LoadedIntent, dialect: &Dialect) {
+        let network = &intent.intent.network;
+        let interface = network
+            .interface
+            .clone()
+            .unwrap_or_else(|| DEFAULT_INTERFACE.to_string());
+        let addresses: Vec<String> = node.addresses.iter().map(|a| a.value.clone()).collect();
+        let hostname = node
+            .hostname
+            .as_ref()
+            .map_or(node.name.clone(), |h| h.value.clone());
+        if !node.labels.is_empty() {
+            let labels: serde_json::Map<String, Json> = node
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v.value)))
+                .collect();
+            self.set("machine.nodeLabels", Json::Object(labels));
+        }
+        let route = |destination_key: &str| json!({ destination_key: "0.0.0.0/0", "gateway": network.gateway });
+        match dialect.network {
+            NetworkForm::MachineNetwork => {
+                let mut iface = match &node.mac {
+                    Some(mac) => json!({ "deviceSelector": { "hardwareAddr": mac.value } }),
+                    None => json!({ "interface": interface }),
+                };
+                set_path(&mut iface, "addresses", json!(addresses));
+                set_path(&mut iface, "routes", json!([route("network")]));
+                if let Some(mtu) = &node.link_mtu {
+                    set_path(&mut iface, "mtu", json!(mtu.value));
+                }
+                set_path(&mut iface, "dhcp", json!(false));
+                self.set("machine.network.hostname", json!(hostname));
+                self.set("machine.network.interfaces", json!([iface]));
+                if !network.nameservers.is_empty() {
+                    self.set("machine.network.nameservers", json!(network.nameservers));
+                }
+            }
+            NetworkForm::NetworkDocuments => {
+                self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "HostnameConfig", "hostname": hostname, "auto": "off" }));
+                let mut link = json!({
+                    "apiVersion": "v1alpha1",
+                    "kind": "LinkConfig",
+                    "name": interface,
+                    "up": true,
+                });
+                if let Some(mtu) = &node.link_mtu {
+                    set_path(&mut link, "mtu", json!(mtu.value));
+                }
+                set_path(
+                    &mut link,
+                    "addresses",
+                    Json::Array(addresses.iter().map(|a| json!({ "address": a })).collect()),
+                );
+                set_path(&mut link, "routes", json!([route("destination")]));
+                self.extra.push(link);
+                if !network.nameservers.is_empty() {
+                    let nameservers: Vec<Json> = network
+                        .nameservers
+                        .iter()
+                        .map(|n| json!({ "address": n }))
+                        .collect();
+                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "ResolverConfig", "nameservers": nameservers }));
+                }
+            }
+        }
+    }
+
+    fn documents(self) -> Vec<Json> {
+        let legacy = self.machine.as_object().is_some_and(|m| !m.is_empty());
+        legacy
+            .then_some(self.machine)
+            .into_iter()
+            .chain(self.extra)
+            .collect()
+    }
+}
+
+fn role_patch(talos: &Talos, role: Role, dialect: &Dialect) -> Vec<Json> {
+    let mut patch = Patch::default();
+    for config in talos
+        .configs
+        .iter()
+        .filter(|c| c.scope == Scope::All || c.scope == Scope::Role(role))
+    {
+        patch.add_config(config, dialect);
+    }
+    patch.documents()
+}
+
+fn node_patch(
+    talos: &Talos,
+    node: &TalosNode,
+    intent: &LoadedIntent,
+    dialect: &Dialect,
+) -> Vec<Json> {
+    let mut patch = Patch::default();
+    for config in talos
+        .configs
+        .iter()
+        .filter(|c| c.scope == Scope::Node(node.name.clone()))
+    {
+        patch.add_config(config, dialect);
+    }
+    patch.add_node(node, intent, dialect);
+    patch.documents()
+}
+
+/// The files under `talos/` (except the schematic): (relative path, content).
+pub fn files(
+    talos: &Talos,
+    intent: &LoadedIntent,
+    dialect: &Dialect,
+    header: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut files = Vec::new();
+    for role in [Role::Controlplane, Role::Worker] {
+        let docs = role_patch(talos, role, dialect);
+        files.push((format!("{}.yaml", role.as_str()), documents(header, &docs)?));
+    }
+    for node in &talos.nodes {
+        files.push((
+            format!("nodes/{}.yaml", node.name),
+            documents(header, &node_patch(talos, node, intent, dialect))?,
+        ));
+    }
+    Ok(files)
+}

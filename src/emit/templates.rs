@@ -1,0 +1,100 @@
+//! Line formats (`qm.conf`, `create-vms.sh`, `RUNBOOK.md`) are minijinja templates compiled
+//! into the binary. Their filters refuse or quote anything that could break a line:
+//! `sh` single-quotes a shell word, `qm` refuses a `qm.conf` value that could start a new line
+//! or a comment.
+
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use std::sync::OnceLock;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("qm.conf", include_str!("../../templates/qm.conf.j2")),
+    (
+        "create-vms.sh",
+        include_str!("../../templates/create-vms.sh.j2"),
+    ),
+    ("RUNBOOK.md", include_str!("../../templates/RUNBOOK.md.j2")),
+];
+
+/// Quotes a shell word: plain words stay as they are, anything else is single-quoted.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn sh(value: minijinja::Value) -> String {
+    shell_quote(&value.to_string())
+}
+
+/// A `qm.conf` value must stay on its line and must not contain ` #` (PVE keeps it as part of
+/// the value, which is never what was meant).
+fn qm(value: minijinja::Value) -> Result<String, Error> {
+    let text = value.to_string();
+    if text.contains(['\n', '\r', '\0'])
+        || text.contains(" #")
+        || text.trim() != text
+        || text.is_empty()
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("refusing to write {text:?} into qm.conf: it would break the line"),
+        ));
+    }
+    Ok(text)
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.add_filter("sh", sh);
+        env.add_filter("qm", qm);
+        for (name, source) in TEMPLATES {
+            // The templates are part of the binary; a broken one fails every test.
+            if let Err(e) = env.add_template(name, source) {
+                eprintln!("talhorn: built-in template {name} is broken: {e}");
+            }
+        }
+        env
+    })
+}
+
+/// Renders a built-in template.
+pub fn render(name: &str, context: impl serde::Serialize) -> Result<String, String> {
+    environment()
+        .get_template(name)
+        .and_then(|t| t.render(context))
+        .map_err(|e| format!("cannot render {name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_unless_plain() {
+        assert_eq!(
+            shell_quote("local-lvm:32,discard=on"),
+            "local-lvm:32,discard=on"
+        );
+        assert_eq!(shell_quote("order=scsi0;net0"), "'order=scsi0;net0'");
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+        assert_eq!(shell_quote("$(reboot)"), "'$(reboot)'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn qm_values_cannot_break_lines() {
+        assert!(qm("host".into()).is_ok());
+        assert!(qm("host\nballoon: 1".into()).is_err());
+        assert!(qm("host # comment".into()).is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! Intent → Talos facts: nodes, the patches that apply to them, and the schematic.
+
+use super::{DATA_DISK_SERIAL, is_storage_node};
+use crate::emit::schematic::Schematic;
+use crate::intent::{Engine, LoadedIntent, Role};
+use crate::knowledge::talos::{DataDiskForm, Dialect, Platform};
+use crate::model::talos::{MachineDisk, SchematicFacts};
+use crate::model::{Mount, Scope, Talos, TalosConfig, TalosNode, UserVolume};
+use crate::source::{Fact, Location};
+
+/// Name of the Longhorn user volume: Talos mounts it at `/var/mnt/longhorn`.
+pub const USER_VOLUME: &str = "longhorn";
+/// 2 MiB hugepages the V2 engine needs for its default 2048 MiB (Longhorn Talos guide).
+pub const V2_HUGEPAGES: &str = "1024";
+/// Mount options Longhorn needs for its data path in the kubelet (Talos `extraMounts` docs).
+pub const MOUNT_OPTIONS: &[&str] = &["bind", "rshared", "rw"];
+
+pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
+    let spec = &intent.intent;
+    let storage: Vec<usize> = (0..spec.nodes.len())
+        .filter(|&i| is_storage_node(intent, i))
+        .collect();
+    let mut configs = Vec::new();
+    if spec.longhorn.is_some() && !storage.is_empty() {
+        for scope in storage_scopes(intent, &storage) {
+            configs.push(storage_config(intent, dialect, scope));
+        }
+    }
+    if spec.cluster.allow_scheduling_on_control_planes {
+        let mut cp = TalosConfig::new(Scope::Role(Role::Controlplane), intent.loc("/cluster"));
+        cp.allow_scheduling_on_control_planes = Some(Fact::new(
+            true,
+            intent.loc("/cluster/allowSchedulingOnControlPlanes"),
+        ));
+        configs.push(cp);
+    }
+    let schematic = schematic(intent);
+    // Every node installs (and upgrades to) the image built from the schematic.
+    let mut all = TalosConfig::new(Scope::All, intent.loc("/talos"));
+    all.install_image = Some(Fact::new(
+        installer_image(intent, &schematic),
+        intent.loc("/talos"),
+    ));
+    configs.insert(0, all);
+    let nodes = spec
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let at = intent.loc(&format!("/nodes/{i}"));
+            let mut per_node = TalosConfig::new(Scope::Node(node.name.clone()), at);
+            per_node.install_disk = Some(Fact::new(install_disk(intent, i), at));
+            configs.push(per_node);
+            talos_node(intent, i)
+        })
+        .collect();
+    Talos {
+        nodes,
+        configs,
+        schematic: Some(schematic_facts(intent, &schematic)),
+    }
+}
+
+/// The narrowest scopes that cover exactly the storage nodes.
+fn storage_scopes(intent: &LoadedIntent, storage: &[usize]) -> Vec<Scope> {
+    let nodes = &intent.intent.nodes;
+    let of_role = |role: Role| {
+        (0..nodes.len())
+            .filter(|&i| nodes[i].role == role)
+            .collect::<Vec<_>>()
+    };
+    if storage.len() == nodes.len() {
+        vec![Scope::All]
+    } else if storage == of_role(Role::Worker).as_slice() {
+        vec![Scope::Role(Role::Worker)]
+    } else if storage == of_role(Role::Controlplane).as_slice() {
+        vec![Scope::Role(Role::Controlplane)]
+    } else {
+        storage
+            .iter()
+            .map(|&i| Scope::Node(nodes[i].name.clone()))
+            .collect()
+    }
+}
+
+fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> TalosConfig {
+    let at = intent.key_loc("/longhorn");
+    let disk_at = if intent.has("/longhorn/dataDisk") {
+        intent.loc("/longhorn/dataDisk")
+    } else {
+        at
+    };
+    let mut config = TalosConfig::new(scope, at);
+    let data_path = super::longhorn::data_path(dialect);
+    match dialect.data_disk {
+        DataDiskForm::UserVolumeConfig => config.user_volumes.push(Fact::new(
+            UserVolume {
+                name: USER_VOLUME.into(),
+                volume_type: "partition".into(),
+                disk_selector: Some(format!("disk.serial == '{DATA_DISK_SERIAL}'")),
+                min_size: Some("10GiB".into()),
+                max_size: None,
+            },
+            disk_at,
+        )),
+        DataDiskForm::MachineDisks => config.machine_disks.push(Fact::new(
+            MachineDisk {
+                device: data_device(intent),
+                mountpoint: Some(data_path.to_string()),
+            },
+            disk_at,
+        )),
+    }
+    if dialect.machine_kubelet {
+        config.extra_mounts.push(Fact::new(
+            Mount {
+                destination: data_path.to_string(),
+                source: data_path.to_string(),
+                kind: "bind".into(),
+                options: MOUNT_OPTIONS.iter().map(|o| (*o).to_string()).collect(),
+            },
+            at,
+        ));
+    }
+    if intent
+        .intent
+        .longhorn
+        .as_ref()
+        .is_some_and(|l| l.engine == Engine::V2)
+    {
+        let engine_at = intent.loc("/longhorn/engine");
+        config.sysctls.push((
+            "vm.nr_hugepages".into(),
+            Fact::new(V2_HUGEPAGES.into(), engine_at),
+        ));
+        for module in crate::knowledge::talos::LONGHORN_V2_MODULES {
+            config
+                .kernel_modules
+                .push(Fact::new((*module).to_string(), engine_at));
+        }
+    }
+    config
+}
+
+/// The data disk's device for Talos 1.9, which has no disk selectors: the second disk on the
+/// OS disk's bus.
+fn data_device(intent: &LoadedIntent) -> String {
+    let virtio = intent
+        .intent
+        .longhorn
+        .as_ref()
+        .and_then(|l| l.data_disk.as_ref()?.bus.clone())
+        .is_some_and(|b| b == "virtio");
+    if virtio { "/dev/vdb" } else { "/dev/sdb" }.to_string()
+}
+
+/// The install disk: the first disk of the OS disk's bus (`virtio0` is `/dev/vda`).
+fn install_disk(intent: &LoadedIntent, index: usize) -> String {
+    let r = super::Resolved::new(intent, index);
+    let virtio = r
+        .get(
+            |n| n.disk.as_ref()?.bus.clone(),
+            |d| d.disk.as_ref()?.bus.clone(),
+        )
+        .is_some_and(|b| b == "virtio");
+    if virtio { "/dev/vda" } else { "/dev/sda" }.to_string()
+}
+
+pub fn schematic(intent: &LoadedIntent) -> Schematic {
+    Schematic::new(
+        intent.intent.talos.extensions.clone(),
+        intent.intent.talos.kernel_args.clone(),
+    )
+}
+
+fn platform(intent: &LoadedIntent) -> Platform {
+    match intent.intent.cluster.platform {
+        crate::intent::Platform::Nocloud => Platform::Nocloud,
+        crate::intent::Platform::Metal => Platform::Metal,
+    }
+}
+
+pub(crate) fn installer_image(intent: &LoadedIntent, schematic: &Schematic) -> String {
+    let version = crate::knowledge::talos::TalosVersion::parse(&intent.intent.cluster.talos)
+        .unwrap_or_else(|_| crate::knowledge::talos::TalosVersion::new(1, 11, 0));
+    schematic.installer_image(&version, platform(intent))
+}
+
+fn schematic_facts(intent: &LoadedIntent, schematic: &Schematic) -> SchematicFacts {
+    let at = if intent.has("/talos/extensions") {
+        intent.loc("/talos/extensions")
+    } else {
+        intent.key_loc("/cluster")
+    };
+    let located = |pointer: &str, values: &[String]| -> Vec<Fact<String>> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Fact::new(v.clone(), intent.loc(&format!("{pointer}/{i}"))))
+            .collect()
+    };
+    let id = schematic.id();
+    SchematicFacts {
+        file: None,
+        at,
+        extensions: located("/talos/extensions", &intent.intent.talos.extensions),
+        kernel_args: located("/talos/kernelArgs", &intent.intent.talos.kernel_args),
+        id_as_written: Some(id.clone()),
+        id_sorted: Some(id),
+    }
+}
+
+fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
+    let spec = &intent.intent;
+    let node = &spec.nodes[index];
+    let at: Location = intent.loc(&format!("/nodes/{index}"));
+    let mut talos = TalosNode::new(node.name.clone(), at);
+    talos.role = Some(node.role);
+    talos.hostname = Some(Fact::new(
+        node.name.clone(),
+        intent.loc(&format!("/nodes/{index}/name")),
+    ));
+    let prefix = spec.network.cidr.split_once('/').map_or("24", |(_, p)| p);
+    talos.addresses = vec![Fact::new(
+        format!("{}/{prefix}", node.ip),
+        intent.loc(&format!("/nodes/{index}/ip")),
+    )];
+    talos.dhcp = Some(Fact::new(false, at));
+    let bridge_mtu = spec
+        .proxmox
+        .bridges
+        .get(&spec.network.bridge)
+        .and_then(|b| b.mtu);
+    talos.link_mtu = match (spec.network.mtu, bridge_mtu) {
+        (Some(mtu), _) => Some(Fact::new(mtu, intent.loc("/network/mtu"))),
+        (None, Some(mtu)) if mtu != 1500 => Some(Fact::new(
+            mtu,
+            intent.loc(&format!("/proxmox/bridges/{}/mtu", spec.network.bridge)),
+        )),
+        _ => None,
+    };
+    talos.mac = node
+        .mac
+        .clone()
+        .map(|m| Fact::new(m.to_lowercase(), intent.loc(&format!("/nodes/{index}/mac"))));
+    let mut labels: Vec<(String, Fact<String>)> = node
+        .labels
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Fact::new(
+                    v.clone(),
+                    intent.loc(&format!(
+                        "/nodes/{index}/labels/{}",
+                        k.replace('~', "~0").replace('/', "~1")
+                    )),
+                ),
+            )
+        })
+        .collect();
+    let labeled = spec
+        .longhorn
+        .as_ref()
+        .is_some_and(|l| l.storage_nodes == crate::intent::StorageNodes::Labeled);
+    if labeled && is_storage_node(intent, index) && !node.labels.contains_key(DEFAULT_DISK_LABEL) {
+        labels.push((DEFAULT_DISK_LABEL.into(), Fact::new("true".into(), at)));
+    }
+    labels.sort_by(|a, b| a.0.cmp(&b.0));
+    talos.labels = labels;
+    talos.network_known = true;
+    talos
+}
+
+/// The node label that makes Longhorn create its default disk when
+/// `createDefaultDiskLabeledNodes` is on.
+pub const DEFAULT_DISK_LABEL: &str = "node.longhorn.io/create-default-disk";
