@@ -1,148 +1,565 @@
-//! The Image Factory schematic: canonical YAML, ID, installer image and ISO URL.
+//! Image Factory schematics: canonical YAML, ID, installer image and ISO URL.
 //!
-//! The factory computes `id = hex(sha256(yaml.Marshal(schematic)))` with Go's YAML encoder
-//! (4-space indent, fields in struct order). The factory API does not sort extensions; the UI
-//! does, and so does talhorn when it generates one.
+//! The factory's ID is `hex(sha256(yaml.Marshal(schematic)))` with Go's YAML encoder
+//! (`siderolabs/image-factory` `pkg/schematic/schematic.go`; research §4): struct field order,
+//! `omitempty`, 4-space indentation, list items indented under their key, and the encoder's
+//! quoting rules. The server re-marshals what it parsed, so the *input's* formatting does not
+//! matter, but list order does: the API does not sort, only the web UI sorts extensions.
 
-use crate::knowledge::talos::{self as talos, InstallerForm, Platform, TalosVersion};
-use crate::yaml::Node;
+use crate::knowledge::talos::{
+    DialectLookup, InstallerForm, Platform, TalosVersion, dialect_for_minor,
+};
+use crate::yaml::{Node, Value};
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
-const FACTORY: &str = "factory.talos.dev";
+/// Where the Image Factory serves installers and images.
+pub const FACTORY_REGISTRY: &str = "factory.talos.dev";
+pub const FACTORY_URL: &str = "https://factory.talos.dev";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The schematic talhorn generates: official extensions and extra kernel arguments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schematic {
+    /// Sorted and without duplicates, as the web UI submits them, so the ID matches the UI's.
     pub extensions: Vec<String>,
+    /// In the order given: the kernel command line is ordered.
     pub extra_kernel_args: Vec<String>,
 }
 
-/// Go's YAML encoder quotes a string that would read back as another type.
-fn scalar(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let ambiguous = matches!(
-        lower.as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | ""
-    ) || text.parse::<f64>().is_ok()
-        || text.starts_with([
-            '-', '?', ':', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
-            '`',
-        ])
-        || text.contains(": ")
-        || text.contains(" #");
-    if ambiguous {
-        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-    } else {
-        text.to_string()
-    }
-}
-
 impl Schematic {
-    /// A schematic as talhorn generates it: extensions sorted and de-duplicated, as the UI does.
-    pub fn new(mut extensions: Vec<String>, extra_kernel_args: Vec<String>) -> Self {
+    pub fn new(
+        extensions: impl IntoIterator<Item = impl Into<String>>,
+        extra_kernel_args: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let mut extensions: Vec<String> = extensions.into_iter().map(Into::into).collect();
         extensions.sort();
         extensions.dedup();
         Self {
             extensions,
-            extra_kernel_args,
+            extra_kernel_args: extra_kernel_args.into_iter().map(Into::into).collect(),
         }
     }
 
-    /// The exact bytes the factory hashes.
+    /// The bytes the factory hashes.
     pub fn canonical_yaml(&self) -> String {
-        if self.extensions.is_empty() && self.extra_kernel_args.is_empty() {
-            return "customization: {}\n".to_string();
-        }
-        let mut out = String::from("customization:\n");
+        let mut customization = Vec::new();
         if !self.extra_kernel_args.is_empty() {
-            out.push_str("    extraKernelArgs:\n");
-            for arg in &self.extra_kernel_args {
-                out.push_str(&format!("        - {}\n", scalar(arg)));
-            }
+            customization.push(("extraKernelArgs", Out::strings(&self.extra_kernel_args)));
         }
         if !self.extensions.is_empty() {
-            out.push_str("    systemExtensions:\n        officialExtensions:\n");
-            for ext in &self.extensions {
-                out.push_str(&format!("            - {}\n", scalar(ext)));
-            }
+            let official = vec![("officialExtensions", Out::strings(&self.extensions))];
+            customization.push(("systemExtensions", Out::Map(official)));
         }
-        out
+        render(&Out::Map(vec![("customization", Out::Map(customization))]))
     }
 
+    /// The schematic ID: hex sha256 of [`Self::canonical_yaml`].
     pub fn id(&self) -> String {
-        id_of(&self.canonical_yaml())
+        sha256_hex(&self.canonical_yaml())
     }
 
-    /// The installer image for a Talos version and platform.
+    /// The installer image for `machine.install.image`.
     pub fn installer_image(&self, version: &TalosVersion, platform: Platform) -> String {
-        let form = match talos::dialect(version) {
-            talos::DialectLookup::Supported(d) | talos::DialectLookup::Newer(d) => d.installer,
-            talos::DialectLookup::TooOld => InstallerForm::Generic,
-        };
-        match form {
-            InstallerForm::Generic => format!("{FACTORY}/installer/{}:{version}", self.id()),
-            InstallerForm::PerPlatform => {
-                format!("{FACTORY}/{platform}-installer/{}:{version}", self.id())
-            }
-        }
+        installer_image(&self.id(), version, platform)
     }
 
-    /// The ISO to boot the VMs from for the first install.
+    /// The boot ISO for a VM's CD-ROM.
     pub fn iso_url(&self, version: &TalosVersion, platform: Platform) -> String {
-        format!(
-            "https://{FACTORY}/image/{}/{version}/{platform}-amd64.iso",
-            self.id()
-        )
-    }
-
-    /// Reads the parts of a schematic file talhorn understands, in the order written. `None`
-    /// when it has other customizations (overlay, meta, ...), whose ID talhorn does not compute.
-    pub fn from_document(doc: &Node) -> Option<Self> {
-        let known_top = ["customization"];
-        let known_custom = ["extraKernelArgs", "systemExtensions"];
-        let entries = doc.as_map()?;
-        if entries
-            .iter()
-            .any(|(k, _)| !known_top.contains(&k.as_str().unwrap_or_default()))
-        {
-            return None;
-        }
-        let custom = doc.get("customization");
-        if let Some(custom) = custom.filter(|c| !c.is_null()) {
-            let custom_entries = custom.as_map()?;
-            if custom_entries
-                .iter()
-                .any(|(k, _)| !known_custom.contains(&k.as_str().unwrap_or_default()))
-            {
-                return None;
-            }
-        }
-        let strings = |node: Option<&Node>| -> Option<Vec<String>> {
-            match node {
-                None => Some(Vec::new()),
-                Some(n) if n.is_null() => Some(Vec::new()),
-                Some(n) => n.as_seq()?.iter().map(Node::scalar_text).collect(),
-            }
-        };
-        Some(Self {
-            extensions: strings(
-                custom.and_then(|c| c.path(&["systemExtensions", "officialExtensions"])),
-            )?,
-            extra_kernel_args: strings(custom.and_then(|c| c.get("extraKernelArgs")))?,
-        })
-    }
-
-    /// The same schematic with its extensions sorted (what the factory UI would produce).
-    pub fn sorted(&self) -> Self {
-        Self::new(self.extensions.clone(), self.extra_kernel_args.clone())
+        iso_url(&self.id(), version, platform)
     }
 }
 
-/// The schematic ID of canonical YAML bytes.
-pub fn id_of(canonical_yaml: &str) -> String {
-    Sha256::digest(canonical_yaml.as_bytes())
+/// `factory.talos.dev/<platform>-installer/<id>:<version>` from Talos v1.10 (the unified
+/// installer), `factory.talos.dev/installer/<id>:<version>` before.
+pub fn installer_image(schematic_id: &str, version: &TalosVersion, platform: Platform) -> String {
+    let form = match dialect_for_minor(version.major, version.minor) {
+        DialectLookup::Supported(d) | DialectLookup::Newer(d) => d.installer,
+        DialectLookup::TooOld => InstallerForm::Generic,
+    };
+    match form {
+        InstallerForm::Generic => format!("{FACTORY_REGISTRY}/installer/{schematic_id}:{version}"),
+        InstallerForm::PerPlatform => {
+            format!("{FACTORY_REGISTRY}/{platform}-installer/{schematic_id}:{version}")
+        }
+    }
+}
+
+/// `https://factory.talos.dev/image/<id>/<version>/<platform>-amd64.iso` (Proxmox VMs here
+/// are x86-64).
+pub fn iso_url(schematic_id: &str, version: &TalosVersion, platform: Platform) -> String {
+    format!("{FACTORY_URL}/image/{schematic_id}/{version}/{platform}-amd64.iso")
+}
+
+/// The ID the factory gives a schematic file exactly as written (list order kept).
+///
+/// `None` when the file is not a schematic the factory would accept as talhorn understands it:
+/// an unknown key (the factory decodes with `KnownFields`), a value of the wrong type, a
+/// non-string scalar where a string belongs (talhorn cannot tell how it was spelled), a
+/// multi-line string, or overlay `options` (free-form; not re-encoded here).
+pub fn schematic_id_of_yaml_as_written(doc: &Node) -> Option<String> {
+    written_schematic_ids(doc).map(|ids| ids.as_written)
+}
+
+/// The ID of a written schematic, and the ID it would have with its extensions sorted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenSchematicIds {
+    pub as_written: String,
+    /// What the web UI (which sorts extensions) would produce for the same content.
+    pub sorted: String,
+}
+
+impl WrittenSchematicIds {
+    /// True when the file lists its extensions in another order than the UI would.
+    pub fn sorting_changes_id(&self) -> bool {
+        self.as_written != self.sorted
+    }
+}
+
+pub fn written_schematic_ids(doc: &Node) -> Option<WrittenSchematicIds> {
+    let mut schematic = FullSchematic::read(doc)?;
+    let as_written = sha256_hex(&render(&schematic.to_out()));
+    schematic.extensions.sort();
+    let sorted = sha256_hex(&render(&schematic.to_out()));
+    Some(WrittenSchematicIds { as_written, sorted })
+}
+
+fn sha256_hex(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest
         .iter()
-        .map(|b| format!("{b:02x}"))
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// Every field of the factory's `Schematic` that talhorn can re-encode.
+#[derive(Default)]
+struct FullSchematic {
+    owner: String,
+    overlay_image: String,
+    overlay_name: String,
+    embedded_machine_configuration: String,
+    extra_kernel_args: Vec<String>,
+    meta: Vec<(u8, String)>,
+    extensions: Vec<String>,
+    bootloader: String,
+    enroll_keys: String,
+    include_well_known_certificates: bool,
+    sector_size: u64,
+}
+
+impl FullSchematic {
+    fn read(doc: &Node) -> Option<Self> {
+        let mut schematic = Self::default();
+        for (key, value) in fields(doc)? {
+            match key {
+                "owner" => schematic.owner = string(value)?,
+                "overlay" => schematic.read_overlay(value)?,
+                "customization" => schematic.read_customization(value)?,
+                _ => return None,
+            }
+        }
+        Some(schematic)
+    }
+
+    fn read_overlay(&mut self, overlay: &Node) -> Option<()> {
+        for (key, value) in fields(overlay)? {
+            match key {
+                "image" => self.overlay_image = string(value)?,
+                "name" => self.overlay_name = string(value)?,
+                "options" if value.is_null() || value.as_map().is_some_and(<[_]>::is_empty) => {}
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+
+    fn read_customization(&mut self, customization: &Node) -> Option<()> {
+        for (key, value) in fields(customization)? {
+            match key {
+                "embeddedMachineConfiguration" => {
+                    self.embedded_machine_configuration = string(value)?
+                }
+                "extraKernelArgs" => self.extra_kernel_args = strings(value)?,
+                "meta" => self.meta = meta(value)?,
+                "systemExtensions" => {
+                    for (key, value) in fields(value)? {
+                        match key {
+                            "officialExtensions" => self.extensions = strings(value)?,
+                            _ => return None,
+                        }
+                    }
+                }
+                "bootloader" => self.bootloader = string(value)?,
+                "secureboot" => {
+                    for (key, value) in fields(value)? {
+                        match key {
+                            "enrollKeys" => self.enroll_keys = string(value)?,
+                            "includeWellKnownCertificates" if value.is_null() => {
+                                self.include_well_known_certificates = false;
+                            }
+                            "includeWellKnownCertificates" => {
+                                self.include_well_known_certificates = value.as_bool()?
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                "diskImage" => {
+                    for (key, value) in fields(value)? {
+                        match key {
+                            "sectorSize" if value.is_null() => self.sector_size = 0,
+                            "sectorSize" => {
+                                self.sector_size = u64::try_from(value.as_i64()?).ok()?
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+
+    /// The struct as Go marshals it: field order, `omitempty`, `customization` always present.
+    fn to_out(&self) -> Out {
+        let mut root = Vec::new();
+        if !self.owner.is_empty() {
+            root.push(("owner", Out::Str(self.owner.clone())));
+        }
+        // `image` and `name` have no omitempty: a non-empty overlay writes both.
+        if !self.overlay_image.is_empty() || !self.overlay_name.is_empty() {
+            root.push((
+                "overlay",
+                Out::Map(vec![
+                    ("image", Out::Str(self.overlay_image.clone())),
+                    ("name", Out::Str(self.overlay_name.clone())),
+                ]),
+            ));
+        }
+        let mut customization = Vec::new();
+        if !self.embedded_machine_configuration.is_empty() {
+            customization.push((
+                "embeddedMachineConfiguration",
+                Out::Str(self.embedded_machine_configuration.clone()),
+            ));
+        }
+        if !self.extra_kernel_args.is_empty() {
+            customization.push(("extraKernelArgs", Out::strings(&self.extra_kernel_args)));
+        }
+        if !self.meta.is_empty() {
+            let items = self
+                .meta
+                .iter()
+                .map(|(key, value)| {
+                    Out::Map(vec![
+                        ("key", Out::Uint(u64::from(*key))),
+                        ("value", Out::Str(value.clone())),
+                    ])
+                })
+                .collect();
+            customization.push(("meta", Out::List(items)));
+        }
+        if !self.extensions.is_empty() {
+            let official = vec![("officialExtensions", Out::strings(&self.extensions))];
+            customization.push(("systemExtensions", Out::Map(official)));
+        }
+        if !self.bootloader.is_empty() {
+            customization.push(("bootloader", Out::Str(self.bootloader.clone())));
+        }
+        let mut secureboot = Vec::new();
+        if !self.enroll_keys.is_empty() {
+            secureboot.push(("enrollKeys", Out::Str(self.enroll_keys.clone())));
+        }
+        if self.include_well_known_certificates {
+            secureboot.push(("includeWellKnownCertificates", Out::Bool(true)));
+        }
+        if !secureboot.is_empty() {
+            customization.push(("secureboot", Out::Map(secureboot)));
+        }
+        if self.sector_size != 0 {
+            customization.push((
+                "diskImage",
+                Out::Map(vec![("sectorSize", Out::Uint(self.sector_size))]),
+            ));
+        }
+        root.push(("customization", Out::Map(customization)));
+        Out::Map(root)
+    }
+}
+
+/// The entries of a mapping with string keys; a null value counts as an empty mapping.
+fn fields(node: &Node) -> Option<Vec<(&str, &Node)>> {
+    match &node.value {
+        Value::Null => Some(Vec::new()),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| Some((k.as_str()?, v)))
+            .collect(),
+        _ => None,
+    }
+}
+
+fn string(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Null => Some(String::new()),
+        Value::Str(s) if !s.contains('\n') => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn strings(node: &Node) -> Option<Vec<String>> {
+    match &node.value {
+        Value::Null => Some(Vec::new()),
+        Value::Seq(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_string))
+            .collect(),
+        _ => None,
+    }
+}
+
+fn meta(node: &Node) -> Option<Vec<(u8, String)>> {
+    let Value::Seq(items) = &node.value else {
+        return node.is_null().then(Vec::new);
+    };
+    items
+        .iter()
+        .map(|item| {
+            let mut key = 0u8;
+            let mut value = String::new();
+            for (field, field_value) in fields(item)? {
+                match field {
+                    "key" => key = u8::try_from(field_value.as_i64()?).ok()?,
+                    "value" => value = string(field_value)?,
+                    _ => return None,
+                }
+            }
+            Some((key, value))
+        })
         .collect()
+}
+
+/// A value to encode the way Go's YAML encoder does.
+enum Out {
+    Str(String),
+    Uint(u64),
+    Bool(bool),
+    List(Vec<Out>),
+    Map(Vec<(&'static str, Out)>),
+}
+
+impl Out {
+    fn strings(items: &[String]) -> Self {
+        Self::List(items.iter().cloned().map(Self::Str).collect())
+    }
+}
+
+const INDENT: usize = 4;
+
+/// Renders a top-level mapping as a YAML document with a trailing newline.
+fn render(root: &Out) -> String {
+    let mut out = String::new();
+    match root {
+        Out::Map(entries) => write_map(&mut out, entries, 0),
+        other => {
+            write_scalar(&mut out, other);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn write_map(out: &mut String, entries: &[(&str, Out)], indent: usize) {
+    for (index, (key, value)) in entries.iter().enumerate() {
+        // The first key of a list item shares the `- ` line; the caller wrote the indent.
+        if index > 0 || !out.ends_with("- ") {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(key);
+        out.push(':');
+        write_value(out, value, indent);
+    }
+}
+
+fn write_value(out: &mut String, value: &Out, indent: usize) {
+    match value {
+        Out::Map(entries) if entries.is_empty() => out.push_str(" {}\n"),
+        Out::List(items) if items.is_empty() => out.push_str(" []\n"),
+        Out::Map(entries) => {
+            out.push('\n');
+            write_map(out, entries, indent + INDENT);
+        }
+        Out::List(items) => {
+            out.push('\n');
+            for item in items {
+                out.push_str(&" ".repeat(indent + INDENT));
+                out.push_str("- ");
+                match item {
+                    // Keys after the first align with the first one, two columns past the dash.
+                    Out::Map(entries) if !entries.is_empty() => {
+                        write_map(out, entries, indent + INDENT + 2)
+                    }
+                    scalar => {
+                        write_scalar(out, scalar);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        scalar => {
+            out.push(' ');
+            write_scalar(out, scalar);
+            out.push('\n');
+        }
+    }
+}
+
+fn write_scalar(out: &mut String, value: &Out) {
+    match value {
+        Out::Str(s) => out.push_str(&quote(s)),
+        Out::Uint(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Out::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Out::List(_) => out.push_str("[]"),
+        Out::Map(_) => out.push_str("{}"),
+    }
+}
+
+/// A string as Go's YAML encoder writes it in block context: plain when it would read back as
+/// the same string, double-quoted when plain would read as another type (`true`, `10`, `~`,
+/// YAML 1.1 booleans like `on`), single-quoted when plain is impossible (indicators, `: `,
+/// ` #`, surrounding spaces), double-quoted when it has characters single quotes cannot hold.
+fn quote(s: &str) -> String {
+    if s.is_empty() || resolves_to_non_string(s) {
+        return double_quoted(s);
+    }
+    if s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+        return double_quoted(s);
+    }
+    if plain_allowed(s) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || c == '\u{feff}' => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether a plain scalar would be read back as something other than this string: null,
+/// booleans (YAML 1.1 spellings included), numbers, timestamps, sexagesimal numbers.
+fn resolves_to_non_string(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y",
+        "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+        ".NaN", ".NAN", "<<",
+    ];
+    WORDS.contains(&s) || is_number(s) || is_timestamp(s) || is_sexagesimal(s)
+}
+
+fn is_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s).replace('_', "");
+    // Rust also parses `inf` and `nan`, which YAML reads as strings.
+    let decimal = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && digits.parse::<f64>().is_ok();
+    let radix = ["0x", "0o", "0b"].iter().any(|prefix| {
+        digits
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit()))
+    });
+    decimal || radix
+}
+
+/// `2001-12-14` and longer timestamps that start with a date.
+fn is_timestamp(s: &str) -> bool {
+    let mut parts = s.splitn(3, '-');
+    let (Some(year), Some(month), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let day: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    year.len() == 4
+        && year.chars().all(|c| c.is_ascii_digit())
+        && (1..=2).contains(&month.len())
+        && month.chars().all(|c| c.is_ascii_digit())
+        && (1..=2).contains(&day.len())
+}
+
+/// `1:20` or `190:20:30.15`: YAML 1.1 base-60 numbers, which Go's encoder quotes.
+fn is_sexagesimal(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let mut parts = unsigned.split(':');
+    let first_is_number = parts.next().is_some_and(|p| {
+        p.starts_with(|c: char| c.is_ascii_digit())
+            && p.chars().all(|c| c.is_ascii_digit() || c == '_')
+    });
+    let mut rest = parts.peekable();
+    first_is_number
+        && rest.peek().is_some()
+        && rest.all(|p| {
+            let whole = p.split('.').next().unwrap_or_default();
+            (1..=2).contains(&whole.len())
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+        })
+}
+
+/// The emitter's rules for plain scalars in block context.
+fn plain_allowed(s: &str) -> bool {
+    if s.starts_with(' ') || s.ends_with(' ') || s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let followed_by_space = |i: usize| chars.get(i + 1).is_none_or(|c| *c == ' ');
+    for (i, c) in chars.iter().enumerate() {
+        let blocked = if i == 0 {
+            matches!(
+                c,
+                '#' | ','
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '&'
+                    | '*'
+                    | '!'
+                    | '|'
+                    | '>'
+                    | '\''
+                    | '"'
+                    | '%'
+                    | '@'
+                    | '`'
+            ) || (matches!(c, '?' | ':' | '-') && followed_by_space(i))
+        } else {
+            (*c == ':' && followed_by_space(i)) || (*c == '#' && chars.get(i - 1) == Some(&' '))
+        };
+        if blocked {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -150,28 +567,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sorts_extensions_and_keeps_kernel_arg_order() {
-        let s = Schematic::new(
-            vec![
-                "siderolabs/util-linux-tools".into(),
-                "siderolabs/iscsi-tools".into(),
-            ],
-            vec!["nolapic".into(), "nomodeset".into()],
-        );
+    fn quoting_follows_the_go_encoder() {
+        assert_eq!(quote("siderolabs/iscsi-tools"), "siderolabs/iscsi-tools");
+        assert_eq!(quote("net.ifnames=0"), "net.ifnames=0");
         assert_eq!(
-            s.canonical_yaml(),
-            "customization:\n    extraKernelArgs:\n        - nolapic\n        - nomodeset\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/iscsi-tools\n            - siderolabs/util-linux-tools\n"
+            quote(r#"{"externalIPs":["1.2.3.4"]}"#),
+            r#"'{"externalIPs":["1.2.3.4"]}'"#
         );
-    }
-
-    #[test]
-    fn reads_a_schematic_file_as_written() {
-        let doc = crate::yaml::parse_document(
-            "customization:\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/util-linux-tools\n      - siderolabs/iscsi-tools\n",
-        )
-        .unwrap();
-        let s = Schematic::from_document(&doc).unwrap();
-        assert_eq!(s.extensions[0], "siderolabs/util-linux-tools");
-        assert_ne!(s.id(), s.sorted().id());
+        assert_eq!(quote("true"), "\"true\"");
+        assert_eq!(quote("on"), "\"on\"");
+        assert_eq!(quote("10"), "\"10\"");
+        assert_eq!(quote(""), "\"\"");
+        assert_eq!(quote("a: b"), "'a: b'");
+        assert_eq!(quote("it's"), "it's");
+        assert_eq!(quote("- x"), "'- x'");
+        assert_eq!(quote("2001-12-14"), "\"2001-12-14\"");
+        assert_eq!(quote("1:20"), "\"1:20\"");
+        assert_eq!(quote("inf"), "inf");
+        assert_eq!(quote("0x1F"), "\"0x1F\"");
     }
 }

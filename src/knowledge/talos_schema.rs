@@ -1,1 +1,987 @@
-//! (being written)
+//! Structural validation of one Talos config document for a given Talos minor.
+//!
+//! The shapes come from `data/talos/v1.<minor>.json`, derived by
+//! `tools/derive-talos-schema.py` from the upstream `config.schema.json` of each version and
+//! embedded in the binary (a user's machine has no `shared/`). Each table also carries the
+//! fields that older schemas documented and this one dropped: Talos still decodes them, so
+//! they are deprecations (TAL008), never unknown keys (INT002).
+//!
+//! What Talos itself does is in `shared/research/talos.md`: §2.1 (how the decoder tells the
+//! legacy document from the others, and its error messages) and §3.3 (deprecations).
+
+use crate::finding::{Finding, Severity};
+use crate::source::{FileId, Location, Span};
+use crate::yaml::{Node, Value};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+const MISSING_KIND: &str = "TAL003";
+const UNKNOWN_KEY: &str = "INT002";
+const INVALID_VALUE: &str = "INT003";
+const DEPRECATED: &str = "TAL008";
+
+/// The only `apiVersion` Talos registers documents under.
+pub const API_VERSION: &str = "v1alpha1";
+
+/// Top-level keys that make Talos read a document as the legacy `v1alpha1.Config`
+/// (`ManifestDeprecatedKey*` in the decoder).
+pub const LEGACY_KEYS: [&str; 4] = ["machine", "cluster", "debug", "persist"];
+
+/// The embedded tables, oldest first.
+const TABLES: [(u32, &str); 6] = [
+    (9, include_str!("../../data/talos/v1.9.json")),
+    (10, include_str!("../../data/talos/v1.10.json")),
+    (11, include_str!("../../data/talos/v1.11.json")),
+    (12, include_str!("../../data/talos/v1.12.json")),
+    (13, include_str!("../../data/talos/v1.13.json")),
+    (14, include_str!("../../data/talos/v1.14.json")),
+];
+
+static PARSED: [OnceLock<Option<Table>>; TABLES.len()] = [const { OnceLock::new() }; TABLES.len()];
+
+/// One version's derived table (see the deriving script for the format).
+#[derive(Debug, Deserialize)]
+struct Table {
+    talos: String,
+    source_sha256: String,
+    legacy: Shape,
+    kinds: BTreeMap<String, Shape>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Shape {
+    String,
+    Integer,
+    Boolean,
+    /// An object the schema does not describe (`type: object` alone): any mapping.
+    AnyObject,
+    BoundedInteger {
+        minimum: Option<i64>,
+        maximum: Option<i64>,
+    },
+    Enum(Vec<String>),
+    List {
+        items: Box<Shape>,
+        #[serde(rename = "minItems")]
+        min_items: Option<usize>,
+    },
+    /// A mapping with free keys and values of one shape.
+    Map(Box<Shape>),
+    OneOf(Vec<Shape>),
+    Object(ObjectShape),
+}
+
+#[derive(Debug, Deserialize)]
+struct ObjectShape {
+    properties: BTreeMap<String, Shape>,
+    required: Vec<String>,
+    /// Properties this version's schema dropped → the last version that documented them.
+    removed: BTreeMap<String, String>,
+}
+
+fn table(minor: u32) -> Option<&'static Table> {
+    let index = TABLES.iter().position(|(m, _)| *m == minor)?;
+    let (_, text) = TABLES.get(index)?;
+    PARSED
+        .get(index)?
+        .get_or_init(|| serde_json::from_str(text).ok())
+        .as_ref()
+}
+
+/// The Talos minors with a schema table (`1.<minor>`).
+pub fn schema_minors() -> impl Iterator<Item = u32> {
+    TABLES.iter().map(|(minor, _)| *minor)
+}
+
+/// Whether documents can be validated for Talos `1.<minor>`.
+pub fn has_schema(minor: u32) -> bool {
+    table(minor).is_some()
+}
+
+/// The `talos` version label and source-schema sha256 of a table, for the staleness test.
+pub fn table_source(minor: u32) -> Option<(&'static str, &'static str)> {
+    table(minor).map(|t| (t.talos.as_str(), t.source_sha256.as_str()))
+}
+
+/// Document kinds Talos `1.<minor>` registers (besides the legacy document).
+pub fn document_kinds(minor: u32) -> Vec<&'static str> {
+    table(minor).map_or_else(Vec::new, |t| t.kinds.keys().map(String::as_str).collect())
+}
+
+/// How Talos's decoder classifies a document (research §2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentType<'a> {
+    /// The legacy `v1alpha1.Config`: has `machine`/`cluster`/`debug`/`persist` and no `kind`.
+    Legacy,
+    /// A document with a `kind` (its `apiVersion` may still be wrong or missing).
+    Kind(&'a str),
+    /// Neither: Talos fails with "missing kind" (or, for `apiVersion: v1alpha1` alone, reads
+    /// it as the legacy document and rejects its keys).
+    Unidentified,
+}
+
+/// Classifies a document the way the Talos decoder does.
+pub fn document_type(doc: &Node) -> DocumentType<'_> {
+    let kind = doc
+        .get("kind")
+        .and_then(Node::as_str)
+        .filter(|k| !k.is_empty());
+    match kind {
+        Some(kind) => DocumentType::Kind(kind),
+        None if LEGACY_KEYS.iter().any(|k| doc.get(k).is_some()) => DocumentType::Legacy,
+        None => DocumentType::Unidentified,
+    }
+}
+
+/// Validates one parsed Talos document for Talos `1.<minor>`: TAL003 (missing `kind` /
+/// `apiVersion`, or the legacy document carrying them), INT002 (unknown key or kind), INT003
+/// (wrong type, enum value, range, missing required field) and TAL008 (deprecated for that
+/// version). A minor without a table yields nothing: see [`has_schema`].
+pub fn validate_document(file: FileId, doc: &Node, minor: u32) -> Vec<Finding> {
+    let Some(table) = table(minor) else {
+        return Vec::new();
+    };
+    let mut validator = Validator {
+        file,
+        minor,
+        table,
+        findings: Vec::new(),
+    };
+    validator.document(doc);
+    validator.findings
+}
+
+/// A place in a document: mapping keys and list indexes.
+#[derive(Clone, Debug)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+#[derive(Clone, Debug, Default)]
+struct Path(Vec<Segment>);
+
+impl Path {
+    fn child_key(&self, key: &str) -> Self {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Key(key.to_string()));
+        Self(segments)
+    }
+
+    fn child_index(&self, index: usize) -> Self {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Index(index));
+        Self(segments)
+    }
+
+    /// `machine.kubelet.extraMounts[0].options`, for messages.
+    fn display(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.0 {
+            match segment {
+                Segment::Key(key) if out.is_empty() => out.push_str(key),
+                Segment::Key(key) => {
+                    out.push('.');
+                    out.push_str(key);
+                }
+                Segment::Index(index) => {
+                    let _ = write!(out, "[{index}]");
+                }
+            }
+        }
+        out
+    }
+
+    /// `machine.kubelet.extraMounts.options`: keys only, to match [`DEPRECATIONS`].
+    fn keys(&self) -> String {
+        let keys: Vec<&str> = self
+            .0
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Key(key) => Some(key.as_str()),
+                Segment::Index(_) => None,
+            })
+            .collect();
+        keys.join(".")
+    }
+}
+
+/// A field of the legacy document that research §3.3 lists as deprecated but still decoded.
+struct Deprecation {
+    path: &'static str,
+    since_minor: u32,
+    replacement: &'static str,
+    /// From this minor on, applying it to a config generated by that `talosctl` fails; the
+    /// Talos error message.
+    rejected: Option<(u32, &'static str)>,
+}
+
+const DEPRECATIONS: &[Deprecation] = &[
+    Deprecation {
+        path: "machine.disks",
+        since_minor: 10,
+        replacement: "a `UserVolumeConfig` document",
+        rejected: None,
+    },
+    Deprecation {
+        path: "machine.install.extensions",
+        since_minor: 10,
+        replacement: "the Image Factory schematic (`customization.systemExtensions`) and its installer image",
+        rejected: None,
+    },
+    Deprecation {
+        // v1.12 drops most of its fields from the schema, v1.13 the whole key.
+        path: "machine.network",
+        since_minor: 13,
+        replacement: "the network documents (`HostnameConfig`, `LinkConfig`, `ResolverConfig`, `KubeSpanConfig`, …)",
+        rejected: None,
+    },
+    Deprecation {
+        // v1.12+ generated configs carry `HostnameConfig{auto: stable}`.
+        path: "machine.network.hostname",
+        since_minor: 12,
+        replacement: "a `HostnameConfig` document with `hostname:` and `auto: off`",
+        rejected: Some((12, "static hostname is already set in v1alpha1 config")),
+    },
+    Deprecation {
+        // v1.14 generated configs carry a `ResolverConfig`.
+        path: "machine.network.nameservers",
+        since_minor: 12,
+        replacement: "a `ResolverConfig` document (`nameservers: [{address: …}]`)",
+        rejected: Some((
+            14,
+            ".machine.network.nameservers is already set in v1alpha1 config",
+        )),
+    },
+    Deprecation {
+        path: "machine.network.interfaces",
+        since_minor: 12,
+        replacement: "`LinkConfig` documents (and `LinkAliasConfig`, `DHCPv4Config`, … as needed)",
+        rejected: None,
+    },
+    Deprecation {
+        path: "machine.registries",
+        since_minor: 12,
+        replacement: "the `RegistryMirrorConfig`, `RegistryAuthConfig` and `RegistryTLSConfig` documents",
+        rejected: None,
+    },
+    Deprecation {
+        // v1.12+ generated configs set `install.grubUseUKICmdline: true`.
+        path: "machine.install.extraKernelArgs",
+        since_minor: 12,
+        replacement: "the schematic's `customization.extraKernelArgs`",
+        rejected: Some((
+            12,
+            "install.extraKernelArgs and install.grubUseUKICmdline can't be used together",
+        )),
+    },
+    Deprecation {
+        path: "machine.network.kubespan",
+        since_minor: 13,
+        replacement: "a `KubeSpanConfig` document",
+        rejected: None,
+    },
+    Deprecation {
+        path: "machine.env",
+        since_minor: 13,
+        replacement: "an `EnvironmentConfig` document",
+        rejected: None,
+    },
+    Deprecation {
+        path: "machine.kernel",
+        since_minor: 14,
+        replacement: "`KernelModuleConfig` documents (one per module)",
+        rejected: None,
+    },
+    Deprecation {
+        path: "machine.sysctls",
+        since_minor: 14,
+        replacement: "a `SysctlConfig` document (`params:`)",
+        rejected: None,
+    },
+    Deprecation {
+        path: "machine.sysfs",
+        since_minor: 14,
+        replacement: "a `SysfsConfig` document",
+        rejected: None,
+    },
+    Deprecation {
+        // v1.14 generated configs carry a `KubeletConfig`, which has no `extraMounts`.
+        path: "machine.kubelet",
+        since_minor: 14,
+        replacement: "the generated `KubeletConfig` document (it has no `extraMounts`; user volumes under /var/mnt reach the kubelet by themselves)",
+        rejected: Some((
+            14,
+            "kubelet config is already set in v1alpha1 config (.machine.kubelet)",
+        )),
+    },
+    Deprecation {
+        path: "machine.install",
+        since_minor: 14,
+        replacement: "an `UnattendedInstall` document (Talos rejects both together: \"UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)\")",
+        rejected: None,
+    },
+    Deprecation {
+        // v1.14 generated configs carry a `KubeNetworkConfig`.
+        path: "cluster.network",
+        since_minor: 14,
+        replacement: "a `KubeNetworkConfig` document",
+        rejected: Some((
+            14,
+            "cluster network config is already set in the v1alpha1 config",
+        )),
+    },
+];
+
+struct Validator<'t> {
+    file: FileId,
+    minor: u32,
+    table: &'t Table,
+    findings: Vec<Finding>,
+}
+
+/// Where a value sits in its document.
+struct Context<'a> {
+    path: Path,
+    /// Where "missing required field" points: the parent key, list item or document start.
+    anchor: Span,
+    /// Root keys already dealt with (the identity keys); empty below the root.
+    skip: &'a [&'a str],
+    /// Inside a subtree already reported as deprecated: only rejections are still reported.
+    in_deprecated: bool,
+    /// Which root the path starts from, to look the same place up in other versions.
+    root: Root<'a>,
+}
+
+impl<'a> Context<'a> {
+    fn is_root(&self) -> bool {
+        self.path.0.is_empty()
+    }
+
+    fn skips(&self, key: &str) -> bool {
+        self.is_root() && self.skip.contains(&key)
+    }
+
+    /// The context of a value below this one.
+    fn child(&self, path: Path, anchor: Span, in_deprecated: bool) -> Context<'a> {
+        Context {
+            path,
+            anchor,
+            skip: &[],
+            in_deprecated,
+            root: self.root,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Root<'a> {
+    Legacy,
+    Kind(&'a str),
+}
+
+impl Validator<'_> {
+    fn report(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        span: Span,
+        message: String,
+        help: Option<String>,
+    ) {
+        let mut finding = Finding::new(code, severity, Location::new(self.file, span), message);
+        finding.help = help;
+        self.findings.push(finding);
+    }
+
+    fn talos(&self) -> String {
+        format!("Talos v1.{}", self.minor)
+    }
+
+    fn document(&mut self, doc: &Node) {
+        let Some(entries) = doc.as_map() else {
+            if !doc.is_null() {
+                let message = format!(
+                    "a Talos config document must be a mapping, found {}",
+                    doc.type_name()
+                );
+                self.report(INVALID_VALUE, Severity::Error, doc.span, message, None);
+            }
+            return;
+        };
+        if entries.is_empty() {
+            return;
+        }
+        let start = Span::at(doc.span.start);
+        let (Some(kind), Some(api_version)) =
+            (self.identity(doc, "kind"), self.identity(doc, "apiVersion"))
+        else {
+            return;
+        };
+        let legacy_keys: Vec<&Node> = entries
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|key| key.as_str().is_some_and(|k| LEGACY_KEYS.contains(&k)))
+            .collect();
+
+        match kind.text {
+            None if !legacy_keys.is_empty() => self.legacy_document(doc, start, &kind, &api_version),
+            None if api_version.text == Some(API_VERSION) => self.report(
+                MISSING_KIND,
+                Severity::Error,
+                api_version.key_span.unwrap_or(start),
+                "`apiVersion: v1alpha1` without `kind`: Talos reads this as the legacy machine-config \
+                 document and fails with \"unknown keys found during decoding\""
+                    .into(),
+                Some("did you forget `kind:`?".into()),
+            ),
+            None => self.report(
+                MISSING_KIND,
+                Severity::Error,
+                kind.key_span.unwrap_or(start),
+                "missing kind".into(),
+                Some(
+                    "every document except the legacy `machine:`/`cluster:` one needs `apiVersion: v1alpha1` \
+                     and `kind:`; did you forget `kind:`?"
+                        .into(),
+                ),
+            ),
+            Some(kind_name) => {
+                for key in legacy_keys {
+                    let message = format!(
+                        "`{}` belongs to the legacy machine-config document, not to a `kind: {kind_name}` document",
+                        key.as_str().unwrap_or_default()
+                    );
+                    let help = "move it into its own document without `apiVersion`/`kind` (separate documents with `---`)";
+                    self.report(MISSING_KIND, Severity::Error, key.span, message, Some(help.into()));
+                }
+                self.kind_document(doc, start, kind_name, &kind, &api_version);
+            }
+        }
+    }
+
+    /// Reads `kind` or `apiVersion`; `None` (after reporting) when its value is not a string.
+    fn identity<'d>(&mut self, doc: &'d Node, key: &str) -> Option<Identity<'d>> {
+        let Some((key_node, value)) = doc.entry(key) else {
+            return Some(Identity::default());
+        };
+        let text = match &value.value {
+            Value::Null => None,
+            Value::Str(s) if s.is_empty() => None,
+            Value::Str(s) => Some(s.as_str()),
+            _ => {
+                let message = format!("`{key}` must be a string, found {}", value.type_name());
+                self.report(INVALID_VALUE, Severity::Error, value.span, message, None);
+                return None;
+            }
+        };
+        Some(Identity {
+            text,
+            key_span: Some(key_node.span),
+            value_span: Some(value.span),
+        })
+    }
+
+    fn legacy_document(
+        &mut self,
+        doc: &Node,
+        start: Span,
+        kind: &Identity,
+        api_version: &Identity,
+    ) {
+        for (name, identity) in [("apiVersion", api_version), ("kind", kind)] {
+            if let Some(span) = identity.key_span {
+                let message = format!(
+                    "the legacy machine-config document (`machine:`/`cluster:`) does not take `{name}`; \
+                     Talos fails with \"unknown keys found during decoding\""
+                );
+                let help = format!(
+                    "remove `{name}`, or move `machine:`/`cluster:` into a separate document"
+                );
+                self.report(MISSING_KIND, Severity::Error, span, message, Some(help));
+            }
+        }
+        let table = self.table;
+        if let Shape::Object(root) = &table.legacy {
+            let context = Context {
+                path: Path::default(),
+                anchor: start,
+                skip: &["apiVersion", "kind"],
+                in_deprecated: false,
+                root: Root::Legacy,
+            };
+            self.object(doc, root, &context);
+        }
+    }
+
+    fn kind_document(
+        &mut self,
+        doc: &Node,
+        start: Span,
+        kind_name: &str,
+        kind: &Identity,
+        api_version: &Identity,
+    ) {
+        match api_version.text {
+            None => {
+                let help = format!(
+                    "add `apiVersion: v1alpha1` (talosctl before v1.12.6 reports this as `\"{kind_name}\" \"\": not registered`)"
+                );
+                let span = kind.key_span.unwrap_or(start);
+                self.report(
+                    MISSING_KIND,
+                    Severity::Error,
+                    span,
+                    "missing apiVersion".into(),
+                    Some(help),
+                );
+            }
+            Some(version) if version != API_VERSION => {
+                self.report(
+                    UNKNOWN_KEY,
+                    Severity::Error,
+                    api_version.value_span.unwrap_or(start),
+                    format!("\"{kind_name}\" \"{version}\": not registered"),
+                    Some("Talos registers every document kind under `apiVersion: v1alpha1`".into()),
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+        let table = self.table;
+        let Some(shape) = table.kinds.get(kind_name) else {
+            let help = self.unknown_kind_help(kind_name);
+            let message = format!("\"{kind_name}\" \"{API_VERSION}\": not registered");
+            self.report(
+                UNKNOWN_KEY,
+                Severity::Error,
+                kind.value_span.unwrap_or(start),
+                message,
+                help,
+            );
+            return;
+        };
+        if let Shape::Object(root) = shape {
+            let mut skip = vec!["apiVersion", "kind"];
+            skip.extend(LEGACY_KEYS);
+            let context = Context {
+                path: Path::default(),
+                anchor: start,
+                skip: &skip,
+                in_deprecated: false,
+                root: Root::Kind(kind_name),
+            };
+            self.object(doc, root, &context);
+        }
+    }
+
+    fn unknown_kind_help(&self, kind: &str) -> Option<String> {
+        let kinds = document_kinds(self.minor);
+        if let Some(similar) = closest(kind, kinds.iter().copied()) {
+            return Some(format!("did you mean `{similar}`?"));
+        }
+        let elsewhere: Vec<u32> = schema_minors()
+            .filter(|m| table(*m).is_some_and(|t| t.kinds.contains_key(kind)))
+            .collect();
+        match (elsewhere.first(), elsewhere.last()) {
+            (Some(first), _) if *first > self.minor => Some(format!(
+                "`{kind}` exists from Talos v1.{first}; {} does not know it",
+                self.talos()
+            )),
+            (_, Some(last)) if *last < self.minor => {
+                Some(format!("`{kind}` exists up to Talos v1.{last} only"))
+            }
+            _ => None,
+        }
+    }
+
+    fn object(&mut self, node: &Node, shape: &ObjectShape, context: &Context) {
+        let Some(entries) = node.as_map() else {
+            return;
+        };
+        for (key, value) in entries {
+            let Some(name) = key.scalar_text() else {
+                let message = format!("a key must be a plain word, found {}", key.type_name());
+                self.report(UNKNOWN_KEY, Severity::Error, key.span, message, None);
+                continue;
+            };
+            if context.skips(&name) {
+                continue;
+            }
+            let path = context.path.child_key(&name);
+            if let Some(value_shape) = beyond_schema(context, &name) {
+                let child = context.child(path, key.span, context.in_deprecated);
+                self.value(value, value_shape, &child);
+            } else if let Some(value_shape) = shape.properties.get(&name) {
+                let removed_in = shape.removed.get(&name).map(String::as_str);
+                let reported = self.deprecation(key, &path, removed_in, context.in_deprecated);
+                let child = context.child(path, key.span, context.in_deprecated || reported);
+                self.value(value, value_shape, &child);
+            } else {
+                self.unknown_key(key, &name, shape, context);
+            }
+        }
+        for required in &shape.required {
+            let present = entries
+                .iter()
+                .any(|(k, _)| k.as_str() == Some(required.as_str()));
+            if !present && !context.skips(required) {
+                let mut message = format!("missing required field `{required}`");
+                if !context.is_root() {
+                    let _ = write!(message, " in `{}`", context.path.display());
+                }
+                self.report(
+                    INVALID_VALUE,
+                    Severity::Error,
+                    context.anchor,
+                    message,
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Reports TAL008 for a key the schema knows; true when the key is deprecated.
+    fn deprecation(
+        &mut self,
+        key: &Node,
+        path: &Path,
+        removed_in: Option<&str>,
+        in_deprecated: bool,
+    ) -> bool {
+        let keys = path.keys();
+        let known = DEPRECATIONS
+            .iter()
+            .find(|d| d.path == keys && self.minor >= d.since_minor);
+        if let Some(known) = known {
+            let help = Some(format!("use {}", known.replacement));
+            match known.rejected.filter(|(from, _)| self.minor >= *from) {
+                Some((_, error)) => {
+                    let message = format!(
+                        "`{keys}` is rejected by {} when the config was generated by that talosctl: \"{error}\"",
+                        self.talos()
+                    );
+                    self.report(DEPRECATED, Severity::Error, key.span, message, help);
+                }
+                // A warning inside a subtree already reported would only repeat it.
+                None if in_deprecated => {}
+                None => {
+                    let message = format!(
+                        "`{keys}` is deprecated since Talos v1.{}",
+                        known.since_minor
+                    );
+                    self.report(DEPRECATED, Severity::Warning, key.span, message, help);
+                }
+            }
+            return true;
+        }
+        match removed_in {
+            Some(last) if !in_deprecated => {
+                let message = format!(
+                    "`{keys}` is not documented for {} (last in the {last} schema): it is deprecated",
+                    self.talos()
+                );
+                self.report(DEPRECATED, Severity::Warning, key.span, message, None);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn unknown_key(&mut self, key: &Node, name: &str, shape: &ObjectShape, context: &Context) {
+        let place = match context.root {
+            _ if !context.is_root() => format!("`{}`", context.path.display()),
+            Root::Legacy => "the machine-config document".to_string(),
+            Root::Kind(kind) => format!("a `{kind}` document"),
+        };
+        let message = format!("unknown key `{name}` in {place} for {}", self.talos());
+        let candidates = shape
+            .properties
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !context.skips(k));
+        let help = match closest(name, candidates) {
+            Some(similar) => Some(format!("did you mean `{similar}`?")),
+            None => self
+                .newer_version_with(context, name)
+                .map(|minor| format!("`{name}` exists from Talos v1.{minor}")),
+        };
+        self.report(UNKNOWN_KEY, Severity::Error, key.span, message, help);
+    }
+
+    /// The first newer minor whose schema has `name` at this place.
+    fn newer_version_with(&self, context: &Context, name: &str) -> Option<u32> {
+        schema_minors().filter(|m| *m > self.minor).find(|m| {
+            let Some(table) = table(*m) else {
+                return false;
+            };
+            let root = match context.root {
+                Root::Legacy => Some(&table.legacy),
+                Root::Kind(kind) => table.kinds.get(kind),
+            };
+            let parent = root.and_then(|r| shape_at(r, &context.path.0));
+            matches!(parent, Some(Shape::Object(o)) if o.properties.contains_key(name))
+        })
+    }
+
+    fn value(&mut self, node: &Node, shape: &Shape, context: &Context) {
+        if node.is_null() {
+            // Talos leaves the field at its zero value.
+            return;
+        }
+        match shape {
+            Shape::String => self.string(node, context),
+            Shape::Integer => self.integer(node, None, None, context),
+            Shape::BoundedInteger { minimum, maximum } => {
+                self.integer(node, *minimum, *maximum, context)
+            }
+            Shape::Boolean => self.boolean(node, context),
+            Shape::Enum(values) => self.enumeration(node, values, context),
+            Shape::List { items, min_items } => self.list(node, items, *min_items, context),
+            Shape::OneOf(alternatives) => self.one_of(node, alternatives, context),
+            Shape::AnyObject | Shape::Map(_) | Shape::Object(_) => {
+                if node.as_map().is_none() {
+                    self.wrong_type(node, "a mapping", context);
+                } else if let Shape::Map(values) = shape {
+                    self.map(node, values, context);
+                } else if let Shape::Object(object) = shape {
+                    self.object(node, object, context);
+                }
+            }
+        }
+    }
+
+    fn wrong_type(&mut self, node: &Node, expected: &str, context: &Context) {
+        let message = format!(
+            "`{}` must be {expected}, found {}",
+            context.path.display(),
+            node.type_name()
+        );
+        self.report(INVALID_VALUE, Severity::Error, node.span, message, None);
+    }
+
+    fn string(&mut self, node: &Node, context: &Context) {
+        match &node.value {
+            Value::Str(_) | Value::Null => {}
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                // yaml.v3 decodes any scalar into a Go string, so Talos accepts it; editors
+                // validating against the schema do not.
+                let message = format!(
+                    "`{}` is a string field, found {}: Talos reads it as text, but the schema wants a string",
+                    context.path.display(),
+                    node.type_name()
+                );
+                let help = Some("quote the value".to_string());
+                self.report(INVALID_VALUE, Severity::Warning, node.span, message, help);
+            }
+            Value::Seq(_) | Value::Map(_) => self.wrong_type(node, "a string", context),
+        }
+    }
+
+    fn integer(
+        &mut self,
+        node: &Node,
+        minimum: Option<i64>,
+        maximum: Option<i64>,
+        context: &Context,
+    ) {
+        let number = match node.value {
+            Value::Int(i) => i as f64,
+            Value::Float(f) if f.fract() == 0.0 => f,
+            _ => return self.wrong_type(node, "an integer", context),
+        };
+        let below = minimum.is_some_and(|min| number < min as f64);
+        let above = maximum.is_some_and(|max| number > max as f64);
+        if !(below || above) {
+            return;
+        }
+        let range = match (minimum, maximum) {
+            (Some(min), Some(max)) => format!("between {min} and {max}"),
+            (Some(min), None) => format!("at least {min}"),
+            (None, Some(max)) => format!("at most {max}"),
+            (None, None) => String::new(),
+        };
+        let message = format!(
+            "`{}` must be {range}, found {number}",
+            context.path.display()
+        );
+        self.report(INVALID_VALUE, Severity::Error, node.span, message, None);
+    }
+
+    fn boolean(&mut self, node: &Node, context: &Context) {
+        let accepted = match &node.value {
+            Value::Bool(_) => true,
+            // yaml.v3 accepts the YAML 1.1 spellings when decoding into a Go bool.
+            Value::Str(s) => yaml11_bool(s).is_some(),
+            _ => false,
+        };
+        if !accepted {
+            self.wrong_type(node, "true or false", context);
+        }
+    }
+
+    fn enumeration(&mut self, node: &Node, values: &[String], context: &Context) {
+        let matches = match &node.value {
+            Value::Str(s) => values.iter().any(|v| v == s),
+            // `auto: off` is a string to Talos (yaml.v3 follows YAML 1.2 outside bool fields)
+            // but a YAML 1.1 boolean to our parser: accept it when the enum spells that boolean.
+            Value::Bool(b) => values.iter().any(|v| yaml11_bool(v) == Some(*b)),
+            Value::Int(_) | Value::Float(_) => {
+                node.scalar_text().is_some_and(|t| values.contains(&t))
+            }
+            _ => false,
+        };
+        if matches {
+            return;
+        }
+        let listed = values
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let found = node
+            .scalar_text()
+            .map_or_else(|| node.type_name().to_string(), |t| format!("`{t}`"));
+        let message = format!(
+            "`{}` must be one of {listed}, found {found}",
+            context.path.display()
+        );
+        let help = node
+            .scalar_text()
+            .and_then(|t| closest(&t, values.iter().map(String::as_str)))
+            .map(|v| format!("did you mean `{v}`?"));
+        self.report(INVALID_VALUE, Severity::Error, node.span, message, help);
+    }
+
+    fn list(&mut self, node: &Node, items: &Shape, min_items: Option<usize>, context: &Context) {
+        let Some(elements) = node.as_seq() else {
+            return self.wrong_type(node, "a list", context);
+        };
+        if let Some(min) = min_items.filter(|min| elements.len() < *min) {
+            let message = format!(
+                "`{}` needs at least {min} item(s), found {}",
+                context.path.display(),
+                elements.len()
+            );
+            self.report(INVALID_VALUE, Severity::Error, node.span, message, None);
+        }
+        for (index, element) in elements.iter().enumerate() {
+            let child = context.child(
+                context.path.child_index(index),
+                Span::at(element.span.start),
+                context.in_deprecated,
+            );
+            self.value(element, items, &child);
+        }
+    }
+
+    fn map(&mut self, node: &Node, values: &Shape, context: &Context) {
+        for (key, value) in node.as_map().unwrap_or_default() {
+            let name = key.scalar_text().unwrap_or_default();
+            let child = context.child(
+                context.path.child_key(&name),
+                key.span,
+                context.in_deprecated,
+            );
+            self.value(value, values, &child);
+        }
+    }
+
+    fn one_of(&mut self, node: &Node, alternatives: &[Shape], context: &Context) {
+        let before = self.findings.len();
+        for alternative in alternatives {
+            self.value(node, alternative, context);
+            let clean = self.findings.len() == before;
+            self.findings.truncate(before);
+            if clean {
+                return;
+            }
+        }
+        let names: Vec<&str> = alternatives.iter().map(Shape::describe).collect();
+        self.wrong_type(node, &names.join(" or "), context);
+    }
+}
+
+/// Keys Talos decodes that no schema lists as they are: the legacy root's `persist` (written
+/// by `talosctl gen config` on every version) and `version` (any value: Talos never checks it,
+/// research §2.1; the schema's enum would reject what Talos accepts).
+fn beyond_schema(context: &Context, name: &str) -> Option<&'static Shape> {
+    static BOOLEAN: Shape = Shape::Boolean;
+    static STRING: Shape = Shape::String;
+    if !(matches!(context.root, Root::Legacy) && context.is_root()) {
+        return None;
+    }
+    match name {
+        "persist" => Some(&BOOLEAN),
+        "version" => Some(&STRING),
+        _ => None,
+    }
+}
+
+/// `kind` or `apiVersion` as written.
+#[derive(Default)]
+struct Identity<'d> {
+    /// `None` when absent, null or empty.
+    text: Option<&'d str>,
+    key_span: Option<Span>,
+    value_span: Option<Span>,
+}
+
+impl Shape {
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::String => "a string",
+            Self::Integer | Self::BoundedInteger { .. } => "an integer",
+            Self::Boolean => "true or false",
+            Self::Enum(_) => "one of the listed values",
+            Self::List { .. } => "a list",
+            Self::AnyObject | Self::Map(_) | Self::Object(_) => "a mapping",
+            Self::OneOf(_) => "one of several shapes",
+        }
+    }
+}
+
+/// The shape at a path below `root` (list indexes step into items, keys into properties or
+/// map values).
+fn shape_at<'s>(root: &'s Shape, path: &[Segment]) -> Option<&'s Shape> {
+    path.iter()
+        .try_fold(root, |shape, segment| match (segment, shape) {
+            (Segment::Key(key), Shape::Object(object)) => object.properties.get(key),
+            (Segment::Key(_), Shape::Map(values)) => Some(values.as_ref()),
+            (Segment::Index(_), Shape::List { items, .. }) => Some(items.as_ref()),
+            _ => None,
+        })
+}
+
+/// The YAML 1.1 boolean a word spells, as yaml.v3 reads it into a Go bool.
+fn yaml11_bool(word: &str) -> Option<bool> {
+    match word {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// The candidate closest to a misspelt name, when one is close enough to suggest.
+fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let lower = name.to_ascii_lowercase();
+    candidates
+        .map(|candidate| {
+            let score = if candidate.to_ascii_lowercase() == lower {
+                1.0
+            } else {
+                strsim::jaro_winkler(&lower, &candidate.to_ascii_lowercase())
+            };
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}

@@ -145,12 +145,12 @@ impl StorageGroup<'_> {
 /// The Longhorn storage nodes grouped by the set of configs that applies to them. Without
 /// Talos nodes in the model, one group per storage role from the role-wide patches. Empty when
 /// Longhorn is absent or no Talos config is known.
-pub fn storage_groups(cluster: &Cluster) -> Vec<StorageGroup<'_>> {
+pub fn storage_groups<'a>(cluster: &'a Cluster) -> Vec<StorageGroup<'a>> {
     if cluster.longhorn.is_none() || cluster.talos.configs.is_empty() {
         return Vec::new();
     }
-    let mut groups: Vec<(Vec<usize>, StorageGroup<'_>)> = Vec::new();
-    let mut add = |label: &str, configs: Vec<&TalosConfig>| {
+    let mut groups: Vec<(Vec<usize>, StorageGroup<'a>)> = Vec::new();
+    let mut add = |label: &str, configs: Vec<&'a TalosConfig>| {
         if configs.is_empty() {
             return;
         }
