@@ -1,11 +1,33 @@
 //! Reading a repository into the cluster model: discover files, recognise their kind, parse them
 //! (with spans), and turn their facts into [`crate::model`] values.
 //!
-//! (being written: discovery, classification and one module per file kind)
+//! One pass reads every file ([`discover`], [`classify`], then one module per kind). Facts that
+//! depend on other files (a node's role, a VM's storage-node status, disk roles, how values are
+//! read for a chart version) are settled afterwards in [`RepoReader::finish`], with hash maps so
+//! that joins stay linear in the number of files.
 
-use crate::model::Cluster;
+mod classify;
+mod discover;
+mod embedded;
+mod intent;
+mod longhorn;
+mod proxmox;
+mod talos;
+mod yaml_facts;
+
+pub use discover::MAX_FILE_BYTES;
+
+use crate::finding::{Finding, Severity};
+use crate::intent::{GitOps, Role};
+use crate::knowledge::longhorn::ChartVersion;
+use crate::load::{interfaces, qmconf, storage_cfg};
+use crate::model::{Cluster, Scope, TalosNode};
 use crate::rules::LintConfig;
-use std::path::PathBuf;
+use crate::source::{Fact, FileId, Location, SourceFile, Span};
+use crate::yaml::{self, Node};
+use classify::{NameKind, YamlKind};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// A problem that stops linting altogether (exit 2): a path that does not exist.
 #[derive(Debug)]
@@ -18,7 +40,438 @@ impl std::fmt::Display for IngestError {
 }
 
 /// Reads every recognised file under `paths` into one cluster model.
+///
+/// A path that does not exist is an [`IngestError`]. Files that cannot be read (binary,
+/// not UTF-8, too large, unreadable, a symlink loop) and files of ours that do not parse
+/// become INT001 findings in [`Cluster::load_findings`]; everything else is still read.
 pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestError> {
-    let _ = (paths, config);
-    Ok(Cluster::default())
+    let discovered = discover::discover(paths, config)?;
+    let mut reader = RepoReader::new(config);
+    for (path, problem) in &discovered.problems {
+        reader.unreadable(path, problem);
+    }
+    for path in &discovered.files {
+        reader.read(path);
+    }
+    Ok(reader.finish())
+}
+
+fn int001(at: Location, message: impl Into<String>) -> Finding {
+    Finding::new("INT001", Severity::Error, at, message)
+}
+
+struct RepoReader<'a> {
+    config: &'a LintConfig,
+    cluster: Cluster,
+    qm_configs: Vec<(FileId, qmconf::QmConfig)>,
+    talos_files: Vec<talos::TalosFile>,
+    collected: longhorn::Collected,
+    /// `.talhorn.yaml`, once added to the sources (context facts point into it).
+    config_file: Option<(FileId, Option<Node>)>,
+}
+
+impl<'a> RepoReader<'a> {
+    fn new(config: &'a LintConfig) -> Self {
+        Self {
+            config,
+            cluster: Cluster::default(),
+            qm_configs: Vec::new(),
+            talos_files: Vec::new(),
+            collected: longhorn::Collected::default(),
+            config_file: None,
+        }
+    }
+
+    fn add_source(&mut self, path: &Path, text: &str) -> FileId {
+        self.cluster.sources.add(SourceFile::new(path, text))
+    }
+
+    fn unreadable(&mut self, path: &Path, problem: &str) {
+        let file = self.add_source(path, "");
+        self.cluster
+            .load_findings
+            .push(int001(Location::file_start(file), problem));
+    }
+
+    fn read(&mut self, path: &Path) {
+        let Some(kind) = classify::by_name(path) else {
+            return;
+        };
+        let text = match discover::read_text(path) {
+            Ok(text) => text,
+            Err(problem) => return self.unreadable(path, &problem),
+        };
+        match kind {
+            NameKind::Conf => self.qm_conf(path, text),
+            NameKind::StorageCfg => self.storage_cfg(path, &text),
+            NameKind::Interfaces => self.interfaces(path, &text),
+            NameKind::Yaml => self.yaml(path, text),
+        }
+    }
+
+    fn qm_conf(&mut self, path: &Path, text: String) {
+        let config = qmconf::parse(&text);
+        if !classify::is_qm_conf(path, &config) {
+            return;
+        }
+        let file = self.add_source(path, &text);
+        self.cluster.vms.push(proxmox::vm(file, path, &config));
+        self.qm_configs.push((file, config));
+    }
+
+    fn storage_cfg(&mut self, path: &Path, text: &str) {
+        let file = self.add_source(path, text);
+        let cfg = storage_cfg::parse(text);
+        let problems = cfg
+            .problems
+            .iter()
+            .map(|p| int001(Location::new(file, p.span), p.message.clone()));
+        self.cluster.load_findings.extend(problems);
+        self.cluster
+            .host
+            .storages
+            .extend(proxmox::storages(file, &cfg));
+    }
+
+    fn interfaces(&mut self, path: &Path, text: &str) {
+        let file = self.add_source(path, text);
+        let parsed = interfaces::parse(text);
+        let problems = parsed
+            .problems
+            .iter()
+            .map(|p| int001(Location::new(file, p.span), p.message.clone()));
+        self.cluster.load_findings.extend(problems);
+        self.cluster
+            .host
+            .bridges
+            .extend(proxmox::bridges(file, &parsed));
+    }
+
+    fn yaml(&mut self, path: &Path, text: String) {
+        let docs = match yaml::parse_documents(&text) {
+            Ok(docs) => docs,
+            Err(error) => {
+                if classify::looks_like_ours(path) {
+                    let file = self.add_source(path, &text);
+                    let message = format!("this file is not valid YAML: {}", error.message);
+                    self.cluster
+                        .load_findings
+                        .push(int001(Location::new(file, error.span), message));
+                }
+                return;
+            }
+        };
+        let kind = classify::yaml_kind(path, &docs);
+        if kind == YamlKind::Unknown {
+            return;
+        }
+        let file = self.add_source(path, &text);
+        match kind {
+            YamlKind::Intent => intent::read(&mut self.cluster, file, &text),
+            YamlKind::Talos => self.talos_files.push(talos::read(file, path, docs)),
+            YamlKind::Schematic => {
+                if let (None, Some(doc)) = (&self.cluster.talos.schematic, docs.first()) {
+                    self.cluster.talos.schematic = Some(talos::schematic(file, doc));
+                }
+            }
+            YamlKind::LonghornValues | YamlKind::CiliumValues => {
+                let Some(values) = docs.into_iter().next() else {
+                    return;
+                };
+                let source = longhorn::Collected::values_file(file, values);
+                match kind {
+                    YamlKind::LonghornValues => self.collected.longhorn.push(source),
+                    _ => self.collected.cilium.push(source),
+                }
+            }
+            YamlKind::Manifests => self.collected.manifests(file, &text, &docs),
+            YamlKind::Unknown => {}
+        }
+    }
+
+    fn finish(mut self) -> Cluster {
+        self.cluster
+            .load_findings
+            .append(&mut self.collected.findings);
+        self.settle_versions();
+        self.validate_vm_configs();
+        let chart = self.longhorn_chart();
+        self.settle_longhorn(chart.as_ref());
+        self.settle_talos();
+        self.join_vms_and_nodes();
+        self.settle_storage_nodes();
+        let serials: Vec<String> = self
+            .talos_files
+            .iter()
+            .flat_map(|f| f.selected_serials.clone())
+            .collect();
+        for vm in &mut self.cluster.vms {
+            proxmox::assign_disk_roles(vm, &serials);
+        }
+        self.settle_cni();
+        self.cluster
+    }
+
+    /// Versions from the files (installer tag, chart version), else from the lint context.
+    fn settle_versions(&mut self) {
+        if self.cluster.versions.talos.is_none() {
+            let from_files = self.talos_files.iter().find_map(|f| {
+                let image = f.config.install_image.as_ref()?;
+                talos::installer_tag(image, &self.cluster.sources.get(image.at.file).text)
+            });
+            self.cluster.versions.talos = from_files;
+        }
+        if self.cluster.versions.longhorn.is_none() {
+            let sources = self.collected.longhorn.iter();
+            self.cluster.versions.longhorn = sources.filter_map(|s| s.chart_version.clone()).next();
+        }
+        let context = self.config.context.clone();
+        if self.cluster.versions.talos.is_none() {
+            self.cluster.versions.talos = context.talos.map(|v| self.context_fact("talos", v));
+        }
+        if self.cluster.versions.longhorn.is_none() {
+            self.cluster.versions.longhorn =
+                context.longhorn.map(|v| self.context_fact("longhorn", v));
+        }
+        if self.cluster.versions.proxmox.is_none() {
+            self.cluster.versions.proxmox =
+                context.proxmox.map(|v| self.context_fact("proxmox", v));
+        }
+    }
+
+    /// A fact from `.talhorn.yaml`'s `context`, located at its value in that file.
+    fn context_fact<T>(&mut self, key: &str, value: T) -> Fact<T> {
+        let (file, doc) = self.config_file.get_or_insert_with(|| {
+            let path = self.config.root.join(crate::rules::config::FILE_NAME);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let doc = yaml::parse_document(&text).ok();
+            (self.cluster.sources.add(SourceFile::new(path, text)), doc)
+        });
+        let span = doc
+            .as_ref()
+            .and_then(|d| d.path(&["context", key]))
+            .map_or(Span::at(0), |n| n.span);
+        Fact::new(value, Location::new(*file, span))
+    }
+
+    fn validate_vm_configs(&mut self) {
+        let pve = self.cluster.versions.proxmox.as_ref().map(|v| v.value);
+        for (file, config) in &self.qm_configs {
+            let findings = crate::knowledge::proxmox::validate(*file, config, pve);
+            self.cluster.load_findings.extend(findings);
+        }
+    }
+
+    fn longhorn_chart(&self) -> Option<ChartVersion> {
+        ChartVersion::parse(&self.cluster.versions.longhorn.as_ref()?.value).ok()
+    }
+
+    fn settle_longhorn(&mut self, chart: Option<&ChartVersion>) {
+        if let Some(chart) = chart {
+            for source in &self.collected.longhorn {
+                if let Some(values) = &source.values {
+                    let findings =
+                        crate::knowledge::longhorn::validate_values(source.file, values, chart);
+                    self.cluster.load_findings.extend(findings);
+                }
+            }
+        }
+        if self.cluster.longhorn.is_some() {
+            return;
+        }
+        let gitops = self.config.context.gitops.clone().map(|mode| {
+            let mode = match mode.as_str() {
+                "flux" => GitOps::Flux,
+                "argocd" => GitOps::Argocd,
+                _ => GitOps::None,
+            };
+            self.context_fact("gitops", mode)
+        });
+        self.cluster.longhorn = longhorn::longhorn(&self.collected, chart, gitops);
+        let allow = self
+            .talos_files
+            .iter()
+            .find_map(|f| f.config.allow_scheduling_on_control_planes.clone());
+        if let Some(longhorn) = &mut self.cluster.longhorn {
+            longhorn.allow_scheduling_on_control_planes = allow;
+        }
+    }
+
+    /// Decides each Talos file's scope, makes a node of every per-node file, and hands the
+    /// facts of role-wide files (link MTU, node labels) to the nodes they cover.
+    fn settle_talos(&mut self) {
+        let vm_names: HashSet<String> = self
+            .cluster
+            .vms
+            .iter()
+            .filter_map(|vm| vm.name.as_ref().map(|n| n.value.clone()))
+            .collect();
+        let mut node_index: HashMap<String, usize> = self
+            .cluster
+            .talos
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
+        let mut shared = Vec::new();
+        for file in std::mem::take(&mut self.talos_files) {
+            let scope = file.scope(|stem| vm_names.contains(stem));
+            let mut config = file.config.clone();
+            config.scope = scope.clone();
+            if let Scope::Node(name) = &scope {
+                let mut node = file.node.clone();
+                node.name.clone_from(name);
+                match node_index.get(name) {
+                    Some(&i) => merge_node(&mut self.cluster.talos.nodes[i], node),
+                    None => {
+                        node_index.insert(name.clone(), self.cluster.talos.nodes.len());
+                        self.cluster.talos.nodes.push(node);
+                    }
+                }
+            } else {
+                shared.push((scope, file.node.clone()));
+            }
+            self.cluster.talos.configs.push(config);
+            self.talos_files.push(file);
+        }
+        for node in &mut self.cluster.talos.nodes {
+            for (scope, facts) in &shared {
+                if scope.covers(node) {
+                    inherit_node_facts(node, facts);
+                }
+            }
+        }
+        self.validate_talos_documents();
+    }
+
+    fn validate_talos_documents(&mut self) {
+        let Some(minor) = self.cluster.talos_minor() else {
+            return;
+        };
+        for config in &self.cluster.talos.configs {
+            let Some(file) = config.file else { continue };
+            for doc in &config.documents {
+                let findings = crate::knowledge::talos_schema::validate_document(file, doc, minor);
+                self.cluster.load_findings.extend(findings);
+            }
+        }
+    }
+
+    /// Joins each VM to its Talos node (by name or hostname, else by MAC address) and shares
+    /// the role each side states with the other.
+    fn join_vms_and_nodes(&mut self) {
+        let nodes = &mut self.cluster.talos.nodes;
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            by_key.entry(node.name.clone()).or_insert(i);
+            if let Some(hostname) = &node.hostname {
+                by_key.entry(hostname.value.clone()).or_insert(i);
+            }
+            if let Some(mac) = &node.mac {
+                by_key.entry(mac.value.to_ascii_lowercase()).or_insert(i);
+            }
+        }
+        for vm in &mut self.cluster.vms {
+            let by_name = vm.name.as_ref().and_then(|n| by_key.get(&n.value));
+            let by_mac = || {
+                vm.nics
+                    .iter()
+                    .filter_map(|nic| nic.mac.as_ref())
+                    .find_map(|mac| by_key.get(&mac.value.to_ascii_lowercase()))
+            };
+            let Some(&index) = by_name.or_else(by_mac) else {
+                continue;
+            };
+            let Some(node) = nodes.get_mut(index) else {
+                continue;
+            };
+            match (vm.role, node.role) {
+                (Some(role), None) => node.role = Some(role),
+                (None, Some(role)) => vm.role = Some(role),
+                _ => {}
+            }
+        }
+    }
+
+    /// Which VMs carry Longhorn data: workers, plus control planes when they schedule
+    /// workloads; or, with `createDefaultDiskLabeledNodes`, only labelled nodes.
+    fn settle_storage_nodes(&mut self) {
+        let Some(longhorn) = &self.cluster.longhorn else {
+            return;
+        };
+        let labeled_only = longhorn
+            .create_default_disk_labeled_nodes
+            .as_ref()
+            .is_some_and(|f| f.value);
+        let on_control_planes = longhorn.schedules_on_control_planes();
+        let statuses: Vec<Option<bool>> = self
+            .cluster
+            .vms
+            .iter()
+            .map(|vm| {
+                if vm.storage_node.is_some() {
+                    return vm.storage_node;
+                }
+                let node = self.cluster.talos_node_of(vm);
+                if labeled_only {
+                    return node.map(is_labelled_for_longhorn);
+                }
+                match vm.role.or_else(|| node.and_then(|n| n.role))? {
+                    Role::Worker => Some(true),
+                    Role::Controlplane => Some(on_control_planes),
+                }
+            })
+            .collect();
+        for (vm, status) in self.cluster.vms.iter_mut().zip(statuses) {
+            vm.storage_node = status;
+        }
+    }
+
+    fn settle_cni(&mut self) {
+        if self.cluster.network.cni.is_some() {
+            return;
+        }
+        self.cluster.network.cni = longhorn::cilium(&self.collected).or_else(|| {
+            let name = self.talos_files.iter().find_map(|f| f.cni.clone())?;
+            Some(crate::model::network::Cni {
+                name,
+                mtu: None,
+                encapsulation: None,
+            })
+        });
+    }
+}
+
+/// The label Longhorn's `createDefaultDiskLabeledNodes` looks for.
+const CREATE_DEFAULT_DISK_LABEL: &str = "node.longhorn.io/create-default-disk";
+
+fn is_labelled_for_longhorn(node: &TalosNode) -> bool {
+    node.labels
+        .iter()
+        .any(|(key, value)| key == CREATE_DEFAULT_DISK_LABEL && value.value != "false")
+}
+
+/// Two files for one node: facts of the later file fill what the earlier one left unknown.
+fn merge_node(node: &mut TalosNode, other: TalosNode) {
+    node.role = node.role.or(other.role);
+    node.hostname = node.hostname.take().or(other.hostname);
+    node.addresses.extend(other.addresses);
+    node.dhcp = node.dhcp.take().or(other.dhcp);
+    node.link_mtu = node.link_mtu.take().or(other.link_mtu);
+    node.mac = node.mac.take().or(other.mac);
+    node.labels.extend(other.labels);
+    node.network_known |= other.network_known;
+}
+
+/// Facts of a role-wide patch that a node's own file did not set (node labels merge by key).
+fn inherit_node_facts(node: &mut TalosNode, shared: &TalosNode) {
+    if node.link_mtu.is_none() {
+        node.link_mtu.clone_from(&shared.link_mtu);
+    }
+    for (key, value) in &shared.labels {
+        if node.labels.iter().all(|(k, _)| k != key) {
+            node.labels.push((key.clone(), value.clone()));
+        }
+    }
 }

@@ -1,0 +1,169 @@
+//! YAML embedded in a YAML string, such as an Argo CD Application's `helm.values`.
+//!
+//! When the string is a literal block scalar (`values: |`), its lines are the file's lines
+//! minus their indentation, so every node of the embedded document can point into the file.
+//! Otherwise (a quoted or folded string) the embedded nodes all point at the `values` key.
+
+use crate::source::Span;
+use crate::yaml::{self, Node, Value, YamlError};
+
+/// Parses the string `value` (written after `key`) as one YAML document.
+pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, YamlError> {
+    let Some(string) = value.as_str() else {
+        return Ok(value.clone());
+    };
+    if let Some(block) = LiteralBlock::read(text, value.span.start)
+        && block.text.trim_end() == string.trim_end()
+    {
+        return yaml::parse_document(&block.text)
+            .map(|mut node| {
+                block.remap(&mut node);
+                node
+            })
+            .map_err(|e| YamlError {
+                span: Span::at(block.file_offset(e.span.start)),
+                message: e.message,
+            });
+    }
+    let mut node = yaml::parse_document(string).map_err(|e| YamlError {
+        span: key.span,
+        message: e.message,
+    })?;
+    set_spans(&mut node, key.span);
+    Ok(node)
+}
+
+/// The content of a `|` block scalar, with where each of its lines starts in the file.
+struct LiteralBlock {
+    text: String,
+    /// (offset in `text`, offset in the file) of each line start.
+    lines: Vec<(usize, usize)>,
+}
+
+impl LiteralBlock {
+    /// Reads the block whose indicator (`|`, `|-`, `|+`) starts at `start`.
+    fn read(text: &str, start: usize) -> Option<Self> {
+        let rest = text.get(start..)?;
+        let header_end = rest.find('\n')?;
+        let header = rest[..header_end].trim_end_matches('\r');
+        let indicator = header.split('#').next().unwrap_or_default().trim();
+        if !matches!(indicator, "|" | "|-" | "|+") {
+            return None;
+        }
+        let mut block = Self {
+            text: String::new(),
+            lines: Vec::new(),
+        };
+        let mut indent = None;
+        let mut offset = start + header_end + 1;
+        for line in text.get(offset..)?.split_inclusive('\n') {
+            let content = line.trim_end_matches(['\n', '\r']);
+            let leading = content.len() - content.trim_start_matches(' ').len();
+            let blank = content.trim().is_empty();
+            let width = match indent {
+                None if blank => 0,
+                None => *indent.insert(leading),
+                Some(width) if blank || leading >= width => width,
+                Some(_) => break,
+            };
+            if width == 0 && !blank {
+                break;
+            }
+            let skip = width.min(leading);
+            block.lines.push((block.text.len(), offset + skip));
+            block.text.push_str(&content[skip..]);
+            block.text.push('\n');
+            offset += line.len();
+        }
+        indent.map(|_| block)
+    }
+
+    /// The file offset of an offset into the block's text.
+    fn file_offset(&self, offset: usize) -> usize {
+        let line = self
+            .lines
+            .partition_point(|(start, _)| *start <= offset)
+            .saturating_sub(1);
+        self.lines
+            .get(line)
+            .map_or(0, |(start, file)| file + (offset - start))
+    }
+
+    /// Like [`Self::file_offset`], but an offset at a line start is the end of the line before.
+    fn file_end(&self, offset: usize) -> usize {
+        let line = self
+            .lines
+            .partition_point(|(start, _)| *start < offset)
+            .saturating_sub(1);
+        self.lines
+            .get(line)
+            .map_or(0, |(start, file)| file + offset.saturating_sub(*start))
+    }
+
+    fn remap(&self, node: &mut Node) {
+        node.span = Span::new(
+            self.file_offset(node.span.start),
+            self.file_end(node.span.end),
+        );
+        for_children(node, &mut |child| self.remap(child));
+    }
+}
+
+fn set_spans(node: &mut Node, span: Span) {
+    node.span = span;
+    for_children(node, &mut |child| set_spans(child, span));
+}
+
+fn for_children(node: &mut Node, visit: &mut dyn FnMut(&mut Node)) {
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(visit),
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                visit(key);
+                visit(value);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values_of(text: &str) -> Result<Node, YamlError> {
+        let doc = yaml::parse_document(text).unwrap_or_else(|e| panic!("{e}"));
+        let (key, value) = doc
+            .path(&["helm"])
+            .and_then(|h| h.entry("values"))
+            .expect("values");
+        parse_string_value(text, key, value)
+    }
+
+    #[test]
+    fn block_scalar_spans_point_into_the_file() {
+        let text = "helm:\n  values: |\n    defaultSettings:\n      defaultReplicaCount: 3\n";
+        let values = values_of(text).unwrap_or_else(|e| panic!("{e}"));
+        let (key, value) = values
+            .path(&["defaultSettings"])
+            .and_then(|s| s.entry("defaultReplicaCount"))
+            .expect("key");
+        assert_eq!(&text[key.span.start..key.span.end], "defaultReplicaCount");
+        assert_eq!(&text[value.span.start..value.span.end], "3");
+    }
+
+    #[test]
+    fn quoted_string_spans_point_at_the_key() {
+        let text = "helm:\n  values: \"a: 1\"\n";
+        let values = values_of(text).unwrap_or_else(|e| panic!("{e}"));
+        let a = values.get("a").expect("a");
+        assert_eq!(&text[a.span.start..a.span.end], "values");
+    }
+
+    #[test]
+    fn a_syntax_error_points_into_the_block() {
+        let text = "helm:\n  values: |\n    a: 1\n    b: [2\n";
+        let error = values_of(text).expect_err("invalid YAML");
+        assert!(error.span.start > text.find("a: 1").unwrap_or(0));
+    }
+}

@@ -1,0 +1,308 @@
+//! Longhorn and CNI files into the model: Helm values files, Flux `HelmRelease`s, Argo CD
+//! `Application`s and the `longhorn-system` Namespace → [`Longhorn`]; Cilium values →
+//! [`Cni`].
+//!
+//! Values are collected first and read once the chart version is known, because how a
+//! `defaultSettings` entry is read depends on it (per-engine values from 1.10 on).
+
+use super::embedded;
+use super::yaml_facts::{Located, bool_fact, str_fact, u32_fact};
+use crate::intent::GitOps;
+use crate::knowledge::longhorn::{self as knowledge, ChartVersion, Engine, SettingValue};
+use crate::model::Longhorn;
+use crate::model::longhorn::Namespace;
+use crate::model::network::Cni;
+use crate::source::{Fact, FileId, Location};
+use crate::yaml::Node;
+
+pub const NAMESPACE: &str = "longhorn-system";
+
+/// Helm values for a chart, wherever they were written.
+#[derive(Debug, Clone)]
+pub struct ValuesSource {
+    pub file: FileId,
+    /// Where the install is declared (the values file start, the HelmRelease's kind).
+    pub at: Location,
+    /// The values tree; `None` when the release carries no inline values.
+    pub values: Option<Node>,
+    /// The chart version the release pins.
+    pub chart_version: Option<Fact<String>>,
+    pub gitops: Option<Fact<GitOps>>,
+}
+
+/// What the Kubernetes manifests and values files of a repository say.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub longhorn: Vec<ValuesSource>,
+    pub cilium: Vec<ValuesSource>,
+    pub namespace: Option<Namespace>,
+    /// Problems with embedded values (an Argo CD `values` string that is not YAML).
+    pub findings: Vec<crate::finding::Finding>,
+}
+
+impl Collected {
+    /// A values file (`values.yaml` for the chart).
+    pub fn values_file(file: FileId, values: Node) -> ValuesSource {
+        ValuesSource {
+            file,
+            at: Location::file_start(file),
+            values: Some(values),
+            chart_version: None,
+            gitops: None,
+        }
+    }
+
+    /// Reads every Kubernetes manifest of a file; unrelated ones are skipped.
+    pub fn manifests(&mut self, file: FileId, text: &str, docs: &[Node]) {
+        let at = Located(file);
+        for doc in docs {
+            match doc.get("kind").and_then(Node::as_str) {
+                Some("Namespace") => self.namespace(at, doc),
+                Some("HelmRelease") => self.helm_release(at, doc),
+                Some("Application") => self.application(at, text, doc),
+                _ => {}
+            }
+        }
+    }
+
+    fn namespace(&mut self, at: Located, doc: &Node) {
+        let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
+        if name != Some(NAMESPACE) || self.namespace.is_some() {
+            return;
+        }
+        let metadata = doc.entry("metadata");
+        let labels_entry = doc.get("metadata").and_then(|m| m.entry("labels"));
+        let labels = labels_entry
+            .and_then(|(_, v)| v.as_map())
+            .unwrap_or_default();
+        let labels_at = labels_entry
+            .or(metadata)
+            .map_or(doc.span, |(key, _)| key.span);
+        self.namespace = Some(Namespace {
+            file: Some(at.0),
+            at: at.loc(doc.span),
+            labels: labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(at, Some(v))?)))
+                .collect(),
+            labels_at: at.loc(labels_at),
+        });
+    }
+
+    fn helm_release(&mut self, at: Located, doc: &Node) {
+        let Some(chart_spec) = doc.path(&["spec", "chart", "spec"]) else {
+            return;
+        };
+        let Some(chart) = chart_spec.get("chart").and_then(Node::as_str) else {
+            return;
+        };
+        let kind_span = doc.get("kind").map_or(doc.span, |k| k.span);
+        let source = ValuesSource {
+            file: at.0,
+            at: at.loc(kind_span),
+            values: doc.path(&["spec", "values"]).cloned(),
+            chart_version: str_fact(at, chart_spec.get("version")),
+            gitops: Some(at.fact(GitOps::Flux, kind_span)),
+        };
+        self.push(chart, source);
+    }
+
+    fn application(&mut self, at: Located, text: &str, doc: &Node) {
+        let kind_span = doc.get("kind").map_or(doc.span, |k| k.span);
+        let single = doc.path(&["spec", "source"]).into_iter();
+        let multiple = doc
+            .path(&["spec", "sources"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        for source in single.chain(multiple) {
+            let Some(chart) = source.get("chart").and_then(Node::as_str) else {
+                continue;
+            };
+            let values = self.application_values(at, text, source);
+            let source = ValuesSource {
+                file: at.0,
+                at: at.loc(kind_span),
+                values,
+                chart_version: str_fact(at, source.get("targetRevision")),
+                gitops: Some(at.fact(GitOps::Argocd, kind_span)),
+            };
+            self.push(chart, source);
+        }
+    }
+
+    /// `helm.valuesObject`, else the `helm.values` string parsed as YAML.
+    fn application_values(&mut self, at: Located, text: &str, source: &Node) -> Option<Node> {
+        let helm = source.get("helm")?;
+        if let Some(object) = helm.get("valuesObject") {
+            return Some(object.clone());
+        }
+        let (key, value) = helm.entry("values")?;
+        match embedded::parse_string_value(text, key, value) {
+            Ok(values) => Some(values),
+            Err(error) => {
+                self.findings.push(crate::finding::Finding::new(
+                    "INT001",
+                    crate::finding::Severity::Error,
+                    at.loc(error.span),
+                    format!(
+                        "the Helm `values` string is not valid YAML: {}",
+                        error.message
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
+    fn push(&mut self, chart: &str, source: ValuesSource) {
+        // `longhorn` or `longhorn/longhorn` (repository/chart).
+        match chart.rsplit('/').next() {
+            Some("longhorn") => self.longhorn.push(source),
+            Some("cilium") => self.cilium.push(source),
+            _ => {}
+        }
+    }
+}
+
+/// The Longhorn install from every source (file order): the first source that states a fact
+/// wins. `None` when the repository has no Longhorn values, release or namespace.
+pub fn longhorn(
+    collected: &Collected,
+    chart: Option<&ChartVersion>,
+    gitops: Option<Fact<GitOps>>,
+) -> Option<Longhorn> {
+    let at = collected
+        .longhorn
+        .first()
+        .map(|s| s.at)
+        .or_else(|| collected.namespace.as_ref().map(|n| n.at))?;
+    let mut longhorn = Longhorn::new(at);
+    for source in &collected.longhorn {
+        if let Some(values) = &source.values {
+            if longhorn.values.is_none() {
+                longhorn.values_file = Some(source.file);
+                longhorn.values = Some(values.clone());
+            }
+            fill_from_values(&mut longhorn, Located(source.file), values, chart);
+        }
+        if longhorn.gitops.is_none() {
+            longhorn.gitops.clone_from(&source.gitops);
+        }
+    }
+    if longhorn.gitops.is_none() {
+        longhorn.gitops = gitops;
+    }
+    longhorn.namespace.clone_from(&collected.namespace);
+    Some(longhorn)
+}
+
+fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+fn fill_from_values(
+    longhorn: &mut Longhorn,
+    at: Located,
+    values: &Node,
+    chart: Option<&ChartVersion>,
+) {
+    let setting = |name: &str, engine: Engine| setting(at, values, name, chart, engine);
+    let is_true = |fact: Fact<String>| fact.map(|v| v.eq_ignore_ascii_case("true"));
+    fill(
+        &mut longhorn.engine_v2,
+        setting("v2DataEngine", Engine::V2).map(is_true),
+    );
+    fill(
+        &mut longhorn.data_path,
+        setting("defaultDataPath", Engine::V1),
+    );
+    let count = |fact: Fact<String>| Some(Fact::new(fact.value.trim().parse().ok()?, fact.at));
+    fill(
+        &mut longhorn.default_replica_count,
+        setting("defaultReplicaCount", Engine::V1).and_then(count),
+    );
+    fill(
+        &mut longhorn.class_replica_count,
+        u32_fact(
+            at,
+            values.path(&["persistence", "defaultClassReplicaCount"]),
+        ),
+    );
+    fill(
+        &mut longhorn.create_default_disk_labeled_nodes,
+        setting("createDefaultDiskLabeledNodes", Engine::V1).map(is_true),
+    );
+    fill(
+        &mut longhorn.replica_soft_anti_affinity,
+        setting("replicaSoftAntiAffinity", Engine::V1).map(is_true),
+    );
+    fill(
+        &mut longhorn.backup_target,
+        str_fact(at, values.path(&["defaultBackupStore", "backupTarget"])),
+    );
+    fill(
+        &mut longhorn.backup_secret,
+        str_fact(
+            at,
+            values.path(&["defaultBackupStore", "backupTargetCredentialSecret"]),
+        ),
+    );
+    fill(
+        &mut longhorn.pre_upgrade_job,
+        bool_fact(at, values.path(&["preUpgradeChecker", "jobEnabled"])),
+    );
+    let memory_keys = match chart.and_then(knowledge::v2_memory_key) {
+        Some(key) => vec![key],
+        None => vec!["dataEngineMemorySize", "v2DataEngineHugepageLimit"],
+    };
+    let memory = memory_keys.iter().find_map(|key| setting(key, Engine::V2));
+    fill(
+        &mut longhorn.v2_memory_mib,
+        memory.and_then(|f| Some(Fact::new(f.value.trim().parse().ok()?, f.at))),
+    );
+    let hugepages = setting("dataEngineHugepageEnabled", Engine::V2);
+    longhorn.v2_hugepages_disabled |=
+        hugepages.is_some_and(|f| f.value.eq_ignore_ascii_case("false"));
+}
+
+/// `defaultSettings.<name>` for one engine, read as the manager reads it for a known chart
+/// (per-engine JSON or maps from 1.10 on), or as a plain scalar when the chart is unknown.
+fn setting(
+    at: Located,
+    values: &Node,
+    name: &str,
+    chart: Option<&ChartVersion>,
+    engine: Engine,
+) -> Option<Fact<String>> {
+    let Some(chart) = chart else {
+        return str_fact(at, values.path(&["defaultSettings", name]));
+    };
+    let (node, value) = knowledge::effective_setting(values, name, chart)?;
+    let text = match &value {
+        SettingValue::Uniform(text) => text.as_str(),
+        SettingValue::PerEngine(_) => value.for_engine(engine)?,
+    };
+    Some(at.fact(text.to_owned(), node.span))
+}
+
+/// The CNI from Cilium values: its MTU and encapsulation. Cilium tunnels with VXLAN unless
+/// `routingMode: native` or another `tunnelProtocol` is set.
+pub fn cilium(collected: &Collected) -> Option<Cni> {
+    let source = collected.cilium.first()?;
+    let at = Located(source.file);
+    let empty = Node::new(crate::yaml::Value::Map(Vec::new()), source.at.span);
+    let values = source.values.as_ref().unwrap_or(&empty);
+    let routing = str_fact(at, values.get("routingMode"));
+    let tunnel = str_fact(at, values.get("tunnelProtocol"));
+    let encapsulation = match routing {
+        Some(mode) if mode.value == "native" => Some(mode.map(|_| "native".to_owned())),
+        _ => tunnel.or_else(|| Some(Fact::new("vxlan".to_owned(), source.at))),
+    };
+    Some(Cni {
+        name: Fact::new("cilium".to_owned(), source.at),
+        mtu: u32_fact(at, values.get("MTU")),
+        encapsulation,
+    })
+}

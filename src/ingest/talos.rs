@@ -1,0 +1,376 @@
+//! Talos files into the model: machine configs and patches → [`TalosConfig`] (and, for
+//! per-node files, a [`TalosNode`]); the Image Factory schematic → [`SchematicFacts`].
+
+use super::yaml_facts::{Located, bool_fact, str_fact, u32_fact};
+use crate::intent::Role;
+use crate::model::talos::{MachineDisk, SchematicFacts};
+use crate::model::{Mount, Scope, TalosConfig, TalosNode, UserVolume};
+use crate::source::{Fact, FileId, Location};
+use crate::yaml::Node;
+use std::path::Path;
+
+/// One Talos file as read, before its scope can be decided (a node's name may only be known
+/// once every VM is read).
+#[derive(Debug)]
+pub struct TalosFile {
+    pub config: TalosConfig,
+    /// Node facts the file states (hostname, addresses, link MTU, labels, ...).
+    pub node: TalosNode,
+    /// The file stem (`cp-1` for `talos/nodes/cp-1.yaml`).
+    pub stem: String,
+    /// How the file name or location scopes it, when it does.
+    pub named_scope: Option<Scope>,
+    /// The CNI named in `cluster.network.cni.name`.
+    pub cni: Option<Fact<String>>,
+    /// Disk serials that disk selectors in this file mention.
+    pub selected_serials: Vec<String>,
+}
+
+impl TalosFile {
+    /// The scope: per-node files and role files by name, then a hostname (a node's own patch),
+    /// then a file named after a VM, then `machine.type` (a full config for every node of a
+    /// role), else every node.
+    pub fn scope(&self, is_vm_name: impl Fn(&str) -> bool) -> Scope {
+        if let Some(scope) = &self.named_scope {
+            return scope.clone();
+        }
+        if let Some(hostname) = &self.node.hostname {
+            return Scope::Node(hostname.value.clone());
+        }
+        if is_vm_name(&self.stem) {
+            return Scope::Node(self.stem.clone());
+        }
+        match &self.config.machine_type {
+            Some(role) => Scope::Role(role.value),
+            None => Scope::All,
+        }
+    }
+}
+
+fn named_scope(path: &Path, stem: &str, hostname: Option<&str>) -> Option<Scope> {
+    let lower = stem.to_ascii_lowercase();
+    if lower.starts_with("controlplane") || lower.starts_with("control-plane") {
+        return Some(Scope::Role(Role::Controlplane));
+    }
+    if lower.starts_with("worker") {
+        return Some(Scope::Role(Role::Worker));
+    }
+    super::discover::in_dir_named(path, "nodes")
+        .then(|| Scope::Node(hostname.unwrap_or(stem).to_owned()))
+}
+
+/// Reads every fact of a Talos file.
+pub fn read(file: FileId, path: &Path, docs: Vec<Node>) -> TalosFile {
+    let origin = Location::file_start(file);
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let mut reader = Reader {
+        at: Located(file),
+        config: TalosConfig::new(Scope::All, origin),
+        node: TalosNode::new(stem.clone(), origin),
+        cni: None,
+        selected_serials: Vec::new(),
+    };
+    for doc in &docs {
+        reader.document(doc);
+    }
+    reader.config.file = Some(file);
+    reader.config.documents = docs;
+    let hostname = reader.node.hostname.as_ref().map(|h| h.value.as_str());
+    let named_scope = named_scope(path, &stem, hostname);
+    reader.node.role = reader.config.machine_type.as_ref().map(|t| t.value);
+    TalosFile {
+        config: reader.config,
+        node: reader.node,
+        stem,
+        named_scope,
+        cni: reader.cni,
+        selected_serials: reader.selected_serials,
+    }
+}
+
+struct Reader {
+    at: Located,
+    config: TalosConfig,
+    node: TalosNode,
+    cni: Option<Fact<String>>,
+    selected_serials: Vec<String>,
+}
+
+impl Reader {
+    fn document(&mut self, doc: &Node) {
+        match doc.get("kind").and_then(Node::as_str) {
+            None => self.legacy(doc),
+            Some("UserVolumeConfig") => self.user_volume(doc),
+            Some("KernelModuleConfig") => {
+                self.config
+                    .kernel_modules
+                    .extend(str_fact(self.at, doc.get("name")));
+            }
+            Some("SysctlConfig") => self.sysctls(doc.get("params")),
+            Some("HostnameConfig") => {
+                self.node.hostname =
+                    str_fact(self.at, doc.get("hostname")).or(self.node.hostname.take());
+                self.node.network_known = true;
+            }
+            Some("LinkConfig") => self.link_config(doc),
+            Some("DHCPv4Config" | "DHCPv6Config") => {
+                self.node.dhcp = Some(self.at.fact(true, doc.span));
+                self.node.network_known = true;
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn legacy(&mut self, doc: &Node) {
+        let Some(machine) = doc.get("machine") else {
+            self.cluster(doc.get("cluster"));
+            return;
+        };
+        self.config.machine_type = machine.get("type").and_then(|t| {
+            let role = match t.as_str()? {
+                "controlplane" | "init" => Role::Controlplane,
+                "worker" => Role::Worker,
+                _ => return None,
+            };
+            Some(self.at.fact(role, t.span))
+        });
+        let modules = machine
+            .path(&["kernel", "modules"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        let names = modules
+            .iter()
+            .filter_map(|m| str_fact(self.at, m.get("name")));
+        self.config.kernel_modules.extend(names);
+        self.sysctls(machine.get("sysctls"));
+        self.kubelet(machine);
+        self.install(machine.get("install"));
+        self.machine_disks(machine.get("disks"));
+        if let Some(labels) = machine.get("nodeLabels").and_then(Node::as_map) {
+            let labels = labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(self.at, Some(v))?)));
+            self.node.labels.extend(labels);
+        }
+        self.network(machine.get("network"));
+        self.cluster(doc.get("cluster"));
+    }
+
+    fn cluster(&mut self, cluster: Option<&Node>) {
+        let Some(cluster) = cluster else { return };
+        self.config.allow_scheduling_on_control_planes =
+            bool_fact(self.at, cluster.get("allowSchedulingOnControlPlanes"));
+        if let Some(name) = cluster.path(&["network", "cni", "name"]) {
+            self.cni = str_fact(self.at, Some(name));
+        }
+    }
+
+    fn sysctls(&mut self, map: Option<&Node>) {
+        let entries = map.and_then(Node::as_map).unwrap_or_default();
+        let sysctls = entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(self.at, Some(v))?)));
+        self.config.sysctls.extend(sysctls);
+    }
+
+    fn kubelet(&mut self, machine: &Node) {
+        let Some((key, kubelet)) = machine.entry("kubelet") else {
+            return;
+        };
+        self.config.kubelet_at = Some(self.at.loc(key.span));
+        let mounts = kubelet
+            .get("extraMounts")
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        for entry in mounts {
+            let text = |k: &str| entry.get(k).and_then(Node::scalar_text).unwrap_or_default();
+            let options = entry
+                .get("options")
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            let mount = Mount {
+                destination: text("destination"),
+                source: text("source"),
+                kind: text("type"),
+                options: options.iter().filter_map(Node::scalar_text).collect(),
+            };
+            self.config
+                .extra_mounts
+                .push(self.at.fact(mount, entry.span));
+        }
+    }
+
+    fn install(&mut self, install: Option<&Node>) {
+        let Some(install) = install else { return };
+        self.config.install_disk = str_fact(self.at, install.get("disk"));
+        self.config.install_image = str_fact(self.at, install.get("image"));
+        if let Some(serial) = install
+            .path(&["diskSelector", "serial"])
+            .and_then(Node::scalar_text)
+        {
+            self.selected_serials.push(serial);
+        }
+    }
+
+    fn machine_disks(&mut self, disks: Option<&Node>) {
+        for disk in disks.and_then(Node::as_seq).unwrap_or_default() {
+            let Some(device) = disk.get("device").and_then(Node::scalar_text) else {
+                continue;
+            };
+            let partitions = disk
+                .get("partitions")
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            let mountpoint = partitions
+                .iter()
+                .find_map(|p| p.get("mountpoint").and_then(Node::scalar_text));
+            let value = MachineDisk { device, mountpoint };
+            self.config
+                .machine_disks
+                .push(self.at.fact(value, disk.span));
+        }
+    }
+
+    fn user_volume(&mut self, doc: &Node) {
+        let text = |keys: &[&str]| doc.path(keys).and_then(Node::scalar_text);
+        let selector = text(&["provisioning", "diskSelector", "match"]);
+        if let Some(selector) = &selector {
+            self.selected_serials.extend(serials_in_selector(selector));
+        }
+        let volume = UserVolume {
+            name: text(&["name"]).unwrap_or_default(),
+            volume_type: text(&["volumeType"]).unwrap_or_else(|| "partition".to_owned()),
+            disk_selector: selector,
+            min_size: text(&["provisioning", "minSize"]),
+            max_size: text(&["provisioning", "maxSize"]),
+        };
+        let span = doc.get("name").map_or(doc.span, |n| n.span);
+        self.config.user_volumes.push(self.at.fact(volume, span));
+    }
+
+    fn network(&mut self, network: Option<&Node>) {
+        let Some(network) = network else { return };
+        self.node.network_known = true;
+        if let Some(hostname) = str_fact(self.at, network.get("hostname")) {
+            self.node.hostname = Some(hostname);
+        }
+        for interface in network
+            .get("interfaces")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            let addresses = interface
+                .get("addresses")
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            self.node
+                .addresses
+                .extend(addresses.iter().filter_map(|a| str_fact(self.at, Some(a))));
+            if let Some(dhcp) = bool_fact(self.at, interface.get("dhcp")) {
+                self.node.dhcp = Some(dhcp);
+            }
+            if let Some(mtu) = u32_fact(self.at, interface.get("mtu")) {
+                self.node.link_mtu = Some(mtu);
+            }
+            let mac = interface.path(&["deviceSelector", "hardwareAddr"]);
+            if let Some(mac) = str_fact(self.at, mac) {
+                self.node.mac = Some(mac);
+            }
+        }
+    }
+
+    fn link_config(&mut self, doc: &Node) {
+        self.node.network_known = true;
+        let addresses = doc
+            .get("addresses")
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        let addresses = addresses
+            .iter()
+            .filter_map(|a| str_fact(self.at, a.get("address").or(Some(a))));
+        self.node.addresses.extend(addresses);
+        if let Some(mtu) = u32_fact(self.at, doc.get("mtu")) {
+            self.node.link_mtu = Some(mtu);
+        }
+    }
+}
+
+/// Serials a CEL disk selector compares with: `disk.serial == 'lh-101'`.
+fn serials_in_selector(selector: &str) -> Vec<String> {
+    let mut serials = Vec::new();
+    let mut rest = selector;
+    while let Some(index) = rest.find("disk.serial") {
+        rest = &rest[index + "disk.serial".len()..];
+        let after = rest.trim_start();
+        let Some(after) = after.strip_prefix("==") else {
+            continue;
+        };
+        let after = after.trim_start();
+        let Some(quote) = after.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+            continue;
+        };
+        let literal = &after[1..];
+        if let Some(end) = literal.find(quote) {
+            serials.push(literal[..end].to_owned());
+        }
+    }
+    serials
+}
+
+/// The schematic as written: extensions, kernel args and its ID (as written and sorted).
+pub fn schematic(file: FileId, doc: &Node) -> SchematicFacts {
+    let at = Located(file);
+    let list = |keys: &[&str]| -> Vec<Fact<String>> {
+        let items = doc.path(keys).and_then(Node::as_seq).unwrap_or_default();
+        items.iter().filter_map(|n| str_fact(at, Some(n))).collect()
+    };
+    let ids = crate::emit::schematic::written_schematic_ids(doc);
+    SchematicFacts {
+        file: Some(file),
+        at: Location::file_start(file),
+        extensions: list(&["customization", "systemExtensions", "officialExtensions"]),
+        kernel_args: list(&["customization", "extraKernelArgs"]),
+        id_as_written: ids.as_ref().map(|i| i.as_written.clone()),
+        id_sorted: ids.map(|i| i.sorted),
+    }
+}
+
+/// `v1.11.6` from an installer image reference (`…/installer/<id>:v1.11.6`), with the span of
+/// the tag inside the file when the scalar is written plainly.
+pub fn installer_tag(image: &Fact<String>, text: &str) -> Option<Fact<String>> {
+    let reference = image.value.rsplit('/').next()?;
+    let (_, tag) = reference.rsplit_once(':')?;
+    let looks_like_version = tag
+        .strip_prefix('v')
+        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+    if !looks_like_version {
+        return None;
+    }
+    let span = image.at.span;
+    let written = text.get(span.start..span.end).unwrap_or_default();
+    let at = match written.rfind(tag) {
+        Some(offset) => {
+            crate::source::Span::new(span.start + offset, span.start + offset + tag.len())
+        }
+        None => span,
+    };
+    Some(Fact::new(tag.to_owned(), Location::new(image.at.file, at)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_serials_in_cel_selectors() {
+        let serials = serials_in_selector(
+            "disk.serial == 'lh-101' || disk.serial==\"lh-102\" && !system_disk",
+        );
+        assert_eq!(serials, ["lh-101", "lh-102"]);
+        assert!(serials_in_selector("disk.size > 10u * GiB").is_empty());
+    }
+}
