@@ -6,7 +6,9 @@ use crate::source::FileId;
 /// Lowers a valid intent into `cluster`; an invalid one adds its findings instead.
 pub fn read(cluster: &mut Cluster, file: FileId, text: &str) {
     match crate::intent::load(file, text) {
-        Ok(loaded) => crate::lower::lower(&loaded, cluster),
+        Ok(loaded) => {
+            crate::lower::lower_intent(&loaded, cluster);
+        }
         Err(findings) => cluster.load_findings.extend(findings),
     }
 }
