@@ -54,13 +54,19 @@ const NAMESPACE: &str = "longhorn-system";
 /// Whether a Talos document exempts `longhorn-system` from the `PodSecurity` admission plugin
 /// (`cluster.apiServer.admissionControl[name=PodSecurity].configuration.exemptions.namespaces`).
 fn exempts_longhorn(doc: &Node) -> bool {
-    let Some(plugins) = doc.path(&["cluster", "apiServer", "admissionControl"]).and_then(Node::as_seq) else {
+    let Some(plugins) = doc
+        .path(&["cluster", "apiServer", "admissionControl"])
+        .and_then(Node::as_seq)
+    else {
         return false;
     };
     plugins
         .iter()
         .filter(|p| p.get("name").and_then(Node::as_str) == Some("PodSecurity"))
-        .filter_map(|p| p.path(&["configuration", "exemptions", "namespaces"])?.as_seq())
+        .filter_map(|p| {
+            p.path(&["configuration", "exemptions", "namespaces"])?
+                .as_seq()
+        })
         .flatten()
         .any(|ns| ns.as_str() == Some(NAMESPACE))
 }
@@ -74,7 +80,13 @@ impl Rule for NamespaceNotPrivileged {
         let Some(namespace) = cluster.longhorn.as_ref().and_then(|l| l.namespace.as_ref()) else {
             return;
         };
-        if cluster.talos.configs.iter().flat_map(|c| &c.documents).any(exempts_longhorn) {
+        if cluster
+            .talos
+            .configs
+            .iter()
+            .flat_map(|c| &c.documents)
+            .any(exempts_longhorn)
+        {
             return;
         }
         let finding = match namespace.label(ENFORCE) {
@@ -105,7 +117,11 @@ mod tests {
         l.namespace = Some(Namespace {
             file: None,
             at: at(1),
-            labels: labels.iter().enumerate().map(|(i, (k, v))| ((*k).to_string(), fact((*v).to_string(), 10 + i))).collect(),
+            labels: labels
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| ((*k).to_string(), fact((*v).to_string(), 10 + i)))
+                .collect(),
             labels_at: at(5),
         });
         c.longhorn = Some(l);
@@ -114,15 +130,27 @@ mod tests {
 
     #[test]
     fn baseline_fires_at_the_label_and_a_missing_label_at_labels() {
-        let found = run(&NamespaceNotPrivileged, &with_labels(&[(ENFORCE, "baseline")]));
+        let found = run(
+            &NamespaceNotPrivileged,
+            &with_labels(&[(ENFORCE, "baseline")]),
+        );
         assert_eq!(found.iter().map(|f| f.at).collect::<Vec<_>>(), vec![at(10)]);
-        let found = run(&NamespaceNotPrivileged, &with_labels(&[("app", "longhorn")]));
+        let found = run(
+            &NamespaceNotPrivileged,
+            &with_labels(&[("app", "longhorn")]),
+        );
         assert_eq!(found.iter().map(|f| f.at).collect::<Vec<_>>(), vec![at(5)]);
     }
 
     #[test]
     fn privileged_or_a_talos_exemption_is_silent() {
-        assert!(run(&NamespaceNotPrivileged, &with_labels(&[(ENFORCE, "privileged")])).is_empty());
+        assert!(
+            run(
+                &NamespaceNotPrivileged,
+                &with_labels(&[(ENFORCE, "privileged")])
+            )
+            .is_empty()
+        );
         let mut c = with_labels(&[]);
         let mut cp = config(Scope::All, 0);
         cp.documents = crate::yaml::parse_documents(

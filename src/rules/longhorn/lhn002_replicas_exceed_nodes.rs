@@ -51,18 +51,31 @@ impl Rule for ReplicasExceedNodes {
         let Some(nodes) = storage_node_count(cluster).filter(|n| *n > 0) else {
             return;
         };
-        let soft = longhorn.replica_soft_anti_affinity.as_ref().is_some_and(|f| f.value);
+        let soft = longhorn
+            .replica_soft_anti_affinity
+            .as_ref()
+            .is_some_and(|f| f.value);
         let (severity, consequence) = if soft {
-            (Severity::Warning, "with soft anti-affinity, replicas share nodes and a node failure can take several copies")
+            (
+                Severity::Warning,
+                "with soft anti-affinity, replicas share nodes and a node failure can take several copies",
+            )
         } else {
-            (Severity::Error, "the extra replicas can never be scheduled and every volume stays degraded")
+            (
+                Severity::Error,
+                "the extra replicas can never be scheduled and every volume stays degraded",
+            )
         };
         let mut counts: Vec<(String, crate::source::Location, u32)> = replica_counts(cluster)
             .into_iter()
             .map(|(key, count)| (format!("`{key}: {}`", count.value), count.at, count.value))
             .collect();
         if counts.is_empty() && longhorn.values.is_some() {
-            counts.push((format!("the chart default of {CHART_DEFAULT_REPLICAS} replicas"), longhorn.at, CHART_DEFAULT_REPLICAS));
+            counts.push((
+                format!("the chart default of {CHART_DEFAULT_REPLICAS} replicas"),
+                longhorn.at,
+                CHART_DEFAULT_REPLICAS,
+            ));
         }
         for (what, at, count) in counts {
             if count as usize > nodes {
@@ -70,9 +83,13 @@ impl Rule for ReplicasExceedNodes {
                     META.finding_at(
                         severity,
                         at,
-                        format!("{what} exceeds the {nodes} Longhorn storage node(s): {consequence}"),
+                        format!(
+                            "{what} exceeds the {nodes} Longhorn storage node(s): {consequence}"
+                        ),
                     )
-                    .help(format!("set the replica count to {nodes} or fewer, or add storage nodes")),
+                    .help(format!(
+                        "set the replica count to {nodes} or fewer, or add storage nodes"
+                    )),
                 );
             }
         }

@@ -66,20 +66,31 @@ impl Rule for DataPathMismatch {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let (Some(longhorn), Some((data_path, data_path_at))) = (cluster.longhorn.as_ref(), longhorn_data_path(cluster)) else {
+        let (Some(longhorn), Some((data_path, data_path_at))) =
+            (cluster.longhorn.as_ref(), longhorn_data_path(cluster))
+        else {
             return;
         };
         let paths = talos_paths(cluster);
-        if paths.iter().any(|(path, _, _)| path_covers(path, &data_path)) {
+        if paths
+            .iter()
+            .any(|(path, _, _)| path_covers(path, &data_path))
+        {
             return;
         }
-        let longhorn_paths: Vec<_> = paths.iter().filter(|(path, _, _)| path.contains("longhorn")).collect();
+        let longhorn_paths: Vec<_> = paths
+            .iter()
+            .filter(|(path, _, _)| path.contains("longhorn"))
+            .collect();
         let Some((first_path, _, _)) = longhorn_paths.first() else {
             return;
         };
         let (at, written) = match data_path_at {
             Some(at) => (at, format!("`defaultDataPath: {data_path}`")),
-            None => (longhorn.at, format!("Longhorn's default data path `{data_path}`")),
+            None => (
+                longhorn.at,
+                format!("Longhorn's default data path `{data_path}`"),
+            ),
         };
         let mut finding = META
             .finding(at, format!("{written} is not where Talos prepares Longhorn's storage (`{first_path}`): replicas will not land on it"))
@@ -104,7 +115,13 @@ mod tests {
         c.longhorn = Some(l);
         let mut worker = config(Scope::Role(Role::Worker), 5);
         worker.user_volumes.push(fact(
-            UserVolume { name: "longhorn".into(), volume_type: "partition".into(), disk_selector: None, min_size: None, max_size: None },
+            UserVolume {
+                name: "longhorn".into(),
+                volume_type: "partition".into(),
+                disk_selector: None,
+                min_size: None,
+                max_size: None,
+            },
             40,
         ));
         c.talos.configs.push(worker);

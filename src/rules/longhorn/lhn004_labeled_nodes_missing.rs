@@ -102,7 +102,12 @@ impl Rule for LabeledNodesMissing {
             );
         }
         let nodes_known = !cluster.talos.nodes.is_empty() || !values.is_empty();
-        let labelled = cluster.talos.nodes.iter().any(has_create_default_disk_label) || values.iter().any(|v| acts_on(&v.value));
+        let labelled = cluster
+            .talos
+            .nodes
+            .iter()
+            .any(has_create_default_disk_label)
+            || values.iter().any(|v| acts_on(&v.value));
         if nodes_known && !labelled {
             out.push(
                 META.finding(
@@ -128,7 +133,8 @@ mod tests {
         c.longhorn = Some(l);
         let mut n = node("w-1", Role::Worker, 20);
         if let Some(v) = value {
-            n.labels.push((CREATE_DEFAULT_DISK_LABEL.into(), fact(v.into(), 25)));
+            n.labels
+                .push((CREATE_DEFAULT_DISK_LABEL.into(), fact(v.into(), 25)));
         }
         c.talos.nodes.push(n);
         c
@@ -143,7 +149,10 @@ mod tests {
     #[test]
     fn a_bad_value_fires_at_the_label_and_counts_as_unlabelled() {
         let found = run(&LabeledNodesMissing, &labelled(Some("yes")));
-        assert_eq!(found.iter().map(|f| f.at).collect::<Vec<_>>(), vec![at(25), at(3)]);
+        assert_eq!(
+            found.iter().map(|f| f.at).collect::<Vec<_>>(),
+            vec![at(25), at(3)]
+        );
     }
 
     #[test]

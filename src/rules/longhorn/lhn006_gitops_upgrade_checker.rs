@@ -89,14 +89,36 @@ mod tests {
 
     #[test]
     fn fires_under_gitops_unless_disabled() {
-        assert_eq!(run(&GitopsUpgradeChecker, &deployed(Some(GitOps::Flux), None))[0].at, at(900));
-        assert_eq!(run(&GitopsUpgradeChecker, &deployed(Some(GitOps::Argocd), Some(true)))[0].at, at(7));
-        assert!(run(&GitopsUpgradeChecker, &deployed(Some(GitOps::Flux), Some(false))).is_empty());
+        assert_eq!(
+            run(&GitopsUpgradeChecker, &deployed(Some(GitOps::Flux), None))[0].at,
+            at(900)
+        );
+        assert_eq!(
+            run(
+                &GitopsUpgradeChecker,
+                &deployed(Some(GitOps::Argocd), Some(true))
+            )[0]
+            .at,
+            at(7)
+        );
+        assert!(
+            run(
+                &GitopsUpgradeChecker,
+                &deployed(Some(GitOps::Flux), Some(false))
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn silent_without_gitops() {
-        assert!(run(&GitopsUpgradeChecker, &deployed(Some(GitOps::None), Some(true))).is_empty());
+        assert!(
+            run(
+                &GitopsUpgradeChecker,
+                &deployed(Some(GitOps::None), Some(true))
+            )
+            .is_empty()
+        );
         assert!(run(&GitopsUpgradeChecker, &deployed(None, None)).is_empty());
     }
 }

@@ -49,7 +49,10 @@ impl Rule for NoBackupTarget {
         };
         let only_namespace = longhorn.values.is_none()
             && longhorn.values_file.is_none()
-            && longhorn.namespace.as_ref().is_some_and(|ns| ns.at.file == longhorn.at.file);
+            && longhorn
+                .namespace
+                .as_ref()
+                .is_some_and(|ns| ns.at.file == longhorn.at.file);
         if only_namespace || longhorn.backup_target.is_some() {
             return;
         }

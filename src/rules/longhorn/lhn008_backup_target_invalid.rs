@@ -54,8 +54,14 @@ impl Rule for BackupTargetInvalid {
         };
         let secret = longhorn.backup_secret.as_ref();
         for problem in check_backup_target(&target.value, secret.map(|s| s.value.as_str())) {
-            let mut finding = META.finding_at(problem.severity(), target.at, format!("`{}`: {}", target.value, problem.message()));
-            if let (BackupTargetProblem::MissingCredentialSecret(_), Some(secret)) = (&problem, secret) {
+            let mut finding = META.finding_at(
+                problem.severity(),
+                target.at,
+                format!("`{}`: {}", target.value, problem.message()),
+            );
+            if let (BackupTargetProblem::MissingCredentialSecret(_), Some(secret)) =
+                (&problem, secret)
+            {
                 finding = finding.related(secret.at, "the credential secret is empty");
             }
             out.push(finding);
@@ -82,14 +88,26 @@ mod tests {
         let found = run(&BackupTargetInvalid, &target("s3://backups/longhorn", None));
         let mut severities: Vec<Severity> = found.iter().map(|f| f.severity).collect();
         severities.sort();
-        assert_eq!(severities, vec![Severity::Warning, Severity::Warning, Severity::Error]);
+        assert_eq!(
+            severities,
+            vec![Severity::Warning, Severity::Warning, Severity::Error]
+        );
         assert!(found.iter().all(|f| f.at == at(4)));
-        assert_eq!(run(&BackupTargetInvalid, &target("ftp://x/", Some("s")))[0].severity, Severity::Error);
+        assert_eq!(
+            run(&BackupTargetInvalid, &target("ftp://x/", Some("s")))[0].severity,
+            Severity::Error
+        );
     }
 
     #[test]
     fn a_valid_target_is_silent() {
-        assert!(run(&BackupTargetInvalid, &target("s3://backups@us-east-1/longhorn/", Some("s3-creds"))).is_empty());
+        assert!(
+            run(
+                &BackupTargetInvalid,
+                &target("s3://backups@us-east-1/longhorn/", Some("s3-creds"))
+            )
+            .is_empty()
+        );
         assert!(run(&BackupTargetInvalid, &target("nfs://nas:/backups", None)).is_empty());
     }
 }

@@ -47,7 +47,12 @@ impl Rule for V2Experimental {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let Some(engine) = cluster.longhorn.as_ref().and_then(|l| l.engine_v2.as_ref()).filter(|f| f.value) else {
+        let Some(engine) = cluster
+            .longhorn
+            .as_ref()
+            .and_then(|l| l.engine_v2.as_ref())
+            .filter(|f| f.value)
+        else {
             return;
         };
         let Some(version) = cluster.versions.longhorn.as_ref() else {

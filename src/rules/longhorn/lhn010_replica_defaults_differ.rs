@@ -53,7 +53,10 @@ impl Rule for ReplicaDefaultsDiffer {
         let Some(longhorn) = cluster.longhorn.as_ref() else {
             return;
         };
-        let (class, default) = (longhorn.class_replica_count.as_ref(), longhorn.default_replica_count.as_ref());
+        let (class, default) = (
+            longhorn.class_replica_count.as_ref(),
+            longhorn.default_replica_count.as_ref(),
+        );
         let finding = match (class, default) {
             (Some(class), Some(default)) if class.value != default.value => META
                 .finding(
@@ -90,7 +93,10 @@ mod tests {
     fn counts(class: Option<u32>, default: Option<u32>) -> Cluster {
         let mut c = cluster();
         let mut l = longhorn();
-        l.values = Some(Node::new(Value::Map(Vec::new()), crate::source::Span::at(0)));
+        l.values = Some(Node::new(
+            Value::Map(Vec::new()),
+            crate::source::Span::at(0),
+        ));
         l.class_replica_count = class.map(|n| fact(n, 10));
         l.default_replica_count = default.map(|n| fact(n, 20));
         c.longhorn = Some(l);
@@ -106,7 +112,10 @@ mod tests {
 
     #[test]
     fn one_count_against_the_chart_default() {
-        assert_eq!(run(&ReplicaDefaultsDiffer, &counts(Some(2), None))[0].at, at(10));
+        assert_eq!(
+            run(&ReplicaDefaultsDiffer, &counts(Some(2), None))[0].at,
+            at(10)
+        );
         assert!(run(&ReplicaDefaultsDiffer, &counts(Some(3), None)).is_empty());
     }
 

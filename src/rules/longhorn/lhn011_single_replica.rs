@@ -46,7 +46,10 @@ impl Rule for SingleReplica {
             return;
         };
         let suggested = if nodes >= 3 { 3 } else { 2 };
-        for (key, count) in replica_counts(cluster).into_iter().filter(|(_, c)| c.value == 1) {
+        for (key, count) in replica_counts(cluster)
+            .into_iter()
+            .filter(|(_, c)| c.value == 1)
+        {
             out.push(
                 META.finding(
                     count.at,
@@ -70,7 +73,9 @@ mod tests {
         l.default_replica_count = Some(fact(replicas, 10));
         c.longhorn = Some(l);
         for i in 0..n {
-            c.talos.nodes.push(node(&format!("w-{i}"), Role::Worker, 20 + i));
+            c.talos
+                .nodes
+                .push(node(&format!("w-{i}"), Role::Worker, 20 + i));
         }
         c
     }

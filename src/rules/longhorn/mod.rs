@@ -38,8 +38,14 @@ pub fn replica_counts(cluster: &Cluster) -> Vec<(&'static str, &Fact<u32>)> {
         return Vec::new();
     };
     [
-        ("persistence.defaultClassReplicaCount", longhorn.class_replica_count.as_ref()),
-        ("defaultSettings.defaultReplicaCount", longhorn.default_replica_count.as_ref()),
+        (
+            "persistence.defaultClassReplicaCount",
+            longhorn.class_replica_count.as_ref(),
+        ),
+        (
+            "defaultSettings.defaultReplicaCount",
+            longhorn.default_replica_count.as_ref(),
+        ),
     ]
     .into_iter()
     .filter_map(|(key, count)| Some((key, count?)))

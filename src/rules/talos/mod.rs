@@ -78,17 +78,24 @@ pub fn normalize(path: &str) -> &str {
 /// Whether `inner` is `outer` or lies below it.
 pub fn path_covers(outer: &str, inner: &str) -> bool {
     let (outer, inner) = (normalize(outer), normalize(inner));
-    outer == "/" || inner == outer || inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('/'))
+    outer == "/"
+        || inner == outer
+        || inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Whether pods may run on control planes (so they hold Longhorn replicas too).
 fn schedules_on_control_planes(cluster: &Cluster) -> bool {
-    cluster.longhorn.as_ref().is_some_and(|l| l.schedules_on_control_planes())
-        || cluster
-            .talos
-            .configs
-            .iter()
-            .any(|c| c.allow_scheduling_on_control_planes.as_ref().is_some_and(|f| f.value))
+    cluster
+        .longhorn
+        .as_ref()
+        .is_some_and(|l| l.schedules_on_control_planes())
+        || cluster.talos.configs.iter().any(|c| {
+            c.allow_scheduling_on_control_planes
+                .as_ref()
+                .is_some_and(|f| f.value)
+        })
 }
 
 /// Whether a Talos node stores Longhorn replicas, when that can be known (DESIGN §6 "Roles and
@@ -96,7 +103,11 @@ fn schedules_on_control_planes(cluster: &Cluster) -> bool {
 /// plus the control planes that may schedule pods.
 pub fn is_storage_node(cluster: &Cluster, node: &TalosNode) -> Option<bool> {
     let longhorn = cluster.longhorn.as_ref()?;
-    if longhorn.create_default_disk_labeled_nodes.as_ref().is_some_and(|f| f.value) {
+    if longhorn
+        .create_default_disk_labeled_nodes
+        .as_ref()
+        .is_some_and(|f| f.value)
+    {
         return Some(has_create_default_disk_label(node));
     }
     if let Some(storage) = cluster.vm_of(node).and_then(|vm| vm.storage_node) {
@@ -111,7 +122,8 @@ pub fn is_storage_node(cluster: &Cluster, node: &TalosNode) -> Option<bool> {
 /// Whether a node carries `node.longhorn.io/create-default-disk` with a value Longhorn acts on.
 pub fn has_create_default_disk_label(node: &TalosNode) -> bool {
     node.labels.iter().any(|(key, value)| {
-        key == CREATE_DEFAULT_DISK_LABEL && matches!(value.value.to_ascii_lowercase().as_str(), "true" | "config")
+        key == CREATE_DEFAULT_DISK_LABEL
+            && matches!(value.value.to_ascii_lowercase().as_str(), "true" | "config")
     })
 }
 
@@ -126,7 +138,10 @@ pub struct StorageGroup<'a> {
 impl StorageGroup<'_> {
     /// The most specific config that says something through `pick`, else the most specific
     /// role-wide patch, else the most specific config: where a missing entry belongs.
-    pub fn fix_location(&self, pick: impl Fn(&TalosConfig) -> Option<Location>) -> Option<Location> {
+    pub fn fix_location(
+        &self,
+        pick: impl Fn(&TalosConfig) -> Option<Location>,
+    ) -> Option<Location> {
         self.configs
             .iter()
             .rev()
@@ -160,13 +175,25 @@ pub fn storage_groups<'a>(cluster: &'a Cluster) -> Vec<StorageGroup<'a>> {
                 group.label.push_str(", ");
                 group.label.push_str(label);
             }
-            None => groups.push((key, StorageGroup { label: label.to_string(), configs })),
+            None => groups.push((
+                key,
+                StorageGroup {
+                    label: label.to_string(),
+                    configs,
+                },
+            )),
         }
     };
     if cluster.talos.nodes.is_empty() {
-        add("the workers", cluster.talos.configs_for_role(Role::Worker).collect());
+        add(
+            "the workers",
+            cluster.talos.configs_for_role(Role::Worker).collect(),
+        );
         if schedules_on_control_planes(cluster) {
-            add("the control planes", cluster.talos.configs_for_role(Role::Controlplane).collect());
+            add(
+                "the control planes",
+                cluster.talos.configs_for_role(Role::Controlplane).collect(),
+            );
         }
     } else {
         for node in &cluster.talos.nodes {
@@ -190,7 +217,10 @@ fn config_index(cluster: &Cluster, config: &TalosConfig) -> usize {
 /// Keeps the first of findings that say the same thing at the same place (a group of nodes
 /// sharing one patch would otherwise repeat it).
 pub fn push_unique(out: &mut Vec<Finding>, finding: Finding) {
-    if !out.iter().any(|f| f.at == finding.at && f.message == finding.message) {
+    if !out
+        .iter()
+        .any(|f| f.at == finding.at && f.message == finding.message)
+    {
         out.push(finding);
     }
 }

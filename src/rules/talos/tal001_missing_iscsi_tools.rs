@@ -80,7 +80,11 @@ mod tests {
         SchematicFacts {
             file: None,
             at: at(1),
-            extensions: extensions.iter().enumerate().map(|(i, e)| fact((*e).to_string(), 10 + i)).collect(),
+            extensions: extensions
+                .iter()
+                .enumerate()
+                .map(|(i, e)| fact((*e).to_string(), 10 + i))
+                .collect(),
             kernel_args: Vec::new(),
             id_as_written: None,
             id_sorted: None,

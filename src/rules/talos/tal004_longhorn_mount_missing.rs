@@ -143,10 +143,19 @@ mod tests {
 
     #[test]
     fn severity_follows_path_and_version() {
-        assert_eq!(severity("/var/lib/longhorn", Some(11)), Some(Severity::Error));
+        assert_eq!(
+            severity("/var/lib/longhorn", Some(11)),
+            Some(Severity::Error)
+        );
         assert_eq!(severity("/var/lib/longhorn", None), Some(Severity::Error));
-        assert_eq!(severity("/var/mnt/longhorn", Some(9)), Some(Severity::Error));
-        assert_eq!(severity("/var/mnt/longhorn", Some(12)), Some(Severity::Warning));
+        assert_eq!(
+            severity("/var/mnt/longhorn", Some(9)),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            severity("/var/mnt/longhorn", Some(12)),
+            Some(Severity::Warning)
+        );
         assert_eq!(severity("/var/mnt/longhorn", Some(14)), None);
         assert_eq!(severity("/var/mnt/longhorn", None), None);
     }
@@ -171,8 +180,13 @@ mod tests {
         let mut l = longhorn();
         l.data_path = Some(fact("/var/mnt/longhorn".into(), 3));
         c.longhorn = Some(l);
-        c.talos.configs.push(config(Scope::Role(Role::Controlplane), 5));
-        assert!(run(&LonghornMountMissing, &c).is_empty(), "control planes hold no replicas");
+        c.talos
+            .configs
+            .push(config(Scope::Role(Role::Controlplane), 5));
+        assert!(
+            run(&LonghornMountMissing, &c).is_empty(),
+            "control planes hold no replicas"
+        );
         let mut worker = config(Scope::Role(Role::Worker), 6);
         worker.extra_mounts.push(mount("/var/mnt/longhorn/"));
         c.talos.configs.push(worker);
@@ -184,8 +198,12 @@ mod tests {
         let mut c = cluster();
         c.longhorn = Some(longhorn());
         c.talos.configs.push(config(Scope::Role(Role::Worker), 5));
-        c.talos.nodes.push(crate::rules::talos::testing::node("w-1", Role::Worker, 20));
-        c.talos.nodes.push(crate::rules::talos::testing::node("w-2", Role::Worker, 21));
+        c.talos
+            .nodes
+            .push(crate::rules::talos::testing::node("w-1", Role::Worker, 20));
+        c.talos
+            .nodes
+            .push(crate::rules::talos::testing::node("w-2", Role::Worker, 21));
         let found = run(&LonghornMountMissing, &c);
         assert_eq!(found.len(), 1);
         assert!(found[0].message.contains("w-1, w-2"));

@@ -108,6 +108,9 @@ mod tests {
         assert!(missing_options(&mount(&["bind", "rshared", "rw"])).is_empty());
         assert!(missing_options(&mount(&["rbind", "rshared"])).is_empty());
         assert_eq!(missing_options(&mount(&["rw"])), vec!["bind", "rshared"]);
-        assert_eq!(missing_options(&mount(&["bind", "rslave"])), vec!["rshared"]);
+        assert_eq!(
+            missing_options(&mount(&["bind", "rslave"])),
+            vec!["rshared"]
+        );
     }
 }

@@ -62,7 +62,10 @@ struct FactoryInstaller<'a> {
 /// `factory.talos.dev/<kind>-installer[-secureboot]/<id>:<tag>` → its parts; `None` for any
 /// other image.
 fn parse_factory_installer(image: &str) -> Option<FactoryInstaller<'_>> {
-    let rest = image.trim().strip_prefix("https://").unwrap_or(image.trim());
+    let rest = image
+        .trim()
+        .strip_prefix("https://")
+        .unwrap_or(image.trim());
     let rest = rest.strip_prefix(FACTORY_HOST)?;
     let (kind, reference) = rest.split_once('/')?;
     if !kind.contains("installer") {
@@ -82,14 +85,20 @@ fn tag_minor(image: &str) -> Option<u32> {
     crate::model::minor_of(tag)
 }
 
-fn check_image(cluster: &Cluster, image: &Fact<String>, schematic: Option<&SchematicFacts>) -> Option<Finding> {
+fn check_image(
+    cluster: &Cluster,
+    image: &Fact<String>,
+    schematic: Option<&SchematicFacts>,
+) -> Option<Finding> {
     let with_schematic = |finding: Finding| match schematic {
         Some(s) => finding.related(s.at, "the schematic"),
         None => finding,
     };
     let Some(factory) = parse_factory_installer(&image.value) else {
         let minor = tag_minor(&image.value).or_else(|| cluster.talos_minor());
-        if image.value.contains("ghcr.io/siderolabs/installer") && minor >= Some(MINOR_WITHOUT_GHCR_INSTALLER) {
+        if image.value.contains("ghcr.io/siderolabs/installer")
+            && minor >= Some(MINOR_WITHOUT_GHCR_INSTALLER)
+        {
             return Some(
                 META.finding(
                     image.at,
@@ -145,7 +154,12 @@ impl Rule for InstallerImageDrift {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         let schematic = cluster.talos.schematic.as_ref();
-        for image in cluster.talos.configs.iter().filter_map(|c| c.install_image.as_ref()) {
+        for image in cluster
+            .talos
+            .configs
+            .iter()
+            .filter_map(|c| c.install_image.as_ref())
+        {
             out.extend(check_image(cluster, image, schematic));
         }
     }
@@ -164,7 +178,10 @@ mod tests {
         SchematicFacts {
             file: None,
             at: at(1),
-            extensions: vec![fact("siderolabs/util-linux-tools".into(), 2), fact("siderolabs/iscsi-tools".into(), 3)],
+            extensions: vec![
+                fact("siderolabs/util-linux-tools".into(), 2),
+                fact("siderolabs/iscsi-tools".into(), 3),
+            ],
             kernel_args: Vec::new(),
             id_as_written: Some(WRITTEN.into()),
             id_sorted: Some(SORTED.into()),
@@ -180,22 +197,45 @@ mod tests {
     #[test]
     fn parses_factory_installers_of_every_form() {
         let parsed = parse_factory_installer("factory.talos.dev/nocloud-installer/abc:v1.11.6");
-        assert_eq!(parsed, Some(FactoryInstaller { schematic_id: "abc", tag: Some("v1.11.6") }));
-        assert_eq!(parse_factory_installer("factory.talos.dev/installer-secureboot/abc:v1.9.0").map(|f| f.schematic_id), Some("abc"));
-        assert_eq!(parse_factory_installer("ghcr.io/siderolabs/installer:v1.11.6"), None);
-        assert_eq!(parse_factory_installer("factory.talos.dev/image/abc/v1.11.6/metal-amd64.iso"), None);
+        assert_eq!(
+            parsed,
+            Some(FactoryInstaller {
+                schematic_id: "abc",
+                tag: Some("v1.11.6")
+            })
+        );
+        assert_eq!(
+            parse_factory_installer("factory.talos.dev/installer-secureboot/abc:v1.9.0")
+                .map(|f| f.schematic_id),
+            Some("abc")
+        );
+        assert_eq!(
+            parse_factory_installer("ghcr.io/siderolabs/installer:v1.11.6"),
+            None
+        );
+        assert_eq!(
+            parse_factory_installer("factory.talos.dev/image/abc/v1.11.6/metal-amd64.iso"),
+            None
+        );
     }
 
     #[test]
     fn an_id_that_only_matches_when_sorted_says_so() {
         let mut c = cluster();
         c.talos.schematic = Some(schematic());
-        c.talos.configs.push(with_image(&format!("factory.talos.dev/metal-installer/{SORTED}:v1.11.6")));
+        c.talos.configs.push(with_image(&format!(
+            "factory.talos.dev/metal-installer/{SORTED}:v1.11.6"
+        )));
         let found = run(&InstallerImageDrift, &c);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].at, at(40));
         assert!(found[0].message.contains("sorted"), "{}", found[0].message);
-        assert!(found[0].help.as_deref().is_some_and(|h| h.contains(WRITTEN)));
+        assert!(
+            found[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains(WRITTEN))
+        );
     }
 
     #[test]
@@ -204,19 +244,28 @@ mod tests {
         c.talos.schematic = Some(schematic());
         c.talos.configs.push(config(Scope::All, 5));
         assert!(run(&InstallerImageDrift, &c).is_empty());
-        c.talos.configs.push(with_image(&format!("factory.talos.dev/metal-installer/{WRITTEN}:v1.11.6")));
+        c.talos.configs.push(with_image(&format!(
+            "factory.talos.dev/metal-installer/{WRITTEN}:v1.11.6"
+        )));
         assert!(run(&InstallerImageDrift, &c).is_empty());
     }
 
     #[test]
     fn ghcr_installer_fires_with_longhorn_or_on_1_14() {
         let mut c = cluster();
-        c.talos.configs.push(with_image("ghcr.io/siderolabs/installer:v1.11.6"));
-        assert!(run(&InstallerImageDrift, &c).is_empty(), "nothing needs extensions");
+        c.talos
+            .configs
+            .push(with_image("ghcr.io/siderolabs/installer:v1.11.6"));
+        assert!(
+            run(&InstallerImageDrift, &c).is_empty(),
+            "nothing needs extensions"
+        );
         c.longhorn = Some(longhorn());
         assert_eq!(run(&InstallerImageDrift, &c).len(), 1);
         let mut c = cluster();
-        c.talos.configs.push(with_image("ghcr.io/siderolabs/installer:v1.14.0"));
+        c.talos
+            .configs
+            .push(with_image("ghcr.io/siderolabs/installer:v1.14.0"));
         assert_eq!(run(&InstallerImageDrift, &c).len(), 1);
     }
 }

@@ -60,9 +60,12 @@ fn letter_index(letters: &str) -> Option<usize> {
     if letters.is_empty() || !letters.bytes().all(|b| b.is_ascii_lowercase()) {
         return None;
     }
-    letters.bytes().try_fold(0usize, |n, b| {
-        n.checked_mul(26)?.checked_add(usize::from(b - b'a') + 1)
-    }).map(|n| n - 1)
+    letters
+        .bytes()
+        .try_fold(0usize, |n, b| {
+            n.checked_mul(26)?.checked_add(usize::from(b - b'a') + 1)
+        })
+        .map(|n| n - 1)
 }
 
 /// Why the VM cannot have `device`; `None` when it can or the name is not one the rule knows.
@@ -84,18 +87,31 @@ fn impossible(vm: &Vm, device: &str) -> Option<String> {
     if index < count {
         return None;
     }
-    let family = if virtio { "VirtIO block (virtio*)" } else { "SCSI/SATA/IDE" };
+    let family = if virtio {
+        "VirtIO block (virtio*)"
+    } else {
+        "SCSI/SATA/IDE"
+    };
+    let count = if count == 0 {
+        "no".to_string()
+    } else {
+        count.to_string()
+    };
     let other = disks_named(vm, !virtio);
     let hint = if other > 0 {
         format!(
             "; its {other} {} disk(s) appear as /dev/{}a…",
-            if virtio { "SCSI/SATA/IDE" } else { "VirtIO block" },
+            if virtio {
+                "SCSI/SATA/IDE"
+            } else {
+                "VirtIO block"
+            },
             if virtio { "sd" } else { "vd" }
         )
     } else {
         String::new()
     };
-    Some(format!("{} has {count} {family} disk(s){hint}", vm.label()))
+    Some(format!("it has {count} {family} disk(s){hint}"))
 }
 
 /// `/dev/…` paths quoted in a CEL selector (`disk.dev_path == '/dev/sdb'`).
@@ -110,7 +126,7 @@ fn quoted_devices(selector: &str) -> Vec<String> {
 }
 
 /// The device paths a set of configs names, with where each is written.
-fn devices<'a>(configs: &[&'a TalosConfig]) -> Vec<(String, Location, &'static str)> {
+fn devices(configs: &[&TalosConfig]) -> Vec<(String, Location, &'static str)> {
     let mut found = Vec::new();
     if let Some(disk) = configs.iter().rev().find_map(|c| c.install_disk.as_ref()) {
         found.push((disk.value.clone(), disk.at, "install disk"));
@@ -120,7 +136,13 @@ fn devices<'a>(configs: &[&'a TalosConfig]) -> Vec<(String, Location, &'static s
             found.push((disk.value.device.clone(), disk.at, "data disk"));
         }
         for volume in &config.user_volumes {
-            for device in volume.value.disk_selector.as_deref().map(quoted_devices).unwrap_or_default() {
+            for device in volume
+                .value
+                .disk_selector
+                .as_deref()
+                .map(quoted_devices)
+                .unwrap_or_default()
+            {
                 found.push((device, volume.at, "user volume disk"));
             }
         }
@@ -138,14 +160,27 @@ impl Rule for DiskNameMismatch {
             cluster
                 .vms
                 .iter()
-                .filter_map(|vm| Some((vm, cluster.talos.configs_for_role(cluster.role_of(vm)?).collect())))
+                .filter_map(|vm| {
+                    Some((
+                        vm,
+                        cluster
+                            .talos
+                            .configs_for_role(cluster.role_of(vm)?)
+                            .collect(),
+                    ))
+                })
                 .collect()
         } else {
             cluster
                 .talos
                 .nodes
                 .iter()
-                .filter_map(|node| Some((cluster.vm_of(node)?, cluster.talos.configs_for(node).collect())))
+                .filter_map(|node| {
+                    Some((
+                        cluster.vm_of(node)?,
+                        cluster.talos.configs_for(node).collect(),
+                    ))
+                })
                 .collect()
         };
         for (vm, configs) in pairs {
@@ -197,7 +232,10 @@ mod tests {
     fn virtio_disks_are_vd_and_scsi_disks_are_sd() {
         let v = vm(&[("virtio0", DiskRole::Os), ("ide2", DiskRole::Cdrom)]);
         assert!(impossible(&v, "/dev/vda").is_none());
-        assert!(impossible(&v, "/dev/sda").is_some(), "the CD-ROM is not /dev/sda");
+        assert!(
+            impossible(&v, "/dev/sda").is_some(),
+            "the CD-ROM is not /dev/sda"
+        );
         assert!(impossible(&v, "/dev/vdb").is_some());
         let s = vm(&[("scsi0", DiskRole::Os), ("scsi1", DiskRole::Data)]);
         assert!(impossible(&s, "/dev/sdb").is_none());
@@ -217,7 +255,10 @@ mod tests {
 
     #[test]
     fn finds_devices_quoted_in_cel() {
-        assert_eq!(quoted_devices("disk.dev_path == '/dev/sdb' && !system_disk"), vec!["/dev/sdb"]);
+        assert_eq!(
+            quoted_devices("disk.dev_path == '/dev/sdb' && !system_disk"),
+            vec!["/dev/sdb"]
+        );
         assert!(quoted_devices("disk.serial == \"longhorn\"").is_empty());
     }
 }

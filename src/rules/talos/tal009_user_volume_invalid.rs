@@ -60,26 +60,42 @@ fn problems(volume: &UserVolume) -> Vec<String> {
     let mut problems = Vec::new();
     let name = &volume.name;
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        problems.push(format!("name `{name}` must be 1–{MAX_NAME_LEN} characters long"));
+        problems.push(format!(
+            "name `{name}` must be 1–{MAX_NAME_LEN} characters long"
+        ));
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-        problems.push(format!("name `{name}` contains `{bad}`; only ASCII letters, digits and `-` are allowed"));
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        problems.push(format!(
+            "name `{name}` contains `{bad}`; only ASCII letters, digits and `-` are allowed"
+        ));
     }
     let sized = volume.min_size.is_some() || volume.max_size.is_some();
     match volume.volume_type.as_str() {
         "directory" => {
             if volume.disk_selector.is_some() || sized {
-                problems.push("a `directory` volume cannot have `provisioning` (it lives on the system disk)".into());
+                problems.push(
+                    "a `directory` volume cannot have `provisioning` (it lives on the system disk)"
+                        .into(),
+                );
             }
         }
         "disk" => {
             if sized {
-                problems.push("a `disk` volume cannot have `minSize`/`maxSize` (it takes the whole disk)".into());
+                problems.push(
+                    "a `disk` volume cannot have `minSize`/`maxSize` (it takes the whole disk)"
+                        .into(),
+                );
             }
         }
         _ => {
             if !sized {
-                problems.push("a partition volume needs `provisioning.minSize` or `provisioning.maxSize`".into());
+                problems.push(
+                    "a partition volume needs `provisioning.minSize` or `provisioning.maxSize`"
+                        .into(),
+                );
             }
             if let (Some(min), Some(max)) = (volume.min_size.as_deref(), volume.max_size.as_deref())
                 && let (Some(min_bytes), Some(max_bytes)) = (size_bytes(min), size_bytes(max))
@@ -109,7 +125,9 @@ fn signed_size_comparison(cel: &str) -> Option<&str> {
             .iter()
             .find_map(|op| rest.strip_prefix(op))?
             .trim_start();
-        let literal_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        let literal_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
         let literal = rest.get(..literal_len)?;
         let digits = literal.chars().take_while(char::is_ascii_digit).count();
         let unsigned = literal.get(digits..).is_some_and(|suffix| suffix == "u");
@@ -120,7 +138,9 @@ fn signed_size_comparison(cel: &str) -> Option<&str> {
 /// Bytes of a Talos size (`100GiB`, `1700GB`, `512MB`, `1024`).
 fn size_bytes(text: &str) -> Option<f64> {
     let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let number: f64 = text.get(..split)?.parse().ok()?;
     let unit = text.get(split..)?.trim();
     let factor: f64 = match unit {
@@ -149,7 +169,10 @@ impl Rule for UserVolumeInvalid {
         load_findings_of(cluster, META.code, out);
         for volume in cluster.talos.configs.iter().flat_map(|c| &c.user_volumes) {
             for problem in problems(&volume.value) {
-                out.push(META.finding(volume.at, format!("UserVolumeConfig `{}`: {problem}", volume.value.name)));
+                out.push(META.finding(
+                    volume.at,
+                    format!("UserVolumeConfig `{}`: {problem}", volume.value.name),
+                ));
             }
         }
     }
@@ -159,7 +182,12 @@ impl Rule for UserVolumeInvalid {
 mod tests {
     use super::*;
 
-    fn volume(name: &str, selector: Option<&str>, min: Option<&str>, max: Option<&str>) -> UserVolume {
+    fn volume(
+        name: &str,
+        selector: Option<&str>,
+        min: Option<&str>,
+        max: Option<&str>,
+    ) -> UserVolume {
         UserVolume {
             name: name.into(),
             volume_type: "partition".into(),
@@ -171,13 +199,23 @@ mod tests {
 
     #[test]
     fn a_valid_partition_volume_has_no_problems() {
-        let v = volume("longhorn", Some("disk.size > 100u * GiB && !system_disk"), Some("100GiB"), None);
+        let v = volume(
+            "longhorn",
+            Some("disk.size > 100u * GiB && !system_disk"),
+            Some("100GiB"),
+            None,
+        );
         assert_eq!(problems(&v), Vec::<String>::new());
     }
 
     #[test]
     fn the_upstream_docs_example_lacks_a_size() {
-        let v = volume("longhorn", Some("disk.transport == 'nvme' && !system_disk"), None, None);
+        let v = volume(
+            "longhorn",
+            Some("disk.transport == 'nvme' && !system_disk"),
+            None,
+            None,
+        );
         let found = problems(&v);
         assert_eq!(found.len(), 1);
         assert!(found[0].contains("minSize"));
@@ -185,11 +223,47 @@ mod tests {
 
     #[test]
     fn names_selectors_and_size_order() {
-        assert_eq!(problems(&volume("long_horn", Some("!system_disk"), Some("1GB"), None)).len(), 1);
-        assert_eq!(problems(&volume(&"a".repeat(35), Some("!system_disk"), Some("1GB"), None)).len(), 1);
+        assert_eq!(
+            problems(&volume(
+                "long_horn",
+                Some("!system_disk"),
+                Some("1GB"),
+                None
+            ))
+            .len(),
+            1
+        );
+        assert_eq!(
+            problems(&volume(
+                &"a".repeat(35),
+                Some("!system_disk"),
+                Some("1GB"),
+                None
+            ))
+            .len(),
+            1
+        );
         assert_eq!(problems(&volume("l", None, Some("1GB"), None)).len(), 1);
-        assert_eq!(problems(&volume("l", Some("!system_disk"), Some("2TB"), Some("1700GB"))).len(), 1);
-        assert!(problems(&volume("l", Some("!system_disk"), Some("1GiB"), Some("1GB"))).len() == 1);
+        assert_eq!(
+            problems(&volume(
+                "l",
+                Some("!system_disk"),
+                Some("2TB"),
+                Some("1700GB")
+            ))
+            .len(),
+            1
+        );
+        assert!(
+            problems(&volume(
+                "l",
+                Some("!system_disk"),
+                Some("1GiB"),
+                Some("1GB")
+            ))
+            .len()
+                == 1
+        );
     }
 
     #[test]

@@ -50,13 +50,24 @@ impl Rule for V2Hugepages {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let Some(longhorn) = cluster.longhorn.as_ref().filter(|l| l.v2() && !l.v2_hugepages_disabled) else {
+        let Some(longhorn) = cluster
+            .longhorn
+            .as_ref()
+            .filter(|l| l.v2() && !l.v2_hugepages_disabled)
+        else {
             return;
         };
-        let memory_mib = longhorn.v2_memory_mib.as_ref().map_or(DEFAULT_V2_MEMORY_MIB, |m| m.value);
+        let memory_mib = longhorn
+            .v2_memory_mib
+            .as_ref()
+            .map_or(DEFAULT_V2_MEMORY_MIB, |m| m.value);
         let pages_needed = memory_mib.div_ceil(HUGEPAGE_MIB);
         for group in storage_groups(cluster) {
-            let setting = group.configs.iter().rev().find_map(|c| c.sysctl(HUGEPAGES_SYSCTL));
+            let setting = group
+                .configs
+                .iter()
+                .rev()
+                .find_map(|c| c.sysctl(HUGEPAGES_SYSCTL));
             let finding = match setting {
                 None => {
                     let Some(at) = group.fix_location(|c| c.sysctls.first().map(|(_, f)| f.at)) else {
@@ -104,7 +115,9 @@ mod tests {
         c.longhorn = Some(l);
         let mut worker = config(Scope::Role(Role::Worker), 5);
         if let Some(p) = pages {
-            worker.sysctls.push((HUGEPAGES_SYSCTL.into(), fact(p.into(), 30)));
+            worker
+                .sysctls
+                .push((HUGEPAGES_SYSCTL.into(), fact(p.into(), 30)));
         }
         c.talos.configs.push(worker);
         c
@@ -115,7 +128,11 @@ mod tests {
         let found = run(&V2Hugepages, &v2_cluster(Some("512")));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].at, at(30));
-        assert!(found[0].message.contains("1024 MiB"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("1024 MiB"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
@@ -129,17 +146,23 @@ mod tests {
     fn enough_pages_v1_or_disabled_hugepages_are_silent() {
         assert!(run(&V2Hugepages, &v2_cluster(Some("1024"))).is_empty());
         let mut c = v2_cluster(None);
-        c.longhorn.as_mut().map(|l| l.v2_hugepages_disabled = true);
+        if let Some(l) = c.longhorn.as_mut() {
+            l.v2_hugepages_disabled = true;
+        }
         assert!(run(&V2Hugepages, &c).is_empty());
         let mut c = v2_cluster(None);
-        c.longhorn.as_mut().map(|l| l.engine_v2 = None);
+        if let Some(l) = c.longhorn.as_mut() {
+            l.engine_v2 = None;
+        }
         assert!(run(&V2Hugepages, &c).is_empty());
     }
 
     #[test]
     fn a_larger_engine_memory_needs_more_pages() {
         let mut c = v2_cluster(Some("1024"));
-        c.longhorn.as_mut().map(|l| l.v2_memory_mib = Some(fact(4096, 3)));
+        if let Some(l) = c.longhorn.as_mut() {
+            l.v2_memory_mib = Some(fact(4096, 3));
+        }
         assert_eq!(run(&V2Hugepages, &c).len(), 1);
     }
 }

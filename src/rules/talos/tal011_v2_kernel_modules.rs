@@ -1,6 +1,6 @@
 use super::{push_unique, storage_groups, talos_version};
-use crate::knowledge::talos::{self as knowledge, ModuleBuild, ModuleStatus};
 use crate::finding::{Finding, Severity};
+use crate::knowledge::talos::{self as knowledge, ModuleBuild, ModuleStatus};
 use crate::model::Cluster;
 use crate::rules::{Layer, Rule, RuleMeta};
 
@@ -82,13 +82,18 @@ impl Rule for V2KernelModules {
         };
         let engine_at = longhorn.engine_v2.as_ref().map_or(longhorn.at, |f| f.at);
         for group in storage_groups(cluster) {
-            let modules: Vec<_> = group.configs.iter().flat_map(|c| &c.kernel_modules).collect();
+            let modules: Vec<_> = group
+                .configs
+                .iter()
+                .flat_map(|c| &c.kernel_modules)
+                .collect();
             let has = |name: &str| modules.iter().any(|m| module_name(&m.value) == name);
             for (name, severity) in REQUIRED {
                 if has(name) {
                     continue;
                 }
-                let Some(at) = group.fix_location(|c| c.kernel_modules.first().map(|m| m.at)) else {
+                let Some(at) = group.fix_location(|c| c.kernel_modules.first().map(|m| m.at))
+                else {
                     continue;
                 };
                 push_unique(
@@ -131,7 +136,11 @@ mod tests {
         c.longhorn = Some(l);
         c.versions.talos = Some(fact(talos.into(), 1));
         let mut worker = config(Scope::Role(Role::Worker), 5);
-        worker.kernel_modules = modules.iter().enumerate().map(|(i, m)| fact((*m).to_string(), 30 + i)).collect();
+        worker.kernel_modules = modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| fact((*m).to_string(), 30 + i))
+            .collect();
         c.talos.configs.push(worker);
         c
     }

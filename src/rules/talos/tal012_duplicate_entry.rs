@@ -66,7 +66,9 @@ fn report_repeats(out: &mut Vec<Finding>, entries: Vec<(String, Location)>, what
 /// A document's identity as Talos's decoder sees it.
 fn document_id(doc: &Node) -> Option<String> {
     let text = |key: &str| doc.get(key).and_then(Node::scalar_text);
-    let legacy = ["machine", "cluster", "debug", "persist"].iter().any(|k| doc.get(k).is_some());
+    let legacy = ["machine", "cluster", "debug", "persist"]
+        .iter()
+        .any(|k| doc.get(k).is_some());
     match text("kind") {
         Some(kind) => Some(format!(
             "{}/{kind}{}",
@@ -117,7 +119,10 @@ impl Rule for DuplicateEntry {
         }
         if cluster.talos.nodes.is_empty() {
             for role in [Role::Controlplane, Role::Worker] {
-                check_lists(&cluster.talos.configs_for_role(role).collect::<Vec<_>>(), out);
+                check_lists(
+                    &cluster.talos.configs_for_role(role).collect::<Vec<_>>(),
+                    out,
+                );
             }
         } else {
             for node in &cluster.talos.nodes {

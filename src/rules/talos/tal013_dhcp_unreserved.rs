@@ -46,8 +46,17 @@ impl Rule for DhcpUnreserved {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for node in cluster.talos.nodes.iter().filter(|n| n.network_known && n.addresses.is_empty()) {
-            let at = node.dhcp.as_ref().filter(|d| d.value).map_or(node.at, |d| d.at);
+        for node in cluster
+            .talos
+            .nodes
+            .iter()
+            .filter(|n| n.network_known && n.addresses.is_empty())
+        {
+            let at = node
+                .dhcp
+                .as_ref()
+                .filter(|d| d.value)
+                .map_or(node.at, |d| d.at);
             out.push(
                 META.finding(
                     at,

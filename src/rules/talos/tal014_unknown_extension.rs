@@ -51,18 +51,29 @@ fn known_minors() -> std::ops::RangeInclusive<u32> {
 fn problem(name: &str, minor: Option<u32>) -> Option<String> {
     let minors = known_minors();
     let Some(minor) = minor.filter(|m| *m >= *minors.start()) else {
-        return minors.clone().all(|m| !knowledge::extension_exists(name, m)).then(|| {
-            format!("official extension `{name}` does not exist in any Talos release talhorn knows")
-        });
+        return minors
+            .clone()
+            .all(|m| !knowledge::extension_exists(name, m))
+            .then(|| {
+                format!(
+                    "official extension `{name}` does not exist in any Talos release talhorn knows"
+                )
+            });
     };
     if knowledge::extension_exists(name, minor) {
         return None;
     }
     Some(match knowledge::find_extension(name) {
         Some(e) if e.first_minor > minor => {
-            format!("official extension `{name}` exists from Talos 1.{} on, not in 1.{minor}", e.first_minor)
+            format!(
+                "official extension `{name}` exists from Talos 1.{} on, not in 1.{minor}",
+                e.first_minor
+            )
         }
-        Some(e) => format!("official extension `{name}` was last shipped with Talos 1.{}, not 1.{minor}", e.last_minor),
+        Some(e) => format!(
+            "official extension `{name}` was last shipped with Talos 1.{}, not 1.{minor}",
+            e.last_minor
+        ),
         None => format!("official extension `{name}` does not exist for Talos 1.{minor}"),
     })
 }
@@ -101,7 +112,10 @@ mod tests {
     #[test]
     fn names_are_checked_per_minor() {
         assert_eq!(problem("siderolabs/iscsi-tools", Some(11)), None);
-        assert!(problem("siderolabs/nfs-utils", Some(11)).is_some_and(|m| m.contains("from Talos 1.12")));
+        assert!(
+            problem("siderolabs/nfs-utils", Some(11))
+                .is_some_and(|m| m.contains("from Talos 1.12"))
+        );
         assert_eq!(problem("siderolabs/nfs-utils", Some(12)), None);
         assert!(problem("siderolabs/iscsi-tool", Some(11)).is_some());
     }

@@ -68,7 +68,12 @@ impl Rule for LonghornOnEphemeral {
                 .configs
                 .iter()
                 .flat_map(|c| &c.machine_disks)
-                .any(|d| d.value.mountpoint.as_deref().is_some_and(|m| path_covers(m, &data_path)));
+                .any(|d| {
+                    d.value
+                        .mountpoint
+                        .as_deref()
+                        .is_some_and(|m| path_covers(m, &data_path))
+                });
             let finding = match volume {
                 Some(v) if v.value.volume_type == "directory" => META.finding(
                     v.at,

@@ -58,7 +58,9 @@ fn problem(name: &str, version: Option<&TalosVersion>) -> Option<String> {
         },
     };
     match (status, version) {
-        (ModuleStatus::NoSuchModule, _) => Some(format!("kernel module `{name}` does not exist in Linux")),
+        (ModuleStatus::NoSuchModule, _) => {
+            Some(format!("kernel module `{name}` does not exist in Linux"))
+        }
         (ModuleStatus::Known(ModuleBuild::NotBuilt), Some(v)) => {
             Some(format!("the kernel of Talos {v} does not build `{name}`"))
         }
@@ -73,7 +75,10 @@ impl Rule for UnknownKernelModule {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         let version = talos_version(cluster);
-        let v2 = cluster.longhorn.as_ref().is_some_and(crate::model::Longhorn::v2);
+        let v2 = cluster
+            .longhorn
+            .as_ref()
+            .is_some_and(crate::model::Longhorn::v2);
         for module in cluster.talos.configs.iter().flat_map(|c| &c.kernel_modules) {
             if v2 && module.value.trim().replace('-', "_") == UBLK {
                 continue;

@@ -6,7 +6,9 @@ use crate::source::{Fact, FileId, Location, SourceFile, Span};
 /// A cluster whose source map holds one file long enough for every test location.
 pub fn cluster() -> Cluster {
     let mut cluster = Cluster::default();
-    cluster.sources.add(SourceFile::new("test.yaml", " ".repeat(1_000)));
+    cluster
+        .sources
+        .add(SourceFile::new("test.yaml", " ".repeat(1_000)));
     cluster
 }
 
