@@ -126,6 +126,10 @@ def merge(candidates, current_minor, depth=0):
     if cls in ("string", "boolean", "anyObject"):
         return cls
     if cls == "integer":
+        # `machine.disks[].partitions[].size` is typed integer, but its Go type also decodes
+        # "100 GB"; its description says so, and that is the only integer field that does.
+        if "human readable" in newest.get("description", ""):
+            return {"oneOf": ["integer", "string"]}
         bounds = {k: newest[k] for k in ("minimum", "maximum") if k in newest}
         return {"boundedInteger": bounds} if bounds else "integer"
     if cls == "array":

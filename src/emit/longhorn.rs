@@ -145,7 +145,7 @@ pub fn files(
         ),
         (
             "values.yaml".to_string(),
-            documents(header, &[values.clone()])?,
+            documents(header, std::slice::from_ref(&values))?,
         ),
     ];
     match longhorn.gitops.as_ref().map(|g| g.value) {

@@ -138,10 +138,16 @@ struct Exclude {
 
 impl Exclude {
     fn new(config: &LintConfig) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = if config.root.as_os_str().is_empty() {
+            PathBuf::new()
+        } else {
+            normalize(&cwd.join(&config.root))
+        };
         Self {
             globs: config.exclude.clone(),
-            root: normalize(&config.root),
-            cwd: std::env::current_dir().unwrap_or_default(),
+            root,
+            cwd,
         }
     }
 

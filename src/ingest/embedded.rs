@@ -13,7 +13,7 @@ pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, 
         return Ok(value.clone());
     };
     if let Some(block) = LiteralBlock::read(text, value.span.start)
-        && block.text.trim_end() == string.trim_end()
+        && block.text.trim() == string.trim()
     {
         return yaml::parse_document(&block.text)
             .map(|mut node| {
@@ -33,6 +33,21 @@ pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, 
     Ok(node)
 }
 
+/// Whether the last non-blank line before `line_start` ends with a literal block header
+/// (`key: |`, `|-` or `|+`, maybe followed by a comment).
+fn header_before(text: &str, line_start: usize) -> bool {
+    let before = text.get(..line_start).unwrap_or_default();
+    let Some(header) = before.lines().rev().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let header = header.split(" #").next().unwrap_or_default().trim_end();
+    ["|", "|-", "|+"].iter().any(|indicator| {
+        header
+            .strip_suffix(indicator)
+            .is_some_and(|rest| rest.ends_with(' ') || rest.ends_with(':') || rest.is_empty())
+    })
+}
+
 /// The content of a `|` block scalar, with where each of its lines starts in the file.
 struct LiteralBlock {
     text: String,
@@ -41,41 +56,36 @@ struct LiteralBlock {
 }
 
 impl LiteralBlock {
-    /// Reads the block whose indicator (`|`, `|-`, `|+`) starts at `start`.
+    /// Reads the block whose content starts at `start` (the parser's span of a block scalar
+    /// begins at its first content character, after the `|` header line).
     fn read(text: &str, start: usize) -> Option<Self> {
-        let rest = text.get(start..)?;
-        let header_end = rest.find('\n')?;
-        let header = rest[..header_end].trim_end_matches('\r');
-        let indicator = header.split('#').next().unwrap_or_default().trim();
-        if !matches!(indicator, "|" | "|-" | "|+") {
+        let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+        let indent = start - line_start;
+        if indent == 0 || !text.get(line_start..start)?.bytes().all(|b| b == b' ') {
+            return None;
+        }
+        if !header_before(text, line_start) {
             return None;
         }
         let mut block = Self {
             text: String::new(),
             lines: Vec::new(),
         };
-        let mut indent = None;
-        let mut offset = start + header_end + 1;
-        for line in text.get(offset..)?.split_inclusive('\n') {
+        let mut offset = line_start;
+        for line in text.get(line_start..)?.split_inclusive('\n') {
             let content = line.trim_end_matches(['\n', '\r']);
             let leading = content.len() - content.trim_start_matches(' ').len();
             let blank = content.trim().is_empty();
-            let width = match indent {
-                None if blank => 0,
-                None => *indent.insert(leading),
-                Some(width) if blank || leading >= width => width,
-                Some(_) => break,
-            };
-            if width == 0 && !blank {
+            if !blank && leading < indent {
                 break;
             }
-            let skip = width.min(leading);
+            let skip = indent.min(leading);
             block.lines.push((block.text.len(), offset + skip));
-            block.text.push_str(&content[skip..]);
+            block.text.push_str(content.get(skip..).unwrap_or_default());
             block.text.push('\n');
             offset += line.len();
         }
-        indent.map(|_| block)
+        Some(block)
     }
 
     /// The file offset of an offset into the block's text.

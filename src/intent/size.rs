@@ -17,12 +17,12 @@ pub fn parse_mib(text: &str) -> Option<u64> {
         _ => return None,
     };
     let mib = number * factor;
-    (mib.is_finite() && mib >= 1.0 && mib < 1e12).then(|| mib.round() as u64)
+    (mib.is_finite() && (1.0..1e12).contains(&mib)).then(|| mib.round() as u64)
 }
 
 /// Formats MiB the way qm writes disk sizes: `32G` when whole GiB, else `512M`.
 pub fn qm_size(mib: u64) -> String {
-    if mib % 1024 == 0 {
+    if mib.is_multiple_of(1024) {
         format!("{}G", mib / 1024)
     } else {
         format!("{mib}M")

@@ -58,6 +58,12 @@ impl TalosVersion {
         if body.is_empty() {
             return Err(error("it is empty".into()));
         }
+        if body.eq_ignore_ascii_case("latest") {
+            return Err(error(
+                "`latest` moves with every release; pin a version so the output stays the same"
+                    .into(),
+            ));
+        }
         let (numbers, pre) = match body.split_once('-') {
             Some((numbers, pre)) => (numbers, Some(pre)),
             None => (body, None),

@@ -890,18 +890,26 @@ impl Validator<'_> {
         }
     }
 
+    /// Accepts the first alternative without errors (keeping its warnings, if every error-free
+    /// alternative has some); reports a type error when every alternative has errors.
     fn one_of(&mut self, node: &Node, alternatives: &[Shape], context: &Context) {
         let before = self.findings.len();
+        let mut best: Option<Vec<Finding>> = None;
         for alternative in alternatives {
             self.value(node, alternative, context);
-            let clean = self.findings.len() == before;
-            self.findings.truncate(before);
-            if clean {
-                return;
+            let found = self.findings.split_off(before);
+            let no_errors = found.iter().all(|f| f.severity < Severity::Error);
+            if no_errors && best.as_ref().is_none_or(|b| found.len() < b.len()) {
+                best = Some(found);
             }
         }
-        let names: Vec<&str> = alternatives.iter().map(Shape::describe).collect();
-        self.wrong_type(node, &names.join(" or "), context);
+        match best {
+            Some(found) => self.findings.extend(found),
+            None => {
+                let names: Vec<&str> = alternatives.iter().map(Shape::describe).collect();
+                self.wrong_type(node, &names.join(" or "), context);
+            }
+        }
     }
 }
 

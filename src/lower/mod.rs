@@ -9,7 +9,7 @@ mod talos;
 use crate::intent::{LoadedIntent, Role, VmSpec};
 use crate::knowledge::talos::Dialect;
 use crate::model::network::Cni;
-use crate::model::{Cluster, Network, Versions};
+use crate::model::{Cluster, Network};
 use crate::source::{Fact, Location};
 
 pub use talos::schematic;
@@ -18,30 +18,40 @@ pub use talos::schematic;
 /// its Talos version.
 pub fn lower(intent: &LoadedIntent, dialect: &Dialect, cluster: &mut Cluster) {
     let spec = &intent.intent;
-    cluster.versions = Versions {
-        talos: Some(Fact::new(
-            spec.cluster.talos.clone(),
-            intent.loc("/cluster/talos"),
-        )),
-        longhorn: spec
+    // Facts the files state win; the intent fills in what is still unknown.
+    let versions = &mut cluster.versions;
+    versions
+        .talos
+        .get_or_insert_with(|| Fact::new(spec.cluster.talos.clone(), intent.loc("/cluster/talos")));
+    if let Some(l) = &spec.longhorn {
+        versions
             .longhorn
-            .as_ref()
-            .map(|l| Fact::new(l.version.clone(), intent.loc("/longhorn/version"))),
-        proxmox: Some(Fact::new(
-            spec.proxmox.version,
-            intent.loc("/proxmox/version"),
-        )),
-    };
-    cluster.host = proxmox::host(intent);
-    cluster.vms = spec
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, _)| proxmox::vm(intent, i))
-        .collect();
-    cluster.talos = talos::talos(intent, dialect);
-    cluster.longhorn = longhorn::longhorn(intent, dialect);
-    cluster.network = network(intent);
+            .get_or_insert_with(|| Fact::new(l.version.clone(), intent.loc("/longhorn/version")));
+    }
+    versions
+        .proxmox
+        .get_or_insert_with(|| Fact::new(spec.proxmox.version, intent.loc("/proxmox/version")));
+    let host = proxmox::host(intent);
+    cluster.host.storages.extend(host.storages);
+    cluster.host.bridges.extend(host.bridges);
+    cluster
+        .vms
+        .extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i)));
+    let talos = talos::talos(intent, dialect);
+    cluster.talos.nodes.extend(talos.nodes);
+    cluster.talos.configs.extend(talos.configs);
+    if cluster.talos.schematic.is_none() {
+        cluster.talos.schematic = talos.schematic;
+    }
+    if cluster.longhorn.is_none() {
+        cluster.longhorn = longhorn::longhorn(intent, dialect);
+    }
+    let network = network(intent);
+    let net = &mut cluster.network;
+    net.cidr = net.cidr.take().or(network.cidr);
+    net.gateway = net.gateway.take().or(network.gateway);
+    net.speed_gbps = net.speed_gbps.take().or(network.speed_gbps);
+    net.cni = net.cni.take().or(network.cni);
 }
 
 fn network(intent: &LoadedIntent) -> Network {
