@@ -253,7 +253,8 @@ fn fill_from_values(
         &mut longhorn.pre_upgrade_job,
         bool_fact(at, values.path(&["preUpgradeChecker", "jobEnabled"])),
     );
-    let memory_keys = match chart.and_then(knowledge::v2_memory_key) {
+    let known_key = chart.and_then(knowledge::v2_memory_key);
+    let memory_keys = match known_key.and_then(|key| key.strip_prefix("defaultSettings.")) {
         Some(key) => vec![key],
         None => vec!["dataEngineMemorySize", "v2DataEngineHugepageLimit"],
     };

@@ -198,8 +198,8 @@ impl<'a> RepoReader<'a> {
         let chart = self.longhorn_chart();
         self.settle_longhorn(chart.as_ref());
         self.settle_talos();
-        self.join_vms_and_nodes();
-        self.settle_storage_nodes();
+        let joins = self.join_vms_and_nodes();
+        self.settle_storage_nodes(&joins);
         let serials: Vec<String> = self
             .talos_files
             .iter()
@@ -360,7 +360,8 @@ impl<'a> RepoReader<'a> {
 
     /// Joins each VM to its Talos node (by name or hostname, else by MAC address) and shares
     /// the role each side states with the other.
-    fn join_vms_and_nodes(&mut self) {
+    /// Returns, for each VM, the index of its node in `cluster.talos.nodes`.
+    fn join_vms_and_nodes(&mut self) -> Vec<Option<usize>> {
         let nodes = &mut self.cluster.talos.nodes;
         let mut by_key: HashMap<String, usize> = HashMap::new();
         for (i, node) in nodes.iter().enumerate() {
@@ -372,6 +373,7 @@ impl<'a> RepoReader<'a> {
                 by_key.entry(mac.value.to_ascii_lowercase()).or_insert(i);
             }
         }
+        let mut joins = Vec::with_capacity(self.cluster.vms.len());
         for vm in &mut self.cluster.vms {
             let by_name = vm.name.as_ref().and_then(|n| by_key.get(&n.value));
             let by_mac = || {
@@ -380,10 +382,9 @@ impl<'a> RepoReader<'a> {
                     .filter_map(|nic| nic.mac.as_ref())
                     .find_map(|mac| by_key.get(&mac.value.to_ascii_lowercase()))
             };
-            let Some(&index) = by_name.or_else(by_mac) else {
-                continue;
-            };
-            let Some(node) = nodes.get_mut(index) else {
+            let index = by_name.or_else(by_mac).copied();
+            joins.push(index);
+            let Some(node) = index.and_then(|i| nodes.get_mut(i)) else {
                 continue;
             };
             match (vm.role, node.role) {
@@ -392,11 +393,12 @@ impl<'a> RepoReader<'a> {
                 _ => {}
             }
         }
+        joins
     }
 
     /// Which VMs carry Longhorn data: workers, plus control planes when they schedule
     /// workloads; or, with `createDefaultDiskLabeledNodes`, only labelled nodes.
-    fn settle_storage_nodes(&mut self) {
+    fn settle_storage_nodes(&mut self, joins: &[Option<usize>]) {
         let Some(longhorn) = &self.cluster.longhorn else {
             return;
         };
@@ -409,11 +411,12 @@ impl<'a> RepoReader<'a> {
             .cluster
             .vms
             .iter()
-            .map(|vm| {
+            .zip(joins)
+            .map(|(vm, join)| {
                 if vm.storage_node.is_some() {
                     return vm.storage_node;
                 }
-                let node = self.cluster.talos_node_of(vm);
+                let node = join.and_then(|i| self.cluster.talos.nodes.get(i));
                 if labeled_only {
                     return node.map(is_labelled_for_longhorn);
                 }
