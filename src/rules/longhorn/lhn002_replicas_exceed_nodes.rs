@@ -127,6 +127,21 @@ mod tests {
     }
 
     #[test]
+    fn one_count_for_both_keys_is_reported_once() {
+        let mut c = two_workers(3, false);
+        if let Some(l) = c.longhorn.as_mut() {
+            l.default_replica_count = l.class_replica_count.clone();
+        }
+        let found = run(&ReplicasExceedNodes, &c);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.starts_with("`replicas: 3`"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
     fn as_many_replicas_as_workers_is_silent() {
         assert!(run(&ReplicasExceedNodes, &two_workers(2, false)).is_empty());
     }

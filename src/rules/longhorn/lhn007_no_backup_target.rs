@@ -47,12 +47,13 @@ impl Rule for NoBackupTarget {
         let Some(longhorn) = cluster.longhorn.as_ref() else {
             return;
         };
+        // Ingestion places a Longhorn known only from its Namespace manifest at that manifest.
         let only_namespace = longhorn.values.is_none()
             && longhorn.values_file.is_none()
             && longhorn
                 .namespace
                 .as_ref()
-                .is_some_and(|ns| ns.at.file == longhorn.at.file);
+                .is_some_and(|ns| ns.file.is_some() && ns.at == longhorn.at);
         if only_namespace || longhorn.backup_target.is_some() {
             return;
         }
@@ -76,6 +77,35 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].at, at(900));
         assert_eq!(found[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn a_namespace_alone_says_nothing_about_backups() {
+        let mut c = cluster();
+        let mut l = longhorn();
+        l.namespace = Some(crate::model::longhorn::Namespace {
+            file: Some(crate::source::FileId(0)),
+            at: l.at,
+            labels: Vec::new(),
+            labels_at: l.at,
+        });
+        c.longhorn = Some(l);
+        assert!(run(&NoBackupTarget, &c).is_empty());
+    }
+
+    #[test]
+    fn an_intent_without_backup_fires() {
+        let mut c = cluster();
+        let mut l = longhorn();
+        // Lowering gives the intent's Longhorn a namespace at the same place, but no file.
+        l.namespace = Some(crate::model::longhorn::Namespace {
+            file: None,
+            at: l.at,
+            labels: Vec::new(),
+            labels_at: l.at,
+        });
+        c.longhorn = Some(l);
+        assert_eq!(run(&NoBackupTarget, &c).len(), 1);
     }
 
     #[test]

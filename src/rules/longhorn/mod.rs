@@ -32,24 +32,25 @@ pub static RULES: &[&dyn Rule] = &[
 ];
 
 /// The replica counts the values set: the StorageClass default (what PVCs get) and the UI
-/// default, each with the key it is written under.
+/// default, each with the key it is written under. One count that sets both (the intent's
+/// `replicas`) is returned once, as `replicas`.
 pub fn replica_counts(cluster: &Cluster) -> Vec<(&'static str, &Fact<u32>)> {
     let Some(longhorn) = cluster.longhorn.as_ref() else {
         return Vec::new();
     };
-    [
-        (
-            "persistence.defaultClassReplicaCount",
-            longhorn.class_replica_count.as_ref(),
-        ),
-        (
-            "defaultSettings.defaultReplicaCount",
-            longhorn.default_replica_count.as_ref(),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(key, count)| Some((key, count?)))
-    .collect()
+    match (
+        longhorn.class_replica_count.as_ref(),
+        longhorn.default_replica_count.as_ref(),
+    ) {
+        (Some(class), Some(default)) if class.at == default.at => vec![("replicas", class)],
+        (class, default) => [
+            ("persistence.defaultClassReplicaCount", class),
+            ("defaultSettings.defaultReplicaCount", default),
+        ]
+        .into_iter()
+        .filter_map(|(key, count)| Some((key, count?)))
+        .collect(),
+    }
 }
 
 /// Keeps the first of findings that say the same thing at the same place.
