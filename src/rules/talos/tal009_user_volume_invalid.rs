@@ -109,7 +109,10 @@ fn problems(volume: &UserVolume) -> Vec<String> {
         match volume.disk_selector.as_deref() {
             None => problems.push("`provisioning.diskSelector.match` is required".into()),
             Some(cel) => problems.extend(signed_size_comparison(cel).map(|literal| {
-                format!("`{literal}` compared with `disk.size` is a signed integer and CEL will not compile it; write `{}u`", literal.trim_end_matches(|c: char| c.is_ascii_alphabetic()))
+                format!(
+                    "`{literal}` compared with `disk.size` (unsigned) does not compile in CEL; write unsigned sizes such as `{}u * GiB`",
+                    literal.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+                )
             })),
         }
     }
