@@ -1060,3 +1060,26 @@ fn deriving_script_reproduces_the_tables() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn kinds_follow_what_talos_registers_not_the_schema_enum() {
+    // The schema's enum says `UnattendedInstall` / `KubeSpanEndpoints`; Talos registers
+    // `UnattendedInstallConfig` / `KubeSpanEndpointsConfig` (the deriving script records why).
+    let unattended = "apiVersion: v1alpha1\nkind: UnattendedInstallConfig\nprovisioning:\n  diskSelector:\n    match: disk.dev_path == \"/dev/vda\"\n  wipe: false\n";
+    assert_silent(unattended, 14);
+    let (code, _, at, message) = only("apiVersion: v1alpha1\nkind: UnattendedInstall\n", 14);
+    assert_eq!((code, at.as_str()), ("INT002", "UnattendedInstall"));
+    assert!(
+        message.ends_with("did you mean `UnattendedInstallConfig`?"),
+        "{message}"
+    );
+
+    let endpoints = "apiVersion: v1alpha1\nkind: KubeSpanEndpointsConfig\nextraAnnouncedEndpoints: [192.168.1.1:51820]\n";
+    for minor in 9..=14 {
+        assert_silent(endpoints, minor);
+    }
+    // Registered without a schema: accepted, contents unchecked.
+    let verification = "apiVersion: v1alpha1\nkind: ImageVerificationConfig\nrules: []\n";
+    assert_silent(verification, 13);
+    assert_eq!(only(verification, 12).0, "INT002");
+}

@@ -8,6 +8,7 @@ over document types, `$ref` into `$defs`) and writes  data/talos/v1.<minor>.json
   source_sha256  sha256 of the schema file it was derived from (the Rust staleness test checks it)
   legacy         the shape of the legacy v1alpha1 document (`machine:`/`cluster:` ...)
   kinds          document kind -> shape, for every other document type of that version
+                 (as Talos registers it: see KIND_CORRECTIONS and UNDOCUMENTED_KINDS)
 
 A shape is one of (serde's externally tagged form, read by src/knowledge/talos_schema.rs):
 
@@ -39,6 +40,21 @@ import sys
 from pathlib import Path
 
 MINORS = range(9, 15)  # the Talos minors talhorn supports: v1.9 ... v1.14
+# Where the schema disagrees with what Talos registers (`registry.Register(<Kind>Kind, …)` in
+# siderolabs/talos `pkg/machinery/config/types/`, checked on release-1.9 … release-1.14):
+# the schema's `kind` enum names these documents differently from the decoder,
+KIND_CORRECTIONS = {
+    # network/kubespan_endpoints.go: KubespanEndpointsKind = "KubeSpanEndpointsConfig"
+    "KubeSpanEndpoints": "KubeSpanEndpointsConfig",
+    # runtime/unattended_install.go (release-1.14): UnattendedInstallConfigKind = "UnattendedInstallConfig"
+    "UnattendedInstall": "UnattendedInstallConfig",
+}
+# and these registered kinds have no schema at all (kind -> first minor); their contents are
+# not checked.
+UNDOCUMENTED_KINDS = {
+    # security/image_verification.go (release-1.13 and release-1.14)
+    "ImageVerificationConfig": 13,
+}
 ANNOTATIONS = {"title", "description", "markdownDescription", "x-intellij-html-description"}
 MAX_DEPTH = 40  # the schemas are not recursive; this only guards against a future cycle
 
@@ -74,7 +90,7 @@ class Schema:
             if kind_enum:
                 if len(kind_enum) != 1:
                     raise SystemExit(f"{version_name(self.minor)}: kind enum {kind_enum} is not a single value")
-                yield kind_enum[0], node
+                yield KIND_CORRECTIONS.get(kind_enum[0], kind_enum[0]), node
             else:
                 yield None, node
 
@@ -173,6 +189,9 @@ def derive(schemas, minor):
         if kind is None:
             continue
         kinds[kind] = merge([(s, roots[kind]) for s, roots in roots_by_version if kind in roots], minor)
+    for kind, since in UNDOCUMENTED_KINDS.items():
+        if minor >= since:
+            kinds[kind] = "anyObject"
     return {
         "talos": version_name(minor),
         "source_sha256": hashlib.sha256(current.raw).hexdigest(),

@@ -585,7 +585,8 @@ pub struct KernelModule {
     pub note: &'static str,
 }
 
-const SINCE_1_10: u32 = 10;
+/// The oldest minor whose kernel config the research read (release-1.10 of siderolabs/pkgs).
+const FIRST_RESEARCHED_MINOR: u32 = 10;
 
 /// Kernel modules from `shared/research/talos-kernel-modules.md` (siderolabs/pkgs
 /// `kernel/build/config-amd64`, release-1.10 … release-1.14) and research §5 for `ublk_drv`
@@ -594,38 +595,38 @@ pub const KERNEL_MODULES: &[KernelModule] = &[
     KernelModule {
         name: "nbd",
         kconfig: Some("CONFIG_BLK_DEV_NBD"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::Loadable)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::Loadable)],
         note: "Longhorn V1 has no NBD frontend; not needed",
     },
     KernelModule {
         name: "iscsi_tcp",
         kconfig: Some("CONFIG_ISCSI_TCP"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "the iSCSI initiator Longhorn V1 uses; built in, so an entry is a no-op",
     },
     KernelModule {
         name: "libiscsi",
         kconfig: Some("CONFIG_ISCSI_TCP"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "part of the built-in iSCSI initiator",
     },
     KernelModule {
         name: "libiscsi_tcp",
         kconfig: Some("CONFIG_ISCSI_TCP"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "part of the built-in iSCSI initiator",
     },
     KernelModule {
         name: "scsi_transport_iscsi",
         kconfig: Some("CONFIG_SCSI_ISCSI_ATTRS"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "used by the iSCSI initiator; built in",
     },
     KernelModule {
         name: "iscsi_boot_sysfs",
         kconfig: Some("CONFIG_ISCSI_BOOT_SYSFS"),
         builds: &[
-            (SINCE_1_10, 0, ModuleBuild::NotBuilt),
+            (FIRST_RESEARCHED_MINOR, 0, ModuleBuild::NotBuilt),
             (11, 0, ModuleBuild::BuiltIn),
         ],
         note: "iBFT boot-firmware data; Longhorn does not use it",
@@ -639,14 +640,14 @@ pub const KERNEL_MODULES: &[KernelModule] = &[
     KernelModule {
         name: "configfs",
         kconfig: Some("CONFIG_CONFIGFS_FS"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "built in; Longhorn V1's iSCSI target is userspace tgt and does not use it",
     },
     KernelModule {
         name: "target_core_mod",
         kconfig: Some("CONFIG_TARGET_CORE"),
         builds: &[
-            (SINCE_1_10, 0, ModuleBuild::NotBuilt),
+            (FIRST_RESEARCHED_MINOR, 0, ModuleBuild::NotBuilt),
             (14, 0, ModuleBuild::Loadable),
         ],
         note: "LIO; Longhorn does not use it",
@@ -654,38 +655,38 @@ pub const KERNEL_MODULES: &[KernelModule] = &[
     KernelModule {
         name: "dm_crypt",
         kconfig: Some("CONFIG_DM_CRYPT"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "encrypted volumes; built in",
     },
     KernelModule {
         name: "nfs",
         kconfig: Some("CONFIG_NFS_FS"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "RWX volumes and NFS backup targets; built in",
     },
     KernelModule {
         name: "nvme_tcp",
         kconfig: Some("CONFIG_NVME_TCP"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::BuiltIn)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::BuiltIn)],
         note: "Longhorn V2; built in, but upstream examples still list it",
     },
     KernelModule {
         name: "vfio_pci",
         kconfig: Some("CONFIG_VFIO_PCI"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::Loadable)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::Loadable)],
         note: "Longhorn V2",
     },
     KernelModule {
         name: "uio_pci_generic",
         kconfig: Some("CONFIG_UIO_PCI_GENERIC"),
-        builds: &[(SINCE_1_10, 0, ModuleBuild::Loadable)],
+        builds: &[(FIRST_RESEARCHED_MINOR, 0, ModuleBuild::Loadable)],
         note: "Longhorn V2",
     },
     KernelModule {
         name: "ublk_drv",
         kconfig: Some("CONFIG_BLK_DEV_UBLK"),
         builds: &[
-            (SINCE_1_10, 0, ModuleBuild::NotBuilt),
+            (FIRST_RESEARCHED_MINOR, 0, ModuleBuild::NotBuilt),
             (11, 1, ModuleBuild::Loadable),
         ],
         note: "Longhorn V2 ublk frontend; built from Talos v1.11.1",
