@@ -308,7 +308,8 @@ fn init_writes_a_starter_that_builds_cleanly() {
     assert_eq!(init.code, 0, "{}", init.stderr);
     let run = build(dir.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(!run.stderr.contains("warning["), "{}", run.stderr);
+    assert!(!run.stderr.contains("error["), "{}", run.stderr);
     assert!(!files_under(&dir.path().join("out")).is_empty());
     // init refuses to overwrite the intent it wrote.
     assert_eq!(talhorn(dir.path(), &["init", "cluster.yaml"]).code, 2);
