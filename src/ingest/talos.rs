@@ -117,6 +117,8 @@ impl Reader {
                 self.node.network_known = true;
             }
             Some("LinkConfig") => self.link_config(doc),
+            // Talos 1.14 moved `machine.nodeLabels` here.
+            Some("KubeNodeConfig") => self.labels(doc.get("labels")),
             Some("DHCPv4Config" | "DHCPv6Config") => {
                 self.node.dhcp = Some(self.at.fact(true, doc.span));
                 self.node.network_known = true;
@@ -150,14 +152,19 @@ impl Reader {
         self.kubelet(machine);
         self.install(machine.get("install"));
         self.machine_disks(machine.get("disks"));
-        if let Some(labels) = machine.get("nodeLabels").and_then(Node::as_map) {
-            let labels = labels
-                .iter()
-                .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(self.at, Some(v))?)));
-            self.node.labels.extend(labels);
-        }
+        self.labels(machine.get("nodeLabels"));
         self.network(machine.get("network"));
         self.cluster(doc.get("cluster"));
+    }
+
+    fn labels(&mut self, labels: Option<&Node>) {
+        let Some(labels) = labels.and_then(Node::as_map) else {
+            return;
+        };
+        let labels = labels
+            .iter()
+            .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(self.at, Some(v))?)));
+        self.node.labels.extend(labels);
     }
 
     fn cluster(&mut self, cluster: Option<&Node>) {

@@ -215,6 +215,9 @@ struct Deprecation {
     since_minor: u32,
     replacement: &'static str,
     rejected: Option<Rejection>,
+    /// `talosctl gen config` of that version still writes the field itself, so a patch that
+    /// sets it is only worth a note (info), not a warning.
+    still_generated: bool,
 }
 
 /// From `from_minor` on, Talos fails on the field under `condition` (in practice always: the
@@ -233,12 +236,14 @@ const DEPRECATIONS: &[Deprecation] = &[
         since_minor: 10,
         replacement: "a `UserVolumeConfig` document",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         path: "machine.install.extensions",
         since_minor: 10,
         replacement: "the Image Factory schematic (`customization.systemExtensions`) and its installer image",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         // v1.12 drops most of its fields from the schema, v1.13 the whole key.
@@ -246,6 +251,7 @@ const DEPRECATIONS: &[Deprecation] = &[
         since_minor: 13,
         replacement: "the network documents (`HostnameConfig`, `LinkConfig`, `ResolverConfig`, `KubeSpanConfig`, …)",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         // v1.12+ generated configs carry `HostnameConfig{auto: stable}`.
@@ -257,6 +263,7 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `HostnameConfig` that talosctl generates",
             error: "static hostname is already set in v1alpha1 config",
         }),
+        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `ResolverConfig`.
@@ -268,18 +275,21 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `ResolverConfig` that talosctl generates",
             error: ".machine.network.nameservers is already set in v1alpha1 config",
         }),
+        still_generated: false,
     },
     Deprecation {
         path: "machine.network.interfaces",
         since_minor: 12,
         replacement: "`LinkConfig` documents (and `LinkAliasConfig`, `DHCPv4Config`, … as needed)",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         path: "machine.registries",
         since_minor: 12,
         replacement: "the `RegistryMirrorConfig`, `RegistryAuthConfig` and `RegistryTLSConfig` documents",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         // v1.12+ generated configs set `install.grubUseUKICmdline: true`.
@@ -291,36 +301,42 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "in metal mode, with the `grubUseUKICmdline: true` that talosctl generates",
             error: "install.extraKernelArgs and install.grubUseUKICmdline can't be used together",
         }),
+        still_generated: false,
     },
     Deprecation {
         path: "machine.network.kubespan",
         since_minor: 13,
         replacement: "a `KubeSpanConfig` document",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         path: "machine.env",
         since_minor: 13,
         replacement: "an `EnvironmentConfig` document",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         path: "machine.kernel",
         since_minor: 14,
         replacement: "`KernelModuleConfig` documents (one per module)",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         path: "machine.sysctls",
         since_minor: 14,
         replacement: "a `SysctlConfig` document (`params:`)",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         path: "machine.sysfs",
         since_minor: 14,
         replacement: "a `SysfsConfig` document",
         rejected: None,
+        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeletConfig`, which has no `extraMounts`.
@@ -332,12 +348,16 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `KubeletConfig` that talosctl generates",
             error: "kubelet config is already set in v1alpha1 config (.machine.kubelet)",
         }),
+        still_generated: false,
     },
     Deprecation {
         path: "machine.install",
         since_minor: 14,
         replacement: "an `UnattendedInstallConfig` document (Talos rejects both together: \"UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)\")",
         rejected: None,
+        // v1.14's gen config still writes `machine.install.image` (research §3.1: its default is
+        // the factory metal installer, T14 `pkg/images/images.go`).
+        still_generated: true,
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeNetworkConfig`.
@@ -349,6 +369,7 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `KubeNetworkConfig` that talosctl generates",
             error: "cluster network config is already set in the v1alpha1 config",
         }),
+        still_generated: false,
     },
 ];
 
@@ -691,7 +712,12 @@ impl Validator<'_> {
                         "`{keys}` is deprecated since Talos v1.{}",
                         known.since_minor
                     );
-                    self.report(DEPRECATED, Severity::Warning, key.span, message, help);
+                    let severity = if known.still_generated {
+                        Severity::Info
+                    } else {
+                        Severity::Warning
+                    };
+                    self.report(DEPRECATED, severity, key.span, message, help);
                 }
             }
             return true;

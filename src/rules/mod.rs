@@ -128,17 +128,25 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     }
     let mut findings = suppress::apply(findings, &cluster.sources, config);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
-    merge_same_place(findings)
+    merge_same_intent_setting(findings, cluster)
 }
 
-/// One setting can cause the same finding on many VMs or nodes (an intent default applies to
-/// every node): report it once at that place, saying how many more it covers.
-fn merge_same_place(findings: Vec<Finding>) -> Vec<Finding> {
+/// One intent setting (a role default, `network.mtu`) applies to many VMs, so a rule can report
+/// the same problem once per VM at that one place: report it once, saying how many more it
+/// covers. Findings in other files are distinct problems and stay apart.
+fn merge_same_intent_setting(findings: Vec<Finding>, cluster: &Cluster) -> Vec<Finding> {
+    let intent_files: std::collections::HashSet<_> = cluster
+        .vms
+        .iter()
+        .filter(|vm| vm.file.is_none())
+        .map(|vm| vm.origin.file)
+        .collect();
     let mut merged: Vec<(Finding, usize)> = Vec::with_capacity(findings.len());
     for finding in findings {
         match merged.last_mut() {
             Some((last, more))
-                if last.code == finding.code
+                if intent_files.contains(&finding.at.file)
+                    && last.code == finding.code
                     && last.at == finding.at
                     && last.severity == finding.severity =>
             {
