@@ -16,7 +16,11 @@ fn docs_rules_md_is_generated_from_the_registry() {
 fn every_rule_documents_what_why_example_fix_and_source() {
     for meta in all_meta() {
         for section in ["## What", "## Why", "## Example", "## Fix", "## Source"] {
-            assert!(meta.docs.contains(section), "{} lacks `{section}`", meta.code);
+            assert!(
+                meta.docs.contains(section),
+                "{} lacks `{section}`",
+                meta.code
+            );
         }
         assert!(!meta.summary.is_empty(), "{} has no summary", meta.code);
     }
@@ -30,9 +34,23 @@ fn codes_are_unique_well_formed_and_names_are_kebab_case() {
     assert_eq!(codes.len(), metas.len(), "duplicate rule codes");
     for m in &metas {
         let (prefix, number) = m.code.split_at(3);
-        assert!(["INT", "PVE", "TAL", "LHN", "NET"].contains(&prefix), "{}", m.code);
-        assert!(number.len() == 3 && number.chars().all(|c| c.is_ascii_digit()), "{}", m.code);
-        assert!(m.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", m.name);
+        assert!(
+            ["INT", "PVE", "TAL", "LHN", "NET"].contains(&prefix),
+            "{}",
+            m.code
+        );
+        assert!(
+            number.len() == 3 && number.chars().all(|c| c.is_ascii_digit()),
+            "{}",
+            m.code
+        );
+        assert!(
+            m.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{}",
+            m.name
+        );
     }
 }
 

@@ -20,15 +20,23 @@ pub fn lower(intent: &LoadedIntent, dialect: &Dialect, cluster: &mut Cluster) {
     let spec = &intent.intent;
     // Facts the files state win; the intent fills in what is still unknown.
     let versions = &mut cluster.versions;
-    versions.talos.get_or_insert_with(|| Fact::new(spec.cluster.talos.clone(), intent.loc("/cluster/talos")));
+    versions
+        .talos
+        .get_or_insert_with(|| Fact::new(spec.cluster.talos.clone(), intent.loc("/cluster/talos")));
     if let Some(l) = &spec.longhorn {
-        versions.longhorn.get_or_insert_with(|| Fact::new(l.version.clone(), intent.loc("/longhorn/version")));
+        versions
+            .longhorn
+            .get_or_insert_with(|| Fact::new(l.version.clone(), intent.loc("/longhorn/version")));
     }
-    versions.proxmox.get_or_insert_with(|| Fact::new(spec.proxmox.version, intent.loc("/proxmox/version")));
+    versions
+        .proxmox
+        .get_or_insert_with(|| Fact::new(spec.proxmox.version, intent.loc("/proxmox/version")));
     let host = proxmox::host(intent);
     cluster.host.storages.extend(host.storages);
     cluster.host.bridges.extend(host.bridges);
-    cluster.vms.extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i)));
+    cluster
+        .vms
+        .extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i)));
     let talos = talos::talos(intent, dialect);
     cluster.talos.nodes.extend(talos.nodes);
     cluster.talos.configs.extend(talos.configs);
