@@ -180,8 +180,23 @@ fn build_into_an_output_path_that_is_a_file_exits_2_and_leaves_it_untouched() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("out"),
+        stderr.contains("not-a-dir"),
         "the message names the path: {stderr}"
     );
     assert_eq!(fs::read_to_string(&blocker).unwrap(), "not a directory\n");
+}
+
+#[test]
+fn nesting_within_the_budget_parses_on_a_small_thread_stack() {
+    // Thread pools and test threads have small stacks; the YAML reader must not overflow them
+    // on input its depth budget accepts (a stack overflow aborts the process).
+    let depth = talhorn::yaml::MAX_DEPTH - 2;
+    let text = format!("x: {}1{}\n", "{a: ".repeat(depth), "}".repeat(depth));
+    let parsed = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || talhorn::yaml::parse_documents(&text).map(|docs| docs.len()))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(parsed, Ok(1));
 }
