@@ -205,9 +205,37 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
             span: Span::at(0),
         });
     }
-    let docs: Vec<Option<Node>> = serde_saphyr::from_multiple_with_options(text, options())
-        .map_err(|e| to_yaml_error(&e, text))?;
+    let docs: Vec<Option<Node>> =
+        with_parse_stack(|| serde_saphyr::from_multiple_with_options(text, options()))
+            .map_err(|e| to_yaml_error(&e, text))?;
     Ok(docs.into_iter().flatten().collect())
+}
+
+/// Stack for one parse. Each nesting level costs tens of KiB of stack in a debug build, so
+/// [`MAX_DEPTH`] levels overflow a 2 MiB thread (test threads, thread pools) before the budget
+/// can report them. Only the pages actually used are committed.
+const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs `parse` on a thread with [`PARSE_STACK_BYTES`] of stack (on the caller's thread if no
+/// thread can be started), so the depth budget, not the caller's stack size, bounds recursion.
+fn with_parse_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
+    let parse = std::sync::Mutex::new(Some(parse));
+    let run = || parse.lock().ok().and_then(|mut p| p.take()).map(|p| p());
+    let on_big_stack = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("yaml-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(scope, run)
+            .ok()?;
+        match handle.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    match on_big_stack.or_else(run) {
+        Some(result) => result,
+        None => unreachable!("the parse runs once, on one of the two threads"),
+    }
 }
 
 /// Parses a single-document YAML file (an empty file is an empty mapping).
