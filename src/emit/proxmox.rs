@@ -1,7 +1,6 @@
 //! `proxmox/<vmid>-<name>.conf` and `proxmox/create-vms.sh` from the model's VMs.
 
 use super::templates;
-use crate::model::proxmox::Bus;
 use crate::model::{Disk, DiskRole, Host, Nic, Vm};
 use serde::Serialize;
 
@@ -310,28 +309,4 @@ pub fn create_script(vms: &[Vm], pve_node: &str, intent_file: &str) -> Result<St
         "create-vms.sh",
         minijinja::context! { intent_file => intent_file, node => pve_node, vms => scripts },
     )
-}
-
-/// The guest device name of a disk (`scsi1` → `/dev/sdb`, `virtio0` → `/dev/vda`), counting the
-/// VM's disks on the same kind of bus in slot order. Linux names, not a Proxmox guarantee.
-pub fn guest_device(vm: &Vm, disk: &Disk) -> Option<String> {
-    let prefix = match disk.bus {
-        Bus::Virtio => "vd",
-        Bus::Scsi | Bus::Sata => "sd",
-        Bus::Ide => return None,
-    };
-    let same_kind = |d: &&Disk| {
-        d.role != DiskRole::Cdrom
-            && matches!(
-                (d.bus, disk.bus),
-                (Bus::Virtio, Bus::Virtio) | (Bus::Scsi | Bus::Sata, Bus::Scsi | Bus::Sata)
-            )
-    };
-    let position = vm
-        .disks
-        .iter()
-        .filter(same_kind)
-        .position(|d| d.slot == disk.slot)?;
-    let letter = char::from(b'a' + u8::try_from(position).ok().filter(|p| *p < 26)?);
-    Some(format!("/dev/{prefix}{letter}"))
 }

@@ -23,7 +23,7 @@ pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
     let mut configs = Vec::new();
     if spec.longhorn.is_some() && !storage.is_empty() {
         for scope in storage_scopes(intent, &storage) {
-            configs.push(storage_config(intent, dialect, scope));
+            configs.push(storage_config(intent, dialect, scope, storage[0]));
         }
     }
     if spec.cluster.allow_scheduling_on_control_planes {
@@ -83,7 +83,12 @@ fn storage_scopes(intent: &LoadedIntent, storage: &[usize]) -> Vec<Scope> {
     }
 }
 
-fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> TalosConfig {
+fn storage_config(
+    intent: &LoadedIntent,
+    dialect: &Dialect,
+    scope: Scope,
+    first_storage_node: usize,
+) -> TalosConfig {
     let at = intent.key_loc("/longhorn");
     let disk_at = if intent.has("/longhorn/dataDisk") {
         intent.loc("/longhorn/dataDisk")
@@ -105,7 +110,7 @@ fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> Tal
         )),
         DataDiskForm::MachineDisks => config.machine_disks.push(Fact::new(
             MachineDisk {
-                device: data_device(intent),
+                device: data_device(intent, first_storage_node),
                 mountpoint: Some(data_path.to_string()),
             },
             disk_at,
@@ -142,16 +147,14 @@ fn storage_config(intent: &LoadedIntent, dialect: &Dialect, scope: Scope) -> Tal
     config
 }
 
-/// The data disk's device for Talos 1.9, which has no disk selectors: the second disk on the
-/// OS disk's bus.
-fn data_device(intent: &LoadedIntent) -> String {
-    let virtio = intent
-        .intent
-        .longhorn
-        .as_ref()
-        .and_then(|l| l.data_disk.as_ref()?.bus.clone())
-        .is_some_and(|b| b == "virtio");
-    if virtio { "/dev/vdb" } else { "/dev/sdb" }.to_string()
+/// The data disk's device for Talos 1.9, which has no disk selectors: its guest name on the
+/// first storage node's VM (nodes that differ are caught by TAL007).
+fn data_device(intent: &LoadedIntent, first_storage_node: usize) -> String {
+    let vm = super::proxmox::vm(intent, first_storage_node);
+    vm.data_disks()
+        .next()
+        .and_then(|disk| vm.guest_device(disk))
+        .unwrap_or_else(|| "/dev/sdb".to_string())
 }
 
 /// The install disk: the first disk of the OS disk's bus (`virtio0` is `/dev/vda`).

@@ -170,6 +170,26 @@ impl Vm {
         self.disks.iter().filter(|d| d.role == DiskRole::Data)
     }
 
+    /// The Linux device name a disk gets in the guest (`scsi1` → `/dev/sdb`, `virtio0` →
+    /// `/dev/vda`), counting the VM's disks of the same kind in slot order. Linux naming, not
+    /// a Proxmox guarantee: select disks by serial where the config allows it.
+    pub fn guest_device(&self, disk: &Disk) -> Option<String> {
+        let (prefix, virtio) = match disk.bus {
+            Bus::Virtio => ("vd", true),
+            Bus::Scsi | Bus::Sata => ("sd", false),
+            Bus::Ide => return None,
+        };
+        let position = self
+            .disks
+            .iter()
+            .filter(|d| {
+                d.role != DiskRole::Cdrom && d.bus != Bus::Ide && (d.bus == Bus::Virtio) == virtio
+            })
+            .position(|d| d.slot == disk.slot)?;
+        let letter = char::from(b'a' + u8::try_from(position).ok().filter(|p| *p < 26)?);
+        Some(format!("/dev/{prefix}{letter}"))
+    }
+
     /// Disks that hold data (not CD-ROMs).
     pub fn block_disks(&self) -> impl Iterator<Item = &Disk> {
         self.disks.iter().filter(|d| d.role != DiskRole::Cdrom)
