@@ -47,6 +47,7 @@ impl std::fmt::Display for IngestError {
 pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestError> {
     let discovered = discover::discover(paths, config)?;
     let mut reader = RepoReader::new(config);
+    reader.named = paths.iter().filter(|p| p.is_file()).cloned().collect();
     for (path, problem) in &discovered.problems {
         reader.unreadable(path, problem);
     }
@@ -110,6 +111,8 @@ struct RepoReader<'a> {
     collected: longhorn::Collected,
     /// `.talhorn.yaml`, once added to the sources (context facts point into it).
     config_file: Option<(FileId, Option<Node>)>,
+    /// Files the user named: a YAML error in one is reported even when its name is not ours.
+    named: HashSet<PathBuf>,
 }
 
 impl<'a> RepoReader<'a> {
@@ -121,6 +124,7 @@ impl<'a> RepoReader<'a> {
             talos_files: Vec::new(),
             collected: longhorn::Collected::default(),
             config_file: None,
+            named: HashSet::new(),
         }
     }
 
@@ -193,7 +197,7 @@ impl<'a> RepoReader<'a> {
         let docs = match yaml::parse_documents(&text) {
             Ok(docs) => docs,
             Err(error) => {
-                if classify::looks_like_ours(path) {
+                if classify::looks_like_ours(path) || self.named.contains(path) {
                     let file = self.add_source(path, &text);
                     let message = format!("this file is not valid YAML: {}", error.message);
                     self.cluster

@@ -51,6 +51,10 @@ pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
             format!("the intent is not valid YAML: {}", e.message),
         )]
     })?;
+    let duplicates = duplicate_keys(file, &root);
+    if !duplicates.is_empty() {
+        return Err(duplicates);
+    }
     let json = root.to_json();
     let schema_errors = validate_schema(file, &root, &json);
     if !schema_errors.is_empty() {
@@ -516,4 +520,37 @@ pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
         u32::MAX << (32 - u32::from(prefix))
     };
     (u32::from(addr) & mask) == (u32::from(net) & mask)
+}
+
+/// YAML requires unique keys; most loaders let the later one win silently, which hides typos
+/// such as two `vmid:` in one node.
+fn duplicate_keys(file: FileId, node: &Node) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            crate::yaml::Value::Map(entries) => {
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    let first = entries[..i].iter().find(|(k, _)| k.value == key.value);
+                    if let Some((first, _)) = first {
+                        let name = key.scalar_text().unwrap_or_default();
+                        found.push(
+                            Finding::new(
+                                "INT001",
+                                Severity::Error,
+                                Location::new(file, key.span),
+                                format!("duplicate key `{name}`: YAML keys must be unique, and the later one would silently win"),
+                            )
+                            .related(Location::new(file, first.span), "first written here"),
+                        );
+                    }
+                    stack.push(value);
+                }
+            }
+            crate::yaml::Value::Seq(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found.sort_by_key(|f| f.at);
+    found
 }
