@@ -53,10 +53,7 @@ fn header(input: &EmitInput<'_>) -> String {
 }
 
 fn platform(input: &EmitInput<'_>) -> Platform {
-    match input.intent.intent.cluster.platform {
-        crate::intent::Platform::Nocloud => Platform::Nocloud,
-        crate::intent::Platform::Metal => Platform::Metal,
-    }
+    input.intent.intent.cluster.platform
 }
 
 fn artifact(path: impl Into<String>, content: String) -> Artifact {
@@ -124,10 +121,7 @@ fn schematic_file(input: &EmitInput<'_>, schematic: &Schematic) -> String {
 pub fn schematic_summary(intent: &LoadedIntent) -> Result<String, String> {
     let version = TalosVersion::parse(&intent.intent.cluster.talos).map_err(|e| e.to_string())?;
     let schematic = crate::lower::schematic(intent);
-    let platform = match intent.intent.cluster.platform {
-        crate::intent::Platform::Nocloud => Platform::Nocloud,
-        crate::intent::Platform::Metal => Platform::Metal,
-    };
+    let platform = intent.intent.cluster.platform;
     Ok(format!(
         "{}---\nid: {}\ninstaller: {}\niso: {}\n",
         schematic.canonical_yaml(),

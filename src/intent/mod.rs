@@ -29,21 +29,7 @@ pub struct Intent {
     pub nodes: Vec<NodeSpec>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    Nocloud,
-    Metal,
-}
-
-impl Platform {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Nocloud => "nocloud",
-            Self::Metal => "metal",
-        }
-    }
-}
+pub use crate::knowledge::talos::Platform;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

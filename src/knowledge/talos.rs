@@ -201,7 +201,8 @@ pub enum InstallerForm {
 }
 
 /// The image flavour a VM boots: the Proxmox stack uses `nocloud` or `metal`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Platform {
     Nocloud,
     Metal,

@@ -3,7 +3,7 @@
 use super::{DATA_DISK_SERIAL, is_storage_node};
 use crate::emit::schematic::Schematic;
 use crate::intent::{Engine, LoadedIntent, Role};
-use crate::knowledge::talos::{DataDiskForm, Dialect, Platform};
+use crate::knowledge::talos::{DataDiskForm, Dialect};
 use crate::model::talos::{MachineDisk, SchematicFacts};
 use crate::model::{Mount, Scope, Talos, TalosConfig, TalosNode, UserVolume};
 use crate::source::{Fact, Location};
@@ -176,17 +176,10 @@ pub fn schematic(intent: &LoadedIntent) -> Schematic {
     )
 }
 
-fn platform(intent: &LoadedIntent) -> Platform {
-    match intent.intent.cluster.platform {
-        crate::intent::Platform::Nocloud => Platform::Nocloud,
-        crate::intent::Platform::Metal => Platform::Metal,
-    }
-}
-
 pub(crate) fn installer_image(intent: &LoadedIntent, schematic: &Schematic) -> String {
     let version = crate::knowledge::talos::TalosVersion::parse(&intent.intent.cluster.talos)
         .unwrap_or_else(|_| crate::knowledge::talos::TalosVersion::new(1, 11, 0));
-    schematic.installer_image(&version, platform(intent))
+    schematic.installer_image(&version, intent.intent.cluster.platform)
 }
 
 fn schematic_facts(intent: &LoadedIntent, schematic: &Schematic) -> SchematicFacts {
