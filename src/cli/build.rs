@@ -50,7 +50,7 @@ pub fn run(args: &BuildArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    crate::lower::lower(&loaded, pinned.dialect, &mut cluster);
+    crate::lower::lower(&loaded, &pinned, &mut cluster);
     cluster.load_findings.extend(warnings);
     let config = match LintConfig::discover(&args.intent)
         .map(|p| LintConfig::load(&p))

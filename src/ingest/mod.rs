@@ -165,14 +165,21 @@ impl<'a> RepoReader<'a> {
         self.qm_configs.push((file, config));
     }
 
+    /// A line-format parser's problems, as INT001 findings.
+    fn parse_problems<'p>(
+        &mut self,
+        file: FileId,
+        problems: impl Iterator<Item = (Span, &'p String)>,
+    ) {
+        let findings =
+            problems.map(|(span, message)| int001(Location::new(file, span), message.clone()));
+        self.cluster.load_findings.extend(findings);
+    }
+
     fn storage_cfg(&mut self, path: &Path, text: &str) {
         let file = self.add_source(path, text);
         let cfg = storage_cfg::parse(text);
-        let problems = cfg
-            .problems
-            .iter()
-            .map(|p| int001(Location::new(file, p.span), p.message.clone()));
-        self.cluster.load_findings.extend(problems);
+        self.parse_problems(file, cfg.problems.iter().map(|p| (p.span, &p.message)));
         self.cluster
             .host
             .storages
@@ -182,11 +189,7 @@ impl<'a> RepoReader<'a> {
     fn interfaces(&mut self, path: &Path, text: &str) {
         let file = self.add_source(path, text);
         let parsed = interfaces::parse(text);
-        let problems = parsed
-            .problems
-            .iter()
-            .map(|p| int001(Location::new(file, p.span), p.message.clone()));
-        self.cluster.load_findings.extend(problems);
+        self.parse_problems(file, parsed.problems.iter().map(|p| (p.span, &p.message)));
         self.cluster
             .host
             .bridges

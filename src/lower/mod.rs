@@ -16,7 +16,8 @@ pub use talos::schematic;
 
 /// Adds an intent's VMs, host, Talos, Longhorn and network facts to `cluster`, in the dialect of
 /// its Talos version.
-pub fn lower(intent: &LoadedIntent, dialect: &Dialect, cluster: &mut Cluster) {
+pub fn lower(intent: &LoadedIntent, pinned: &Pinned, cluster: &mut Cluster) {
+    let dialect = pinned.dialect;
     let spec = &intent.intent;
     // Facts the files state win; the intent fills in what is still unknown.
     let versions = &mut cluster.versions;
@@ -37,7 +38,7 @@ pub fn lower(intent: &LoadedIntent, dialect: &Dialect, cluster: &mut Cluster) {
     cluster
         .vms
         .extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i)));
-    let talos = talos::talos(intent, dialect);
+    let talos = talos::talos(intent, pinned);
     cluster.talos.nodes.extend(talos.nodes);
     cluster.talos.configs.extend(talos.configs);
     if cluster.talos.schematic.is_none() {
@@ -250,7 +251,7 @@ pub fn lower_intent(intent: &LoadedIntent, cluster: &mut Cluster) -> Option<Pinn
     match pin_versions(intent) {
         Ok((pinned, warnings)) => {
             cluster.load_findings.extend(warnings);
-            lower(intent, pinned.dialect, cluster);
+            lower(intent, &pinned, cluster);
             Some(pinned)
         }
         Err(errors) => {

@@ -15,7 +15,8 @@ pub const V2_HUGEPAGES: &str = "1024";
 /// Mount options Longhorn needs for its data path in the kubelet (Talos `extraMounts` docs).
 pub const MOUNT_OPTIONS: &[&str] = &["bind", "rshared", "rw"];
 
-pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
+pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
+    let dialect = pinned.dialect;
     let spec = &intent.intent;
     let storage: Vec<usize> = (0..spec.nodes.len())
         .filter(|&i| is_storage_node(intent, i))
@@ -38,7 +39,7 @@ pub(super) fn talos(intent: &LoadedIntent, dialect: &Dialect) -> Talos {
     // Every node installs (and upgrades to) the image built from the schematic.
     let mut all = TalosConfig::new(Scope::All, intent.loc("/talos"));
     all.install_image = Some(Fact::new(
-        installer_image(intent, &schematic),
+        schematic.installer_image(&pinned.talos, intent.intent.cluster.platform),
         intent.loc("/talos"),
     ));
     configs.insert(0, all);
@@ -174,12 +175,6 @@ pub fn schematic(intent: &LoadedIntent) -> Schematic {
         intent.intent.talos.extensions.clone(),
         intent.intent.talos.kernel_args.clone(),
     )
-}
-
-pub(crate) fn installer_image(intent: &LoadedIntent, schematic: &Schematic) -> String {
-    let version = crate::knowledge::talos::TalosVersion::parse(&intent.intent.cluster.talos)
-        .unwrap_or_else(|_| crate::knowledge::talos::TalosVersion::new(1, 11, 0));
-    schematic.installer_image(&version, intent.intent.cluster.platform)
 }
 
 fn schematic_facts(intent: &LoadedIntent, schematic: &Schematic) -> SchematicFacts {

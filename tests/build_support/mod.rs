@@ -50,7 +50,7 @@ pub fn build(intent: &Path) -> Vec<Artifact> {
         warnings.is_empty(),
         "{name}: version warnings {warnings:#?}"
     );
-    talhorn::lower::lower(&loaded, pinned.dialect, &mut cluster);
+    talhorn::lower::lower(&loaded, &pinned, &mut cluster);
     let findings = talhorn::rules::run(&cluster, &LintConfig::default());
     let errors: Vec<_> = findings
         .iter()
