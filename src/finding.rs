@@ -55,6 +55,8 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// How to fix it, when the message alone does not say.
     pub help: Option<String>,
+    /// The cluster whose files the finding is about (set by the engine, not by rules).
+    pub cluster: Option<String>,
 }
 
 impl Finding {
@@ -71,6 +73,7 @@ impl Finding {
             at,
             related: Vec::new(),
             help: None,
+            cluster: None,
         }
     }
 

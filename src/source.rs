@@ -1,6 +1,7 @@
 //! Source files and byte spans: every fact a rule can point at keeps where it came from.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -130,15 +131,18 @@ impl SourceFile {
 }
 
 /// Every file a run has read, so findings can be rendered with snippets.
+///
+/// Files are shared, not copied, between clones: every cluster of a repository holds the same
+/// map, so a [`FileId`] means the same file in each of them and in the report.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    files: Vec<Arc<SourceFile>>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(file);
+        self.files.push(Arc::new(file));
         id
     }
 
@@ -154,7 +158,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(i as u32), f.as_ref()))
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {

@@ -20,12 +20,12 @@ fn every_fixture_builds_output_that_lints_without_errors_or_warnings() {
         let outcome = talhorn::lint::lint_paths(&[out.path().to_path_buf()], &config)
             .expect("lint the output");
         assert!(
-            !outcome.cluster.vms.is_empty(),
+            !outcome.clusters[0].cluster.vms.is_empty(),
             "{}: the linter read no VM",
             intent.display()
         );
         assert!(
-            !outcome.cluster.talos.configs.is_empty(),
+            !outcome.clusters[0].cluster.talos.configs.is_empty(),
             "{}: the linter read no Talos config",
             intent.display()
         );
@@ -34,7 +34,7 @@ fn every_fixture_builds_output_that_lints_without_errors_or_warnings() {
             .iter()
             .filter(|f| f.severity >= Severity::Warning && !accepted.contains(&f.code))
         {
-            let file = outcome.cluster.sources.get(finding.at.file);
+            let file = outcome.sources.get(finding.at.file);
             let (line, _) = file.line_col(finding.at.span.start);
             problems.push(format!(
                 "{}: {}:{line}: {} {}",

@@ -33,11 +33,11 @@ fn lint(root: &Path) -> (talhorn::lint::LintOutcome, Vec<Finding>) {
 }
 
 fn path_of(outcome: &talhorn::lint::LintOutcome, finding: &Finding) -> PathBuf {
-    outcome.cluster.sources.get(finding.at.file).path.clone()
+    outcome.sources.get(finding.at.file).path.clone()
 }
 
 fn line_of(outcome: &talhorn::lint::LintOutcome, finding: &Finding) -> usize {
-    let file = outcome.cluster.sources.get(finding.at.file);
+    let file = outcome.sources.get(finding.at.file);
     file.line_col(finding.at.span.start).0
 }
 

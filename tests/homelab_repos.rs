@@ -22,7 +22,7 @@ fn lint(repo: &str) -> (PathBuf, LintOutcome) {
 }
 
 fn place(outcome: &LintOutcome, root: &Path, at: talhorn::source::Location) -> String {
-    let file = outcome.cluster.sources.get(at.file);
+    let file = outcome.sources.get(at.file);
     let (line, _) = file.line_col(at.span.start);
     let path = file.path.strip_prefix(root).unwrap_or(&file.path);
     format!("{}:{line}", path.display())
@@ -31,7 +31,11 @@ fn place(outcome: &LintOutcome, root: &Path, at: talhorn::source::Location) -> S
 #[test]
 fn the_clean_homelab_has_no_error_or_warning() {
     let (root, outcome) = lint("clean-homelab");
-    assert!(outcome.cluster.vms.len() >= 2 && !outcome.cluster.talos.nodes.is_empty());
+    assert_eq!(outcome.clusters.len(), 1, "one repository, one cluster");
+    assert!(
+        outcome.clusters[0].cluster.vms.len() >= 2
+            && !outcome.clusters[0].cluster.talos.nodes.is_empty()
+    );
     let loud: Vec<String> = outcome
         .findings
         .iter()

@@ -14,8 +14,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The one cluster of a directory (these repositories have no cluster roots).
 fn ingest_dir(dir: &Path, config: &LintConfig) -> Cluster {
-    ingest(&[dir.to_path_buf()], config).unwrap_or_else(|e| panic!("{e}"))
+    let mut ingested = ingest(&[dir.to_path_buf()], config).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ingested.clusters.len(), 1, "{}", dir.display());
+    ingested.clusters.remove(0).cluster
 }
 
 fn ingest_fixture(name: &str) -> Cluster {
@@ -818,7 +821,7 @@ fn an_invalid_intent_in_the_repository_reports_its_findings() {
 }
 
 #[test]
-fn unknown_yaml_is_skipped_and_broken_yaml_of_ours_is_int001() {
+fn unknown_yaml_is_skipped_and_broken_yaml_anywhere_is_int001() {
     let dir = temp_dir();
     write(dir.path(), "docs/mkdocs.yml", "site_name: x\n");
     write(dir.path(), "random/broken.yaml", "a: [\n");
@@ -828,12 +831,19 @@ fn unknown_yaml_is_skipped_and_broken_yaml_of_ours_is_int001() {
         "machine:\n  type: [\n",
     );
     let cluster = ingest_dir(dir.path(), &LintConfig::default());
-    let codes: Vec<(&str, String)> = cluster
+    let mut codes: Vec<(&str, String)> = cluster
         .load_findings
         .iter()
         .map(|f| (f.code, file_of(&cluster, f.at, dir.path())))
         .collect();
-    assert_eq!(codes, [("INT001", "talos/controlplane.yaml".to_owned())]);
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            ("INT001", "random/broken.yaml".to_owned()),
+            ("INT001", "talos/controlplane.yaml".to_owned())
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ fn generated_files_beside_their_intent_are_not_linted_twice() {
     let with_intent =
         talhorn::lint::lint_paths(&[dir.path().to_path_buf()], &config).expect("lint");
     assert_eq!(
-        with_intent.cluster.vms.len(),
+        with_intent.clusters[0].cluster.vms.len(),
         6,
         "each VM once, from the intent"
     );
@@ -39,7 +39,7 @@ fn generated_files_beside_their_intent_are_not_linted_twice() {
     std::fs::remove_file(&intent).expect("remove intent");
     let alone = talhorn::lint::lint_paths(&[dir.path().to_path_buf()], &config).expect("lint");
     assert_eq!(
-        alone.cluster.vms.len(),
+        alone.clusters[0].cluster.vms.len(),
         6,
         "each VM once, from the qm.conf files"
     );

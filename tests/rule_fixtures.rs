@@ -45,7 +45,7 @@ fn actual(code: &str, case: &Path) -> Vec<String> {
         .iter()
         .filter(|f| f.code == code)
         .map(|f| {
-            let file = outcome.cluster.sources.get(f.at.file);
+            let file = outcome.sources.get(f.at.file);
             let (line, _) = file.line_col(f.at.span.start);
             let path = file.path.strip_prefix(case).unwrap_or(&file.path);
             format!("{}:{line}", path.display())

@@ -46,7 +46,7 @@ pub fn run(args: &LintArgs) -> i32 {
     let text = render(
         args.format,
         &outcome.findings,
-        &outcome.cluster.sources,
+        &outcome.sources,
         args.statistics,
         color,
     );

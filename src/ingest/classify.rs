@@ -1,40 +1,252 @@
-//! Recognising what a file is, by its name and its content.
+//! Recognising what a file is, by evidence: one recogniser per kind in [`REGISTRY`].
+//!
+//! A recogniser looks at the file's name, and for YAML and `*.conf` at its parsed content. The
+//! first recogniser (in registry order) that finds its evidence decides the kind. A file that
+//! no recogniser claims is not read: talhorn never guesses (a Cilium values file with a
+//! `cluster:` key is not a Talos config). To add a kind, add a [`Kind`] and one entry here,
+//! then read it in [`super`].
 
 use super::discover::in_dir_named;
+use crate::knowledge::talos_schema;
 use crate::load::qmconf::QmConfig;
 use crate::yaml::Node;
 use std::path::Path;
 
-/// A file kind recognised by name alone (before parsing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameKind {
-    /// `*.conf`: a VM config if its content looks like one.
-    Conf,
+/// What a file was recognised as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A talhorn intent (`cluster.yaml`): one cluster of its own.
+    Intent,
+    /// Talos machine config or patch.
+    Talos,
+    /// Image Factory schematic.
+    Schematic,
+    LonghornValues,
+    CiliumValues,
+    /// Kubernetes manifests (`apiVersion` + `kind`): Namespaces, HelmReleases, Applications.
+    Manifests,
+    /// Omni cluster template (`kind: Cluster`, `ControlPlane`, `Workers`, `Machine`): one cluster.
+    OmniTemplate,
+    /// Proxmox VM config (`qm.conf`).
+    QmConf,
     StorageCfg,
     Interfaces,
-    Yaml,
+    /// `.talhorn.yaml`: read as configuration, not linted as input.
+    TalhornConfig,
+    /// talhelper `talconfig.yaml`: starts a cluster.
+    TalhelperConfig,
+    /// talhelper `talsecret*.yaml` / `talenv*.yaml`: secrets and variables, never a Talos config.
+    TalhelperSecrets,
+    /// A file under a Helm chart's `templates/`: Go templates, never parsed as YAML.
+    HelmTemplate,
+    /// A YAML file with template markers (`{{`, `{%`) that is not valid YAML until rendered.
+    Templated,
+    /// Read, but no recogniser found evidence of a kind talhorn checks.
+    Unrecognised,
+    /// Could not be read or parsed (reported as INT001).
+    Invalid,
 }
 
-pub fn by_name(path: &Path) -> Option<NameKind> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    if name == "storage.cfg" {
-        Some(NameKind::StorageCfg)
-    } else if name == "interfaces" || in_dir_named(path, "interfaces.d") {
-        Some(NameKind::Interfaces)
-    } else if extension == "conf" {
-        Some(NameKind::Conf)
-    } else if matches!(extension, "yaml" | "yml") {
-        Some(NameKind::Yaml)
-    } else {
-        None
+impl Kind {
+    /// How `--show-files` names the kind.
+    pub fn label(self) -> &'static str {
+        REGISTRY.iter().find(|r| r.kind == self).map_or(
+            match self {
+                Self::Templated => "template (not valid YAML until rendered; not read)",
+                Self::Invalid => "cannot be read or parsed (INT001)",
+                _ => "not recognised",
+            },
+            |r| r.label,
+        )
     }
+
+    /// Whether the file holds facts talhorn checks (the run has checked something).
+    pub fn is_checked(self) -> bool {
+        !matches!(
+            self,
+            Self::TalhornConfig
+                | Self::TalhelperConfig
+                | Self::TalhelperSecrets
+                | Self::HelmTemplate
+                | Self::Templated
+                | Self::Unrecognised
+        )
+    }
+}
+
+/// What decides a kind.
+pub enum Evidence {
+    /// The path alone; the file is not parsed to decide.
+    Name(fn(&Path) -> bool),
+    /// The parsed documents of a YAML file (and its path).
+    Yaml(fn(&Path, &[Node]) -> bool),
+    /// The parsed options of a `*.conf` file (and its path).
+    Conf(fn(&Path, &QmConfig) -> bool),
+}
+
+pub struct Recogniser {
+    pub kind: Kind,
+    pub label: &'static str,
+    pub evidence: Evidence,
+}
+
+/// Every recogniser, in the order they are asked. Name evidence comes first: a chart template
+/// or a talhelper secret is never parsed, whatever its content.
+pub static REGISTRY: &[Recogniser] = &[
+    Recogniser {
+        kind: Kind::HelmTemplate,
+        label: "Helm chart template (not read)",
+        evidence: Evidence::Name(is_helm_template),
+    },
+    Recogniser {
+        kind: Kind::TalhornConfig,
+        label: "talhorn configuration",
+        evidence: Evidence::Name(|p| file_name(p) == crate::rules::config::FILE_NAME),
+    },
+    Recogniser {
+        kind: Kind::TalhelperSecrets,
+        label: "talhelper secrets/env (not read)",
+        evidence: Evidence::Name(|p| {
+            let name = file_name(p);
+            is_yaml(p) && (name.starts_with("talsecret") || name.starts_with("talenv"))
+        }),
+    },
+    Recogniser {
+        kind: Kind::TalhelperConfig,
+        label: "talhelper config",
+        evidence: Evidence::Name(is_talconfig),
+    },
+    Recogniser {
+        kind: Kind::StorageCfg,
+        label: "Proxmox storage.cfg",
+        evidence: Evidence::Name(|p| file_name(p) == "storage.cfg"),
+    },
+    Recogniser {
+        kind: Kind::Interfaces,
+        label: "network interfaces",
+        evidence: Evidence::Name(|p| {
+            file_name(p) == "interfaces" || in_dir_named(p, "interfaces.d")
+        }),
+    },
+    Recogniser {
+        kind: Kind::QmConf,
+        label: "Proxmox VM config",
+        evidence: Evidence::Conf(is_qm_conf),
+    },
+    Recogniser {
+        kind: Kind::Intent,
+        label: "talhorn intent",
+        evidence: Evidence::Yaml(|_, docs| matches!(docs, [doc] if is_intent(doc))),
+    },
+    Recogniser {
+        kind: Kind::OmniTemplate,
+        label: "Omni cluster template",
+        evidence: Evidence::Yaml(|_, docs| is_omni_template(docs)),
+    },
+    Recogniser {
+        kind: Kind::Schematic,
+        label: "Image Factory schematic",
+        evidence: Evidence::Yaml(|_, docs| matches!(docs, [doc] if is_schematic(doc))),
+    },
+    Recogniser {
+        kind: Kind::LonghornValues,
+        label: "Longhorn Helm values",
+        evidence: Evidence::Yaml(
+            |path, docs| matches!(docs, [doc] if is_longhorn_values(path, doc)),
+        ),
+    },
+    Recogniser {
+        kind: Kind::CiliumValues,
+        label: "Cilium Helm values",
+        evidence: Evidence::Yaml(|path, docs| matches!(docs, [doc] if is_cilium_values(path, doc))),
+    },
+    Recogniser {
+        kind: Kind::Talos,
+        label: "Talos config",
+        evidence: Evidence::Yaml(|_, docs| docs.iter().any(is_talos_document)),
+    },
+    Recogniser {
+        kind: Kind::Manifests,
+        label: "Kubernetes manifests",
+        evidence: Evidence::Yaml(|_, docs| !docs.is_empty() && docs.iter().all(is_manifest)),
+    },
+];
+
+/// How a file must be read before its kind can be decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Its name already decided.
+    Decided(Kind),
+    Yaml,
+    Conf,
+    /// Not a file talhorn reads.
+    Other,
+}
+
+/// The kind a name decides, or the format to parse the file in before deciding.
+pub fn by_name(path: &Path) -> Format {
+    let decided = REGISTRY.iter().find(|r| match r.evidence {
+        Evidence::Name(matches) => matches(path),
+        _ => false,
+    });
+    match decided {
+        Some(r) => Format::Decided(r.kind),
+        None if is_yaml(path) => Format::Yaml,
+        None if extension(path) == "conf" => Format::Conf,
+        None => Format::Other,
+    }
+}
+
+/// The kind of a parsed YAML file.
+pub fn yaml_kind(path: &Path, docs: &[Node]) -> Kind {
+    REGISTRY
+        .iter()
+        .find(|r| matches!(r.evidence, Evidence::Yaml(is) if is(path, docs)))
+        .map_or(Kind::Unrecognised, |r| r.kind)
+}
+
+/// The kind of a parsed `*.conf` file.
+pub fn conf_kind(path: &Path, config: &QmConfig) -> Kind {
+    REGISTRY
+        .iter()
+        .find(|r| matches!(r.evidence, Evidence::Conf(is) if is(path, config)))
+        .map_or(Kind::Unrecognised, |r| r.kind)
+}
+
+/// Text that is a template until rendered (Go, Helm, Jinja).
+pub fn has_template_markers(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+}
+
+fn extension(path: &Path) -> &str {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(extension(path), "yaml" | "yml")
+}
+
+/// talhelper's `talconfig.yaml` (or `.yml`).
+pub fn is_talconfig(path: &Path) -> bool {
+    matches!(file_name(path), "talconfig.yaml" | "talconfig.yml")
+}
+
+/// A file below a `templates` folder whose parent holds a `Chart.yaml`.
+pub fn is_helm_template(path: &Path) -> bool {
+    path.ancestors().skip(1).any(|dir| {
+        dir.file_name().is_some_and(|n| n == "templates")
+            && dir
+                .parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+    })
 }
 
 /// Keys that nearly every VM config has; other `*.conf` files (nginx, sysctl, ...) have none.
@@ -67,21 +279,6 @@ fn is_vm_key(key: &str) -> bool {
     VM_KEYS.contains(&key) || (stem.len() < key.len() && VM_INDEXED_KEYS.contains(&stem))
 }
 
-/// What a YAML file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum YamlKind {
-    Intent,
-    /// Talos machine config or patch (every document is a Talos document).
-    Talos,
-    /// Image Factory schematic.
-    Schematic,
-    LonghornValues,
-    CiliumValues,
-    /// Kubernetes manifests (`apiVersion` + `kind`): Namespaces, HelmReleases, Applications.
-    Manifests,
-    Unknown,
-}
-
 /// Top-level keys found only in Longhorn's chart values.
 const LONGHORN_VALUE_KEYS: &[&str] = &[
     "defaultSettings",
@@ -93,29 +290,10 @@ const LONGHORN_VALUE_KEYS: &[&str] = &[
 ];
 /// Top-level keys of Cilium's chart values that decide the MTU budget.
 const CILIUM_VALUE_KEYS: &[&str] = &["MTU", "routingMode", "tunnelProtocol"];
-/// Top-level keys that make a document the legacy Talos `v1alpha1` config.
-const TALOS_LEGACY_KEYS: &[&str] = &["machine", "cluster", "debug", "persist"];
-
-pub fn yaml_kind(path: &Path, docs: &[Node]) -> YamlKind {
-    if let [doc] = docs {
-        if is_intent(doc) {
-            return YamlKind::Intent;
-        }
-        if is_schematic(doc) {
-            return YamlKind::Schematic;
-        }
-        if let Some(kind) = values_kind(path, doc) {
-            return kind;
-        }
-    }
-    if docs.iter().any(is_talos_document) {
-        return YamlKind::Talos;
-    }
-    if !docs.is_empty() && docs.iter().all(is_manifest) {
-        return YamlKind::Manifests;
-    }
-    YamlKind::Unknown
-}
+/// Top-level keys of the legacy Talos `v1alpha1` config.
+const TALOS_LEGACY_KEYS: &[&str] = &["version", "machine", "cluster", "debug", "persist"];
+/// Kinds of an Omni cluster template.
+const OMNI_KINDS: &[&str] = &["Cluster", "ControlPlane", "Workers", "Machine"];
 
 fn has_key(doc: &Node, key: &str) -> bool {
     doc.entry(key).is_some()
@@ -131,40 +309,81 @@ fn is_schematic(doc: &Node) -> bool {
     has_key(doc, "customization") && !has_key(doc, "apiVersion") && !has_key(doc, "kind")
 }
 
-fn values_kind(path: &Path, doc: &Node) -> Option<YamlKind> {
-    if doc.as_map().is_none() || has_key(doc, "apiVersion") || has_key(doc, "kind") {
-        return None;
-    }
-    let named_values = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .is_some_and(|s| s.starts_with("values"));
-    let longhorn = LONGHORN_VALUE_KEYS.iter().any(|k| has_key(doc, k))
-        || doc
-            .path(&["persistence", "defaultClassReplicaCount"])
-            .is_some()
-        || (named_values && in_dir_named(path, "longhorn"));
-    if longhorn {
-        return Some(YamlKind::LonghornValues);
-    }
-    let cilium = CILIUM_VALUE_KEYS.iter().any(|k| has_key(doc, k))
-        || (named_values && in_dir_named(path, "cilium"));
-    cilium.then_some(YamlKind::CiliumValues)
+/// A mapping without `apiVersion`/`kind`, as Helm values are.
+fn is_values(doc: &Node) -> bool {
+    doc.as_map().is_some() && !has_key(doc, "apiVersion") && !has_key(doc, "kind")
 }
 
-/// A Talos document: the legacy config (`machine`, `cluster`, ... at the top), or a document
-/// of `apiVersion: v1alpha1` (no group: Kubernetes API versions have one, or are `v1`), or a
-/// `...Config` kind without a Kubernetes group.
+fn named_values_in(path: &Path, dir: &str) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    stem.starts_with("values") && in_dir_named(path, dir)
+}
+
+fn is_longhorn_values(path: &Path, doc: &Node) -> bool {
+    is_values(doc)
+        && (LONGHORN_VALUE_KEYS.iter().any(|k| has_key(doc, k))
+            || doc
+                .path(&["persistence", "defaultClassReplicaCount"])
+                .is_some()
+            || named_values_in(path, "longhorn"))
+}
+
+fn is_cilium_values(path: &Path, doc: &Node) -> bool {
+    is_values(doc)
+        && (CILIUM_VALUE_KEYS.iter().any(|k| has_key(doc, k)) || named_values_in(path, "cilium"))
+}
+
+fn is_omni_template(docs: &[Node]) -> bool {
+    let kind = |doc: &Node| doc.get("kind").and_then(Node::as_str).map(str::to_owned);
+    docs.iter().any(|d| kind(d).as_deref() == Some("Cluster"))
+        && docs.iter().all(|d| {
+            !has_key(d, "apiVersion") && kind(d).is_some_and(|k| OMNI_KINDS.contains(&k.as_str()))
+        })
+}
+
+/// A Talos document, by evidence: a kind Talos registers (its `apiVersion` may be missing, a
+/// mistake TAL003 reports), any kind under `apiVersion: v1alpha1`, or the legacy config whose
+/// top-level keys are all Talos's and whose `machine`/`cluster` hold Talos fields. A `cluster:`
+/// or `debug:` key alone is no evidence: Cilium, CNPG and many apps have one.
 pub fn is_talos_document(doc: &Node) -> bool {
     let api_version = doc.get("apiVersion").and_then(Node::as_str);
     let kind = doc.get("kind").and_then(Node::as_str);
-    if TALOS_LEGACY_KEYS.iter().any(|k| has_key(doc, k)) {
-        return true;
-    }
     match (api_version, kind) {
-        (Some("v1alpha1"), _) => true,
-        (None, Some(kind)) => kind.ends_with("Config"),
+        (Some("v1alpha1"), Some(_)) => true,
+        (None, Some(kind)) => talos_schema::is_talos_kind(kind),
+        (Some("v1alpha1") | None, None) => is_legacy_talos(doc),
         _ => false,
+    }
+}
+
+fn is_legacy_talos(doc: &Node) -> bool {
+    let Some(entries) = doc.as_map() else {
+        return false;
+    };
+    let top_level_known = entries.iter().all(|(key, _)| {
+        key.as_str()
+            .is_some_and(|k| k == "apiVersion" || TALOS_LEGACY_KEYS.contains(&k))
+    });
+    top_level_known
+        && (has_talos_fields(doc, "machine", false) || has_talos_fields(doc, "cluster", true))
+}
+
+/// Whether `section` is a mapping of Talos fields: at least one, and with `all` every one.
+fn has_talos_fields(doc: &Node, section: &str, all: bool) -> bool {
+    let Some(fields) = doc.get(section).and_then(Node::as_map) else {
+        return false;
+    };
+    let known = |key: &Node| {
+        key.as_str()
+            .is_some_and(|k| talos_schema::is_legacy_field(section, k))
+    };
+    if all {
+        !fields.is_empty() && fields.iter().all(|(k, _)| known(k))
+    } else {
+        fields.iter().any(|(k, _)| known(k))
     }
 }
 
@@ -173,87 +392,119 @@ fn is_manifest(doc: &Node) -> bool {
         && doc.get("kind").and_then(Node::as_str).is_some()
 }
 
-/// Whether a file that fails to parse is still probably one of ours (so its parse error is
-/// worth reporting): under a `talos`, `longhorn`, `cilium` or `qemu-server` directory, or
-/// named like a file talhorn writes.
-pub fn looks_like_ours(path: &Path) -> bool {
-    const DIRS: &[&str] = &["talos", "longhorn", "cilium", "nodes"];
-    const STEMS: &[&str] = &[
-        "controlplane",
-        "control-plane",
-        "worker",
-        "schematic",
-        "cluster",
-        "helmrelease",
-        "application",
-        "talhorn",
-    ];
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    DIRS.iter().any(|d| in_dir_named(path, d)) || STEMS.iter().any(|s| stem.starts_with(s))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::yaml::parse_documents;
 
-    fn kind(path: &str, text: &str) -> YamlKind {
+    fn kind(path: &str, text: &str) -> Kind {
         yaml_kind(Path::new(path), &parse_documents(text).unwrap_or_default())
     }
 
     #[test]
     fn recognises_yaml_kinds_by_content() {
-        assert_eq!(
-            kind("a.yaml", "machine:\n  type: worker\n"),
-            YamlKind::Talos
-        );
+        assert_eq!(kind("a.yaml", "machine:\n  type: worker\n"), Kind::Talos);
         assert_eq!(
             kind(
                 "a.yaml",
                 "apiVersion: v1alpha1\nkind: UserVolumeConfig\nname: x\n"
             ),
-            YamlKind::Talos
+            Kind::Talos
         );
         assert_eq!(
             kind("a.yaml", "kind: LinkConfig\nname: eth0\n"),
-            YamlKind::Talos
+            Kind::Talos
         );
-        assert_eq!(kind("a.yaml", "customization: {}\n"), YamlKind::Schematic);
+        assert_eq!(kind("a.yaml", "customization: {}\n"), Kind::Schematic);
         assert_eq!(
             kind("a.yaml", "defaultSettings:\n  x: 1\n"),
-            YamlKind::LonghornValues
+            Kind::LonghornValues
         );
-        assert_eq!(
-            kind("a.yaml", "routingMode: native\n"),
-            YamlKind::CiliumValues
-        );
+        assert_eq!(kind("a.yaml", "routingMode: native\n"), Kind::CiliumValues);
         assert_eq!(
             kind("a.yaml", "apiVersion: v1\nkind: Namespace\n"),
-            YamlKind::Manifests
+            Kind::Manifests
         );
         assert_eq!(
             kind("a.yaml", "cluster: {}\nnodes: []\nproxmox: {}\n"),
-            YamlKind::Intent
+            Kind::Intent
         );
-        assert_eq!(kind("a.yaml", "replicaCount: 2\n"), YamlKind::Unknown);
+        assert_eq!(kind("a.yaml", "replicaCount: 2\n"), Kind::Unrecognised);
     }
 
     #[test]
     fn recognises_values_by_location() {
         assert_eq!(
             kind("k/longhorn/values.yaml", "x: 1\n"),
-            YamlKind::LonghornValues
+            Kind::LonghornValues
         );
-        assert_eq!(kind("k/other/values.yaml", "x: 1\n"), YamlKind::Unknown);
+        assert_eq!(kind("k/other/values.yaml", "x: 1\n"), Kind::Unrecognised);
     }
 
     #[test]
     fn a_kubernetes_kind_ending_in_config_is_not_talos() {
         let text = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfig\n";
-        assert_eq!(kind("a.yaml", text), YamlKind::Manifests);
+        assert_eq!(kind("a.yaml", text), Kind::Manifests);
+        assert_eq!(
+            kind("a.yaml", "kind: AppConfig\nname: x\n"),
+            Kind::Unrecognised
+        );
+    }
+
+    #[test]
+    fn a_cluster_or_debug_key_alone_is_no_talos_evidence() {
+        // Cilium values, CNPG values, an app config.
+        assert_eq!(
+            kind("a.yaml", "cluster:\n  name: c1\n  id: 1\n"),
+            Kind::Unrecognised
+        );
+        assert_eq!(
+            kind("a.yaml", "cluster:\n  instances: 3\nbackups: {}\n"),
+            Kind::Unrecognised
+        );
+        assert_eq!(
+            kind("a.yaml", "debug: true\nport: 80\n"),
+            Kind::Unrecognised
+        );
+        assert_eq!(kind("a.yaml", "debug: true\n"), Kind::Unrecognised);
+        // talhelper's secrets carry `cluster.id` and `cluster.secret`, and more top-level keys.
+        let secrets = "cluster:\n  id: x\n  secret: y\nsecrets:\n  bootstraptoken: z\n";
+        assert_eq!(kind("a.yaml", secrets), Kind::Unrecognised);
+        // A real cluster patch is still recognised.
+        assert_eq!(
+            kind(
+                "a.yaml",
+                "cluster:\n  allowSchedulingOnControlPlanes: true\n"
+            ),
+            Kind::Talos
+        );
+        assert_eq!(
+            kind(
+                "a.yaml",
+                "machine:\n  install:\n    disk: /dev/sda\ndebug: false\n"
+            ),
+            Kind::Talos
+        );
+    }
+
+    #[test]
+    fn talhelper_secrets_are_never_read() {
+        for name in ["talsecret.sops.yaml", "talsecret.yaml", "talenv.yaml"] {
+            assert_eq!(
+                by_name(Path::new(name)),
+                Format::Decided(Kind::TalhelperSecrets)
+            );
+        }
+        assert_eq!(
+            by_name(Path::new("talconfig.yaml")),
+            Format::Decided(Kind::TalhelperConfig)
+        );
+    }
+
+    #[test]
+    fn omni_cluster_templates_are_recognised() {
+        let text = "kind: Cluster\nname: c1\ntalos:\n  version: v1.11.6\n---\nkind: ControlPlane\nmachines: [a]\n";
+        assert_eq!(kind("t.yaml", text), Kind::OmniTemplate);
     }
 
     #[test]

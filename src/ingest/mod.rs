@@ -1,20 +1,25 @@
-//! Reading a repository into the cluster model: discover files, recognise their kind, parse them
-//! (with spans), and turn their facts into [`crate::model`] values.
+//! Reading a repository into cluster models: discover files, recognise their kind, parse them
+//! (with spans), group them into clusters, and turn each cluster's facts into a
+//! [`crate::model::Cluster`].
 //!
-//! One pass reads every file ([`discover`], [`classify`], then one module per kind). Facts that
-//! depend on other files (a node's role, a VM's storage-node status, disk roles, how values are
-//! read for a chart version) are settled afterwards in [`RepoReader::finish`], with hash maps so
+//! Three steps, in this order: [`read_files`] reads and recognises every file on its own
+//! ([`discover`], [`classify`]); [`group`] decides which cluster each file belongs to; then one
+//! [`RepoReader`] per cluster turns its files into facts. Facts that depend on other files (a
+//! node's role, a VM's storage-node status, disk roles, how values are read for a chart
+//! version) are settled in [`RepoReader::finish`], inside one cluster only, with hash maps so
 //! that joins stay linear in the number of files.
 
 mod classify;
 mod discover;
 mod embedded;
+mod group;
 mod intent;
 mod longhorn;
 mod proxmox;
 mod talos;
 mod yaml_facts;
 
+pub use classify::Kind;
 pub use discover::MAX_FILE_BYTES;
 
 use crate::finding::{Finding, Severity};
@@ -23,13 +28,14 @@ use crate::knowledge::longhorn::ChartVersion;
 use crate::load::{interfaces, qmconf, storage_cfg};
 use crate::model::{Cluster, Scope, TalosNode};
 use crate::rules::LintConfig;
-use crate::source::{Fact, FileId, Location, SourceFile, Span};
+use crate::source::{Fact, FileId, Location, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Node};
-use classify::{NameKind, YamlKind};
+use classify::Format;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// A problem that stops linting altogether (exit 2): a path that does not exist.
+/// A problem that stops linting altogether (exit 2): a path that does not exist, or a
+/// cluster's `.talhorn.yaml` that cannot be used.
 #[derive(Debug)]
 pub struct IngestError(pub String);
 
@@ -39,22 +45,269 @@ impl std::fmt::Display for IngestError {
     }
 }
 
-/// Reads every recognised file under `paths` into one cluster model.
+/// Everything read from the linted paths.
+#[derive(Debug)]
+pub struct Ingested {
+    /// Every file read, shared by the clusters (a `FileId` means the same file in each).
+    pub sources: SourceMap,
+    pub clusters: Vec<ClusterInput>,
+    /// Every file considered, in path order, with what it was read as.
+    pub files: Vec<FileEntry>,
+}
+
+/// One cluster's model, and its own configuration when its folder has a `.talhorn.yaml` other
+/// than the run's.
+#[derive(Debug)]
+pub struct ClusterInput {
+    pub name: String,
+    pub root: PathBuf,
+    pub cluster: Cluster,
+    pub config: Option<LintConfig>,
+}
+
+/// A file as `--show-files` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    pub kind: Kind,
+    /// The clusters it was read into (several for a shared file).
+    pub clusters: Vec<String>,
+}
+
+/// Reads every recognised file under `paths` into one model per cluster.
 ///
 /// A path that does not exist is an [`IngestError`]. Files that cannot be read (binary,
-/// not UTF-8, too large, unreadable, a symlink loop) and files of ours that do not parse
-/// become INT001 findings in [`Cluster::load_findings`]; everything else is still read.
-pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestError> {
+/// not UTF-8, too large, unreadable, a symlink loop) and files that do not parse become INT001
+/// findings in their cluster's [`Cluster::load_findings`]; everything else is still read.
+pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Ingested, IngestError> {
     let discovered = discover::discover(paths, config)?;
-    let mut reader = RepoReader::new(config);
-    reader.named = paths.iter().filter(|p| p.is_file()).cloned().collect();
-    for (path, problem) in &discovered.problems {
-        reader.unreadable(path, problem);
+    let mut sources = SourceMap::default();
+    let files = read_files(&discovered, &mut sources);
+    let members: Vec<group::Member<'_>> = files
+        .iter()
+        .map(|f| group::Member {
+            path: &f.path,
+            kind: f.kind,
+            references: f.references.clone(),
+        })
+        .collect();
+    let groups = group::group(&members, config);
+    let mut clusters = Vec::with_capacity(groups.len());
+    let mut configs = Vec::with_capacity(groups.len());
+    for group in &groups {
+        configs.push(cluster_config(group, config, &mut sources)?);
     }
+    for (group, (own, config_file)) in groups.iter().zip(configs) {
+        let mut reader =
+            RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
+        for &index in &group.members {
+            reader.add(&files[index]);
+        }
+        clusters.push(ClusterInput {
+            name: group.name.clone(),
+            root: group.root.clone(),
+            cluster: reader.finish(),
+            config: own,
+        });
+    }
+    let files = file_entries(files, &groups);
+    Ok(Ingested {
+        sources,
+        clusters,
+        files,
+    })
+}
+
+fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {
+    let mut entries: Vec<FileEntry> = files
+        .into_iter()
+        .map(|f| FileEntry {
+            path: f.path,
+            kind: f.kind,
+            clusters: Vec::new(),
+        })
+        .collect();
+    for group in groups {
+        for &index in &group.members {
+            entries[index].clusters.push(group.name.clone());
+        }
+    }
+    entries
+}
+
+/// A cluster's own `.talhorn.yaml` (the nearest one at or above its root, when it is not the
+/// run's), and the file that context facts point into.
+fn cluster_config(
+    group: &group::Group,
+    run: &LintConfig,
+    sources: &mut SourceMap,
+) -> Result<(Option<LintConfig>, Option<(FileId, Option<Node>)>), IngestError> {
+    let run_file = run.root.join(crate::rules::config::FILE_NAME);
+    let own_file = LintConfig::discover(&group.root).filter(|found| !same_file(found, &run_file));
+    let own = own_file
+        .as_ref()
+        .map(|path| LintConfig::load(path).map_err(|e| IngestError(e.to_string())))
+        .transpose()?;
+    let context = &own.as_ref().unwrap_or(run).context;
+    let has_context = context.talos.is_some()
+        || context.longhorn.is_some()
+        || context.proxmox.is_some()
+        || context.gitops.is_some();
+    let config_path = match own_file {
+        Some(path) => path,
+        None if run_file.is_file() => run_file,
+        // Context from a configuration built in code points at where its file would be.
+        None if has_context => run_file,
+        None => return Ok((own, None)),
+    };
+    let id = match sources.find(&config_path) {
+        Some(id) => id,
+        None => {
+            let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+            sources.add(SourceFile::new(config_path, text))
+        }
+    };
+    let doc = yaml::parse_document(&sources.get(id).text).ok();
+    Ok((own, Some((id, doc))))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// One file after the read step: its kind, its parsed content and its own problems.
+struct ReadFile {
+    path: PathBuf,
+    kind: Kind,
+    /// In the source map when talhorn read it.
+    id: Option<FileId>,
+    content: Content,
+    /// Problems of this file alone (INT001).
+    findings: Vec<Finding>,
+    /// Files an Omni template names as patches.
+    references: Vec<PathBuf>,
+}
+
+enum Content {
+    None,
+    Yaml(Vec<Node>),
+    Conf(qmconf::QmConfig),
+}
+
+/// Reads and recognises every discovered file, each on its own.
+fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec<ReadFile> {
+    let mut files: Vec<ReadFile> = discovered
+        .problems
+        .iter()
+        .map(|(path, problem)| {
+            let id = sources.add(SourceFile::new(path, ""));
+            ReadFile {
+                path: path.clone(),
+                kind: Kind::Invalid,
+                id: Some(id),
+                content: Content::None,
+                findings: vec![int001(Location::file_start(id), problem.clone())],
+                references: Vec::new(),
+            }
+        })
+        .collect();
     for path in without_generated_files(&discovered.files) {
-        reader.read(path);
+        files.push(read_file(path, sources));
     }
-    Ok(reader.finish())
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+fn read_file(path: &Path, sources: &mut SourceMap) -> ReadFile {
+    let mut file = ReadFile {
+        path: path.to_path_buf(),
+        kind: Kind::Unrecognised,
+        id: None,
+        content: Content::None,
+        findings: Vec::new(),
+        references: Vec::new(),
+    };
+    let format = classify::by_name(path);
+    let needs_text = match format {
+        Format::Decided(kind) => {
+            file.kind = kind;
+            matches!(kind, Kind::StorageCfg | Kind::Interfaces)
+        }
+        Format::Yaml | Format::Conf => true,
+        Format::Other => false,
+    };
+    if !needs_text {
+        return file;
+    }
+    let text = match discover::read_text(path) {
+        Ok(text) => text,
+        Err(problem) => {
+            let id = sources.add(SourceFile::new(path, ""));
+            file.kind = Kind::Invalid;
+            file.id = Some(id);
+            file.findings
+                .push(int001(Location::file_start(id), problem));
+            return file;
+        }
+    };
+    match format {
+        Format::Yaml => read_yaml(&mut file, text, sources),
+        Format::Conf => {
+            let config = qmconf::parse(&text);
+            file.kind = classify::conf_kind(path, &config);
+            if file.kind == Kind::QmConf {
+                file.id = Some(sources.add(SourceFile::new(path, text)));
+                file.content = Content::Conf(config);
+            }
+        }
+        _ => file.id = Some(sources.add(SourceFile::new(path, text))),
+    }
+    file
+}
+
+fn read_yaml(file: &mut ReadFile, text: String, sources: &mut SourceMap) {
+    let docs = match yaml::parse_documents(&text) {
+        Ok(docs) => docs,
+        Err(_) if classify::has_template_markers(&text) => {
+            file.kind = Kind::Templated;
+            return;
+        }
+        Err(error) => {
+            let message = format!("this file is not valid YAML: {}", error.message);
+            let id = sources.add(SourceFile::new(&file.path, text));
+            file.kind = Kind::Invalid;
+            file.id = Some(id);
+            file.findings
+                .push(int001(Location::new(id, error.span), message));
+            return;
+        }
+    };
+    file.kind = classify::yaml_kind(&file.path, &docs);
+    if file.kind == Kind::Unrecognised {
+        return;
+    }
+    if file.kind == Kind::OmniTemplate {
+        let dir = file.path.parent().unwrap_or(Path::new(""));
+        file.references = omni_patch_files(&docs)
+            .into_iter()
+            .map(|p| dir.join(p))
+            .collect();
+    }
+    file.id = Some(sources.add(SourceFile::new(&file.path, text)));
+    file.content = Content::Yaml(docs);
+}
+
+/// The `file:` of every patch an Omni template names (on the cluster, control plane, workers
+/// and machines).
+fn omni_patch_files(docs: &[Node]) -> Vec<String> {
+    docs.iter()
+        .filter_map(|doc| doc.get("patches").and_then(Node::as_seq))
+        .flatten()
+        .filter_map(|patch| patch.get("file").and_then(Node::scalar_text))
+        .collect()
 }
 
 /// When the lint set holds an intent, files that `talhorn build` generated from it (listed in a
@@ -103,138 +356,99 @@ fn int001(at: Location, message: impl Into<String>) -> Finding {
     Finding::new("INT001", Severity::Error, at, message)
 }
 
+/// Turns one cluster's files into its model.
 struct RepoReader<'a> {
     config: &'a LintConfig,
+    /// Every file of the run (read-only here; the cluster gets it when done).
+    sources: SourceMap,
     cluster: Cluster,
     qm_configs: Vec<(FileId, qmconf::QmConfig)>,
     talos_files: Vec<talos::TalosFile>,
     collected: longhorn::Collected,
-    /// `.talhorn.yaml`, once added to the sources (context facts point into it).
+    /// The `.talhorn.yaml` that context facts point into.
     config_file: Option<(FileId, Option<Node>)>,
-    /// Files the user named: a YAML error in one is reported even when its name is not ours.
-    named: HashSet<PathBuf>,
 }
 
 impl<'a> RepoReader<'a> {
-    fn new(config: &'a LintConfig) -> Self {
+    fn new(
+        config: &'a LintConfig,
+        sources: SourceMap,
+        config_file: Option<(FileId, Option<Node>)>,
+    ) -> Self {
         Self {
             config,
+            sources,
             cluster: Cluster::default(),
             qm_configs: Vec::new(),
             talos_files: Vec::new(),
             collected: longhorn::Collected::default(),
-            config_file: None,
-            named: HashSet::new(),
+            config_file,
         }
     }
 
-    fn add_source(&mut self, path: &Path, text: &str) -> FileId {
-        self.cluster.sources.add(SourceFile::new(path, text))
-    }
-
-    fn unreadable(&mut self, path: &Path, problem: &str) {
-        let file = self.add_source(path, "");
+    /// Adds one file's facts (and its own problems) to the cluster.
+    fn add(&mut self, file: &ReadFile) {
         self.cluster
             .load_findings
-            .push(int001(Location::file_start(file), problem));
-    }
-
-    fn read(&mut self, path: &Path) {
-        let Some(kind) = classify::by_name(path) else {
-            return;
-        };
-        let text = match discover::read_text(path) {
-            Ok(text) => text,
-            Err(problem) => return self.unreadable(path, &problem),
-        };
-        match kind {
-            NameKind::Conf => self.qm_conf(path, text),
-            NameKind::StorageCfg => self.storage_cfg(path, &text),
-            NameKind::Interfaces => self.interfaces(path, &text),
-            NameKind::Yaml => self.yaml(path, text),
-        }
-    }
-
-    fn qm_conf(&mut self, path: &Path, text: String) {
-        let config = qmconf::parse(&text);
-        if !classify::is_qm_conf(path, &config) {
-            return;
-        }
-        let file = self.add_source(path, &text);
-        self.cluster.vms.push(proxmox::vm(file, path, &config));
-        self.qm_configs.push((file, config));
-    }
-
-    /// A line-format parser's problems, as INT001 findings.
-    fn parse_problems<'p>(
-        &mut self,
-        file: FileId,
-        problems: impl Iterator<Item = (Span, &'p String)>,
-    ) {
-        let findings =
-            problems.map(|(span, message)| int001(Location::new(file, span), message.clone()));
-        self.cluster.load_findings.extend(findings);
-    }
-
-    fn storage_cfg(&mut self, path: &Path, text: &str) {
-        let file = self.add_source(path, text);
-        let cfg = storage_cfg::parse(text);
-        self.parse_problems(file, cfg.problems.iter().map(|p| (p.span, &p.message)));
-        self.cluster
-            .host
-            .storages
-            .extend(proxmox::storages(file, &cfg));
-    }
-
-    fn interfaces(&mut self, path: &Path, text: &str) {
-        let file = self.add_source(path, text);
-        let parsed = interfaces::parse(text);
-        self.parse_problems(file, parsed.problems.iter().map(|p| (p.span, &p.message)));
-        self.cluster
-            .host
-            .bridges
-            .extend(proxmox::bridges(file, &parsed));
-    }
-
-    fn yaml(&mut self, path: &Path, text: String) {
-        let docs = match yaml::parse_documents(&text) {
-            Ok(docs) => docs,
-            Err(error) => {
-                if classify::looks_like_ours(path) || self.named.contains(path) {
-                    let file = self.add_source(path, &text);
-                    let message = format!("this file is not valid YAML: {}", error.message);
-                    self.cluster
-                        .load_findings
-                        .push(int001(Location::new(file, error.span), message));
-                }
-                return;
+            .extend(file.findings.iter().cloned());
+        let Some(id) = file.id else { return };
+        let text = &self.sources.get(id).text;
+        match (&file.content, file.kind) {
+            (Content::Conf(config), Kind::QmConf) => {
+                self.cluster.vms.push(proxmox::vm(id, &file.path, config));
+                self.qm_configs.push((id, config.clone()));
             }
-        };
-        let kind = classify::yaml_kind(path, &docs);
-        if kind == YamlKind::Unknown {
-            return;
+            (_, Kind::StorageCfg) => {
+                let cfg = storage_cfg::parse(text);
+                let problems = cfg.problems.iter().map(|p| (p.span, &p.message));
+                self.cluster
+                    .load_findings
+                    .extend(parse_problems(id, problems));
+                self.cluster
+                    .host
+                    .storages
+                    .extend(proxmox::storages(id, &cfg));
+            }
+            (_, Kind::Interfaces) => {
+                let parsed = interfaces::parse(text);
+                let problems = parsed.problems.iter().map(|p| (p.span, &p.message));
+                self.cluster
+                    .load_findings
+                    .extend(parse_problems(id, problems));
+                self.cluster
+                    .host
+                    .bridges
+                    .extend(proxmox::bridges(id, &parsed));
+            }
+            (Content::Yaml(docs), kind) => self.yaml(id, &file.path, kind, docs),
+            _ => {}
         }
-        let file = self.add_source(path, &text);
+    }
+
+    fn yaml(&mut self, file: FileId, path: &Path, kind: Kind, docs: &[Node]) {
+        let text = &self.sources.get(file).text;
         match kind {
-            YamlKind::Intent => intent::read(&mut self.cluster, file, &text),
-            YamlKind::Talos => self.talos_files.push(talos::read(file, path, docs)),
-            YamlKind::Schematic => {
+            Kind::Intent => intent::read(&mut self.cluster, file, text),
+            Kind::Talos => self
+                .talos_files
+                .push(talos::read(file, path, docs.to_vec())),
+            Kind::Schematic => {
                 if let (None, Some(doc)) = (&self.cluster.talos.schematic, docs.first()) {
                     self.cluster.talos.schematic = Some(talos::schematic(file, doc));
                 }
             }
-            YamlKind::LonghornValues | YamlKind::CiliumValues => {
-                let Some(values) = docs.into_iter().next() else {
+            Kind::LonghornValues | Kind::CiliumValues => {
+                let Some(values) = docs.first() else {
                     return;
                 };
-                let source = longhorn::Collected::values_file(file, values);
+                let source = longhorn::Collected::values_file(file, values.clone());
                 match kind {
-                    YamlKind::LonghornValues => self.collected.longhorn.push(source),
+                    Kind::LonghornValues => self.collected.longhorn.push(source),
                     _ => self.collected.cilium.push(source),
                 }
             }
-            YamlKind::Manifests => self.collected.manifests(file, &text, &docs),
-            YamlKind::Unknown => {}
+            Kind::Manifests => self.collected.manifests(file, text, docs),
+            _ => {}
         }
     }
 
@@ -258,6 +472,7 @@ impl<'a> RepoReader<'a> {
             proxmox::assign_disk_roles(vm, &serials);
         }
         self.settle_cni();
+        self.cluster.sources = self.sources;
         self.cluster
     }
 
@@ -266,7 +481,7 @@ impl<'a> RepoReader<'a> {
         if self.cluster.versions.talos.is_none() {
             let from_files = self.talos_files.iter().find_map(|f| {
                 let image = f.config.install_image.as_ref()?;
-                talos::installer_tag(image, &self.cluster.sources.get(image.at.file).text)
+                talos::installer_tag(image, &self.sources.get(image.at.file).text)
             });
             self.cluster.versions.talos = from_files;
         }
@@ -289,18 +504,15 @@ impl<'a> RepoReader<'a> {
     }
 
     /// A fact from `.talhorn.yaml`'s `context`, located at its value in that file.
-    fn context_fact<T>(&mut self, key: &str, value: T) -> Fact<T> {
-        let (file, doc) = self.config_file.get_or_insert_with(|| {
-            let path = self.config.root.join(crate::rules::config::FILE_NAME);
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let doc = yaml::parse_document(&text).ok();
-            (self.cluster.sources.add(SourceFile::new(path, text)), doc)
-        });
+    fn context_fact<T>(&self, key: &str, value: T) -> Fact<T> {
+        let (file, doc) = match &self.config_file {
+            Some((file, doc)) => (*file, doc.as_ref()),
+            None => (FileId::default(), None),
+        };
         let span = doc
-            .as_ref()
             .and_then(|d| d.path(&["context", key]))
             .map_or(Span::at(0), |n| n.span);
-        Fact::new(value, Location::new(*file, span))
+        Fact::new(value, Location::new(file, span))
     }
 
     fn validate_vm_configs(&mut self) {
@@ -493,6 +705,14 @@ impl<'a> RepoReader<'a> {
             })
         });
     }
+}
+
+/// A line-format parser's problems, as INT001 findings.
+fn parse_problems<'p>(
+    file: FileId,
+    problems: impl Iterator<Item = (Span, &'p String)> + 'p,
+) -> impl Iterator<Item = Finding> + 'p {
+    problems.map(move |(span, message)| int001(Location::new(file, span), message.clone()))
 }
 
 /// The label Longhorn's `createDefaultDiskLabeledNodes` looks for.

@@ -111,6 +111,29 @@ pub fn document_kinds(minor: u32) -> Vec<&'static str> {
     table(minor).map_or_else(Vec::new, |t| t.kinds.keys().map(String::as_str).collect())
 }
 
+/// Whether `section.key` (`machine.install`) is a field of the legacy document in any Talos
+/// version talhorn knows: evidence that a document is a Talos config, not another tool's YAML.
+pub fn is_legacy_field(section: &str, key: &str) -> bool {
+    schema_minors().filter_map(table).any(|table| {
+        let Shape::Object(root) = &table.legacy else {
+            return false;
+        };
+        match root.properties.get(section) {
+            Some(Shape::Object(fields)) => {
+                fields.properties.contains_key(key) || fields.removed.contains_key(key)
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Whether `kind` is a document kind of any Talos version talhorn knows.
+pub fn is_talos_kind(kind: &str) -> bool {
+    schema_minors()
+        .filter_map(table)
+        .any(|table| table.kinds.contains_key(kind))
+}
+
 /// How Talos's decoder classifies a document (research §2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentType<'a> {

@@ -30,6 +30,10 @@ pub struct LintConfig {
     pub severity: HashMap<String, Severity>,
     pub per_path_ignores: Vec<(GlobMatcher, Vec<String>)>,
     pub exclude: Vec<GlobMatcher>,
+    /// Folders that are cluster roots (`clusters: ["clusters/*"]`), relative to `root`.
+    pub clusters: Vec<GlobMatcher>,
+    /// Files above every cluster root that belong to all of them (`shared: ["proxmox/*"]`).
+    pub shared: Vec<GlobMatcher>,
     pub context: Context,
 }
 
@@ -144,10 +148,14 @@ impl LintConfig {
                 "context" => config.context = parse_context(value, &err)?,
                 "lint" => parse_lint(value, &mut config, &err)?,
                 "exclude" => config.exclude = globs(value, &err)?,
+                "clusters" => config.clusters = globs(value, &err)?,
+                "shared" => config.shared = globs(value, &err)?,
                 other => {
                     return Err(err(
                         key,
-                        format!("unknown key `{other}`: expected context, lint or exclude"),
+                        format!(
+                            "unknown key `{other}`: expected context, lint, exclude, clusters or shared"
+                        ),
                     ));
                 }
             }

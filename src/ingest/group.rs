@@ -1,0 +1,332 @@
+//! Grouping files into clusters, after they are read and before any fact is joined.
+//!
+//! Every cross-file join (a VM to its Talos node, a patch to the Longhorn values, two VMs with
+//! one vmid) happens inside one cluster, so a repository of many clusters is linted as many
+//! repositories. A cluster is:
+//! - an intent, or an Omni cluster template (with the patch files it names);
+//! - the files under a *cluster root*: a folder with its own `.talhorn.yaml`, a talhelper
+//!   `talconfig.yaml`, a Terraform root module or an intent; a folder `clusters/<name>/`; or a
+//!   folder matching `clusters:` in `.talhorn.yaml`. A file belongs to the nearest root above it.
+//! - the files under no root (the repository's own cluster).
+//!
+//! Files above every cluster root that `.talhorn.yaml` lists under `shared:` belong to every
+//! cluster. Nothing here depends on the walk: a cluster folder linted alone finds the same root
+//! and so the same files, and gives the same findings.
+
+use super::classify::{self, Kind};
+use crate::rules::LintConfig;
+use globset::GlobMatcher;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+/// What grouping needs to know about one file.
+pub struct Member<'a> {
+    pub path: &'a Path,
+    pub kind: Kind,
+    /// Files an Omni template names in its `patches` (relative to the template's folder).
+    pub references: Vec<PathBuf>,
+}
+
+/// One cluster: its name, its root folder and its members (indexes into the files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    pub root: PathBuf,
+    pub members: Vec<usize>,
+}
+
+/// Where a file belongs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Unit {
+    /// A folder that is a cluster root.
+    Dir(PathBuf),
+    /// A file that is a cluster by itself (an intent beside another intent, an Omni template).
+    File(usize),
+}
+
+/// Groups `files` into clusters. `config` is the configuration of the run (its `clusters:` and
+/// `shared:` globs are relative to its root).
+pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
+    let mut roots = Roots::new(files, config);
+    let mut referenced: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+    for (index, file) in files.iter().enumerate() {
+        for reference in &file.references {
+            referenced
+                .entry(normalize(reference))
+                .or_default()
+                .push(index);
+        }
+    }
+    let mut units: BTreeMap<Unit, Vec<usize>> = BTreeMap::new();
+    let mut shared = Vec::new();
+    let mut unrooted = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        if let Some(templates) = referenced.get(&normalize(file.path)) {
+            for &template in templates {
+                units.entry(Unit::File(template)).or_default().push(index);
+            }
+            continue;
+        }
+        if is_own_cluster(file, &roots) {
+            units.entry(Unit::File(index)).or_default().push(index);
+            continue;
+        }
+        match roots.nearest(file.path) {
+            Some(root) => units.entry(Unit::Dir(root)).or_default().push(index),
+            None if roots.is_shared(file.path) => shared.push(index),
+            None => unrooted.push(index),
+        }
+    }
+    let mut groups: Vec<Group> = units
+        .into_iter()
+        .map(|(unit, members)| match unit {
+            Unit::Dir(root) => Group {
+                name: display(&root),
+                root,
+                members,
+            },
+            Unit::File(index) => Group {
+                name: display(files[index].path),
+                root: files[index]
+                    .path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+                members,
+            },
+        })
+        .collect();
+    if !unrooted.is_empty() || groups.is_empty() {
+        let root = common_folder(unrooted.iter().map(|&i| files[i].path));
+        groups.push(Group {
+            name: display(&root),
+            root,
+            members: unrooted,
+        });
+    }
+    for group in &mut groups {
+        group.members.extend(&shared);
+        group.members.sort_unstable();
+        group.members.dedup();
+    }
+    groups.retain(|g| !g.members.is_empty());
+    groups.sort_by(|a, b| a.name.cmp(&b.name).then(a.members.cmp(&b.members)));
+    groups
+}
+
+/// An Omni template is always a cluster of its own; an intent is one unless it is the only
+/// intent in its folder (then the folder, intent included, is the cluster).
+fn is_own_cluster(file: &Member<'_>, roots: &Roots) -> bool {
+    match file.kind {
+        Kind::OmniTemplate => true,
+        Kind::Intent => file
+            .path
+            .parent()
+            .is_some_and(|dir| roots.intents_in(dir) > 1),
+        _ => false,
+    }
+}
+
+/// Decides which folders are cluster roots (each folder is looked at once).
+struct Roots {
+    cache: HashMap<PathBuf, bool>,
+    /// Intents per folder (a folder holding an intent is a root).
+    intents: HashMap<PathBuf, usize>,
+    config_root: PathBuf,
+    clusters: Vec<GlobMatcher>,
+    shared: Vec<GlobMatcher>,
+    cwd: PathBuf,
+}
+
+impl Roots {
+    fn new(files: &[Member<'_>], config: &LintConfig) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut intents: HashMap<PathBuf, usize> = HashMap::new();
+        for file in files.iter().filter(|f| f.kind == Kind::Intent) {
+            let dir = normalize(file.path.parent().unwrap_or(Path::new("")));
+            *intents.entry(dir).or_default() += 1;
+        }
+        Self {
+            cache: HashMap::new(),
+            intents,
+            config_root: normalize(&cwd.join(&config.root)),
+            clusters: config.clusters.clone(),
+            shared: config.shared.clone(),
+            cwd,
+        }
+    }
+
+    fn intents_in(&self, dir: &Path) -> usize {
+        self.intents.get(&normalize(dir)).copied().unwrap_or(0)
+    }
+
+    /// The nearest cluster root above `path`, up to the repository root (the folder with
+    /// `.git`) or the top of the path.
+    fn nearest(&mut self, path: &Path) -> Option<PathBuf> {
+        for dir in path.ancestors().skip(1) {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if self.is_root(dir) {
+                return Some(dir.to_path_buf());
+            }
+            if dir.join(".git").exists() || dir == Path::new(".") {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn is_root(&mut self, dir: &Path) -> bool {
+        let key = normalize(&self.cwd.join(dir));
+        if let Some(&known) = self.cache.get(&key) {
+            return known;
+        }
+        let root = self.intents_in(dir) == 1
+            || dir.join(crate::rules::config::FILE_NAME).is_file()
+            || is_conventional_cluster_folder(&key)
+            || self.declared(&key)
+            || has_root_marker_file(dir);
+        self.cache.insert(key, root);
+        root
+    }
+
+    /// A folder matching `clusters:` in `.talhorn.yaml`.
+    fn declared(&self, absolute: &Path) -> bool {
+        let Ok(relative) = absolute.strip_prefix(&self.config_root) else {
+            return false;
+        };
+        !relative.as_os_str().is_empty() && self.clusters.iter().any(|g| g.is_match(relative))
+    }
+
+    /// A file `.talhorn.yaml` lists under `shared:` (it belongs to every cluster).
+    fn is_shared(&self, path: &Path) -> bool {
+        let absolute = normalize(&self.cwd.join(path));
+        absolute
+            .strip_prefix(&self.config_root)
+            .is_ok_and(|relative| self.shared.iter().any(|g| g.is_match(relative)))
+    }
+}
+
+/// `clusters/<name>/`: the layout Flux and most GitOps repositories use for several clusters.
+fn is_conventional_cluster_folder(dir: &Path) -> bool {
+    dir.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|parent| parent == "clusters")
+}
+
+/// A talhelper `talconfig.yaml`, or a Terraform/OpenTofu root module: a `.tf` file with a
+/// `provider` or `backend` block, a lock file or a `*.tfvars` (a module under `modules/` is
+/// never a root: the root module that calls it is).
+fn has_root_marker_file(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
+    let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    names.sort();
+    names.iter().any(|path| {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if classify::is_talconfig(path) {
+            return true;
+        }
+        if in_modules {
+            return false;
+        }
+        let is_tf_root_file = name == ".terraform.lock.hcl"
+            || name == "terraform.tfvars"
+            || name.ends_with(".auto.tfvars");
+        is_tf_root_file
+            || (name.ends_with(".tf")
+                && super::discover::read_text(path).is_ok_and(|text| declares_root_module(&text)))
+    })
+}
+
+/// Whether Terraform text configures a provider or a backend (what only a root module does).
+fn declares_root_module(text: &str) -> bool {
+    text.lines().map(str::trim_start).any(|line| {
+        line.starts_with("provider \"")
+            || line.starts_with("backend \"")
+            || line.starts_with("cloud {")
+    })
+}
+
+/// The deepest folder holding every path (the folder of the run for no path at all).
+fn common_folder<'p>(paths: impl Iterator<Item = &'p Path>) -> PathBuf {
+    let mut common: Option<PathBuf> = None;
+    for path in paths {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        common = Some(match common {
+            None => dir.to_path_buf(),
+            Some(current) => current
+                .ancestors()
+                .find(|a| dir.starts_with(a))
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        });
+    }
+    common.unwrap_or_default()
+}
+
+/// The name of a cluster: its folder (or file) as the user sees it, with `/` separators.
+fn display(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let relative = path.strip_prefix(&cwd).unwrap_or(path);
+    let parts: Vec<String> = relative
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => ".".to_owned(),
+        [only] if only.is_empty() => "/".to_owned(),
+        _ => parts.join("/"),
+    }
+}
+
+/// Drops `.` components and resolves `..` lexically (no filesystem access).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_root_modules_configure_a_provider_or_backend() {
+        assert!(declares_root_module(
+            "terraform {\n  backend \"s3\" {}\n}\n"
+        ));
+        assert!(declares_root_module("provider \"proxmox\" {\n}\n"));
+        assert!(!declares_root_module(
+            "variable \"x\" {}\nresource \"a\" \"b\" {}\n"
+        ));
+    }
+
+    #[test]
+    fn common_folder_is_the_deepest_shared_parent() {
+        let paths = [Path::new("r/a/x.yaml"), Path::new("r/a/b/y.yaml")];
+        assert_eq!(common_folder(paths.into_iter()), PathBuf::from("r/a"));
+        let paths = [Path::new("r/a/x.yaml"), Path::new("r/c/y.yaml")];
+        assert_eq!(common_folder(paths.into_iter()), PathBuf::from("r"));
+    }
+}
