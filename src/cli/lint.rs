@@ -1,7 +1,10 @@
 //! `talhorn lint`: ingest → model → rules → report.
 
-use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, fail, render, use_color};
+use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, fail, report_options, rule_infos, use_color};
+use crate::lint::LintOutcome;
+use crate::report::{self, Format};
 use crate::rules::LintConfig;
+use std::fmt::Write as _;
 
 fn config(args: &LintArgs) -> Result<LintConfig, String> {
     let path = match &args.config {
@@ -42,13 +45,23 @@ pub fn run(args: &LintArgs) -> i32 {
         Ok(outcome) => outcome,
         Err(e) => return fail(e),
     };
+    if args.show_files {
+        print!("{}", file_list(&outcome));
+        return EXIT_OK;
+    }
     let color = args.output_file.is_none() && use_color();
-    let text = render(
+    let mut options = report_options(args.format, args.statistics, color);
+    options.recognised_nothing = !outcome.recognised_any();
+    if options.recognised_nothing && args.format != Format::Human {
+        // Machine formats stay valid documents; the note goes to people on stderr.
+        eprintln!("note: {}", report::NOTHING_RECOGNISED);
+    }
+    let text = report::render(
         args.format,
         &outcome.findings,
         &outcome.sources,
-        args.statistics,
-        color,
+        &rule_infos(),
+        &options,
     );
     match &args.output_file {
         Some(path) => {
@@ -64,4 +77,20 @@ pub fn run(args: &LintArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// `--show-files`: one line per file, `path<TAB>kind<TAB>clusters`.
+fn file_list(outcome: &LintOutcome) -> String {
+    let root = std::env::current_dir().unwrap_or_default();
+    let mut out = String::new();
+    for file in &outcome.files {
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}",
+            report::display_path(&file.path, &root),
+            file.kind.label(),
+            file.clusters.join(", ")
+        );
+    }
+    out
 }

@@ -136,6 +136,9 @@ pub struct LintArgs {
     /// Use this config file instead of discovering `.talhorn.yaml`.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// List every file considered, with the kind and cluster it was read as, and exit.
+    #[arg(long)]
+    pub show_files: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -188,6 +191,14 @@ pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
+pub(crate) fn report_options(format: Format, statistics: bool, color: bool) -> ReportOptions {
+    let root = std::env::current_dir().unwrap_or_default();
+    let mut options = ReportOptions::new(root, env!("CARGO_PKG_VERSION"));
+    options.color = color && matches!(format, Format::Human | Format::Concise);
+    options.statistics = statistics;
+    options
+}
+
 pub(crate) fn render(
     format: Format,
     findings: &[Finding],
@@ -195,10 +206,7 @@ pub(crate) fn render(
     statistics: bool,
     color: bool,
 ) -> String {
-    let root = std::env::current_dir().unwrap_or_default();
-    let mut options = ReportOptions::new(root, env!("CARGO_PKG_VERSION"));
-    options.color = color && matches!(format, Format::Human | Format::Concise);
-    options.statistics = statistics;
+    let options = report_options(format, statistics, color);
     report::render(format, findings, sources, &rule_infos(), &options)
 }
 

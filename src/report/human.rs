@@ -41,7 +41,7 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
         out.push_str(&statistics_table(&report.statistics()));
         out.push('\n');
     }
-    out.push_str(&report.counts().summary_line());
+    out.push_str(&report.counts().run_summary(opts.recognised_nothing));
     out.push('\n');
     out
 }

@@ -28,6 +28,8 @@ struct JsonFinding<'a> {
     at: JsonPosition<'a>,
     related: Vec<JsonRelated<'a>>,
     help: Option<&'a str>,
+    /// The cluster the finding belongs to (`null` outside `lint`).
+    cluster: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +93,7 @@ fn finding<'a>(entry: &'a Entry<'_>) -> JsonFinding<'a> {
             })
             .collect(),
         help: entry.finding.help.as_deref(),
+        cluster: entry.finding.cluster.as_deref(),
     }
 }
 

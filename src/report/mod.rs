@@ -77,6 +77,8 @@ pub struct ReportOptions {
     pub information_uri: Option<String>,
     /// Append a count per code (`--statistics`).
     pub statistics: bool,
+    /// No file held anything talhorn checks: say so instead of "All checks passed."
+    pub recognised_nothing: bool,
 }
 
 impl ReportOptions {
@@ -88,6 +90,7 @@ impl ReportOptions {
             tool_version: tool_version.into(),
             information_uri: None,
             statistics: false,
+            recognised_nothing: false,
         }
     }
 }
@@ -276,7 +279,19 @@ impl Counts {
             plural(self.infos, "info")
         )
     }
+
+    /// The summary of a run: as [`Self::summary_line`], except that a run that recognised no
+    /// file says so (nothing passed: nothing was checked).
+    pub fn run_summary(self, recognised_nothing: bool) -> String {
+        if self.total() == 0 && recognised_nothing {
+            return NOTHING_RECOGNISED.to_owned();
+        }
+        self.summary_line()
+    }
 }
+
+/// What a run that recognised no file says.
+pub const NOTHING_RECOGNISED: &str = "No file was recognised, so nothing was checked: talhorn reads intents, qm.conf, storage.cfg, interfaces, Talos configs, schematics, Longhorn/Cilium values and manifests (see `talhorn lint --show-files`).";
 
 fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
@@ -465,5 +480,7 @@ mod tests {
         };
         assert_eq!(counts.summary_line(), "Found 3 errors, 1 warning, 0 infos.");
         assert_eq!(Counts::default().summary_line(), "All checks passed.");
+        assert_eq!(Counts::default().run_summary(true), NOTHING_RECOGNISED);
+        assert_eq!(counts.run_summary(true), counts.summary_line());
     }
 }

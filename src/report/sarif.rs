@@ -134,6 +134,9 @@ fn result(entry: &Entry<'_>, report: &Report<'_>) -> Value {
             .collect();
         result.insert("relatedLocations".into(), Value::Array(related));
     }
+    if let Some(cluster) = &entry.finding.cluster {
+        result.insert("properties".into(), json!({ "cluster": cluster }));
+    }
     Value::Object(result)
 }
 

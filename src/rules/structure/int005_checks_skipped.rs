@@ -1,0 +1,134 @@
+use crate::finding::{Finding, Severity};
+use crate::model::Cluster;
+use crate::rules::{Layer, Rule, RuleMeta};
+use crate::source::Location;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "INT005",
+    name: "checks-skipped",
+    layer: Layer::Structure,
+    severity: Severity::Info,
+    summary: "Version-dependent checks were skipped because no Talos or Longhorn version is known.",
+    docs: r#"## What
+A cluster has Talos configs but no Talos version, or Longhorn values but no chart version, so
+the checks that depend on the version did not run. One finding per cluster names the skipped
+checks and how to give the version.
+
+## Why
+Which keys a Talos document or a Longhorn values file may hold depends on the version: a key
+valid in Talos 1.9 is rejected by 1.12, and Helm silently ignores a Longhorn value the chart
+version does not have. Without a version these checks cannot run, and a clean report would
+claim more than was checked.
+
+## Example
+A repository with `talos/worker.yaml` whose `machine.install.image` has no version tag, and no
+`.talhorn.yaml`.
+
+## Fix
+Give the version in `.talhorn.yaml` at the cluster's root:
+```yaml
+context:
+  talos: v1.11.6
+  longhorn: 1.10.2
+```
+or pin it in the files: a tagged installer image (`factory.talos.dev/installer/<id>:v1.11.6`),
+the chart version of the Longhorn `HelmRelease` or `Application`.
+
+## Source
+talhorn's own reporting ("never silent"); version tables in `data/talos/*.json` and
+`data/longhorn/`.
+"#,
+};
+
+pub struct ChecksSkipped;
+
+impl Rule for ChecksSkipped {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
+        let mut skipped = Vec::new();
+        let mut hints = Vec::new();
+        let mut at: Option<Location> = None;
+        let talos_file = cluster.talos.configs.iter().find(|c| c.file.is_some());
+        if let (Some(config), None) = (talos_file, &cluster.versions.talos) {
+            skipped.push("the Talos document checks for your version (INT002, INT003, TAL008)");
+            hints.push("`context.talos` (e.g. `v1.11.6`) or a tagged `machine.install.image`");
+            at = Some(config.origin);
+        }
+        if let (Some(longhorn), None) = (&cluster.longhorn, &cluster.versions.longhorn) {
+            skipped.push(
+                "the Longhorn values checks for the chart version (INT002, INT003, LHN005, LHN009)",
+            );
+            hints.push(
+                "`context.longhorn` (e.g. `1.10.2`) or the chart version of the HelmRelease or Application",
+            );
+            at = at.or(Some(longhorn.at));
+        }
+        let Some(at) = at else { return };
+        out.push(
+            META.finding(
+                at,
+                format!(
+                    "skipped because no version is known: {}",
+                    skipped.join("; ")
+                ),
+            )
+            .help(format!(
+                "give the version in `.talhorn.yaml` at the cluster's root: {}",
+                hints.join("; ")
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Longhorn, Scope, TalosConfig};
+    use crate::source::{Fact, FileId, Span};
+
+    fn talos_cluster() -> Cluster {
+        let mut cluster = Cluster::default();
+        let origin = Location::new(FileId(0), Span::at(0));
+        let mut config = TalosConfig::new(Scope::All, origin);
+        config.file = Some(FileId(0));
+        cluster.talos.configs.push(config);
+        cluster
+    }
+
+    fn run(cluster: &Cluster) -> Vec<Finding> {
+        let mut out = Vec::new();
+        ChecksSkipped.check(cluster, &mut out);
+        out
+    }
+
+    #[test]
+    fn one_finding_names_every_skipped_group() {
+        let mut cluster = talos_cluster();
+        cluster.longhorn = Some(Longhorn::new(Location::new(FileId(1), Span::at(0))));
+        let findings = run(&cluster);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].message.contains("Talos"),
+            "{}",
+            findings[0].message
+        );
+        assert!(
+            findings[0].message.contains("Longhorn"),
+            "{}",
+            findings[0].message
+        );
+        assert_eq!(findings[0].at.file, FileId(0));
+    }
+
+    #[test]
+    fn silent_when_versions_are_known_or_nothing_depends_on_them() {
+        assert!(run(&Cluster::default()).is_empty());
+        let mut cluster = talos_cluster();
+        let at = Location::new(FileId(0), Span::at(0));
+        cluster.versions.talos = Some(Fact::new("v1.11.6".into(), at));
+        assert!(run(&cluster).is_empty());
+    }
+}
