@@ -71,9 +71,12 @@ pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
             units.entry(Unit::File(index)).or_default().push(index);
             continue;
         }
+        if roots.is_shared(file.path) {
+            shared.push(index);
+            continue;
+        }
         match roots.nearest(file.path) {
             Some(root) => units.entry(Unit::Dir(root)).or_default().push(index),
-            None if roots.is_shared(file.path) => shared.push(index),
             None => unrooted.push(index),
         }
     }

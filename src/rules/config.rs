@@ -6,7 +6,7 @@
 use crate::finding::Severity;
 use crate::source::{Location, SourceMap};
 use crate::yaml::{self, Node};
-use globset::{Glob, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -148,7 +148,7 @@ impl LintConfig {
                 "context" => config.context = parse_context(value, &err)?,
                 "lint" => parse_lint(value, &mut config, &err)?,
                 "exclude" => config.exclude = globs(value, &err)?,
-                "clusters" => config.clusters = globs(value, &err)?,
+                "clusters" => config.clusters = folder_globs(value, &err)?,
                 "shared" => config.shared = globs(value, &err)?,
                 other => {
                     return Err(err(
@@ -186,6 +186,22 @@ fn glob(pattern: &str, node: &Node, err: &ErrFn<'_>) -> Result<GlobMatcher, Conf
 fn globs(node: &Node, err: &ErrFn<'_>) -> Result<Vec<GlobMatcher>, ConfigError> {
     let patterns = strings(node, err)?;
     patterns.iter().map(|p| glob(p, node, err)).collect()
+}
+
+/// Globs naming folders: `*` stays within one path segment (`clusters/*` is not
+/// `clusters/a/talos`).
+fn folder_globs(node: &Node, err: &ErrFn<'_>) -> Result<Vec<GlobMatcher>, ConfigError> {
+    let patterns = strings(node, err)?;
+    patterns
+        .iter()
+        .map(|pattern| {
+            GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map(|g| g.compile_matcher())
+                .map_err(|e| err(node, format!("invalid glob `{pattern}`: {e}")))
+        })
+        .collect()
 }
 
 fn codes(node: &Node, err: &ErrFn<'_>) -> Result<Vec<String>, ConfigError> {

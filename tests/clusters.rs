@@ -1,0 +1,297 @@
+//! One repository, many clusters: every cross-file rule joins facts of one cluster only, so a
+//! cluster folder linted alone gives exactly the findings the whole repository gives for it.
+//!
+//! The repository is generated here: 24 cluster folders made from the two realistic homelab
+//! fixtures (same VM ids, node names and kubelet mounts in every cluster; a subnet of its own
+//! per cluster), rooted in each way talhorn recognises a cluster: an own `.talhorn.yaml`,
+//! `clusters/<name>/`, `clusters:` in the top `.talhorn.yaml`, a talhelper `talconfig.yaml`,
+//! a Terraform root module. Two Omni templates share a patch folder.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use talhorn::lint::{LintOutcome, lint_paths};
+use talhorn::rules::LintConfig;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/repos")
+        .join(name)
+}
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    fs::write(path, text).expect("write");
+}
+
+/// Copies a fixture repository into `to`, giving it the subnet `10.<subnet>.0.0/24`.
+fn copy_cluster(from: &Path, to: &Path, subnet: usize) {
+    for entry in walk(from) {
+        let relative = entry.strip_prefix(from).expect("inside");
+        let text = fs::read_to_string(&entry).expect("read fixture");
+        let text = text
+            .replace("10.20.0.", &format!("10.{subnet}.0."))
+            .replace("192.168.1.", &format!("10.{subnet}.0."));
+        write(&to.join(relative), &text);
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+const OMNI_PATCH: &str = "machine:\n  kubelet:\n    extraMounts:\n      - destination: /var/mnt/longhorn\n        type: bind\n        source: /var/mnt/longhorn\n        options: [bind, rshared, rw]\n";
+
+/// Builds the repository; returns its root and the cluster folders.
+fn repository() -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).expect("mkdir .git");
+    write(
+        &root.join(".talhorn.yaml"),
+        "context:\n  proxmox: 9\nclusters: [\"envs/*\"]\n",
+    );
+    let mut folders = Vec::new();
+    for i in 0..24 {
+        let source = fixture(if i % 2 == 0 {
+            "clean-homelab"
+        } else {
+            "broken-homelab"
+        });
+        let folder = match i % 5 {
+            0 => root.join(format!("sites/site-{i}")),
+            1 => root.join(format!("clusters/c{i}")),
+            2 => root.join(format!("envs/env-{i}")),
+            3 => root.join(format!("talhelper/t{i}")),
+            _ => root.join(format!("terraform/tf{i}")),
+        };
+        copy_cluster(&source, &folder, 30 + i);
+        match i % 5 {
+            0 => write(
+                &folder.join(".talhorn.yaml"),
+                "context:\n  proxmox: 8\n  talos: v1.11.6\n",
+            ),
+            3 => write(
+                &folder.join("talconfig.yaml"),
+                "clusterName: t\ntalosVersion: v1.11.6\nnodes: []\n",
+            ),
+            4 => write(
+                &folder.join("main.tf"),
+                "provider \"proxmox\" {\n  endpoint = \"https://pve:8006/\"\n}\n",
+            ),
+            _ => {}
+        }
+        folders.push(folder);
+    }
+    for name in ["prod", "staging"] {
+        write(
+            &root.join(format!("omni/{name}.yaml")),
+            &format!(
+                "kind: Cluster\nname: {name}\ntalos:\n  version: v1.11.6\nkubernetes:\n  version: v1.34.1\npatches:\n  - file: patches/{name}-longhorn.yaml\n---\nkind: Workers\nmachines: []\n"
+            ),
+        );
+        write(
+            &root.join(format!("omni/patches/{name}-longhorn.yaml")),
+            OMNI_PATCH,
+        );
+    }
+    (dir, folders)
+}
+
+fn config_for(path: &Path) -> LintConfig {
+    match LintConfig::discover(path) {
+        Some(file) => LintConfig::load(&file).expect("config loads"),
+        None => LintConfig {
+            root: path.to_path_buf(),
+            ..LintConfig::default()
+        },
+    }
+}
+
+fn lint(path: &Path) -> LintOutcome {
+    lint_paths(&[path.to_path_buf()], &config_for(path)).expect("lint runs")
+}
+
+/// A finding as text: cluster, code, severity, place, message, related places.
+fn described(outcome: &LintOutcome) -> Vec<(PathBuf, String)> {
+    let place = |at: talhorn::source::Location| {
+        let file = outcome.sources.get(at.file);
+        let (line, column) = file.line_col(at.span.start);
+        (
+            file.path.clone(),
+            format!("{}:{line}:{column}", file.path.display()),
+        )
+    };
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let (path, at) = place(f.at);
+            let related: Vec<String> = f.related.iter().map(|r| place(r.at).1).collect();
+            let text = format!(
+                "[{}] {} {} {at} {} {related:?}",
+                f.cluster.as_deref().unwrap_or("-"),
+                f.code,
+                f.severity,
+                f.message
+            );
+            (path, text)
+        })
+        .collect()
+}
+
+#[test]
+fn each_cluster_folder_alone_gives_what_the_whole_repository_gives_for_it() {
+    let (dir, folders) = repository();
+    let whole = lint(dir.path());
+    let everything = described(&whole);
+    let mut seen = 0;
+    for folder in &folders {
+        let mut from_whole: Vec<&String> = everything
+            .iter()
+            .filter(|(path, _)| path.starts_with(folder))
+            .map(|(_, text)| text)
+            .collect();
+        let alone = described(&lint(folder));
+        let mut from_alone: Vec<&String> = alone.iter().map(|(_, text)| text).collect();
+        from_whole.sort();
+        from_alone.sort();
+        assert_eq!(from_whole, from_alone, "{}", folder.display());
+        seen += from_alone.len();
+    }
+    assert!(seen > 0, "the broken clusters must give findings");
+    let clusters: BTreeSet<&str> = whole
+        .findings
+        .iter()
+        .filter_map(|f| f.cluster.as_deref())
+        .collect();
+    assert!(clusters.len() >= 12, "{clusters:?}");
+}
+
+#[test]
+fn no_finding_relates_two_clusters() {
+    let (dir, folders) = repository();
+    let whole = lint(dir.path());
+    let cluster_of = |path: &Path| {
+        folders
+            .iter()
+            .find(|f| path.starts_with(f))
+            .cloned()
+            .or_else(|| path.parent().map(Path::to_path_buf))
+    };
+    let mut crossing = Vec::new();
+    for finding in &whole.findings {
+        let own = cluster_of(&whole.sources.get(finding.at.file).path);
+        for related in &finding.related {
+            let other = cluster_of(&whole.sources.get(related.at.file).path);
+            let omni = |p: &Option<PathBuf>| {
+                p.as_ref()
+                    .is_some_and(|p| p.ends_with("omni") || p.ends_with("patches"))
+            };
+            if own != other && !(omni(&own) && omni(&other)) {
+                crossing.push(format!("{} {}", finding.code, finding.message));
+            }
+        }
+    }
+    assert!(crossing.is_empty(), "{crossing:#?}");
+    // Every cluster has VMs 101 and 201 and the same kubelet mount: joined, they would be
+    // duplicates.
+    let codes: BTreeMap<&str, usize> = whole.findings.iter().fold(BTreeMap::new(), |mut m, f| {
+        *m.entry(f.code).or_default() += 1;
+        m
+    });
+    assert!(!codes.contains_key("PVE019"), "{codes:?}");
+    assert!(!codes.contains_key("TAL012"), "{codes:?}");
+}
+
+#[test]
+fn each_root_kind_starts_a_cluster_and_omni_templates_are_clusters_with_their_patches() {
+    let (dir, folders) = repository();
+    let whole = lint(dir.path());
+    assert_eq!(
+        whole.clusters.len(),
+        folders.len() + 2,
+        "{:#?}",
+        cluster_names(&whole)
+    );
+    let names = cluster_names(&whole);
+    for folder in &folders {
+        let relative = folder.strip_prefix(dir.path()).expect("inside");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.ends_with(&*relative.to_string_lossy())),
+            "{} is not a cluster: {names:#?}",
+            relative.display()
+        );
+    }
+    for name in ["prod", "staging"] {
+        let template = whole
+            .clusters
+            .iter()
+            .find(|c| c.name.ends_with(&format!("omni/{name}.yaml")))
+            .unwrap_or_else(|| panic!("omni/{name}.yaml is a cluster: {names:#?}"));
+        let mounts: usize = template
+            .cluster
+            .talos
+            .configs
+            .iter()
+            .map(|c| c.extra_mounts.len())
+            .sum();
+        assert_eq!(mounts, 1, "the template's own patch, not the other's");
+    }
+}
+
+fn cluster_names(outcome: &LintOutcome) -> Vec<String> {
+    outcome.clusters.iter().map(|c| c.name.clone()).collect()
+}
+
+#[test]
+fn shared_files_belong_to_every_cluster_only_when_declared() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).expect("mkdir .git");
+    for name in ["a", "b"] {
+        write(
+            &root.join(format!("clusters/{name}/talos/worker.yaml")),
+            "machine:\n  type: worker\n",
+        );
+    }
+    write(
+        &root.join("proxmox/storage.cfg"),
+        "dir: local\n\tpath /var/lib/vz\n\tcontent iso\n",
+    );
+    let storages = |outcome: &LintOutcome| -> Vec<usize> {
+        outcome
+            .clusters
+            .iter()
+            .map(|c| c.cluster.host.storages.len())
+            .collect()
+    };
+    let undeclared = lint(root);
+    assert_eq!(
+        cluster_names(&undeclared).len(),
+        3,
+        "a, b and the repository's own"
+    );
+    assert_eq!(storages(&undeclared).iter().sum::<usize>(), 1);
+    write(&root.join(".talhorn.yaml"), "shared: [\"proxmox/*\"]\n");
+    let declared = lint(root);
+    assert_eq!(
+        cluster_names(&declared).len(),
+        2,
+        "{:?}",
+        cluster_names(&declared)
+    );
+    assert_eq!(storages(&declared), [1, 1]);
+}
