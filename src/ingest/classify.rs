@@ -346,8 +346,9 @@ fn is_omni_template(docs: &[Node]) -> bool {
 
 /// A Talos document, by evidence: a kind Talos registers (its `apiVersion` may be missing, a
 /// mistake TAL003 reports), any kind under `apiVersion: v1alpha1`, or the legacy config whose
-/// top-level keys are all Talos's and whose `machine`/`cluster` hold Talos fields. A `cluster:`
-/// or `debug:` key alone is no evidence: Cilium, CNPG and many apps have one.
+/// top-level keys are all Talos's and whose `machine` holds Talos fields, or whose `cluster`
+/// holds only Talos fields of the right shapes (`id`, `network`, `token` are common words). A
+/// `cluster:` or `debug:` key alone is no evidence: Cilium, CNPG and many apps have one.
 pub fn is_talos_document(doc: &Node) -> bool {
     let api_version = doc.get("apiVersion").and_then(Node::as_str);
     let kind = doc.get("kind").and_then(Node::as_str);
@@ -368,7 +369,8 @@ fn is_legacy_talos(doc: &Node) -> bool {
             .is_some_and(|k| k == "apiVersion" || TALOS_LEGACY_KEYS.contains(&k))
     });
     top_level_known
-        && (has_talos_fields(doc, "machine", false) || has_talos_fields(doc, "cluster", true))
+        && (has_talos_fields(doc, "machine", false)
+            || (has_talos_fields(doc, "cluster", true) && talos_schema::fits_some_version(doc)))
 }
 
 /// Whether `section` is a mapping of Talos fields: at least one, and with `all` every one.
@@ -470,6 +472,8 @@ mod tests {
         // talhelper's secrets carry `cluster.id` and `cluster.secret`, and more top-level keys.
         let secrets = "cluster:\n  id: x\n  secret: y\nsecrets:\n  bootstraptoken: z\n";
         assert_eq!(kind("a.yaml", secrets), Kind::Unrecognised);
+        let common_words = "cluster:\n  network: internal\n  id: 7\ndebug: false\n";
+        assert_eq!(kind("a.yaml", common_words), Kind::Unrecognised);
         // A real cluster patch is still recognised.
         assert_eq!(
             kind(

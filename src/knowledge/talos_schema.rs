@@ -127,6 +127,16 @@ pub fn is_legacy_field(section: &str, key: &str) -> bool {
     })
 }
 
+/// Whether a document has no unknown key and no value of the wrong shape for some Talos version
+/// talhorn knows (evidence that it is a Talos document when its keys alone are common words).
+pub fn fits_some_version(doc: &Node) -> bool {
+    schema_minors().any(|minor| {
+        validate_document(FileId::default(), doc, minor)
+            .iter()
+            .all(|f| f.code != UNKNOWN_KEY && f.code != INVALID_VALUE)
+    })
+}
+
 /// Whether `kind` is a document kind of any Talos version talhorn knows.
 pub fn is_talos_kind(kind: &str) -> bool {
     schema_minors()
