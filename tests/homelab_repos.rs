@@ -86,7 +86,7 @@ const BROKEN: &[(&str, &str)] = &[
     ("TAL002", "talos/schematic.yaml:4"),
     ("TAL015", "talos/worker.yaml:1"),
     ("TAL016", "talos/worker.yaml:4"),
-    ("TAL005", "talos/worker.yaml:7"),
+    ("TAL005", "talos/worker.yaml:10"),
     ("TAL003", "talos/worker.yaml:12"),
 ];
 

@@ -7,6 +7,7 @@ use crate::finding::Finding;
 use crate::knowledge::talos::TalosVersion;
 use crate::model::{Cluster, Role, TalosConfig, TalosNode};
 use crate::source::Location;
+use crate::yaml::Node;
 
 pub mod tal001_missing_iscsi_tools;
 pub mod tal002_missing_util_linux_tools;
@@ -142,6 +143,13 @@ impl StorageGroup<'_> {
         &self,
         pick: impl Fn(&TalosConfig) -> Option<Location>,
     ) -> Option<Location> {
+        // Never an unrelated patch (udev rules, a GPU driver): the file that holds the kubelet
+        // mounts, else the machine config itself (role, install), else a role-wide patch.
+        let holds_mounts = |c: &&&TalosConfig| c.kubelet_at.is_some() || !c.extra_mounts.is_empty();
+        let is_machine_config = |c: &&&TalosConfig| {
+            c.machine_type.is_some() || c.install_disk.is_some() || c.install_image.is_some()
+        };
+        let is_role_wide = |c: &&&TalosConfig| !matches!(c.scope, crate::model::Scope::Node(_));
         self.configs
             .iter()
             .rev()
@@ -150,7 +158,21 @@ impl StorageGroup<'_> {
                 self.configs
                     .iter()
                     .rev()
-                    .find(|c| !matches!(c.scope, crate::model::Scope::Node(_)))
+                    .find(holds_mounts)
+                    .map(|c| c.origin)
+            })
+            .or_else(|| {
+                self.configs
+                    .iter()
+                    .rev()
+                    .find(is_machine_config)
+                    .map(|c| c.origin)
+            })
+            .or_else(|| {
+                self.configs
+                    .iter()
+                    .rev()
+                    .find(is_role_wide)
                     .map(|c| c.origin)
             })
             .or_else(|| self.configs.last().map(|c| c.origin))
@@ -216,6 +238,52 @@ fn config_index(cluster: &Cluster, config: &TalosConfig) -> usize {
 
 /// Keeps the first of findings that say the same thing at the same place (a group of nodes
 /// sharing one patch would otherwise repeat it).
+/// The line to change inside the mapping a fact points at (the mapping itself, or the value of
+/// its `name:`): `path` within it, e.g. a mount's `options` or a volume's
+/// `provisioning.diskSelector.match`. A scalar is pointed at by its value, a list or mapping by
+/// its key; the nearest existing parent stands in for a missing key, the fact's own place for
+/// facts without documents (an intent).
+pub fn place_in(cluster: &Cluster, at: Location, path: &[&str]) -> Location {
+    let owner = cluster
+        .talos
+        .configs
+        .iter()
+        .filter(|c| c.file == Some(at.file))
+        .flat_map(|c| &c.documents)
+        .find_map(|doc| owner_of(doc, at));
+    let Some(owner) = owner else { return at };
+    let mut place = at;
+    let mut node = owner;
+    for key in path {
+        let Some((key_node, value)) = node.entry(key) else {
+            break;
+        };
+        let span = if value.as_map().is_some() || value.as_seq().is_some() {
+            key_node.span
+        } else {
+            value.span
+        };
+        place = Location::new(at.file, span);
+        node = value;
+    }
+    place
+}
+
+/// The mapping whose span, or whose `name:` value's span, is `at`.
+fn owner_of(node: &Node, at: Location) -> Option<&Node> {
+    if node.as_map().is_some()
+        && (node.span == at.span || node.get("name").is_some_and(|n| n.span == at.span))
+    {
+        return Some(node);
+    }
+    let children: Vec<&Node> = match (node.as_map(), node.as_seq()) {
+        (Some(entries), _) => entries.iter().map(|(_, v)| v).collect(),
+        (None, Some(items)) => items.iter().collect(),
+        _ => Vec::new(),
+    };
+    children.into_iter().find_map(|child| owner_of(child, at))
+}
+
 pub fn push_unique(out: &mut Vec<Finding>, finding: Finding) {
     if !out
         .iter()

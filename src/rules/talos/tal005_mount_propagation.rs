@@ -76,7 +76,7 @@ impl Rule for MountPropagation {
             }
             out.push(
                 META.finding(
-                    mount.at,
+                    super::place_in(cluster, mount.at, &["options"]),
                     format!(
                         "the kubelet mount of `{}` has options [{}] without `{}`: Longhorn's mounts will not propagate to the host",
                         mount.value.destination,

@@ -55,64 +55,84 @@ pub struct UserVolumeInvalid;
 
 const MAX_NAME_LEN: usize = 34;
 
-/// Every rule the volume breaks, as messages.
-fn problems(volume: &UserVolume) -> Vec<String> {
+/// Where in the `UserVolumeConfig` a problem is fixed.
+const NAME: &[&str] = &["name"];
+const PROVISIONING: &[&str] = &["provisioning"];
+const MIN_SIZE: &[&str] = &["provisioning", "minSize"];
+const SELECTOR: &[&str] = &["provisioning", "diskSelector", "match"];
+
+/// Every rule the volume breaks: where it is fixed, and a message.
+fn problems(volume: &UserVolume) -> Vec<(&'static [&'static str], String)> {
     let mut problems = Vec::new();
     let name = &volume.name;
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        problems.push(format!(
-            "name `{name}` must be 1–{MAX_NAME_LEN} characters long"
+        problems.push((
+            NAME,
+            format!("name `{name}` must be 1–{MAX_NAME_LEN} characters long"),
         ));
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
     {
-        problems.push(format!(
-            "name `{name}` contains `{bad}`; only ASCII letters, digits and `-` are allowed"
+        problems.push((
+            NAME,
+            format!(
+                "name `{name}` contains `{bad}`; only ASCII letters, digits and `-` are allowed"
+            ),
         ));
     }
     let sized = volume.min_size.is_some() || volume.max_size.is_some();
     match volume.volume_type.as_str() {
         "directory" => {
             if volume.disk_selector.is_some() || sized {
-                problems.push(
+                problems.push((
+                    PROVISIONING,
                     "a `directory` volume cannot have `provisioning` (it lives on the system disk)"
                         .into(),
-                );
+                ));
             }
         }
         "disk" => {
             if sized {
-                problems.push(
+                problems.push((
+                    PROVISIONING,
                     "a `disk` volume cannot have `minSize`/`maxSize` (it takes the whole disk)"
                         .into(),
-                );
+                ));
             }
         }
         _ => {
             if !sized {
-                problems.push(
+                problems.push((
+                    PROVISIONING,
                     "a partition volume needs `provisioning.minSize` or `provisioning.maxSize`"
                         .into(),
-                );
+                ));
             }
             if let (Some(min), Some(max)) = (volume.min_size.as_deref(), volume.max_size.as_deref())
                 && let (Some(min_bytes), Some(max_bytes)) = (size_bytes(min), size_bytes(max))
                 && min_bytes > max_bytes
             {
-                problems.push(format!("minSize `{min}` is greater than maxSize `{max}`"));
+                problems.push((
+                    MIN_SIZE,
+                    format!("minSize `{min}` is greater than maxSize `{max}`"),
+                ));
             }
         }
     }
     if volume.volume_type != "directory" {
         match volume.disk_selector.as_deref() {
-            None => problems.push("`provisioning.diskSelector.match` is required".into()),
+            None => problems.push((
+                PROVISIONING,
+                "`provisioning.diskSelector.match` is required".into(),
+            )),
             Some(cel) => problems.extend(signed_size_comparison(cel).map(|literal| {
-                format!(
+                let message = format!(
                     "`{literal}` compared with `disk.size` (unsigned) does not compile in CEL; write unsigned sizes such as `{}u * GiB`",
                     literal.trim_end_matches(|c: char| c.is_ascii_alphabetic())
-                )
+                );
+                (SELECTOR, message)
             })),
         }
     }
@@ -171,9 +191,9 @@ impl Rule for UserVolumeInvalid {
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         load_findings_of(cluster, META.code, out);
         for volume in cluster.talos.configs.iter().flat_map(|c| &c.user_volumes) {
-            for problem in problems(&volume.value) {
+            for (path, problem) in problems(&volume.value) {
                 out.push(META.finding(
-                    volume.at,
+                    super::place_in(cluster, volume.at, path),
                     format!("UserVolumeConfig `{}`: {problem}", volume.value.name),
                 ));
             }
@@ -184,6 +204,10 @@ impl Rule for UserVolumeInvalid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn messages(volume: &UserVolume) -> Vec<String> {
+        problems(volume).into_iter().map(|(_, m)| m).collect()
+    }
 
     fn volume(
         name: &str,
@@ -201,14 +225,14 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_partition_volume_has_no_problems() {
+    fn a_valid_partition_volume_has_no_messages() {
         let v = volume(
             "longhorn",
             Some("disk.size > 100u * GiB && !system_disk"),
             Some("100GiB"),
             None,
         );
-        assert_eq!(problems(&v), Vec::<String>::new());
+        assert_eq!(messages(&v), Vec::<String>::new());
     }
 
     #[test]
@@ -219,7 +243,7 @@ mod tests {
             None,
             None,
         );
-        let found = problems(&v);
+        let found = messages(&v);
         assert_eq!(found.len(), 1);
         assert!(found[0].contains("minSize"));
     }
@@ -227,7 +251,7 @@ mod tests {
     #[test]
     fn names_selectors_and_size_order() {
         assert_eq!(
-            problems(&volume(
+            messages(&volume(
                 "long_horn",
                 Some("!system_disk"),
                 Some("1GB"),
@@ -237,7 +261,7 @@ mod tests {
             1
         );
         assert_eq!(
-            problems(&volume(
+            messages(&volume(
                 &"a".repeat(35),
                 Some("!system_disk"),
                 Some("1GB"),
@@ -246,9 +270,9 @@ mod tests {
             .len(),
             1
         );
-        assert_eq!(problems(&volume("l", None, Some("1GB"), None)).len(), 1);
+        assert_eq!(messages(&volume("l", None, Some("1GB"), None)).len(), 1);
         assert_eq!(
-            problems(&volume(
+            messages(&volume(
                 "l",
                 Some("!system_disk"),
                 Some("2TB"),
@@ -258,7 +282,7 @@ mod tests {
             1
         );
         assert!(
-            problems(&volume(
+            messages(&volume(
                 "l",
                 Some("!system_disk"),
                 Some("1GiB"),
@@ -281,9 +305,9 @@ mod tests {
     fn directory_and_disk_volumes_forbid_sizes() {
         let mut v = volume("l", Some("!system_disk"), Some("1GB"), None);
         v.volume_type = "disk".into();
-        assert_eq!(problems(&v).len(), 1);
+        assert_eq!(messages(&v).len(), 1);
         let mut d = volume("l", None, None, None);
         d.volume_type = "directory".into();
-        assert!(problems(&d).is_empty());
+        assert!(messages(&d).is_empty());
     }
 }

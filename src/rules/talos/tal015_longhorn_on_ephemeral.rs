@@ -76,7 +76,7 @@ impl Rule for LonghornOnEphemeral {
                 });
             let finding = match volume {
                 Some(v) if v.value.volume_type == "directory" => META.finding(
-                    v.at,
+                    super::place_in(cluster, v.at, &["volumeType"]),
                     format!(
                         "user volume `{}` is a directory on the system disk: Longhorn's replicas under `{data_path}` share EPHEMERAL with images and logs",
                         v.value.name
