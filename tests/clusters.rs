@@ -249,6 +249,13 @@ fn each_root_kind_starts_a_cluster_and_omni_templates_are_clusters_with_their_pa
             .map(|c| c.extra_mounts.len())
             .sum();
         assert_eq!(mounts, 1, "the template's own patch, not the other's");
+        let version = template
+            .cluster
+            .versions
+            .talos
+            .as_ref()
+            .map(|v| v.value.as_str());
+        assert_eq!(version, Some("v1.11.6"), "the template's Talos version");
     }
 }
 

@@ -448,6 +448,16 @@ impl<'a> RepoReader<'a> {
                 }
             }
             Kind::Manifests => self.collected.manifests(file, text, docs),
+            Kind::OmniTemplate => {
+                // Omni installs the Talos version its template names.
+                let cluster_doc = docs
+                    .iter()
+                    .find(|d| d.get("kind").and_then(Node::as_str) == Some("Cluster"));
+                let version = cluster_doc.and_then(|d| d.path(&["talos", "version"]));
+                if let Some(version) = yaml_facts::str_fact(yaml_facts::Located(file), version) {
+                    self.cluster.versions.talos.get_or_insert(version);
+                }
+            }
             _ => {}
         }
     }
