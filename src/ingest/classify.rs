@@ -76,8 +76,8 @@ impl Kind {
 
 /// What decides a kind.
 pub enum Evidence {
-    /// The path alone; the file is not parsed to decide.
-    Name(fn(&Path) -> bool),
+    /// The path alone; the file is not parsed to decide, and is read as `Reads` says.
+    Name(fn(&Path) -> bool, Reads),
     /// The parsed documents of a YAML file (and its path).
     Yaml(fn(&Path, &[Node]) -> bool),
     /// The parsed options of a `*.conf` file (and its path).
@@ -96,37 +96,44 @@ pub static REGISTRY: &[Recogniser] = &[
     Recogniser {
         kind: Kind::HelmTemplate,
         label: "Helm chart template (not read)",
-        evidence: Evidence::Name(is_helm_template),
+        evidence: Evidence::Name(is_helm_template, Reads::Nothing),
     },
     Recogniser {
         kind: Kind::TalhornConfig,
         label: "talhorn configuration",
-        evidence: Evidence::Name(|p| file_name(p) == crate::rules::config::FILE_NAME),
+        evidence: Evidence::Name(
+            |p| file_name(p) == crate::rules::config::FILE_NAME,
+            Reads::Nothing,
+        ),
     },
     Recogniser {
         kind: Kind::TalhelperSecrets,
         label: "talhelper secrets/env (not read)",
-        evidence: Evidence::Name(|p| {
-            let name = file_name(p);
-            is_yaml(p) && (name.starts_with("talsecret") || name.starts_with("talenv"))
-        }),
+        evidence: Evidence::Name(
+            |p| {
+                let name = file_name(p);
+                is_yaml(p) && (name.starts_with("talsecret") || name.starts_with("talenv"))
+            },
+            Reads::Nothing,
+        ),
     },
     Recogniser {
         kind: Kind::TalhelperConfig,
         label: "talhelper config",
-        evidence: Evidence::Name(is_talconfig),
+        evidence: Evidence::Name(is_talconfig, Reads::Yaml),
     },
     Recogniser {
         kind: Kind::StorageCfg,
         label: "Proxmox storage.cfg",
-        evidence: Evidence::Name(|p| file_name(p) == "storage.cfg"),
+        evidence: Evidence::Name(|p| file_name(p) == "storage.cfg", Reads::Text),
     },
     Recogniser {
         kind: Kind::Interfaces,
         label: "network interfaces",
-        evidence: Evidence::Name(|p| {
-            file_name(p) == "interfaces" || in_dir_named(p, "interfaces.d")
-        }),
+        evidence: Evidence::Name(
+            |p| file_name(p) == "interfaces" || in_dir_named(p, "interfaces.d"),
+            Reads::Text,
+        ),
     },
     Recogniser {
         kind: Kind::QmConf,
@@ -172,29 +179,42 @@ pub static REGISTRY: &[Recogniser] = &[
     },
 ];
 
-/// How a file must be read before its kind can be decided.
+/// How a file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Its name already decided.
-    Decided(Kind),
+pub enum Reads {
+    /// Not at all.
+    Nothing,
+    /// As text, by a line-format parser.
+    Text,
     Yaml,
+    /// As `key: value` lines, then recognised by content (`*.conf`).
     Conf,
-    /// Not a file talhorn reads.
-    Other,
+}
+
+/// What a file's name says: its kind when the name decides it, and how to read the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByName {
+    pub kind: Option<Kind>,
+    pub reads: Reads,
 }
 
 /// The kind a name decides, or the format to parse the file in before deciding.
-pub fn by_name(path: &Path) -> Format {
-    let decided = REGISTRY.iter().find(|r| match r.evidence {
-        Evidence::Name(matches) => matches(path),
-        _ => false,
+pub fn by_name(path: &Path) -> ByName {
+    let decided = REGISTRY.iter().find_map(|r| match r.evidence {
+        Evidence::Name(matches, reads) if matches(path) => Some(ByName {
+            kind: Some(r.kind),
+            reads,
+        }),
+        _ => None,
     });
-    match decided {
-        Some(r) => Format::Decided(r.kind),
-        None if is_yaml(path) => Format::Yaml,
-        None if extension(path) == "conf" => Format::Conf,
-        None => Format::Other,
-    }
+    let reads = if is_yaml(path) {
+        Reads::Yaml
+    } else if extension(path) == "conf" {
+        Reads::Conf
+    } else {
+        Reads::Nothing
+    };
+    decided.unwrap_or(ByName { kind: None, reads })
 }
 
 /// The kind of a parsed YAML file.
@@ -494,15 +514,13 @@ mod tests {
     #[test]
     fn talhelper_secrets_are_never_read() {
         for name in ["talsecret.sops.yaml", "talsecret.yaml", "talenv.yaml"] {
-            assert_eq!(
-                by_name(Path::new(name)),
-                Format::Decided(Kind::TalhelperSecrets)
-            );
+            let by_name = by_name(Path::new(name));
+            assert_eq!(by_name.kind, Some(Kind::TalhelperSecrets));
+            assert_eq!(by_name.reads, Reads::Nothing);
         }
-        assert_eq!(
-            by_name(Path::new("talconfig.yaml")),
-            Format::Decided(Kind::TalhelperConfig)
-        );
+        let talconfig = by_name(Path::new("talconfig.yaml"));
+        assert_eq!(talconfig.kind, Some(Kind::TalhelperConfig));
+        assert_eq!(talconfig.reads, Reads::Yaml);
     }
 
     #[test]

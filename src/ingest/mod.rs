@@ -30,7 +30,7 @@ use crate::model::{Cluster, Scope, TalosNode};
 use crate::rules::LintConfig;
 use crate::source::{Fact, FileId, Location, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Node};
-use classify::Format;
+use classify::Reads;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -230,16 +230,11 @@ fn read_file(path: &Path, sources: &mut SourceMap) -> ReadFile {
         findings: Vec::new(),
         references: Vec::new(),
     };
-    let format = classify::by_name(path);
-    let needs_text = match format {
-        Format::Decided(kind) => {
-            file.kind = kind;
-            matches!(kind, Kind::StorageCfg | Kind::Interfaces)
-        }
-        Format::Yaml | Format::Conf => true,
-        Format::Other => false,
-    };
-    if !needs_text {
+    let by_name = classify::by_name(path);
+    if let Some(kind) = by_name.kind {
+        file.kind = kind;
+    }
+    if by_name.reads == Reads::Nothing {
         return file;
     }
     let text = match discover::read_text(path) {
@@ -253,9 +248,9 @@ fn read_file(path: &Path, sources: &mut SourceMap) -> ReadFile {
             return file;
         }
     };
-    match format {
-        Format::Yaml => read_yaml(&mut file, text, sources),
-        Format::Conf => {
+    match by_name.reads {
+        Reads::Yaml => read_yaml(&mut file, text, by_name.kind.is_some(), sources),
+        Reads::Conf => {
             let config = qmconf::parse(&text);
             file.kind = classify::conf_kind(path, &config);
             if file.kind == Kind::QmConf {
@@ -268,7 +263,8 @@ fn read_file(path: &Path, sources: &mut SourceMap) -> ReadFile {
     file
 }
 
-fn read_yaml(file: &mut ReadFile, text: String, sources: &mut SourceMap) {
+/// Parses a YAML file and, unless its name decided (`named`), recognises it by content.
+fn read_yaml(file: &mut ReadFile, text: String, named: bool, sources: &mut SourceMap) {
     let docs = match yaml::parse_documents(&text) {
         Ok(docs) => docs,
         Err(_) if classify::has_template_markers(&text) => {
@@ -285,7 +281,9 @@ fn read_yaml(file: &mut ReadFile, text: String, sources: &mut SourceMap) {
             return;
         }
     };
-    file.kind = classify::yaml_kind(&file.path, &docs);
+    if !named {
+        file.kind = classify::yaml_kind(&file.path, &docs);
+    }
     if file.kind == Kind::Unrecognised {
         return;
     }
