@@ -141,7 +141,7 @@ fn cluster_config(
     group: &group::Group,
     run: &LintConfig,
     sources: &mut SourceMap,
-) -> Result<(Option<LintConfig>, Option<(FileId, Option<Node>)>), IngestError> {
+) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
     let run_file = run.root.join(crate::rules::config::FILE_NAME);
     let own_file = LintConfig::discover(&group.root).filter(|found| !same_file(found, &run_file));
     let own = own_file
@@ -177,6 +177,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
         _ => false,
     }
 }
+
+/// A `.talhorn.yaml` in the source map, parsed (context facts point into it).
+type ConfigFile = (FileId, Option<Node>);
 
 /// One file after the read step: its kind, its parsed content and its own problems.
 struct ReadFile {
@@ -364,14 +367,14 @@ struct RepoReader<'a> {
     talos_files: Vec<talos::TalosFile>,
     collected: longhorn::Collected,
     /// The `.talhorn.yaml` that context facts point into.
-    config_file: Option<(FileId, Option<Node>)>,
+    config_file: Option<ConfigFile>,
 }
 
 impl<'a> RepoReader<'a> {
     fn new(
         config: &'a LintConfig,
         sources: SourceMap,
-        config_file: Option<(FileId, Option<Node>)>,
+        config_file: Option<ConfigFile>,
     ) -> Self {
         Self {
             config,
