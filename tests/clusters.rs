@@ -77,10 +77,18 @@ fn repository() -> (tempfile::TempDir, Vec<PathBuf>) {
         };
         copy_cluster(&source, &folder, 30 + i);
         match i % 5 {
-            0 => write(
-                &folder.join(".talhorn.yaml"),
-                "context:\n  proxmox: 8\n  talos: v1.11.6\n",
-            ),
+            0 => {
+                write(
+                    &folder.join(".talhorn.yaml"),
+                    "context:\n  proxmox: 8\n  talos: v1.11.6\nexclude: [\"legacy/**\"]\n",
+                );
+                // Excluded by the cluster's own configuration, also when the whole repository
+                // is linted.
+                write(
+                    &folder.join("legacy/999.conf"),
+                    "cpu: kvm64\ncores: 1\nmemory: 512\n",
+                );
+            }
             3 => write(
                 &folder.join("talconfig.yaml"),
                 "clusterName: t\ntalosVersion: v1.11.6\nnodes: []\n",
@@ -301,4 +309,39 @@ fn shared_files_belong_to_every_cluster_only_when_declared() {
         cluster_names(&declared)
     );
     assert_eq!(storages(&declared), [1, 1]);
+}
+
+#[test]
+/// As `--config` does: a configuration outside the repository replaces the repository's own
+/// (as in ruff); `.talhorn.yaml` files are then not discovered, neither at the top nor per cluster.
+fn an_explicit_configuration_elsewhere_applies_to_every_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("repo");
+    fs::create_dir_all(repo.join(".git")).expect("mkdir .git");
+    write(&repo.join(".talhorn.yaml"), "lint:\n  ignore: [PVE]\n");
+    write(
+        &repo.join("clusters/a/proxmox/101.conf"),
+        "cpu: kvm64\ncores: 2\nmemory: 4096\n",
+    );
+    write(
+        &repo.join("clusters/b/.talhorn.yaml"),
+        "lint:\n  ignore: [PVE]\n",
+    );
+    write(
+        &repo.join("clusters/b/proxmox/101.conf"),
+        "cpu: kvm64\ncores: 2\nmemory: 4096\n",
+    );
+    let elsewhere = dir.path().join("ci/talhorn.yaml");
+    write(&elsewhere, "lint:\n  select: [PVE001]\n");
+    let explicit = LintConfig::load(&elsewhere).expect("config loads");
+    let outcome = lint_paths(std::slice::from_ref(&repo), &explicit).expect("lint runs");
+    let clusters: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == "PVE001")
+        .filter_map(|f| f.cluster.as_deref())
+        .collect();
+    assert_eq!(clusters.len(), 2, "{clusters:?}");
+    assert!(clusters[0].ends_with("clusters/a"), "{clusters:?}");
+    assert!(clusters[1].ends_with("clusters/b"), "{clusters:?}");
 }

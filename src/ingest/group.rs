@@ -295,6 +295,11 @@ fn display(path: &Path) -> String {
     }
 }
 
+/// The path from the filesystem root, resolved lexically (as configuration roots are).
+pub fn absolute(path: &Path) -> PathBuf {
+    normalize(&std::env::current_dir().unwrap_or_default().join(path))
+}
+
 /// Drops `.` components and resolves `..` lexically (no filesystem access).
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

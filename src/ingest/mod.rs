@@ -91,11 +91,18 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Ingested, Ingest
             references: f.references.clone(),
         })
         .collect();
-    let groups = group::group(&members, config);
+    let mut groups = group::group(&members, config);
     let mut clusters = Vec::with_capacity(groups.len());
     let mut configs = Vec::with_capacity(groups.len());
-    for group in &groups {
-        configs.push(cluster_config(group, config, &mut sources)?);
+    for group in &mut groups {
+        let (own, config_file) = cluster_config(group, config, &mut sources)?;
+        if let Some(own) = &own {
+            // As when the cluster's folder is linted alone: its own `exclude` applies.
+            group
+                .members
+                .retain(|&i| !own.excluded(&group::absolute(&files[i].path)));
+        }
+        configs.push((own, config_file));
     }
     for (group, (own, config_file)) in groups.iter().zip(configs) {
         let mut reader =
@@ -110,7 +117,10 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Ingested, Ingest
             config: own,
         });
     }
-    let files = file_entries(files, &groups);
+    let files = file_entries(files, &groups)
+        .into_iter()
+        .filter(|f| !f.clusters.is_empty())
+        .collect();
     Ok(Ingested {
         sources,
         clusters,
@@ -135,15 +145,21 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
     entries
 }
 
-/// A cluster's own `.talhorn.yaml` (the nearest one at or above its root, when it is not the
-/// run's), and the file that context facts point into.
+/// A cluster's own `.talhorn.yaml`: the nearest one at or above its root, when that lies below
+/// the run's configuration root (so an explicit `--config` elsewhere applies to every cluster
+/// without one of its own), and the file that context facts point into.
 fn cluster_config(
     group: &group::Group,
     run: &LintConfig,
     sources: &mut SourceMap,
 ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
     let run_file = run.root.join(crate::rules::config::FILE_NAME);
-    let own_file = LintConfig::discover(&group.root).filter(|found| !same_file(found, &run_file));
+    let run_root = std::fs::canonicalize(&run.root).unwrap_or_else(|_| group::absolute(&run.root));
+    let own_file = LintConfig::discover(&group.root).filter(|found| {
+        found
+            .parent()
+            .is_some_and(|dir| dir != run_root && dir.starts_with(&run_root))
+    });
     let own = own_file
         .as_ref()
         .map(|path| LintConfig::load(path).map_err(|e| IngestError(e.to_string())))
@@ -169,13 +185,6 @@ fn cluster_config(
     };
     let doc = yaml::parse_document(&sources.get(id).text).ok();
     Ok((own, Some((id, doc))))
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// A `.talhorn.yaml` in the source map, parsed (context facts point into it).
@@ -371,11 +380,7 @@ struct RepoReader<'a> {
 }
 
 impl<'a> RepoReader<'a> {
-    fn new(
-        config: &'a LintConfig,
-        sources: SourceMap,
-        config_file: Option<ConfigFile>,
-    ) -> Self {
+    fn new(config: &'a LintConfig, sources: SourceMap, config_file: Option<ConfigFile>) -> Self {
         Self {
             config,
             sources,
