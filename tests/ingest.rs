@@ -867,6 +867,7 @@ fn gitignore_and_exclude_are_respected() {
         .filter_map(|vm| vm.vmid.as_ref().map(|v| v.value))
         .collect();
     assert_eq!(ids, [103]);
+    std::fs::remove_file(dir.path().join(".talhorn.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let without_exclude = ingest_dir(dir.path(), &LintConfig::default());
     assert_eq!(
         without_exclude.vms.len(),

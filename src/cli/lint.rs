@@ -13,10 +13,8 @@ fn config(args: &LintArgs) -> Result<LintConfig, String> {
     };
     let mut config = match path {
         Some(path) => LintConfig::load(&path).map_err(|e| e.to_string())?,
-        None => LintConfig {
-            root: std::env::current_dir().unwrap_or_default(),
-            ..LintConfig::default()
-        },
+        // No configuration file: an empty root, so each cluster's own `.talhorn.yaml` applies.
+        None => LintConfig::default(),
     };
     let known = |code: &String| {
         code.eq_ignore_ascii_case("ALL")

@@ -145,20 +145,23 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
     entries
 }
 
-/// A cluster's own `.talhorn.yaml`: the nearest one at or above its root, when that lies below
-/// the run's configuration root (so an explicit `--config` elsewhere applies to every cluster
-/// without one of its own), and the file that context facts point into.
+/// A cluster's own `.talhorn.yaml`: the nearest one at or above its root, unless the run's
+/// configuration covers it (an explicit `--config` replaces every file below its own folder,
+/// as in ruff; a run without any configuration file has an empty root and covers nothing),
+/// and the file that context facts point into.
 fn cluster_config(
     group: &group::Group,
     run: &LintConfig,
     sources: &mut SourceMap,
 ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
     let run_file = run.root.join(crate::rules::config::FILE_NAME);
-    let run_root = std::fs::canonicalize(&run.root).unwrap_or_else(|_| group::absolute(&run.root));
+    let run_root = (!run.root.as_os_str().is_empty())
+        .then(|| std::fs::canonicalize(&run.root).unwrap_or_else(|_| group::absolute(&run.root)));
     let own_file = LintConfig::discover(&group.root).filter(|found| {
-        found
-            .parent()
-            .is_some_and(|dir| dir != run_root && dir.starts_with(&run_root))
+        let dir = found.parent().unwrap_or(Path::new(""));
+        run_root
+            .as_ref()
+            .is_none_or(|root| dir != root && dir.starts_with(root))
     });
     let own = own_file
         .as_ref()
