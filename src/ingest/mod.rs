@@ -92,18 +92,37 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Ingested, Ingest
         })
         .collect();
     let mut groups = group::group(&members, config);
-    let mut clusters = Vec::with_capacity(groups.len());
+    let clusters = model_clusters(&mut groups, &files, config, &mut sources)?;
+    let files = file_entries(files, &groups)
+        .into_iter()
+        .filter(|f| !f.clusters.is_empty())
+        .collect();
+    Ok(Ingested {
+        sources,
+        clusters,
+        files,
+    })
+}
+
+/// One model per group, each with its own configuration (whose `exclude` also applies, as when
+/// the cluster's folder is linted alone).
+fn model_clusters(
+    groups: &mut [group::Group],
+    files: &[ReadFile],
+    config: &LintConfig,
+    sources: &mut SourceMap,
+) -> Result<Vec<ClusterInput>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
-    for group in &mut groups {
-        let (own, config_file) = cluster_config(group, config, &mut sources)?;
+    for group in groups.iter_mut() {
+        let (own, config_file) = cluster_config(group, config, sources)?;
         if let Some(own) = &own {
-            // As when the cluster's folder is linted alone: its own `exclude` applies.
             group
                 .members
                 .retain(|&i| !own.excluded(&group::absolute(&files[i].path)));
         }
         configs.push((own, config_file));
     }
+    let mut clusters = Vec::with_capacity(groups.len());
     for (group, (own, config_file)) in groups.iter().zip(configs) {
         let mut reader =
             RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
@@ -117,15 +136,7 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Ingested, Ingest
             config: own,
         });
     }
-    let files = file_entries(files, &groups)
-        .into_iter()
-        .filter(|f| !f.clusters.is_empty())
-        .collect();
-    Ok(Ingested {
-        sources,
-        clusters,
-        files,
-    })
+    Ok(clusters)
 }
 
 fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {
