@@ -345,3 +345,53 @@ fn an_explicit_configuration_elsewhere_applies_to_every_cluster() {
     assert!(clusters[0].ends_with("clusters/a"), "{clusters:?}");
     assert!(clusters[1].ends_with("clusters/b"), "{clusters:?}");
 }
+
+fn talhorn(dir: &Path, args: &[&str]) -> std::process::Output {
+    let bin = std::env::var_os("TALHORN_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_talhorn")),
+        PathBuf::from,
+    );
+    std::process::Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run the talhorn binary")
+}
+
+#[test]
+fn json_and_sarif_findings_name_their_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).expect("mkdir .git");
+    for name in ["prod", "lab"] {
+        write(
+            &root.join(format!("clusters/{name}/proxmox/101.conf")),
+            "cpu: kvm64\ncores: 2\nmemory: 4096\n",
+        );
+    }
+    let json = talhorn(
+        root,
+        &["lint", "--select", "PVE001", "--format", "json", "."],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
+    let clusters: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["cluster"].as_str())
+        .collect();
+    assert_eq!(clusters, ["clusters/lab", "clusters/prod"]);
+    let sarif = talhorn(
+        root,
+        &["lint", "--select", "PVE001", "--format", "sarif", "."],
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF report");
+    let clusters: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["properties"]["cluster"].as_str())
+        .collect();
+    assert_eq!(clusters, ["clusters/lab", "clusters/prod"]);
+}
