@@ -1,5 +1,6 @@
 use crate::finding::{Finding, Severity};
 use crate::model::Cluster;
+use crate::rules::network::guest_mtu::{ETHERNET_DEFAULT_MTU, bridge_of, guest_mtu};
 use crate::rules::{Layer, Rule, RuleMeta};
 use crate::source::Location;
 
@@ -8,10 +9,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "checks-skipped",
     layer: Layer::Structure,
     severity: Severity::Info,
-    summary: "Version-dependent checks were skipped because no Talos or Longhorn version is known.",
+    summary: "Version-dependent checks were skipped because no Talos, Longhorn or Proxmox version is known.",
     docs: r#"## What
-A cluster has Talos configs but no Talos version, or Longhorn values but no chart version, so
-the checks that depend on the version did not run. One finding per cluster names the skipped
+A cluster has Talos configs but no Talos version, Longhorn values but no chart version, or VirtIO
+NICs without `mtu=` on a jumbo-frame bridge but no Proxmox version, so the checks that depend
+on the version did not run. One finding per cluster names the skipped
 checks and how to give the version.
 
 ## Why
@@ -30,6 +32,7 @@ Give the version in `.talhorn.yaml` at the cluster's root:
 context:
   talos: v1.11.6
   longhorn: 1.10.2
+  proxmox: 9
 ```
 or pin it in the files: a tagged installer image (`factory.talos.dev/installer/<id>:v1.11.6`),
 the chart version of the Longhorn `HelmRelease` or `Application`.
@@ -66,6 +69,12 @@ impl Rule for ChecksSkipped {
             );
             at = at.or(Some(longhorn.at));
         }
+        if let (Some(nic_at), None) = (nic_needing_pve_version(cluster), &cluster.versions.proxmox)
+        {
+            skipped.push("the MTU check of VirtIO NICs without `mtu=` (NET001: PVE 8 gives them 1500, PVE 9 their bridge's MTU)");
+            hints.push("`context.proxmox` (8 or 9)");
+            at = at.or(Some(nic_at));
+        }
         let Some(at) = at else { return };
         out.push(
             META.finding(
@@ -81,6 +90,24 @@ impl Rule for ChecksSkipped {
             )),
         );
     }
+}
+
+/// A VirtIO NIC without `mtu=` on a bridge whose MTU is not 1500, whose guest MTU nothing else
+/// decides (no Talos link MTU): only the Proxmox version tells what the guest gets.
+fn nic_needing_pve_version(cluster: &Cluster) -> Option<Location> {
+    cluster.vms.iter().find_map(|vm| {
+        vm.nics
+            .iter()
+            .find(|nic| {
+                nic.model.value == "virtio"
+                    && nic.mtu.is_none()
+                    && bridge_of(cluster, nic)
+                        .and_then(|b| b.mtu.as_ref())
+                        .is_some_and(|mtu| mtu.value != ETHERNET_DEFAULT_MTU)
+                    && guest_mtu(cluster, vm, nic).is_none()
+            })
+            .map(|nic| nic.at)
+    })
 }
 
 #[cfg(test)]
