@@ -312,9 +312,14 @@ struct Built {
 }
 
 fn build(intent_yaml: &str) -> Built {
+    build_named(intent_yaml, "cluster.yaml")
+}
+
+/// Builds an intent saved under `file_name` (the name is copied into generated headers).
+fn build_named(intent_yaml: &str, file_name: &str) -> Built {
     let dir = TempDir::new().unwrap();
-    std::fs::write(dir.path().join("cluster.yaml"), intent_yaml).unwrap();
-    let output = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+    std::fs::write(dir.path().join(file_name), intent_yaml).unwrap();
+    let output = talhorn(dir.path(), &["build", file_name, "-o", "out"]);
     let out = dir.path().join("out");
     Built {
         _dir: dir,
@@ -587,6 +592,43 @@ proptest! {
             }
             other => prop_assert!(false, "exit {:?}: {}", other, stderr(&built.output)),
         }
+    }
+}
+
+/// Every generated text file has as many lines as in `baseline`, line by line the same first
+/// word: nothing an input string carries can add a line or a command.
+fn same_lines(out: &Path, baseline: &Path) -> Result<(), String> {
+    let (ours, theirs) = (files(out), files(baseline));
+    for (path, content) in &ours {
+        if path == ".talhorn-manifest.json" {
+            continue;
+        }
+        let base = theirs.get(path).ok_or(format!("{path} is new"))?;
+        let lines = |b: &[u8]| String::from_utf8_lossy(b).lines().count();
+        if lines(content) != lines(base) {
+            return Err(format!("{path}: {} lines, intended {}:\n{}", lines(content), lines(base),
+                String::from_utf8_lossy(content)));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// The intent's file name reaches every generated header; it goes through the same escaping
+    /// as every other input string.
+    #[test]
+    fn hostile_intent_file_names_never_add_lines(name in hostile_string(), spec in valid_intent()) {
+        let name = format!("x{}.yaml", name.replace(['/', '\0'], "_"));
+        let yaml = spec.yaml();
+        let built = build_named(&yaml, &name);
+        prop_assert_eq!(built.output.status.code(), Some(0), "{}", stderr(&built.output));
+        let baseline = build(&yaml);
+        let safe = check_output_is_safe(&built.out, Some(&baseline.out), None);
+        prop_assert!(safe.is_ok(), "{:?}: {:?}", name, safe);
+        let lines = same_lines(&built.out, &baseline.out);
+        prop_assert!(lines.is_ok(), "{:?}: {:?}", name, lines);
     }
 }
 
