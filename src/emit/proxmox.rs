@@ -3,6 +3,7 @@
 use super::templates;
 use crate::model::{Disk, DiskRole, Host, Nic, Vm};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Serialize)]
 struct Line {
@@ -28,8 +29,9 @@ fn bool_flag(b: bool) -> String {
     if b { "1" } else { "0" }.to_string()
 }
 
-/// Volume name Proxmox gives the n-th allocated disk of a VM (allocation order is efidisk0,
-/// then the disks in slot order, because `create-vms.sh` allocates them one by one).
+/// Volume name Proxmox gives a VM's n-th disk on one storage: each storage numbers a VM's disks
+/// from 0 (pve-storage `find_free_diskname` looks only at that storage), in the order
+/// `create-vms.sh` allocates them (efidisk0, then the disks in slot order).
 fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&str>) -> String {
     let file_based = host.storage(storage).is_some_and(|s| {
         matches!(
@@ -118,18 +120,21 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
     if let Some(c) = &vm.cpu {
         push("cpu", c.value.clone());
     }
-    let mut allocated = 0;
+    // Disks allocated so far on each storage.
+    let mut allocated: BTreeMap<String, usize> = BTreeMap::new();
+    let mut next = |storage: &str| {
+        let n = allocated.entry(storage.to_string()).or_default();
+        *n += 1;
+        *n - 1
+    };
     if let Some(efi) = &vm.efidisk
         && let Some(storage) = &efi.storage
     {
+        let n = next(storage);
         push(
             "efidisk0",
-            format!(
-                "{},efitype=4m",
-                volume_name(host, storage, vmid, allocated, None)
-            ),
+            format!("{},efitype=4m", volume_name(host, storage, vmid, n, None)),
         );
-        allocated += 1;
     }
     for disk in &vm.disks {
         let volume = match (disk.role, &disk.storage) {
@@ -137,17 +142,13 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
                 Some(s) => format!("{s}:{}", disk.volume.clone().unwrap_or_default()),
                 None => disk.volume.clone().unwrap_or_else(|| "none".into()),
             },
-            (_, Some(storage)) => {
-                let name = volume_name(
-                    host,
-                    storage,
-                    vmid,
-                    allocated,
-                    disk.format.as_ref().map(|f| f.value.as_str()),
-                );
-                allocated += 1;
-                name
-            }
+            (_, Some(storage)) => volume_name(
+                host,
+                storage,
+                vmid,
+                next(storage),
+                disk.format.as_ref().map(|f| f.value.as_str()),
+            ),
             (_, None) => continue,
         };
         let mut value = vec![volume];

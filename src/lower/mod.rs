@@ -153,6 +153,21 @@ pub(crate) fn is_storage_node(intent: &LoadedIntent, index: usize) -> bool {
 
 /// The Proxmox serial of the Longhorn data disk; Talos selects the disk by it.
 pub const DATA_DISK_SERIAL: &str = "longhorn-data";
+
+/// The bus of the Longhorn data disk: as written, else VirtIO Block, the one bus on which Talos
+/// shows the disk's serial (`knowledge::talos::DISK_IDENTITY`).
+pub(crate) fn data_disk_bus(intent: &LoadedIntent) -> crate::model::proxmox::Bus {
+    use crate::model::proxmox::Bus;
+    let bus = intent
+        .intent
+        .longhorn
+        .as_ref()
+        .and_then(|l| l.data_disk.as_ref()?.bus.clone());
+    match bus.as_deref() {
+        Some("scsi") => Bus::Scsi,
+        _ => Bus::Virtio,
+    }
+}
 /// Slot of the Longhorn data disk on each bus (the OS disk is slot 0).
 pub const DATA_DISK_INDEX: u32 = 1;
 

@@ -211,12 +211,9 @@ fn disk(
             r.loc("disk"),
         )
     };
-    let os_bus = r.get(
-        |n| n.disk.as_ref()?.bus.clone(),
-        |d| d.disk.as_ref()?.bus.clone(),
-    );
-    let bus = match spec.bus.as_deref().or(os_bus.as_deref()) {
-        Some("virtio") => Bus::Virtio,
+    let bus = match (role, spec.bus.as_deref()) {
+        (DiskRole::Data, _) => super::data_disk_bus(intent),
+        (_, Some("virtio")) => Bus::Virtio,
         _ => Bus::Scsi,
     };
     let storage = spec

@@ -103,7 +103,10 @@ fn storage_config(
             UserVolume {
                 name: USER_VOLUME.into(),
                 volume_type: "partition".into(),
-                disk_selector: Some(format!("disk.serial == '{DATA_DISK_SERIAL}'")),
+                disk_selector: crate::knowledge::talos::serial_selector(
+                    super::data_disk_bus(intent).as_str(),
+                    DATA_DISK_SERIAL,
+                ),
                 min_size: Some("10GiB".into()),
                 max_size: None,
             },

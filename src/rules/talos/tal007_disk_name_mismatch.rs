@@ -156,34 +156,7 @@ impl Rule for DiskNameMismatch {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let pairs: Vec<(&Vm, Vec<&TalosConfig>)> = if cluster.talos.nodes.is_empty() {
-            cluster
-                .vms
-                .iter()
-                .filter_map(|vm| {
-                    Some((
-                        vm,
-                        cluster
-                            .talos
-                            .configs_for_role(cluster.role_of(vm)?)
-                            .collect(),
-                    ))
-                })
-                .collect()
-        } else {
-            cluster
-                .talos
-                .nodes
-                .iter()
-                .filter_map(|node| {
-                    Some((
-                        cluster.vm_of(node)?,
-                        cluster.talos.configs_for(node).collect(),
-                    ))
-                })
-                .collect()
-        };
-        for (vm, configs) in pairs {
+        for (vm, configs) in super::vm_configs(cluster) {
             if vm.disks.is_empty() {
                 continue;
             }
