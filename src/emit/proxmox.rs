@@ -1,6 +1,7 @@
 //! `proxmox/<vmid>-<name>.conf` and `proxmox/create-vms.sh` from the model's VMs.
 
 use super::templates;
+use crate::model::proxmox::CloudInit;
 use crate::model::{Disk, DiskRole, Host, Nic, Vm};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -33,6 +34,11 @@ fn bool_flag(b: bool) -> String {
 /// from 0 (pve-storage `find_free_diskname` looks only at that storage), in the order
 /// `create-vms.sh` allocates them (efidisk0, then the disks in slot order).
 fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&str>) -> String {
+    volume(host, storage, vmid, &format!("disk-{n}"), format.unwrap_or("raw"))
+}
+
+/// `<storage>:vm-<id>-<stem>`, or `<storage>:<id>/vm-<id>-<stem>.<format>` on a file storage.
+fn volume(host: &Host, storage: &str, vmid: u32, stem: &str, format: &str) -> String {
     let file_based = host.storage(storage).is_some_and(|s| {
         matches!(
             s.kind.as_str(),
@@ -40,12 +46,9 @@ fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&
         )
     });
     if file_based {
-        format!(
-            "{storage}:{vmid}/vm-{vmid}-disk-{n}.{}",
-            format.unwrap_or("raw")
-        )
+        format!("{storage}:{vmid}/vm-{vmid}-{stem}.{format}")
     } else {
-        format!("{storage}:vm-{vmid}-disk-{n}")
+        format!("{storage}:vm-{vmid}-{stem}")
     }
 }
 
@@ -93,6 +96,18 @@ fn nic_value(nic: &Nic) -> String {
         parts.push(format!("tag={tag}"));
     }
     parts.join(",")
+}
+
+/// The cloud-init settings besides the drive: `citype`, `ipconfig0`, `nameserver`.
+fn cloud_init_options(ci: &CloudInit) -> Vec<(&'static str, String)> {
+    let mut options = vec![
+        ("citype", ci.citype.to_string()),
+        ("ipconfig0", ci.ipconfig0.clone()),
+    ];
+    if !ci.nameservers.is_empty() {
+        options.push(("nameserver", ci.nameservers.join(" ")));
+    }
+    options
 }
 
 const AGENT_ON: &str = "enabled=1,fstrim_cloned_disks=1";
@@ -154,6 +169,14 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
         let mut value = vec![volume];
         value.extend(drive_options(disk, true));
         push(&disk.slot, value.join(","));
+    }
+    if let Some(ci) = &vm.cloud_init {
+        // Proxmox writes the cloud-init image as qcow2 on file storages.
+        let volume = volume(host, &ci.storage, vmid, "cloudinit", "qcow2");
+        push(&ci.slot, format!("{volume},media=cdrom"));
+        for (key, value) in cloud_init_options(ci) {
+            push(key, value);
+        }
     }
     if let Some(m) = &vm.machine {
         push("machine", m.value.clone());
@@ -272,6 +295,18 @@ fn script_for(vm: &Vm) -> VmScript {
         if let Some(value) = allocation(disk) {
             sets.push(Arg {
                 flag: format!("--{}", disk.slot),
+                value,
+            });
+        }
+    }
+    if let Some(ci) = &vm.cloud_init {
+        sets.push(Arg {
+            flag: format!("--{}", ci.slot),
+            value: format!("{}:cloudinit", ci.storage),
+        });
+        for (key, value) in cloud_init_options(ci) {
+            sets.push(Arg {
+                flag: format!("--{key}"),
                 value,
             });
         }

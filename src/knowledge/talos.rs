@@ -190,6 +190,16 @@ pub enum KernelForm {
     KernelDocuments,
 }
 
+/// Where the cluster's CNI and kube-proxy are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterNetworkForm {
+    /// `cluster.network.cni.name` and `cluster.proxy.disabled` (≤ v1.13).
+    ClusterConfig,
+    /// `KubeFlannelCNIConfig` present or deleted (`$patch: delete`), `KubeProxyConfig.enabled`
+    /// (v1.14: gen config writes both documents; `pkg/machinery/config/generate/kubernetes.go`).
+    KubeDocuments,
+}
+
 /// How the Image Factory names the installer image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallerForm {
@@ -247,6 +257,7 @@ pub struct Dialect {
     pub install_extra_kernel_args: bool,
     /// `machine.kubelet` may be patched; v1.14 configs carry `KubeletConfig`, which conflicts.
     pub machine_kubelet: bool,
+    pub cluster_network: ClusterNetworkForm,
     pub installer: InstallerForm,
 }
 
@@ -277,6 +288,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::Generic,
     },
     Dialect {
@@ -290,6 +302,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -303,6 +316,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -316,6 +330,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -329,6 +344,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -342,6 +358,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::KernelDocuments,
         install_extra_kernel_args: false,
         machine_kubelet: false,
+        cluster_network: ClusterNetworkForm::KubeDocuments,
         installer: InstallerForm::PerPlatform,
     },
 ];
