@@ -606,8 +606,12 @@ fn same_lines(out: &Path, baseline: &Path) -> Result<(), String> {
         let base = theirs.get(path).ok_or(format!("{path} is new"))?;
         let lines = |b: &[u8]| String::from_utf8_lossy(b).lines().count();
         if lines(content) != lines(base) {
-            return Err(format!("{path}: {} lines, intended {}:\n{}", lines(content), lines(base),
-                String::from_utf8_lossy(content)));
+            return Err(format!(
+                "{path}: {} lines, intended {}:\n{}",
+                lines(content),
+                lines(base),
+                String::from_utf8_lossy(content)
+            ));
         }
     }
     Ok(())

@@ -159,7 +159,11 @@ struct RunbookNode {
 fn steps(cni: bool, longhorn: bool) -> (u32, u32, u32) {
     let workers = if cni { 6 } else { 5 };
     let longhorn_step = workers + 1;
-    let upgrade = if longhorn { longhorn_step + 1 } else { longhorn_step };
+    let upgrade = if longhorn {
+        longhorn_step + 1
+    } else {
+        longhorn_step
+    };
     (workers, longhorn_step, upgrade)
 }
 
@@ -199,8 +203,7 @@ fn runbook(input: &EmitInput<'_>, schematic: &Schematic) -> Result<String, Strin
     let cni = spec.network.cni.as_ref().filter(|c| !c.talos_deploys());
     let longhorn_spec = spec.longhorn.as_ref();
     let backup = longhorn_spec.and_then(|l| l.backup.as_ref());
-    let (step_workers, step_longhorn, step_upgrade) =
-        steps(cni.is_some(), input.chart.is_some());
+    let (step_workers, step_longhorn, step_upgrade) = steps(cni.is_some(), input.chart.is_some());
     let kubernetes = spec
         .cluster
         .kubernetes
@@ -216,7 +219,9 @@ fn runbook(input: &EmitInput<'_>, schematic: &Schematic) -> Result<String, Strin
             kubernetes_default_of => input.dialect.latest_version().to_string(),
             intent_file => input.intent_file,
             talos => input.talos.to_string(),
-            talos_minor => format!("v{}.{}", input.talos.major, input.talos.minor),
+            // The dialect the patches are written in (a newer Talos than talhorn knows
+            // accepts the newest known one).
+            talos_minor => format!("v1.{}", input.dialect.minor),
             longhorn => input.chart.map(ToString::to_string),
             pve => spec.proxmox.version,
             pve_node => spec.proxmox.node,

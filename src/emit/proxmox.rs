@@ -34,7 +34,13 @@ fn bool_flag(b: bool) -> String {
 /// from 0 (pve-storage `find_free_diskname` looks only at that storage), in the order
 /// `create-vms.sh` allocates them (efidisk0, then the disks in slot order).
 fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&str>) -> String {
-    volume(host, storage, vmid, &format!("disk-{n}"), format.unwrap_or("raw"))
+    volume(
+        host,
+        storage,
+        vmid,
+        &format!("disk-{n}"),
+        format.unwrap_or("raw"),
+    )
 }
 
 /// `<storage>:vm-<id>-<stem>`, or `<storage>:<id>/vm-<id>-<stem>.<format>` on a file storage.

@@ -1,9 +1,9 @@
 //! Intent → VMs and host facts, with the settings the research recommends for Talos.
 
 use super::{DATA_DISK_INDEX, DATA_DISK_SERIAL, Resolved, is_storage_node};
+use crate::intent::Platform;
 use crate::intent::size::parse_mib;
 use crate::intent::{Engine, LoadedIntent, Role};
-use crate::intent::Platform;
 use crate::model::proxmox::{Bus, CloudInit, EfiDisk};
 use crate::model::{Bridge, Disk, DiskRole, Host, Nic, Storage, Vm};
 use crate::source::{Fact, Location};
@@ -178,9 +178,10 @@ pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
         order.push("ide2".into());
     }
     if intent.intent.cluster.platform == Platform::Nocloud {
-        vm.cloud_init = vm.os_disk().and_then(|d| d.storage.clone()).map(|storage| {
-            cloud_init(intent, index, storage)
-        });
+        vm.cloud_init = vm
+            .os_disk()
+            .and_then(|d| d.storage.clone())
+            .map(|storage| cloud_init(intent, index, storage));
     }
     vm.nics.push(nic(intent, index));
     order.push("net0".into());

@@ -69,10 +69,7 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
 /// (Flannel, kube-proxy): the cluster settings only take effect on control planes.
 fn cni_config(intent: &LoadedIntent) -> Option<TalosConfig> {
     let cni = intent.intent.network.cni.as_ref()?;
-    let mut cp = TalosConfig::new(
-        Scope::Role(Role::Controlplane),
-        intent.loc("/network/cni"),
-    );
+    let mut cp = TalosConfig::new(Scope::Role(Role::Controlplane), intent.loc("/network/cni"));
     if !cni.talos_deploys() {
         cp.talos_cni = Some(Fact::new(false, intent.loc("/network/cni/name")));
     }
