@@ -60,6 +60,8 @@ struct IntentSpec {
     platform: &'static str,
     bus: Option<&'static str>,
     with_backup: bool,
+    /// `network.cni`: (name, kubeProxy).
+    cni: Option<(&'static str, Option<bool>)>,
     /// Replaces one field with a hostile string: (field, value).
     hostile: Option<(Field, String)>,
 }
@@ -135,6 +137,12 @@ impl IntentSpec {
             "network:\n  bridge: vmbr0\n  mtu: {}\n  cidr: 10.20.0.0/24\n  gateway: 10.20.0.1\n  nameservers: [10.20.0.1]\n",
             self.mtu
         ));
+        if let Some((name, kube_proxy)) = self.cni {
+            let proxy = kube_proxy
+                .map(|p| format!(", kubeProxy: {p}"))
+                .unwrap_or_default();
+            y.push_str(&format!("  cni: {{ name: {name}{proxy} }}\n"));
+        }
         y.push_str(&format!(
             "talos:\n  extensions: [siderolabs/iscsi-tools, siderolabs/util-linux-tools, {}]\n",
             self.value(Field::Extension, "siderolabs/qemu-guest-agent")
@@ -209,6 +217,10 @@ fn valid_intent() -> impl Strategy<Value = IntentSpec> {
         prop::sample::select(vec!["nocloud", "metal"]),
         prop::option::of(prop::sample::select(vec!["scsi", "virtio"])),
         any::<bool>(),
+        prop::option::of((
+            prop::sample::select(vec!["flannel", "cilium", "calico", "none"]),
+            prop::option::of(any::<bool>()),
+        )),
     )
         .prop_map(
             |(
@@ -223,6 +235,7 @@ fn valid_intent() -> impl Strategy<Value = IntentSpec> {
                 platform,
                 bus,
                 backup,
+                cni,
             )| {
                 IntentSpec {
                     talos,
@@ -237,6 +250,7 @@ fn valid_intent() -> impl Strategy<Value = IntentSpec> {
                     platform,
                     bus,
                     with_backup: backup,
+                    cni,
                     hostile: None,
                 }
             },

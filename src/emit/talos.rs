@@ -134,7 +134,8 @@ impl Patch {
                     self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KubeFlannelCNIConfig", "$patch": "delete" }));
                 }
                 if no_proxy {
-                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KubeProxyConfig", "enabled": false }));
+                    // The document requires `image`; the patch repeats the one gen config writes.
+                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KubeProxyConfig", "enabled": false, "image": config.kube_proxy_image }));
                 }
             }
         }

@@ -200,6 +200,9 @@ pub enum ClusterNetworkForm {
     KubeDocuments,
 }
 
+/// `constants.KubeProxyImage`: gen config writes `<this>:v<kubernetes>`.
+pub const KUBE_PROXY_IMAGE: &str = "registry.k8s.io/kube-proxy";
+
 /// How the Image Factory names the installer image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallerForm {

@@ -35,7 +35,7 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
         ));
         configs.push(cp);
     }
-    if let Some(cp) = cni_config(intent) {
+    if let Some(cp) = cni_config(intent, dialect) {
         configs.push(cp);
     }
     let schematic = schematic(intent);
@@ -67,7 +67,7 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
 
 /// The control planes' CNI and kube-proxy choice, when the intent departs from Talos's defaults
 /// (Flannel, kube-proxy): the cluster settings only take effect on control planes.
-fn cni_config(intent: &LoadedIntent) -> Option<TalosConfig> {
+fn cni_config(intent: &LoadedIntent, dialect: &Dialect) -> Option<TalosConfig> {
     let cni = intent.intent.network.cni.as_ref()?;
     let mut cp = TalosConfig::new(Scope::Role(Role::Controlplane), intent.loc("/network/cni"));
     if !cni.talos_deploys() {
@@ -75,6 +75,17 @@ fn cni_config(intent: &LoadedIntent) -> Option<TalosConfig> {
     }
     if cni.kube_proxy == Some(false) {
         cp.kube_proxy = Some(Fact::new(false, intent.loc("/network/cni/kubeProxy")));
+        let kubernetes = intent
+            .intent
+            .cluster
+            .kubernetes
+            .as_deref()
+            .unwrap_or(dialect.default_kubernetes);
+        cp.kube_proxy_image = Some(format!(
+            "{}:v{}",
+            crate::knowledge::talos::KUBE_PROXY_IMAGE,
+            kubernetes.trim_start_matches('v')
+        ));
     }
     (cp.talos_cni.is_some() || cp.kube_proxy.is_some()).then_some(cp)
 }

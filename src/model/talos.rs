@@ -79,6 +79,8 @@ pub struct TalosConfig {
     pub talos_cni: Option<Fact<bool>>,
     /// `false`: Talos deploys no kube-proxy.
     pub kube_proxy: Option<Fact<bool>>,
+    /// The kube-proxy image gen config writes (v1.14's `KubeProxyConfig` requires it).
+    pub kube_proxy_image: Option<String>,
     /// Where new list entries belong (e.g. `machine.kubelet`), for "missing" findings.
     pub kubelet_at: Option<Location>,
 }
@@ -101,6 +103,7 @@ impl TalosConfig {
             allow_scheduling_on_control_planes: None,
             talos_cni: None,
             kube_proxy: None,
+            kube_proxy_image: None,
             kubelet_at: None,
         }
     }
