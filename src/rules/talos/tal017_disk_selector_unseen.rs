@@ -95,7 +95,7 @@ fn check_vm(vm: &Vm, configs: &[&TalosConfig], out: &mut Vec<Finding>) {
                 META.finding(
                     volume.at,
                     format!(
-                        "`disk.serial == '{serial}'` matches no disk on {}: its disk {} is on {bus}, where Talos shows no serial (transport `{}`)",
+                        "`disk.serial == '{serial}'` matches no disk on {}: its disk {} is on the {bus} bus, where Talos shows no serial (transport `{}`)",
                         vm.label(),
                         disk.slot,
                         row.transport
