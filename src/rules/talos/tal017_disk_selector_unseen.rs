@@ -75,7 +75,7 @@ fn selected_serials(selector: &str) -> Vec<String> {
         .collect()
 }
 
-fn check_vm(vm: &Vm, configs: &[&TalosConfig], out: &mut Vec<Finding>) {
+fn check_vm(cluster: &Cluster, vm: &Vm, configs: &[&TalosConfig], out: &mut Vec<Finding>) {
     for volume in configs.iter().flat_map(|c| &c.user_volumes) {
         let Some(selector) = volume.value.disk_selector.as_deref() else {
             continue;
@@ -93,7 +93,7 @@ fn check_vm(vm: &Vm, configs: &[&TalosConfig], out: &mut Vec<Finding>) {
             push_unique(
                 out,
                 META.finding(
-                    volume.at,
+                    super::place_in(cluster, volume.at, &["provisioning", "diskSelector", "match"]),
                     format!(
                         "`disk.serial == '{serial}'` matches no disk on {}: its disk {} is on the {bus} bus, where Talos shows no serial (transport `{}`)",
                         vm.label(),
@@ -117,7 +117,7 @@ impl Rule for DiskSelectorUnseen {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         for (vm, configs) in super::vm_configs(cluster) {
-            check_vm(vm, &configs, out);
+            check_vm(cluster, vm, &configs, out);
         }
     }
 }
