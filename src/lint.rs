@@ -14,6 +14,9 @@ pub struct LintOutcome {
 /// Lints files and directories with a configuration.
 pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Result<LintOutcome, IngestError> {
     let cluster = ingest::ingest(paths, config)?;
-    let findings = rules::run(&cluster, config);
+    let config = config
+        .resolve(&cluster.sources)
+        .map_err(|e| IngestError(e.to_string()))?;
+    let findings = rules::run(&cluster, &config);
     Ok(LintOutcome { cluster, findings })
 }

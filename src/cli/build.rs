@@ -32,20 +32,28 @@ pub fn run(args: &BuildArgs) -> i32 {
             );
         }
     };
-    let loaded = match crate::intent::load(file, &text) {
+    let invalid_intent = || {
+        eprintln!(
+            "error: {} is not a valid intent; nothing was written",
+            args.intent.display()
+        );
+        EXIT_ERROR
+    };
+    // Semantic errors (a duplicate address, an impossible size) do not stop the rules: every
+    // independent problem is reported in one run, and nothing is written.
+    let (loaded, invalid) = match crate::intent::load_all(file, &text) {
         Ok(loaded) => loaded,
         Err(errors) => {
             report(&cluster, &errors);
-            eprintln!(
-                "error: {} is not a valid intent; nothing was written",
-                args.intent.display()
-            );
-            return EXIT_ERROR;
+            return invalid_intent();
         }
     };
     let (pinned, warnings) = match crate::lower::pin_versions(&loaded) {
         Ok(pinned) => pinned,
         Err(errors) => {
+            let mut errors = errors;
+            errors.extend(invalid);
+            errors.sort_by_key(|f| f.at);
             report(&cluster, &errors);
             return EXIT_ERROR;
         }
@@ -59,8 +67,13 @@ pub fn run(args: &BuildArgs) -> i32 {
         Ok(config) => config.unwrap_or_default(),
         Err(e) => return fail(e),
     };
-    let findings = rules::run(&cluster, &config);
+    let mut findings = rules::run(&cluster, &config);
+    findings.extend(invalid.iter().cloned());
+    findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     report(&cluster, &findings);
+    if !invalid.is_empty() {
+        return invalid_intent();
+    }
     if findings.iter().any(|f| f.severity == Severity::Error) {
         eprintln!(
             "error: fix the errors above in {}; nothing was written",

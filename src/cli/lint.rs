@@ -2,19 +2,9 @@
 
 use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, fail, render, use_color};
 use crate::rules::LintConfig;
+use crate::rules::config::Overrides;
 
 fn config(args: &LintArgs) -> Result<LintConfig, String> {
-    let path = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => args.paths.first().and_then(|p| LintConfig::discover(p)),
-    };
-    let mut config = match path {
-        Some(path) => LintConfig::load(&path).map_err(|e| e.to_string())?,
-        None => LintConfig {
-            root: std::env::current_dir().unwrap_or_default(),
-            ..LintConfig::default()
-        },
-    };
     let known = |code: &String| {
         code.eq_ignore_ascii_case("ALL")
             || crate::rules::all_meta()
@@ -26,10 +16,26 @@ fn config(args: &LintArgs) -> Result<LintConfig, String> {
             "`{bad}` is not a rule code or prefix (see `talhorn rules`)"
         ));
     }
-    if !args.select.is_empty() {
-        config.select.clone_from(&args.select);
-    }
-    config.ignore.extend(args.ignore.iter().cloned());
+    // `--config` names the one configuration; otherwise each file's nearest one applies.
+    let (path, per_file) = match &args.config {
+        Some(path) => (Some(path.clone()), false),
+        None => (
+            args.paths.first().and_then(|p| LintConfig::discover(p)),
+            true,
+        ),
+    };
+    let mut config = match path {
+        Some(path) => LintConfig::load(&path).map_err(|e| e.to_string())?,
+        None => LintConfig {
+            root: std::env::current_dir().unwrap_or_default(),
+            ..LintConfig::default()
+        },
+    };
+    config.per_file = per_file;
+    config.apply(&Overrides {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    });
     Ok(config)
 }
 

@@ -111,17 +111,18 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in registry() {
         let meta = rule.meta();
-        if !config.enabled(meta.code) {
+        if !config.enabled_anywhere(meta.code) {
             continue;
         }
         let mut out = Vec::new();
         rule.check(cluster, &mut out);
-        findings.extend(
-            out.into_iter()
-                .filter(|f| !config.ignored_at(f.code, &cluster.sources, f.at)),
-        );
+        findings.extend(out.into_iter().filter(|f| {
+            let config = config.for_file(cluster.sources.path(f.at.file));
+            config.enabled(f.code) && !config.ignored_at(f.code, &cluster.sources, f.at)
+        }));
     }
     for finding in &mut findings {
+        let config = config.for_file(cluster.sources.path(finding.at.file));
         if let Some(severity) = config.severity_override(finding.code) {
             finding.severity = severity;
         }

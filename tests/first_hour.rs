@@ -1,0 +1,265 @@
+//! Issue 11, "the first hour": what a new user trips over, through the binary. Configuration per
+//! file, every independent problem in one run, sizes that cannot be carried, CLI conventions.
+
+mod build_support;
+
+use build_support::repo;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn bin() -> PathBuf {
+    std::env::var_os("TALHORN_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_talhorn").into(), PathBuf::from)
+}
+
+fn talhorn_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    let mut command = Command::new(bin());
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("TERM")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run talhorn: {e}"));
+    if let Some(mut pipe) = child.stdin.take() {
+        use std::io::Write;
+        let _ = pipe.write_all(stdin.unwrap_or_default().as_bytes());
+    }
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn talhorn(dir: &Path, args: &[&str]) -> Run {
+    talhorn_with(dir, args, &[], None)
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// A repository (it has `.git`) holding the README example as `cluster.yaml`, edited.
+fn repo_with_intent(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir(dir.path().join(".git")).unwrap_or_else(|e| panic!("{e}"));
+    let example = read(&repo().join("examples/homelab.yaml"));
+    write(&dir.path().join("cluster.yaml"), &edit(example));
+    dir
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once");
+    text.replacen(from, to, 1)
+}
+
+fn kvm64_vm() -> String {
+    read(&repo().join("fixtures/cli/kvm64/proxmox/101-cp-1.conf"))
+}
+
+// ---- item 1: .talhorn.yaml from each file's folder upwards ----
+
+const PVE001_WARNING: &str = "lint:\n  severity:\n    PVE001: warning\n";
+
+#[test]
+fn a_file_named_on_the_command_line_uses_the_configuration_above_it() {
+    let dir = repo_with_intent(|t| t);
+    write(&dir.path().join(".talhorn.yaml"), PVE001_WARNING);
+    write(&dir.path().join("proxmox/101-cp-1.conf"), &kvm64_vm());
+    for (cwd, path) in [
+        (dir.path().to_path_buf(), "proxmox/101-cp-1.conf"),
+        (dir.path().join("proxmox"), "101-cp-1.conf"),
+    ] {
+        let run = talhorn(&cwd, &["lint", "--format", "concise", path]);
+        assert!(
+            run.stdout.contains("PVE001 [warning]"),
+            "{path}: {}",
+            run.stdout
+        );
+        assert_eq!(run.code, 0, "{path}: {}{}", run.stdout, run.stderr);
+    }
+}
+
+#[test]
+fn each_file_uses_its_nearest_configuration() {
+    let dir = repo_with_intent(|t| t);
+    write(&dir.path().join("a/101-cp-1.conf"), &kvm64_vm());
+    write(
+        &dir.path().join("b/102-cp-2.conf"),
+        &kvm64_vm().replace("cp-1", "cp-2"),
+    );
+    write(
+        &dir.path().join("b/.talhorn.yaml"),
+        "lint:\n  ignore: [PVE001]\n",
+    );
+    let run = talhorn(dir.path(), &["lint", "--format", "concise", "a", "b"]);
+    assert!(
+        run.stdout.contains("a/101-cp-1.conf") && run.stdout.contains("PVE001"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("b/102-cp-2.conf:6:6: PVE001"),
+        "b's configuration ignores PVE001:\n{}",
+        run.stdout
+    );
+    // The same files named one by one, as pre-commit passes them.
+    let named = talhorn(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "concise",
+            "b/102-cp-2.conf",
+            "a/101-cp-1.conf",
+        ],
+    );
+    assert!(
+        named.stdout.contains("a/101-cp-1.conf:6:6: PVE001"),
+        "{}",
+        named.stdout
+    );
+    assert!(
+        !named.stdout.contains("b/102-cp-2.conf:6:6: PVE001"),
+        "{}",
+        named.stdout
+    );
+}
+
+#[test]
+fn build_uses_the_configuration_beside_the_intent() {
+    let dir = repo_with_intent(|t| {
+        replace_once(
+            &t,
+            "worker: { cores: 4, memory: 8GiB, cpu: host",
+            "worker: { cores: 4, memory: 8GiB, cpu: kvm64",
+        )
+    });
+    let refused = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    write(&dir.path().join(".talhorn.yaml"), PVE001_WARNING);
+    let run = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("PVE001"),
+        "the finding is still shown: {}",
+        run.stderr
+    );
+}
+
+// ---- item 3: every independent problem in one run ----
+
+#[test]
+fn a_duplicate_address_does_not_hide_the_other_findings() {
+    let dir = repo_with_intent(|t| {
+        let t = replace_once(&t, "ip: 10.20.0.22,", "ip: 10.20.0.21,");
+        let t = replace_once(
+            &t,
+            "worker: { cores: 4, memory: 8GiB, cpu: host",
+            "worker: { cores: 4, memory: 0GiB, cpu: kvm64",
+        );
+        let t = replace_once(&t, "ip: 10.20.0.13,", "ip: 10.30.0.13,");
+        replace_once(
+            &t,
+            "dataDisk: { size: 200G, storage: local-lvm }",
+            "dataDisk: { size: 200G, storage: local-lmv }",
+        )
+    });
+    for args in [
+        &["lint", "--format", "concise", "cluster.yaml"][..],
+        &["build", "cluster.yaml", "-o", "out"][..],
+    ] {
+        let run = talhorn(dir.path(), args);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        for expected in [
+            "NET004",
+            "PVE001",
+            "`0GiB` is less than 1 MiB",
+            "outside the cluster subnet",
+            "storage `local-lmv` is not declared",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{args:?}: `{expected}` missing in one run:\n{text}"
+            );
+        }
+        assert_ne!(run.code, 0);
+    }
+    assert!(
+        !dir.path().join("out").exists(),
+        "build wrote despite errors"
+    );
+}
+
+#[test]
+fn schema_errors_are_all_reported_with_duplicate_keys() {
+    let dir = repo_with_intent(|t| {
+        let t = replace_once(&t, "  replicas: 3\n", "  replicas: three\n  replica: 3\n");
+        let t = replace_once(&t, "  engine: v1\n", "  engine: v1\n  engine: v2\n");
+        replace_once(&t, "  speedGbps: 10\n", "  speedGbps: fast\n")
+    });
+    let run = talhorn(dir.path(), &["lint", "--format", "concise", "cluster.yaml"]);
+    for expected in [
+        "duplicate key `engine`",
+        "unknown key `replica`",
+        "longhorn.replicas",
+        "network.speedGbps",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "`{expected}` missing:\n{}",
+            run.stdout
+        );
+    }
+}
+
+// ---- item 4: sizes the schema cannot carry ----
+
+#[test]
+fn sizes_proxmox_cannot_carry_are_located_errors_not_defaults() {
+    for (size, reason) in [
+        ("0GiB", "less than 1 MiB"),
+        ("512KiB", "less than 1 MiB"),
+        ("1.5MiB", "whole number of MiB"),
+    ] {
+        let dir =
+            repo_with_intent(|t| replace_once(&t, "memory: 8GiB", &format!("memory: {size}")));
+        let run = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+        assert_eq!(run.code, 2, "{size}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("cluster.yaml:40:"),
+            "{size}: not located:\n{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(reason), "{size}: {}", run.stderr);
+        assert!(
+            !dir.path().join("out").exists(),
+            "{size}: a VM was written with a default"
+        );
+    }
+}
