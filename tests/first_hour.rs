@@ -263,3 +263,75 @@ fn sizes_proxmox_cannot_carry_are_located_errors_not_defaults() {
         );
     }
 }
+
+// ---- item 8: fingerprints that survive a line inserted above ----
+
+fn fingerprints(dir: &Path, format: &str) -> Vec<String> {
+    let run = talhorn(dir, &["lint", "--format", format, "--exit-zero", "."]);
+    let json: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    match format {
+        "gitlab" => json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| i["fingerprint"].to_string())
+            .collect(),
+        _ => json["runs"][0]["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["partialFingerprints"]["talhorn/v1"].to_string())
+            .collect(),
+    }
+}
+
+#[test]
+fn fingerprints_do_not_change_when_a_line_is_inserted_above() {
+    let dir = repo_with_intent(|t| {
+        let t = replace_once(
+            &t,
+            "worker: { cores: 4, memory: 8GiB, cpu: host",
+            "worker: { cores: 1, memory: 1GiB, cpu: kvm64",
+        );
+        replace_once(&t, "  mtu: 9000\n", "  mtu: 1500\n")
+    });
+    write(&dir.path().join("proxmox/101-cp-1.conf"), &kvm64_vm());
+    for format in ["gitlab", "sarif"] {
+        let before = fingerprints(dir.path(), format);
+        assert!(before.len() >= 4, "{format}: {before:?}");
+        assert!(before.iter().all(|f| f.len() == 66), "{format}: {before:?}");
+        let intent = read(&dir.path().join("cluster.yaml"));
+        let conf = kvm64_vm();
+        write(
+            &dir.path().join("cluster.yaml"),
+            &format!("# a comment\n{intent}"),
+        );
+        write(
+            &dir.path().join("proxmox/101-cp-1.conf"),
+            &format!("# a comment\n{conf}"),
+        );
+        let after = fingerprints(dir.path(), format);
+        assert_eq!(before, after, "{format}: fingerprints moved with the lines");
+        write(&dir.path().join("cluster.yaml"), &intent);
+        write(&dir.path().join("proxmox/101-cp-1.conf"), &conf);
+    }
+}
+
+#[test]
+fn sarif_does_not_carry_the_absolute_path_of_the_machine() {
+    let dir = repo_with_intent(|t| t);
+    write(&dir.path().join("proxmox/101-cp-1.conf"), &kvm64_vm());
+    let run = talhorn(
+        dir.path(),
+        &["lint", "--format", "sarif", "--exit-zero", "."],
+    );
+    let root = std::fs::canonicalize(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(run.stdout.contains("partialFingerprints"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains(&*root.to_string_lossy()),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("file://"), "{}", run.stdout);
+}

@@ -5,6 +5,7 @@
 //! not depend on the order rules ran in.
 
 pub mod concise;
+mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod human;
