@@ -335,3 +335,185 @@ fn sarif_does_not_carry_the_absolute_path_of_the_machine() {
     );
     assert!(!run.stdout.contains("file://"), "{}", run.stdout);
 }
+
+// ---- item 2: fix hints on the intent name the intent key ----
+
+/// Lints the README example with `edits` applied; the help of each finding of `code`.
+fn intent_help(edits: &[(&str, &str)], code: &str) -> Vec<String> {
+    let dir = repo_with_intent(|t| {
+        edits
+            .iter()
+            .fold(t, |t, (from, to)| replace_once(&t, from, to))
+    });
+    let run = talhorn(
+        dir.path(),
+        &["lint", "--format", "json", "--exit-zero", "cluster.yaml"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let helps: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["code"] == code)
+        .map(|f| f["help"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!helps.is_empty(), "{code} did not fire:\n{}", run.stdout);
+    helps
+}
+
+const WORKER: &str =
+    "worker: { cores: 4, memory: 8GiB, cpu: host, disk: { size: 32G, storage: local-lvm } }";
+const DATA_DISK: &str = "dataDisk: { size: 200G, storage: local-lvm }";
+
+/// Words of the generated files that must not appear in a hint on the intent.
+const FOREIGN: &[&str] = &[
+    "customization.",
+    "officialExtensions",
+    "defaultBackupStore",
+    "defaultSettings",
+    "mtu=",
+    "format=",
+    "scsi1",
+    "scsi0",
+    "machine.",
+    "persistence.",
+    "qm ",
+    "`memory: 8192`",
+];
+
+#[test]
+fn every_hint_on_the_intent_names_the_intent_key() {
+    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        (
+            "PVE001",
+            &[(
+                WORKER,
+                "worker: { cores: 4, memory: 8GiB, cpu: kvm64, disk: { size: 32G, storage: local-lvm } }",
+            )],
+            "`defaults.worker.cpu: host`",
+        ),
+        (
+            "PVE003",
+            &[(
+                WORKER,
+                "worker: { cores: 4, memory: 8GiB, cpu: host, disk: { size: 32G, storage: local, format: qcow2 } }",
+            )],
+            "`defaults.worker.disk.format: raw`",
+        ),
+        (
+            "PVE005",
+            &[(
+                WORKER,
+                "worker: { cores: 4, memory: 1GiB, cpu: host, disk: { size: 32G, storage: local-lvm } }",
+            )],
+            "`defaults.worker.memory: 8GiB`",
+        ),
+        (
+            "PVE006",
+            &[(
+                "name: w-1, role: worker,",
+                "name: w-1, role: worker, cores: 1,",
+            )],
+            "`nodes[3].cores: 4`",
+        ),
+        (
+            "PVE010",
+            &[(
+                DATA_DISK,
+                "dataDisk: { size: 200G, storage: local, format: qcow2 }",
+            )],
+            "`longhorn.dataDisk.format: raw`",
+        ),
+        (
+            "PVE016",
+            &[(
+                DATA_DISK,
+                "dataDisk: { size: 200G, storage: local-lvm, format: qcow2 }",
+            )],
+            "`longhorn.dataDisk.format: raw`",
+        ),
+        ("PVE019", &[("vmid: 102", "vmid: 101")], "`nodes[1].vmid`"),
+        (
+            "NET001",
+            &[("  mtu: 9000\n", "  mtu: 1500\n")],
+            "`network.mtu`",
+        ),
+        (
+            "NET002",
+            &[(
+                "cni: { name: cilium, mtu: 8950,",
+                "cni: { name: cilium, mtu: 9000,",
+            )],
+            "`network.cni.mtu` to 8950",
+        ),
+        (
+            "NET003",
+            &[("speedGbps: 10", "speedGbps: 1")],
+            "`network.speedGbps`",
+        ),
+        (
+            "NET004",
+            &[("ip: 10.20.0.12,", "ip: 10.20.0.11,")],
+            "`nodes[1].ip`",
+        ),
+        (
+            "TAL001",
+            &[("[siderolabs/iscsi-tools, ", "[")],
+            "to `talos.extensions`",
+        ),
+        (
+            "TAL002",
+            &[("siderolabs/util-linux-tools, ", "")],
+            "to `talos.extensions`",
+        ),
+        (
+            "LHN002",
+            &[("replicas: 3", "replicas: 5")],
+            "`longhorn.replicas: 3` or fewer",
+        ),
+        (
+            "LHN004",
+            &[("storageNodes: workers", "storageNodes: labeled")],
+            "`labels` of each storage node",
+        ),
+        (
+            "LHN007",
+            &[(
+                "  backup: { target: \"s3://backups@us-east-1/longhorn/\", credentialSecret: s3-creds }\n",
+                "",
+            )],
+            "`longhorn.backup",
+        ),
+        (
+            "LHN009",
+            &[("engine: v1", "engine: v2")],
+            "`longhorn.engine: v1`",
+        ),
+        (
+            "LHN011",
+            &[("replicas: 3", "replicas: 1")],
+            "`longhorn.replicas: 3`",
+        ),
+    ];
+    let mut tested: Vec<&str> = Vec::new();
+    for (code, edits, expected) in cases {
+        for help in intent_help(edits, code) {
+            assert!(
+                help.contains(expected),
+                "{code}: `{expected}` not in `{help}`"
+            );
+            for word in FOREIGN {
+                assert!(
+                    !help.contains(word),
+                    "{code}: `{word}` is not intent language: `{help}`"
+                );
+            }
+        }
+        tested.push(code);
+    }
+    let mut hinted: Vec<&str> = talhorn::rules::intent_help::codes().collect();
+    hinted.sort_unstable();
+    tested.sort_unstable();
+    assert_eq!(hinted, tested, "every intent hint has a case here");
+}

@@ -359,9 +359,8 @@ pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
 fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
     let mut errors = Vec::new();
     let intent = &loaded.intent;
-    check_unique(loaded, "name", |n| Some(n.name.clone()), &mut errors);
-    check_unique(loaded, "vmid", |n| Some(n.vmid.to_string()), &mut errors);
-    // A shared address is NET004's (with the CNI and VIP addresses it also knows).
+    // A shared name or VMID is PVE019's, a shared address NET004's: rule findings, reported
+    // with everything else in the same run.
     check_unique(
         loaded,
         "mac",

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod docs;
+pub mod intent_help;
 pub mod longhorn;
 pub mod network;
 pub mod proxmox;
@@ -127,6 +128,7 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
             finding.severity = severity;
         }
     }
+    intent_help::apply(&mut findings, cluster);
     let mut findings = suppress::apply(findings, &cluster.sources, config);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, cluster)
