@@ -517,3 +517,255 @@ fn every_hint_on_the_intent_names_the_intent_key() {
     tested.sort_unstable();
     assert_eq!(hinted, tested, "every intent hint has a case here");
 }
+
+// ---- item 7: command-line conventions ----
+
+fn clean_repo() -> tempfile::TempDir {
+    let dir = repo_with_intent(|t| t);
+    write(
+        &dir.path().join("proxmox/101-cp-1.conf"),
+        &read(&repo().join("fixtures/cli/clean/proxmox/101-cp-1.conf")),
+    );
+    dir
+}
+
+#[test]
+fn quiet_build_and_lint_print_nothing_when_all_is_well() {
+    let dir = repo_with_intent(|t| t);
+    let loud = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+    assert_eq!(loud.code, 0, "{}", loud.stderr);
+    assert!(!loud.stderr.is_empty(), "build says what it wrote");
+    let quiet = talhorn(dir.path(), &["build", "-q", "cluster.yaml", "-o", "out2"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stderr, "", "-q build printed something");
+    assert!(dir.path().join("out2").is_dir());
+    let check = talhorn(
+        dir.path(),
+        &["--quiet", "build", "--check", "cluster.yaml", "-o", "out"],
+    );
+    assert_eq!((check.code, check.stderr.as_str()), (0, ""));
+    let clean = clean_repo();
+    let lint = talhorn(clean.path(), &["lint", "-q", "proxmox"]);
+    assert_eq!(
+        (lint.code, lint.stdout.as_str(), lint.stderr.as_str()),
+        (0, "", "")
+    );
+    // Findings are still printed.
+    write(&clean.path().join("proxmox/101-cp-1.conf"), &kvm64_vm());
+    let found = talhorn(clean.path(), &["lint", "-q", "proxmox"]);
+    assert!(found.stdout.contains("PVE001"), "{}", found.stdout);
+}
+
+#[test]
+fn color_flag_and_environment() {
+    let dir = clean_repo();
+    write(&dir.path().join("proxmox/101-cp-1.conf"), &kvm64_vm());
+    let escapes = |args: &[&str], env: &[(&str, &str)]| {
+        talhorn_with(dir.path(), args, env, None)
+            .stdout
+            .contains('\u{1b}')
+    };
+    assert!(escapes(&["lint", "--color", "always", "proxmox"], &[]));
+    assert!(escapes(&["lint", "proxmox"], &[("FORCE_COLOR", "1")]));
+    assert!(!escapes(&["lint", "proxmox"], &[]), "a pipe gets no colour");
+    assert!(!escapes(
+        &["lint", "--color", "never", "proxmox"],
+        &[("FORCE_COLOR", "1")]
+    ));
+    assert!(!escapes(
+        &["lint", "proxmox"],
+        &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]
+    ));
+    assert!(!escapes(
+        &["lint", "--color", "always", "--format", "json", "proxmox"],
+        &[]
+    ));
+}
+
+#[test]
+fn explain_takes_a_rule_name_and_suggests_one() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let by_name = talhorn(dir.path(), &["explain", "cpu-lacks-x86-64-v2"]);
+    assert_eq!(by_name.code, 0, "{}", by_name.stderr);
+    assert!(
+        by_name.stdout.starts_with("# PVE001 cpu-lacks-x86-64-v2"),
+        "{}",
+        by_name.stdout
+    );
+    let by_code = talhorn(dir.path(), &["explain", "pve001"]);
+    assert_eq!(by_code.stdout, by_name.stdout);
+    let typo = talhorn(dir.path(), &["explain", "cpu-lack-x86-64-v2"]);
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr.contains("did you mean `cpu-lacks-x86-64-v2`?"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
+fn completions_offer_rule_codes_and_names() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // fish leaves out values hidden from `--help` (the list of every code is too long there).
+    for shell in ["bash", "zsh", "elvish"] {
+        let run = talhorn(dir.path(), &["completions", shell]);
+        assert!(run.stdout.contains("PVE001"), "{shell}");
+        assert!(run.stdout.contains("cpu-lacks-x86-64-v2"), "{shell}");
+    }
+}
+
+#[test]
+fn manpage_documents_every_command() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = talhorn(dir.path(), &["manpage"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(".TH talhorn 1"), "{}", run.stdout);
+    for command in ["init", "build", "lint", "explain", "completions"] {
+        assert!(run.stdout.contains(command), "{command} missing");
+    }
+}
+
+#[test]
+fn output_file_creates_its_folders() {
+    let dir = clean_repo();
+    let run = talhorn(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "sarif",
+            "--output-file",
+            "reports/ci/talhorn.sarif",
+            "proxmox",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(read(&dir.path().join("reports/ci/talhorn.sarif")).contains("\"2.1.0\""));
+}
+
+#[test]
+fn lint_reads_standard_input_under_the_name_given() {
+    let dir = repo_with_intent(|t| t);
+    write(&dir.path().join("proxmox/.talhorn.yaml"), PVE001_WARNING);
+    let run = talhorn_with(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "concise",
+            "-",
+            "--stdin-filename",
+            "proxmox/101-cp-1.conf",
+        ],
+        &[],
+        Some(&kvm64_vm()),
+    );
+    assert!(
+        run.stdout
+            .contains("proxmox/101-cp-1.conf:6:6: PVE001 [warning]"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(run.code, 0, "the configuration of the named folder applies");
+    let unnamed = talhorn_with(dir.path(), &["lint", "-"], &[], Some(&kvm64_vm()));
+    assert_eq!(unnamed.code, 2);
+    assert!(
+        unnamed.stderr.contains("--stdin-filename"),
+        "{}",
+        unnamed.stderr
+    );
+}
+
+#[test]
+fn init_creates_folders_and_refreshes_only_its_own_schema() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = talhorn(dir.path(), &["init", "clusters/lab/cluster.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let schema = dir.path().join("clusters/lab/intent.schema.json");
+    assert_eq!(
+        read(&schema),
+        read(&repo().join("schemas/intent.schema.json"))
+    );
+    // An older copy of our schema is refreshed ...
+    let stale = read(&schema).replacen("\"title\"", "\"comment\": \"old\", \"title\"", 1);
+    write(&schema, &stale);
+    let again = talhorn(
+        dir.path(),
+        &["init", "--force", "clusters/lab/cluster.yaml"],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        read(&schema),
+        read(&repo().join("schemas/intent.schema.json"))
+    );
+    // ... a foreign file of that name is not.
+    write(
+        &dir.path().join("other/intent.schema.json"),
+        "{\"mine\": true}",
+    );
+    let foreign = talhorn(dir.path(), &["init", "other/cluster.yaml"]);
+    assert_eq!(foreign.code, 0, "{}", foreign.stderr);
+    assert_eq!(
+        read(&dir.path().join("other/intent.schema.json")),
+        "{\"mine\": true}"
+    );
+    assert!(
+        foreign.stderr.contains("not talhorn's intent schema"),
+        "{}",
+        foreign.stderr
+    );
+}
+
+#[test]
+fn enum_values_get_did_you_mean_and_a_missing_key_is_marked_on_its_parent() {
+    let dir = repo_with_intent(|t| {
+        let t = replace_once(&t, "gitops: flux", "gitops: fluxcd");
+        replace_once(&t, "  node: pve1\n", "")
+    });
+    let run = talhorn(dir.path(), &["lint", "--format", "json", "cluster.yaml"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let findings = json["findings"].as_array().cloned().unwrap_or_default();
+    let gitops = findings.iter().find(|f| {
+        f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("longhorn.gitops"))
+    });
+    assert_eq!(
+        gitops.map(|f| f["help"].clone()),
+        Some("did you mean `flux`?".into()),
+        "{findings:?}"
+    );
+    let missing = findings.iter().find(|f| {
+        f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("required key `node`"))
+    });
+    let missing = missing.unwrap_or_else(|| panic!("{findings:?}"));
+    // `proxmox:` is line 10; its first child `version:` is line 11.
+    assert_eq!(
+        (missing["line"].clone(), missing["column"].clone()),
+        (10.into(), 1.into()),
+        "{missing}"
+    );
+}
+
+#[test]
+fn human_output_wraps_at_the_terminal_width() {
+    let dir = clean_repo();
+    write(&dir.path().join("proxmox/101-cp-1.conf"), &kvm64_vm());
+    let widest = |env: &[(&str, &str)]| {
+        let run = talhorn_with(dir.path(), &["lint", "proxmox"], env, None);
+        run.stdout
+            .lines()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or_default()
+    };
+    assert!(widest(&[]) > 60, "the fixed width is wider than 60");
+    assert!(
+        widest(&[("COLUMNS", "60")]) <= 60,
+        "COLUMNS=60 not respected"
+    );
+}

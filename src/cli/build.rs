@@ -1,6 +1,8 @@
 //! `talhorn build`: load → lower → lint → emit → write.
 
-use super::{BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, read_input, render, use_color};
+use super::{
+    BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Stream, fail, quiet, read_input, render, status,
+};
 use crate::emit::{self, EmitInput};
 use crate::finding::Severity;
 use crate::model::Cluster;
@@ -18,16 +20,22 @@ pub fn run(args: &BuildArgs) -> i32 {
     let file = cluster
         .sources
         .add(SourceFile::new(&args.intent, text.clone()));
+    // `-q` leaves out infos: a build that succeeds then prints nothing.
     let report = |cluster: &Cluster, findings: &[crate::finding::Finding]| {
-        if !findings.is_empty() {
+        let shown: Vec<_> = findings
+            .iter()
+            .filter(|f| !quiet() || f.severity > Severity::Info)
+            .cloned()
+            .collect();
+        if !shown.is_empty() {
             eprint!(
                 "{}",
                 render(
                     Format::Human,
-                    findings,
+                    &shown,
                     &cluster.sources,
                     false,
-                    use_color()
+                    Some(Stream::Stderr)
                 )
             );
         }
@@ -116,7 +124,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     match write::run(&args.output, &artifacts, &options) {
         Ok(outcome) if mode == Mode::Write => {
             if let Some(summary) = outcome.summary {
-                eprintln!("{}: {summary}", args.output.display());
+                status!("{}: {summary}", args.output.display());
             }
             EXIT_OK
         }
@@ -132,7 +140,7 @@ pub fn run(args: &BuildArgs) -> i32 {
                 );
                 EXIT_FINDINGS
             } else {
-                eprintln!("{} is up to date", args.output.display());
+                status!("{} is up to date", args.output.display());
                 EXIT_OK
             }
         }

@@ -142,10 +142,20 @@ fn schema_finding(
             .collect(),
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
+            // A mapping's span is where its first entry starts: mark the parent's key instead,
+            // so the finding does not point at an unrelated child.
+            let parent = root.key_at_pointer(&pointer).map_or(
+                if pointer.is_empty() {
+                    Span::at(0)
+                } else {
+                    node.span
+                },
+                |k| k.span,
+            );
             vec![Finding::new(
                 "INT003",
                 Severity::Error,
-                at(node.span),
+                at(parent),
                 format!(
                     "{} is missing the required key `{name}`",
                     describe_pointer(&pointer)
@@ -183,6 +193,32 @@ fn schema_finding(
                     describe_pointer(&pointer)
                 ),
             )]
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string))
+                .collect();
+            let value = error.instance();
+            let written = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
+            vec![
+                Finding::new(
+                    "INT003",
+                    Severity::Error,
+                    at(node.span),
+                    format!(
+                        "invalid value {} for {}: expected one of {}",
+                        short_json(value),
+                        describe_pointer(&pointer),
+                        allowed.join(", ")
+                    ),
+                )
+                .help(did_you_mean_value(&written, &allowed)),
+            ]
         }
         _ => vec![Finding::new(
             "INT003",
@@ -337,20 +373,32 @@ fn resolve<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
     node
 }
 
-/// "did you mean `x`?" when a known key is close, else the list of valid keys.
-pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
-    let best = candidates
+/// "did you mean `x`?" when an allowed value is close, else the list of allowed values.
+fn did_you_mean_value(value: &str, allowed: &[String]) -> String {
+    match closest(value, allowed) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!("use one of: {}", allowed.join(", ")),
+    }
+}
+
+fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a String> {
+    candidates
         .iter()
         .map(|c| {
             (
-                strsim::jaro_winkler(&key.to_lowercase(), &c.to_lowercase()),
+                strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()),
                 c,
             )
         })
         .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, c)) => format!("did you mean `{c}`?"),
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" when a known key is close, else the list of valid keys.
+pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
+    match closest(key, candidates) {
+        Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "remove it".to_string(),
         None => format!("valid keys here: {}", candidates.join(", ")),
     }
