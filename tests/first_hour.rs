@@ -382,9 +382,16 @@ const FOREIGN: &[&str] = &[
     "`memory: 8192`",
 ];
 
+/// A rule code, the edits to the README example that make it fire, what its hint must say.
+type HintCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 #[test]
 fn every_hint_on_the_intent_names_the_intent_key() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[HintCase] = &[
         (
             "PVE001",
             &[(

@@ -19,7 +19,10 @@ fn pyproject_builds_the_cargo_binary_with_maturin() {
         // The version is Cargo's, so the two cannot drift.
         "dynamic = [\"version\"]",
     ] {
-        assert!(pyproject.contains(needle), "pyproject.toml lacks `{needle}`");
+        assert!(
+            pyproject.contains(needle),
+            "pyproject.toml lacks `{needle}`"
+        );
     }
     assert!(read("Cargo.toml").contains("name = \"talhorn\"\npath = \"src/main.rs\""));
 }
@@ -33,7 +36,10 @@ fn the_release_workflow_builds_wheels_for_linux_and_macos_on_both_architectures(
         "x86_64-apple-darwin",
         "aarch64-apple-darwin",
     ] {
-        assert!(workflow.contains(target), "release.yml does not build {target}");
+        assert!(
+            workflow.contains(target),
+            "release.yml does not build {target}"
+        );
     }
     assert!(workflow.contains("maturin-action"));
     assert!(workflow.contains("tags: [\"v*\"]"));
@@ -42,7 +48,12 @@ fn the_release_workflow_builds_wheels_for_linux_and_macos_on_both_architectures(
 #[test]
 fn the_action_installs_with_pip_and_runs_talhorn() {
     let action = read("action.yml");
-    for needle in ["using: composite", "pip\" install", "talhorn $TALHORN_ARGS", "args:"] {
+    for needle in [
+        "using: composite",
+        "pip\" install",
+        "talhorn $TALHORN_ARGS",
+        "args:",
+    ] {
         assert!(action.contains(needle), "action.yml lacks `{needle}`");
     }
 }
