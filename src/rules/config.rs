@@ -147,7 +147,7 @@ impl LintConfig {
                             ..Self::default()
                         },
                     };
-                    config.apply(&self.overrides.clone());
+                    config.apply(&self.overrides);
                     let config = Arc::new(config);
                     loaded.insert(found, Arc::clone(&config));
                     config
