@@ -4,7 +4,7 @@ use crate::finding::Finding;
 use crate::ingest::{self, ClusterInput, FileEntry, IngestError};
 use crate::rules::{self, LintConfig};
 use crate::source::SourceMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub struct LintOutcome {
     /// Every file read (findings and related locations point into it).
@@ -27,11 +27,26 @@ impl LintOutcome {
 
 /// Lints files and directories with a configuration.
 pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Result<LintOutcome, IngestError> {
-    let ingested = ingest::ingest(paths, config)?;
+    lint_paths_with_stdin(paths, None, config)
+}
+
+/// [`lint_paths`], plus standard input as the file `stdin` names (`talhorn lint -`).
+pub fn lint_paths_with_stdin(
+    paths: &[PathBuf],
+    stdin: Option<&Path>,
+    config: &LintConfig,
+) -> Result<LintOutcome, IngestError> {
+    let ingested = ingest::ingest_with_stdin(paths, stdin, config)?;
     let mut findings = Vec::new();
     for input in &ingested.clusters {
-        let config = input.config.as_ref().unwrap_or(config);
-        for mut finding in rules::run(&input.cluster, config) {
+        // The cluster's configuration, and each file's nearest `.talhorn.yaml` within it.
+        let config = input
+            .config
+            .as_ref()
+            .unwrap_or(config)
+            .resolve(&input.cluster.sources)
+            .map_err(|e| IngestError(e.to_string()))?;
+        for mut finding in rules::run(&input.cluster, &config) {
             finding.cluster = Some(input.name.clone());
             findings.push(finding);
         }

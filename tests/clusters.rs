@@ -116,14 +116,17 @@ fn repository() -> (tempfile::TempDir, Vec<PathBuf>) {
     (dir, folders)
 }
 
+/// As `talhorn lint PATH` finds it: the nearest `.talhorn.yaml`, and each file's own.
 fn config_for(path: &Path) -> LintConfig {
-    match LintConfig::discover(path) {
+    let mut config = match LintConfig::discover(path) {
         Some(file) => LintConfig::load(&file).expect("config loads"),
         None => LintConfig {
             root: path.to_path_buf(),
             ..LintConfig::default()
         },
-    }
+    };
+    config.per_file = true;
+    config
 }
 
 fn lint(path: &Path) -> LintOutcome {
@@ -312,8 +315,8 @@ fn shared_files_belong_to_every_cluster_only_when_declared() {
 }
 
 #[test]
-/// As `--config` does: a configuration outside the repository replaces the repository's own
-/// (as in ruff); `.talhorn.yaml` files are then not discovered, neither at the top nor per cluster.
+/// As `--config` does: one configuration replaces the repository's own (as in ruff);
+/// `.talhorn.yaml` files are then not discovered, neither at the top nor per cluster.
 fn an_explicit_configuration_elsewhere_applies_to_every_cluster() {
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path().join("repo");

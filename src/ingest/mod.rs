@@ -80,9 +80,28 @@ pub struct FileEntry {
 /// not UTF-8, too large, unreadable, a symlink loop) and files that do not parse become INT001
 /// findings in their cluster's [`Cluster::load_findings`]; everything else is still read.
 pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Ingested, IngestError> {
+    ingest_with_stdin(paths, None, config)
+}
+
+/// Whether talhorn can tell a file's kind from its name (standard input needs such a name).
+pub fn is_known_name(path: &Path) -> bool {
+    classify::by_name(path).reads != Reads::Nothing
+}
+
+/// [`ingest`], plus standard input read as a file named `stdin` (`talhorn lint -`).
+pub fn ingest_with_stdin(
+    paths: &[PathBuf],
+    stdin: Option<&Path>,
+    config: &LintConfig,
+) -> Result<Ingested, IngestError> {
     let discovered = discover::discover(paths, config)?;
     let mut sources = SourceMap::default();
-    let files = read_files(&discovered, &mut sources);
+    let mut files = read_files(&discovered, &mut sources);
+    if let Some(name) = stdin {
+        let text = discover::read_text_from(std::io::stdin().lock());
+        files.push(recognise(name, text, &mut sources));
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     let members: Vec<group::Member<'_>> = files
         .iter()
         .map(|f| group::Member {
@@ -156,27 +175,28 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
     entries
 }
 
-/// A cluster's own `.talhorn.yaml`: the nearest one at or above its root, unless the run's
-/// configuration covers it (an explicit `--config` replaces every file below its own folder,
-/// as in ruff; a run without any configuration file has an empty root and covers nothing),
-/// and the file that context facts point into.
+/// A cluster's own `.talhorn.yaml` (the nearest one at or above its root, when the run finds
+/// configuration per file and it is not the run's own), and the file that context facts point
+/// into.
 fn cluster_config(
     group: &group::Group,
     run: &LintConfig,
     sources: &mut SourceMap,
 ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
     let run_file = run.root.join(crate::rules::config::FILE_NAME);
-    let run_root = (!run.root.as_os_str().is_empty())
-        .then(|| std::fs::canonicalize(&run.root).unwrap_or_else(|_| group::absolute(&run.root)));
-    let own_file = LintConfig::discover(&group.root).filter(|found| {
-        let dir = found.parent().unwrap_or(Path::new(""));
-        run_root
-            .as_ref()
-            .is_none_or(|root| dir != root && dir.starts_with(root))
-    });
+    let own_file = run
+        .per_file
+        .then(|| LintConfig::discover(&group.root))
+        .flatten()
+        .filter(|found| Some(found) != run.source.as_ref());
     let own = own_file
         .as_ref()
-        .map(|path| LintConfig::load(path).map_err(|e| IngestError(e.to_string())))
+        .map(|path| {
+            let mut own = LintConfig::load(path).map_err(|e| IngestError(e.to_string()))?;
+            own.apply(&run.overrides);
+            own.per_file = true;
+            Ok::<_, IngestError>(own)
+        })
         .transpose()?;
     let context = &own.as_ref().unwrap_or(run).context;
     let has_context = context.talos.is_some()
@@ -248,22 +268,29 @@ fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec
 }
 
 fn read_file(path: &Path, sources: &mut SourceMap) -> ReadFile {
+    let text = if classify::by_name(path).reads == Reads::Nothing {
+        Ok(String::new())
+    } else {
+        discover::read_text(path)
+    };
+    recognise(path, text, sources)
+}
+
+/// Recognises a file from its text (or why it could not be read).
+fn recognise(path: &Path, text: Result<String, String>, sources: &mut SourceMap) -> ReadFile {
+    let by_name = classify::by_name(path);
     let mut file = ReadFile {
         path: path.to_path_buf(),
-        kind: Kind::Unrecognised,
+        kind: by_name.kind.unwrap_or(Kind::Unrecognised),
         id: None,
         content: Content::None,
         findings: Vec::new(),
         references: Vec::new(),
     };
-    let by_name = classify::by_name(path);
-    if let Some(kind) = by_name.kind {
-        file.kind = kind;
-    }
     if by_name.reads == Reads::Nothing {
         return file;
     }
-    let text = match discover::read_text(path) {
+    let text = match text {
         Ok(text) => text,
         Err(problem) => {
             let id = sources.add(SourceFile::new(path, ""));

@@ -5,6 +5,7 @@
 //! not depend on the order rules ran in.
 
 pub mod concise;
+mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod human;
@@ -79,6 +80,8 @@ pub struct ReportOptions {
     pub statistics: bool,
     /// No file held anything talhorn checks: say so instead of "All checks passed."
     pub recognised_nothing: bool,
+    /// Wrap human output at this width (the terminal's); `None`: a fixed width.
+    pub width: Option<usize>,
 }
 
 impl ReportOptions {
@@ -91,6 +94,7 @@ impl ReportOptions {
             information_uri: None,
             statistics: false,
             recognised_nothing: false,
+            width: None,
         }
     }
 }

@@ -60,7 +60,8 @@ impl Rule for ChecksSkipped {
             hints.push("`context.talos` (e.g. `v1.11.6`) or a tagged `machine.install.image`");
             at = Some(config.origin);
         }
-        if let (Some(longhorn), None) = (&cluster.longhorn, &cluster.versions.longhorn) {
+        let values = cluster.longhorn.as_ref().filter(|l| l.values.is_some());
+        if let (Some(longhorn), None) = (values, &cluster.versions.longhorn) {
             skipped.push(
                 "the Longhorn values checks for the chart version (INT002, INT003, LHN005, LHN009)",
             );
@@ -134,7 +135,9 @@ mod tests {
     #[test]
     fn one_finding_names_every_skipped_group() {
         let mut cluster = talos_cluster();
-        cluster.longhorn = Some(Longhorn::new(Location::new(FileId(1), Span::at(0))));
+        let mut longhorn = Longhorn::new(Location::new(FileId(1), Span::at(0)));
+        longhorn.values = crate::yaml::parse_document("defaultSettings: {}\n").ok();
+        cluster.longhorn = Some(longhorn);
         let findings = run(&cluster);
         assert_eq!(findings.len(), 1);
         assert!(
