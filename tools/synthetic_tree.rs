@@ -95,7 +95,7 @@ fn ip(c: usize, n: usize) -> String {
 fn qm_conf(c: usize, n: usize, vmid: usize, name: &str) -> String {
     let worker = n >= CONTROL_PLANES;
     // Every 7th VM has a CPU type Talos cannot boot on; every 5th cluster a slow disk bus.
-    let cpu = if vmid % 7 == 0 { "kvm64" } else { "host" };
+    let cpu = if vmid.is_multiple_of(7) { "kvm64" } else { "host" };
     let scsihw = if c % 5 == 4 {
         "lsi"
     } else {
@@ -132,7 +132,7 @@ fn talos_node(c: usize, n: usize, name: &str) -> String {
         "worker"
     };
     // Every 11th node forgets the jumbo MTU its bridge carries.
-    let mtu = if (c * VMS_PER_CLUSTER + n) % 11 == 0 {
+    let mtu = if (c * VMS_PER_CLUSTER + n).is_multiple_of(11) {
         1500
     } else {
         9000
