@@ -95,7 +95,11 @@ fn ip(c: usize, n: usize) -> String {
 fn qm_conf(c: usize, n: usize, vmid: usize, name: &str) -> String {
     let worker = n >= CONTROL_PLANES;
     // Every 7th VM has a CPU type Talos cannot boot on; every 5th cluster a slow disk bus.
-    let cpu = if vmid.is_multiple_of(7) { "kvm64" } else { "host" };
+    let cpu = if vmid.is_multiple_of(7) {
+        "kvm64"
+    } else {
+        "host"
+    };
     let scsihw = if c % 5 == 4 {
         "lsi"
     } else {
