@@ -46,6 +46,20 @@ impl std::fmt::Display for IngestError {
 /// not UTF-8, too large, unreadable, a symlink loop) and files of ours that do not parse
 /// become INT001 findings in [`Cluster::load_findings`]; everything else is still read.
 pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestError> {
+    ingest_with_stdin(paths, None, config)
+}
+
+/// Whether talhorn can tell a file's kind from its name (standard input needs such a name).
+pub fn is_known_name(path: &Path) -> bool {
+    classify::by_name(path).is_some()
+}
+
+/// [`ingest`], plus standard input read as a file named `stdin` (`talhorn lint -`).
+pub fn ingest_with_stdin(
+    paths: &[PathBuf],
+    stdin: Option<&Path>,
+    config: &LintConfig,
+) -> Result<Cluster, IngestError> {
     let discovered = discover::discover(paths, config)?;
     let mut reader = RepoReader::new(config);
     reader.named = paths.iter().filter(|p| p.is_file()).cloned().collect();
@@ -68,6 +82,17 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestE
             if !(has_intent && generated.contains(&file.path)) {
                 reader.read(file);
             }
+        }
+    }
+    if let Some(name) = stdin {
+        reader.named.insert(name.to_path_buf());
+        match discover::read_text_from(std::io::stdin().lock()) {
+            Ok(text) => {
+                if let Some(file) = preload::from_text(name, text) {
+                    reader.read(file);
+                }
+            }
+            Err(problem) => reader.unreadable(name, &problem),
         }
     }
     Ok(reader.finish())

@@ -46,17 +46,28 @@ pub fn load_all(paths: &[PathBuf]) -> Vec<Loaded> {
 
 fn load(path: &Path) -> Option<Loaded> {
     let kind = classify::by_name(path)?;
-    let read = discover::read_text(path).map(|text| {
-        let content = match kind {
-            NameKind::Conf => Content::Conf(qmconf::parse(&text)),
-            NameKind::StorageCfg => Content::StorageCfg,
-            NameKind::Interfaces => Content::Interfaces,
-            NameKind::Yaml => Content::Yaml(yaml::parse_documents(&text)),
-        };
-        (text, content)
-    });
+    let read = discover::read_text(path).map(|text| parse(kind, text));
     Some(Loaded {
         path: path.to_path_buf(),
         read,
     })
+}
+
+/// A file whose text was read elsewhere (standard input), parsed by the kind its name says.
+pub fn from_text(path: &Path, text: String) -> Option<Loaded> {
+    let kind = classify::by_name(path)?;
+    Some(Loaded {
+        path: path.to_path_buf(),
+        read: Ok(parse(kind, text)),
+    })
+}
+
+fn parse(kind: NameKind, text: String) -> (String, Content) {
+    let content = match kind {
+        NameKind::Conf => Content::Conf(qmconf::parse(&text)),
+        NameKind::StorageCfg => Content::StorageCfg,
+        NameKind::Interfaces => Content::Interfaces,
+        NameKind::Yaml => Content::Yaml(yaml::parse_documents(&text)),
+    };
+    (text, content)
 }

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod docs;
+pub mod intent_help;
 pub mod longhorn;
 pub mod network;
 pub mod proxmox;
@@ -114,7 +115,7 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     use rayon::prelude::*;
     let enabled: Vec<&dyn Rule> = registry()
         .into_iter()
-        .filter(|rule| config.enabled(rule.meta().code))
+        .filter(|rule| config.enabled_anywhere(rule.meta().code))
         .collect();
     let per_rule: Vec<Vec<Finding>> = crate::yaml::on_workers(|| {
         enabled
@@ -122,17 +123,22 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
             .map(|rule| {
                 let mut out = Vec::new();
                 rule.check(cluster, &mut out);
-                out.retain(|f| !config.ignored_at(f.code, &cluster.sources, f.at));
+                out.retain(|f| {
+                    let config = config.for_file(cluster.sources.path(f.at.file));
+                    config.enabled(f.code) && !config.ignored_at(f.code, &cluster.sources, f.at)
+                });
                 out
             })
             .collect()
     });
     let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     for finding in &mut findings {
+        let config = config.for_file(cluster.sources.path(finding.at.file));
         if let Some(severity) = config.severity_override(finding.code) {
             finding.severity = severity;
         }
     }
+    intent_help::apply(&mut findings, cluster);
     let mut findings = suppress::apply(findings, &cluster.sources, config);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, cluster)
