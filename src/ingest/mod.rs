@@ -15,6 +15,7 @@ mod embedded;
 mod group;
 mod intent;
 mod longhorn;
+mod preload;
 mod proxmox;
 mod talos;
 mod yaml_facts;
@@ -99,7 +100,7 @@ pub fn ingest_with_stdin(
     let mut files = read_files(&discovered, &mut sources);
     if let Some(name) = stdin {
         let text = discover::read_text_from(std::io::stdin().lock());
-        files.push(recognise(name, text, &mut sources));
+        files.push(recognise(preload::from_text(name, text), &mut sources));
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     let members: Vec<group::Member<'_>> = files
@@ -260,24 +261,17 @@ fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec
             }
         })
         .collect();
-    for path in without_generated_files(&discovered.files) {
-        files.push(read_file(path, sources));
+    for loaded in preload::load_all(&without_generated_files(&discovered.files)) {
+        files.push(recognise(loaded, sources));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
 
-fn read_file(path: &Path, sources: &mut SourceMap) -> ReadFile {
-    let text = if classify::by_name(path).reads == Reads::Nothing {
-        Ok(String::new())
-    } else {
-        discover::read_text(path)
-    };
-    recognise(path, text, sources)
-}
-
-/// Recognises a file from its text (or why it could not be read).
-fn recognise(path: &Path, text: Result<String, String>, sources: &mut SourceMap) -> ReadFile {
+/// Recognises a loaded file (or says why it could not be read), in path order so that file
+/// ids do not depend on thread timing.
+fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
+    let path = loaded.path.as_path();
     let by_name = classify::by_name(path);
     let mut file = ReadFile {
         path: path.to_path_buf(),
@@ -290,8 +284,8 @@ fn recognise(path: &Path, text: Result<String, String>, sources: &mut SourceMap)
     if by_name.reads == Reads::Nothing {
         return file;
     }
-    let text = match text {
-        Ok(text) => text,
+    let (text, parsed) = match loaded.read {
+        Ok(read) => read,
         Err(problem) => {
             let id = sources.add(SourceFile::new(path, ""));
             file.kind = Kind::Invalid;
@@ -301,24 +295,31 @@ fn recognise(path: &Path, text: Result<String, String>, sources: &mut SourceMap)
             return file;
         }
     };
-    match by_name.reads {
-        Reads::Yaml => read_yaml(&mut file, text, by_name.kind.is_some(), sources),
-        Reads::Conf => {
-            let config = qmconf::parse(&text);
+    match parsed {
+        preload::Parsed::Yaml(docs) => {
+            read_yaml(&mut file, text, docs, by_name.kind.is_some(), sources);
+        }
+        preload::Parsed::Conf(config) => {
             file.kind = classify::conf_kind(path, &config);
             if file.kind == Kind::QmConf {
                 file.id = Some(sources.add(SourceFile::new(path, text)));
                 file.content = Content::Conf(config);
             }
         }
-        _ => file.id = Some(sources.add(SourceFile::new(path, text))),
+        preload::Parsed::Nothing => file.id = Some(sources.add(SourceFile::new(path, text))),
     }
     file
 }
 
-/// Parses a YAML file and, unless its name decided (`named`), recognises it by content.
-fn read_yaml(file: &mut ReadFile, text: String, named: bool, sources: &mut SourceMap) {
-    let docs = match yaml::parse_documents(&text) {
+/// A parsed YAML file, recognised by content unless its name decided (`named`).
+fn read_yaml(
+    file: &mut ReadFile,
+    text: String,
+    docs: Result<Vec<Node>, yaml::YamlError>,
+    named: bool,
+    sources: &mut SourceMap,
+) {
+    let docs = match docs {
         Ok(docs) => docs,
         Err(_) if classify::has_template_markers(&text) => {
             file.kind = Kind::Templated;

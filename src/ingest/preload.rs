@@ -1,0 +1,64 @@
+//! The parallel stage of ingest: read and parse files on the worker threads, ahead of
+//! recognition, grouping and the sequential fold into each cluster's model.
+//!
+//! Each file is read once here and parsed once, in the format its name says (the registry in
+//! [`super::classify`]); nothing in this stage depends on another file, so files load in any
+//! order on any thread, and the results come back in the order of the paths.
+
+use super::classify::{self, Reads};
+use super::discover;
+use crate::load::qmconf;
+use crate::yaml::{self, Node, YamlError};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// One file, read and parsed by the format its name says.
+pub struct Loaded {
+    pub path: PathBuf,
+    /// The text and its parse, or why the file cannot be read (INT001).
+    pub read: Result<(String, Parsed), String>,
+}
+
+/// A file's parse.
+pub enum Parsed {
+    /// Not read (its name says talhorn does not read it) or read as text only.
+    Nothing,
+    Yaml(Result<Vec<Node>, YamlError>),
+    Conf(qmconf::QmConfig),
+}
+
+/// Loads the files, in parallel, in the order of `paths`.
+pub fn load_all(paths: &[&PathBuf]) -> Vec<Loaded> {
+    yaml::on_workers(|| paths.par_iter().map(|path| load(path)).collect())
+}
+
+fn load(path: &Path) -> Loaded {
+    let reads = classify::by_name(path).reads;
+    let read = if reads == Reads::Nothing {
+        Ok((String::new(), Parsed::Nothing))
+    } else {
+        discover::read_text(path).map(|text| parse(reads, text))
+    };
+    Loaded {
+        path: path.to_path_buf(),
+        read,
+    }
+}
+
+/// A file whose text was read elsewhere (standard input), parsed by the format its name says.
+pub fn from_text(path: &Path, text: Result<String, String>) -> Loaded {
+    let reads = classify::by_name(path).reads;
+    Loaded {
+        path: path.to_path_buf(),
+        read: text.map(|text| parse(reads, text)),
+    }
+}
+
+fn parse(reads: Reads, text: String) -> (String, Parsed) {
+    let parsed = match reads {
+        Reads::Yaml => Parsed::Yaml(yaml::parse_documents(&text)),
+        Reads::Conf => Parsed::Conf(qmconf::parse(&text)),
+        Reads::Text | Reads::Nothing => Parsed::Nothing,
+    };
+    (text, parsed)
+}
