@@ -1,6 +1,9 @@
 //! `talhorn build`: load → lower → lint → emit → write.
 
-use super::{BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, read_input, render, use_color};
+use super::{
+    BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, print_err, print_out, read_input, render,
+    use_color,
+};
 use crate::emit::{self, EmitInput};
 use crate::finding::Severity;
 use crate::model::Cluster;
@@ -20,26 +23,23 @@ pub fn run(args: &BuildArgs) -> i32 {
         .add(SourceFile::new(&args.intent, text.clone()));
     let report = |cluster: &Cluster, findings: &[crate::finding::Finding]| {
         if !findings.is_empty() {
-            eprint!(
-                "{}",
-                render(
-                    Format::Human,
-                    findings,
-                    &cluster.sources,
-                    false,
-                    use_color()
-                )
-            );
+            print_err(&render(
+                Format::Human,
+                findings,
+                &cluster.sources,
+                false,
+                use_color(),
+            ));
         }
     };
     let loaded = match crate::intent::load(file, &text) {
         Ok(loaded) => loaded,
         Err(errors) => {
             report(&cluster, &errors);
-            eprintln!(
-                "error: {} is not a valid intent; nothing was written",
+            print_err(&format!(
+                "error: {} is not a valid intent; nothing was written\n",
                 args.intent.display()
-            );
+            ));
             return EXIT_ERROR;
         }
     };
@@ -62,10 +62,10 @@ pub fn run(args: &BuildArgs) -> i32 {
     let findings = rules::run(&cluster, &config);
     report(&cluster, &findings);
     if findings.iter().any(|f| f.severity == Severity::Error) {
-        eprintln!(
-            "error: fix the errors above in {}; nothing was written",
+        print_err(&format!(
+            "error: fix the errors above in {}; nothing was written\n",
             args.intent.display()
-        );
+        ));
         return EXIT_FINDINGS;
     }
     let intent_file = args.intent.file_name().map_or_else(
@@ -103,23 +103,25 @@ pub fn run(args: &BuildArgs) -> i32 {
     match write::run(&args.output, &artifacts, &options) {
         Ok(outcome) if mode == Mode::Write => {
             if let Some(summary) = outcome.summary {
-                eprintln!("{}: {summary}", args.output.display());
+                print_err(&format!("{}: {summary}\n", args.output.display()));
             }
             EXIT_OK
         }
         Ok(outcome) => {
-            if let Some(diff) = &outcome.diff {
-                print!("{diff}");
+            if let Some(diff) = &outcome.diff
+                && !print_out(diff)
+            {
+                return EXIT_ERROR;
             }
             if outcome.plan.has_drift() {
-                eprint!("{}", outcome.plan);
-                eprintln!(
-                    "{} is out of date: run talhorn build",
+                print_err(&format!(
+                    "{}{} is out of date: run talhorn build\n",
+                    outcome.plan,
                     args.output.display()
-                );
+                ));
                 EXIT_FINDINGS
             } else {
-                eprintln!("{} is up to date", args.output.display());
+                print_err(&format!("{} is up to date\n", args.output.display()));
                 EXIT_OK
             }
         }

@@ -1,6 +1,8 @@
 //! `talhorn lint`: ingest → model → rules → report.
 
-use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, fail, render, use_color};
+use super::{
+    EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LintArgs, fail, print_err, print_out, render, use_color,
+};
 use crate::rules::LintConfig;
 
 fn config(args: &LintArgs) -> Result<LintConfig, String> {
@@ -56,7 +58,17 @@ pub fn run(args: &LintArgs) -> i32 {
                 return fail(format!("cannot write {}: {e}", path.display()));
             }
         }
-        None => print!("{text}"),
+        None => {
+            if !print_out(&text) {
+                return EXIT_ERROR;
+            }
+        }
+    }
+    for (path, kind) in &outcome.cluster.skipped {
+        print_err(&format!(
+            "note: skipped {}: {kind}, not a regular file\n",
+            crate::report::escape_control(&path.display().to_string())
+        ));
     }
     let threshold = args.fail_on.severity();
     if !args.exit_zero && outcome.findings.iter().any(|f| f.severity >= threshold) {

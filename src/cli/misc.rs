@@ -1,6 +1,9 @@
 //! The small commands: init, explain, rules, schematic, schema, completions.
 
-use super::{Cli, EXIT_ERROR, EXIT_OK, RulesFormat, fail, read_input, render, use_color};
+use super::{
+    Cli, EXIT_ERROR, EXIT_OK, RulesFormat, fail, print_err, print_out, read_input, render,
+    use_color,
+};
 use crate::report::Format;
 use crate::rules::docs;
 use crate::source::{SourceFile, SourceMap};
@@ -43,12 +46,12 @@ pub fn init(path: &Path, force: bool) -> i32 {
     let schema = path.with_file_name("intent.schema.json");
     match write_new(&schema, crate::intent::SCHEMA, false) {
         Ok(_) => {
-            eprintln!(
-                "wrote {} (schema: {}); next: talhorn build {}",
+            print_err(&format!(
+                "wrote {} (schema: {}); next: talhorn build {}\n",
                 path.display(),
                 schema.display(),
                 path.display()
-            );
+            ));
             EXIT_OK
         }
         Err(e) => fail(e),
@@ -57,10 +60,7 @@ pub fn init(path: &Path, force: bool) -> i32 {
 
 pub fn explain(code: &str) -> i32 {
     match crate::rules::meta(code) {
-        Some(meta) => {
-            print!("{}", docs::explain(meta));
-            EXIT_OK
-        }
+        Some(meta) => printed(&docs::explain(meta)),
         None => fail(format!(
             "`{code}` is not a rule code; `talhorn rules` lists them"
         )),
@@ -68,15 +68,16 @@ pub fn explain(code: &str) -> i32 {
 }
 
 pub fn rules(format: RulesFormat) -> i32 {
-    print!(
-        "{}",
-        match format {
-            RulesFormat::Table => docs::table(),
-            RulesFormat::Json => docs::json(),
-            RulesFormat::Markdown => docs::markdown(),
-        }
-    );
-    EXIT_OK
+    printed(&match format {
+        RulesFormat::Table => docs::table(),
+        RulesFormat::Json => docs::json(),
+        RulesFormat::Markdown => docs::markdown(),
+    })
+}
+
+/// Prints a command's output: exit 0, or 2 when standard output cannot be written.
+fn printed(text: &str) -> i32 {
+    if print_out(text) { EXIT_OK } else { EXIT_ERROR }
 }
 
 pub fn schematic(path: &Path) -> i32 {
@@ -88,29 +89,29 @@ pub fn schematic(path: &Path) -> i32 {
     let file = sources.add(SourceFile::new(path, text.clone()));
     match crate::intent::load(file, &text) {
         Ok(loaded) => match crate::emit::schematic_summary(&loaded) {
-            Ok(summary) => {
-                print!("{summary}");
-                EXIT_OK
-            }
+            Ok(summary) => printed(&summary),
             Err(e) => fail(e),
         },
         Err(errors) => {
-            eprint!(
-                "{}",
-                render(Format::Human, &errors, &sources, false, use_color())
-            );
+            print_err(&render(
+                Format::Human,
+                &errors,
+                &sources,
+                false,
+                use_color(),
+            ));
             EXIT_ERROR
         }
     }
 }
 
 pub fn schema() -> i32 {
-    print!("{}", crate::intent::SCHEMA);
-    EXIT_OK
+    printed(crate::intent::SCHEMA)
 }
 
 pub fn completions(shell: clap_complete::Shell) -> i32 {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "talhorn", &mut std::io::stdout());
-    EXIT_OK
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "talhorn", &mut script);
+    printed(&String::from_utf8_lossy(&script))
 }

@@ -51,6 +51,7 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestE
     for (path, problem) in &discovered.problems {
         reader.unreadable(path, problem);
     }
+    reader.cluster.skipped = discovered.skipped;
     for path in without_generated_files(&discovered.files) {
         reader.read(path);
     }
@@ -63,7 +64,7 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestE
 fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
     let has_intent = files.iter().any(|f| {
         f.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && std::fs::read_to_string(f).is_ok_and(|text| {
+            && crate::source::read_text(f).is_ok_and(|text| {
                 ["cluster:", "proxmox:", "nodes:"]
                     .iter()
                     .all(|key| text.lines().any(|l| l.starts_with(key)))
@@ -94,7 +95,7 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
 }
 
 fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
-    let text = std::fs::read_to_string(dir.join(crate::write::MANIFEST_NAME)).ok()?;
+    let text = crate::source::read_text(&dir.join(crate::write::MANIFEST_NAME)).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(json.get("files")?.as_object()?.keys().cloned().collect())
 }
@@ -292,7 +293,7 @@ impl<'a> RepoReader<'a> {
     fn context_fact<T>(&mut self, key: &str, value: T) -> Fact<T> {
         let (file, doc) = self.config_file.get_or_insert_with(|| {
             let path = self.config.root.join(crate::rules::config::FILE_NAME);
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let text = crate::source::read_text(&path).unwrap_or_default();
             let doc = yaml::parse_document(&text).ok();
             (self.cluster.sources.add(SourceFile::new(path, text)), doc)
         });
