@@ -65,9 +65,10 @@ pub fn run(args: &LintArgs) -> i32 {
         }
     }
     for (path, kind) in &outcome.cluster.skipped {
+        let path = path.strip_prefix(".").unwrap_or(path).display().to_string();
         print_err(&format!(
             "note: skipped {}: {kind}, not a regular file\n",
-            crate::report::escape_control(&path.display().to_string())
+            crate::report::escape_line(&path)
         ));
     }
     let threshold = args.fail_on.severity();

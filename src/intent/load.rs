@@ -60,20 +60,75 @@ pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
     if !schema_errors.is_empty() {
         return Err(schema_errors);
     }
-    let intent: Intent = serde_json::from_value(json).map_err(|e| {
-        vec![Finding::new(
-            "INT003",
-            Severity::Error,
-            Location::new(file, root.span),
-            format!("the intent does not match its schema: {e}"),
-        )]
-    })?;
+    let intent: Intent =
+        serde_json::from_value(json).map_err(|e| vec![type_error(file, text, &root, &e)])?;
     let loaded = LoadedIntent { intent, root, file };
     let errors = semantic_errors(&loaded);
     if errors.is_empty() {
         Ok(loaded)
     } else {
         Err(errors)
+    }
+}
+
+/// A value the schema let through but the intent's types refuse: a number where a whole number
+/// is needed (`vmid: 201.0`: JSON Schema counts 201.0 as an integer) or one out of range.
+/// serde names the value but not where it is, so the value is found in the tree.
+fn type_error(file: FileId, text: &str, root: &Node, error: &serde_json::Error) -> Finding {
+    let message = error.to_string();
+    let culprit = number_in_message(&message).and_then(|n| find_number(root, n, String::new()));
+    let Some((node, pointer)) = culprit else {
+        let message = format!("the intent does not match its schema: {message}");
+        return Finding::new(
+            "INT003",
+            Severity::Error,
+            Location::new(file, root.span),
+            message,
+        );
+    };
+    let written = text.get(node.span.start..node.span.end).unwrap_or_default();
+    let what = describe_pointer(&pointer);
+    let message = match node.value {
+        yaml::Value::Float(_) => format!(
+            "{what} is `{written}`, a decimal number; it takes a whole number: write it without \
+             a decimal point or exponent"
+        ),
+        _ => format!("{what} is `{written}`, out of range for this field"),
+    };
+    Finding::new(
+        "INT003",
+        Severity::Error,
+        Location::new(file, node.span),
+        message,
+    )
+}
+
+/// The number serde's message names: "invalid type: floating point `201.0`, expected u32".
+fn number_in_message(message: &str) -> Option<f64> {
+    let (_, rest) = message.split_once('`')?;
+    let (literal, _) = rest.split_once('`')?;
+    literal.parse().ok()
+}
+
+/// The first scalar holding `number` (depth first, in file order) and its JSON pointer.
+fn find_number(node: &Node, number: f64, pointer: String) -> Option<(&Node, String)> {
+    #[allow(clippy::cast_precision_loss, clippy::float_cmp)]
+    let matches = match node.value {
+        yaml::Value::Float(f) => f == number,
+        yaml::Value::Int(i) => i as f64 == number,
+        _ => false,
+    };
+    if matches {
+        return Some((node, pointer));
+    }
+    match &node.value {
+        yaml::Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+            let key = k.scalar_text()?.replace('~', "~0").replace('/', "~1");
+            find_number(v, number, format!("{pointer}/{key}"))
+        }),
+        yaml::Value::Seq(items) => (items.iter().enumerate())
+            .find_map(|(i, item)| find_number(item, number, format!("{pointer}/{i}"))),
+        _ => None,
     }
 }
 
@@ -265,8 +320,8 @@ fn describe_pattern(pattern: &str) -> String {
             "must be an official extension name like siderolabs/iscsi-tools",
         ),
         (
-            "^[A-Za-z0-9_.,:=/+-]+$",
-            "must be one kernel argument without spaces, quotes or '#'",
+            "^[A-Za-z0-9_.,:/+-][A-Za-z0-9_.,:=/+-]*$",
+            "must be one kernel argument (`name` or `name=value`) without spaces, quotes or '#'",
         ),
         (
             "^[A-Za-z0-9_.+-]+$",
