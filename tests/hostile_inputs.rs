@@ -330,4 +330,24 @@ fn a_whole_number_written_as_a_decimal_is_located_at_the_value() {
     let build = talhorn(root, &["build", "cluster.yaml", "-o", "out"]);
     assert_eq!(build.status.code(), Some(2));
     assert!(text(&build.stderr).contains(&format!("cluster.yaml:{line}:")));
+
+    // The same number written as a whole number earlier in the file is not the culprit.
+    let intent = example_intent().replace("worker: { cores: 4,", "worker: { cores: 4.0,");
+    let line = intent
+        .lines()
+        .position(|l| l.contains("cores: 4.0"))
+        .unwrap()
+        + 1;
+    assert!(
+        intent
+            .lines()
+            .take(line - 1)
+            .any(|l| l.contains("cores: 4,"))
+    );
+    std::fs::write(root.join("cluster.yaml"), &intent).unwrap();
+    let output = talhorn(root, &["lint", "--format", "concise", "cluster.yaml"]);
+    let stdout = text(&output.stdout);
+    let expected =
+        format!("cluster.yaml:{line}:20: INT003 [error] `defaults.worker.cores` is `4.0`");
+    assert!(stdout.contains(&expected), "{stdout}");
 }

@@ -103,19 +103,32 @@ fn type_error(file: FileId, text: &str, root: &Node, error: &serde_json::Error) 
     )
 }
 
-/// The number serde's message names: "invalid type: floating point `201.0`, expected u32".
-fn number_in_message(message: &str) -> Option<f64> {
-    let (_, rest) = message.split_once('`')?;
+/// A number as serde's message names it: "invalid type: floating point `201.0`, expected u32"
+/// or "invalid value: integer `-1`, expected u32".
+#[derive(Clone, Copy)]
+enum Named {
+    Float(f64),
+    Int(i64),
+}
+
+fn number_in_message(message: &str) -> Option<Named> {
+    let (before, rest) = message.split_once('`')?;
     let (literal, _) = rest.split_once('`')?;
-    literal.parse().ok()
+    if before.ends_with("floating point ") {
+        literal.parse().ok().map(Named::Float)
+    } else if before.ends_with("integer ") {
+        literal.parse().ok().map(Named::Int)
+    } else {
+        None
+    }
 }
 
 /// The first scalar holding `number` (depth first, in file order) and its JSON pointer.
-fn find_number(node: &Node, number: f64, pointer: String) -> Option<(&Node, String)> {
-    #[allow(clippy::cast_precision_loss, clippy::float_cmp)]
-    let matches = match node.value {
-        yaml::Value::Float(f) => f == number,
-        yaml::Value::Int(i) => i as f64 == number,
+fn find_number(node: &Node, number: Named, pointer: String) -> Option<(&Node, String)> {
+    #[allow(clippy::float_cmp)]
+    let matches = match (&node.value, number) {
+        (yaml::Value::Float(f), Named::Float(n)) => *f == n,
+        (yaml::Value::Int(i), Named::Int(n)) => *i == n,
         _ => false,
     };
     if matches {
