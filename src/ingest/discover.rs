@@ -88,16 +88,8 @@ fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
             link.display()
         ))
     })?;
-    let beside = link
-        .parent()
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            }
-        })
-        .and_then(|p| std::fs::canonicalize(p).ok());
+    let parent = link.parent().filter(|p| !p.as_os_str().is_empty());
+    let beside = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok();
     let root = std::fs::canonicalize(root).ok();
     let inside = [beside, root]
         .into_iter()
@@ -107,8 +99,9 @@ fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
         return Ok(());
     }
     Err(IngestError(format!(
-        "{}: a symlink to {}, outside the directory it is in; talhorn never follows a symlink \
-         out of the tree it lints, so name the directory itself if you mean to lint it",
+        "{}: a symlink to {}, outside both the directory it is in and the lint root; talhorn \
+         never follows a symlink out of the tree it lints, so name the directory itself if you \
+         mean to lint it",
         link.display(),
         target.display()
     )))
