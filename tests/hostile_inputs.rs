@@ -146,6 +146,9 @@ fn a_fifo_never_blocks_named_or_found_in_a_tree() {
     std::fs::create_dir_all(tree.join("qemu-server")).unwrap();
     assert!(mkfifo(&tree.join("qemu-server/101.conf")));
     std::fs::write(tree.join("qemu-server/102.conf"), VM).unwrap();
+    // With an intent in the tree, build manifests beside the files are read too.
+    std::fs::write(tree.join("cluster.yaml"), example_intent()).unwrap();
+    assert!(mkfifo(&tree.join("qemu-server/.talhorn-manifest.json")));
     let output = talhorn(&tree, &["lint", "--format", "concise", "."]);
     let stderr = text(&output.stderr);
     assert!(
