@@ -171,7 +171,8 @@ fn render_intent_findings(text: &str) {
         let out = render(format, &findings, &sources, &[], &options);
         if matches!(format, Format::Human | Format::Concise | Format::Github) {
             assert!(
-                !out.chars().any(|c| c.is_control() && c != '\n'),
+                !out.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\t')),
                 "{format:?} output holds a raw control character:\n{out}"
             );
         }
