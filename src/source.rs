@@ -2,7 +2,9 @@
 
 mod read;
 
-pub use read::{MAX_FILE_BYTES, ReadError, read_text, read_text_limited, special_kind};
+pub use read::{
+    MAX_FILE_BYTES, ReadError, read_text, read_text_from, read_text_limited, special_kind,
+};
 use std::path::{Path, PathBuf};
 
 /// Index of a file in a [`SourceMap`].

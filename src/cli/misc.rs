@@ -1,8 +1,8 @@
-//! The small commands: init, explain, rules, schematic, schema, completions.
+//! The small commands: init, explain, rules, schematic, schema, completions, manpage.
 
 use super::{
-    Cli, EXIT_ERROR, EXIT_OK, RulesFormat, fail, print_err, print_out, read_input, render,
-    use_color,
+    Cli, EXIT_ERROR, EXIT_OK, RulesFormat, Stream, fail, print_err, print_out, read_input, render,
+    status,
 };
 use crate::report::Format;
 use crate::rules::docs;
@@ -28,9 +28,30 @@ fn write_new(path: &Path, content: &str, force: bool) -> Result<bool, String> {
     if path.exists() && !force {
         return Ok(false);
     }
+    create_parent(path)?;
     crate::write::write_file_atomically(path, content.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(true)
+}
+
+/// Creates the folders a file the user named goes into.
+pub(crate) fn create_parent(path: &Path) -> Result<(), String> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a file is a schema `init` wrote (any talhorn version), which it may refresh.
+fn is_our_schema(path: &Path) -> bool {
+    let ours = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("$id").and_then(|id| id.as_str()).map(str::to_string))
+    };
+    let existing = crate::source::read_text(path).ok();
+    existing.is_some_and(|text| ours(&text).is_some() && ours(&text) == ours(crate::intent::SCHEMA))
 }
 
 pub fn init(path: &Path, force: bool) -> i32 {
@@ -43,27 +64,54 @@ pub fn init(path: &Path, force: bool) -> i32 {
     if let Err(e) = write_new(path, &starter_intent(), force) {
         return fail(e);
     }
+    // The schema is talhorn's: refresh an older copy so editors check against this version,
+    // but never overwrite a file that is not one.
     let schema = path.with_file_name("intent.schema.json");
-    match write_new(&schema, crate::intent::SCHEMA, false) {
-        Ok(_) => {
-            print_err(&format!(
-                "wrote {} (schema: {}); next: talhorn build {}\n",
+    let refresh = force || is_our_schema(&schema);
+    match write_new(&schema, crate::intent::SCHEMA, refresh) {
+        Ok(written) => {
+            if !written {
+                print_err(&format!(
+                    "warning: {} exists and is not talhorn's intent schema; left as is\n",
+                    schema.display()
+                ));
+            }
+            status!(
+                "wrote {} (schema: {}); next: talhorn build {}",
                 path.display(),
                 schema.display(),
                 path.display()
-            ));
+            );
             EXIT_OK
         }
         Err(e) => fail(e),
     }
 }
 
+/// By code (`PVE001`) or by name (`cpu-lacks-x86-64-v2`).
 pub fn explain(code: &str) -> i32 {
-    match crate::rules::meta(code) {
+    let meta = crate::rules::meta(code).or_else(|| {
+        crate::rules::all_meta()
+            .into_iter()
+            .find(|m| m.name.eq_ignore_ascii_case(code))
+    });
+    match meta {
         Some(meta) => printed(&docs::explain(meta)),
-        None => fail(format!(
-            "`{code}` is not a rule code; `talhorn rules` lists them"
-        )),
+        None => {
+            let known: Vec<String> = crate::rules::all_meta()
+                .iter()
+                .flat_map(|m| [m.code.to_string(), m.name.to_string()])
+                .collect();
+            let hint = crate::intent::did_you_mean(code, &known);
+            let hint = if hint.starts_with("did you mean") {
+                format!("{hint} ")
+            } else {
+                String::new()
+            };
+            fail(format!(
+                "`{code}` is not a rule code or name; {hint}`talhorn rules` lists them"
+            ))
+        }
     }
 }
 
@@ -98,7 +146,7 @@ pub fn schematic(path: &Path) -> i32 {
                 &errors,
                 &sources,
                 false,
-                use_color(),
+                Some(Stream::Stderr),
             ));
             EXIT_ERROR
         }
@@ -114,4 +162,12 @@ pub fn completions(shell: clap_complete::Shell) -> i32 {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "talhorn", &mut script);
     printed(&String::from_utf8_lossy(&script))
+}
+
+pub fn manpage() -> i32 {
+    let mut out = Vec::new();
+    match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+        Ok(()) => printed(&String::from_utf8_lossy(&out)),
+        Err(e) => fail(format!("cannot render the manual page: {e}")),
+    }
 }

@@ -13,6 +13,7 @@ use crate::rules::LintConfig;
 use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
 use ignore::WalkBuilder;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -261,10 +262,20 @@ fn normalize(path: &Path) -> PathBuf {
 /// Reads a file as text (see [`crate::source::read_text`]); the error says what is wrong with
 /// the file and what to do about it.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    crate::source::read_text(path).map_err(|error| match error {
+    crate::source::read_text(path).map_err(with_hint)
+}
+
+/// [`read_text`] from any reader (standard input for `talhorn lint -`).
+pub fn read_text_from(reader: impl Read) -> Result<String, String> {
+    crate::source::read_text_from(reader, MAX_FILE_BYTES).map_err(with_hint)
+}
+
+/// The problem, and for a file that is not a config at all, how to leave it out.
+fn with_hint(error: ReadError) -> String {
+    match error {
         ReadError::TooLarge { .. } | ReadError::Binary(_) | ReadError::NotRegular(_) => {
             format!("{error}; exclude it in .talhorn.yaml (`exclude:`) if it is not a config file")
         }
         other => other.to_string(),
-    })
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod concise;
 mod escape;
+mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod human;
@@ -80,6 +81,8 @@ pub struct ReportOptions {
     pub information_uri: Option<String>,
     /// Append a count per code (`--statistics`).
     pub statistics: bool,
+    /// Wrap human output at this width (the terminal's); `None`: a fixed width.
+    pub width: Option<usize>,
 }
 
 impl ReportOptions {
@@ -91,6 +94,7 @@ impl ReportOptions {
             tool_version: tool_version.into(),
             information_uri: None,
             statistics: false,
+            width: None,
         }
     }
 }

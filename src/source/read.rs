@@ -103,8 +103,15 @@ pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, ReadError> {
     let file = open_nonblocking(path).map_err(ReadError::Io)?;
     // The path may have been swapped between the check and the open: the handle decides.
     check_regular(&file.metadata().map_err(ReadError::Io)?, limit)?;
+    read_text_from(file, limit)
+}
+
+/// Reads text of at most `limit` bytes without a NUL byte from any reader (standard input for
+/// `talhorn lint -`), never buffering more than `limit + 1` bytes.
+pub fn read_text_from(reader: impl Read, limit: u64) -> Result<String, ReadError> {
     let mut bytes = Vec::new();
-    file.take(limit + 1)
+    reader
+        .take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;
     if bytes.len() as u64 > limit {
