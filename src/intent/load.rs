@@ -408,6 +408,9 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
             &format!("node `{}`'s address", node.name),
         );
     }
+    if let Some(vip) = &intent.cluster.vip {
+        check_ip("/cluster/vip".into(), vip, "the VIP");
+    }
     for (i, ns) in intent.network.nameservers.iter().enumerate() {
         if ns.parse::<Ipv4Addr>().is_err() {
             errors.push(error(
@@ -415,6 +418,20 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
                 format!("`{ns}` is not a valid IPv4 address"),
             ));
         }
+    }
+    if let Some(vip) = &intent.cluster.vip
+        && let Some(i) = intent.nodes.iter().position(|n| &n.ip == vip)
+    {
+        errors.push(
+            error(
+                "/cluster/vip",
+                format!(
+                    "the VIP {vip} is node `{}`'s own address: Talos moves a VIP between control planes, so it must be an address no node holds",
+                    intent.nodes[i].name
+                ),
+            )
+            .related(loaded.loc(&format!("/nodes/{i}/ip")), "the node's address"),
+        );
     }
     check_references(loaded, &mut errors);
     errors

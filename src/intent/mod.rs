@@ -38,6 +38,8 @@ pub struct ClusterSpec {
     pub endpoint: String,
     pub talos: String,
     pub kubernetes: Option<String>,
+    /// Shared Layer-2 VIP of the control planes (`interfaces[].vip` / `Layer2VIPConfig`).
+    pub vip: Option<String>,
     #[serde(default = "default_platform")]
     pub platform: Platform,
     #[serde(default)]

@@ -190,6 +190,18 @@ pub enum KernelForm {
     KernelDocuments,
 }
 
+/// Where the install disk and installer image are declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallForm {
+    /// `machine.install.{disk,image}` (≤ v1.13).
+    MachineInstall,
+    /// An `UnattendedInstallConfig` document (`installer.image`,
+    /// `provisioning.diskSelector.match`): v1.14's gen config writes one and rejects
+    /// `machine.install` next to it (`generate/init.go`, `runtime/unattended_install.go` at
+    /// v1.14.0-rc.1).
+    UnattendedInstallConfig,
+}
+
 /// How the Image Factory names the installer image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallerForm {
@@ -247,6 +259,7 @@ pub struct Dialect {
     pub install_extra_kernel_args: bool,
     /// `machine.kubelet` may be patched; v1.14 configs carry `KubeletConfig`, which conflicts.
     pub machine_kubelet: bool,
+    pub install: InstallForm,
     pub installer: InstallerForm,
 }
 
@@ -277,6 +290,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         installer: InstallerForm::Generic,
     },
     Dialect {
@@ -290,6 +304,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -303,6 +318,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -316,6 +332,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -329,6 +346,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -342,6 +360,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::KernelDocuments,
         install_extra_kernel_args: false,
         machine_kubelet: false,
+        install: InstallForm::UnattendedInstallConfig,
         installer: InstallerForm::PerPlatform,
     },
 ];

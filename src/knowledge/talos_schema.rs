@@ -353,11 +353,19 @@ const DEPRECATIONS: &[Deprecation] = &[
     Deprecation {
         path: "machine.install",
         since_minor: 14,
-        replacement: "an `UnattendedInstallConfig` document (Talos rejects both together: \"UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)\")",
-        rejected: None,
-        // v1.14's gen config still writes `machine.install.image` (research §3.1: its default is
-        // the factory metal installer, T14 `pkg/images/images.go`).
-        still_generated: true,
+        replacement: "the `UnattendedInstallConfig` document (`installer.image`, `provisioning.diskSelector.match`)",
+        // Research §3.1 says v1.14's gen config still writes `machine.install.image`; Talos's
+        // code says otherwise and wins: at v1.14.0-rc.1 `generate/init.go` leaves
+        // `machine.install` nil when `contract.UnattendedInstallConfig()` (> 1.13) and writes an
+        // `UnattendedInstallConfig` whenever an install disk is set (talosctl's default
+        // `--install-disk /dev/sda`), and `UnattendedInstallConfigV1Alpha1.V1Alpha1ConflictValidate`
+        // rejects any `machine.install` next to it.
+        rejected: Some(Rejection {
+            from_minor: 14,
+            condition: "next to the `UnattendedInstallConfig` that talosctl gen config writes",
+            error: "UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)",
+        }),
+        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeNetworkConfig`.

@@ -230,6 +230,12 @@ fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
         )),
         _ => None,
     };
+    talos.vip = spec
+        .cluster
+        .vip
+        .clone()
+        .filter(|_| node.role == Role::Controlplane)
+        .map(|vip| Fact::new(vip, intent.loc("/cluster/vip")));
     talos.mac = node
         .mac
         .clone()

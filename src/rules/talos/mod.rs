@@ -24,6 +24,7 @@ pub mod tal013_dhcp_unreserved;
 pub mod tal014_unknown_extension;
 pub mod tal015_longhorn_on_ephemeral;
 pub mod tal016_unknown_kernel_module;
+pub mod tal018_route_destination_unspecified;
 
 pub static RULES: &[&dyn Rule] = &[
     &tal001_missing_iscsi_tools::MissingIscsiTools,
@@ -42,6 +43,7 @@ pub static RULES: &[&dyn Rule] = &[
     &tal014_unknown_extension::UnknownExtension,
     &tal015_longhorn_on_ephemeral::LonghornOnEphemeral,
     &tal016_unknown_kernel_module::UnknownKernelModule,
+    &tal018_route_destination_unspecified::RouteDestinationUnspecified,
 ];
 
 /// Where Longhorn keeps replicas when `defaultSettings.defaultDataPath` is not set (the manager's
