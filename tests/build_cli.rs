@@ -182,7 +182,7 @@ fn assert_rejected(edit: impl FnOnce(String) -> String, location: &str, message:
 fn a_yaml_syntax_error_is_located() {
     assert_rejected(
         |t| replace_once(&t, "  engine: v1\n", "  engine: v1: x\n"),
-        "32:13",
+        "33:13",
         "not valid YAML",
     );
 }
@@ -191,7 +191,7 @@ fn a_yaml_syntax_error_is_located() {
 fn an_unknown_key_suggests_the_right_one() {
     assert_rejected(
         |t| replace_once(&t, "  replicas: 3", "  replica: 3"),
-        "33:3",
+        "34:3",
         "did you mean `replicas`?",
     );
 }
@@ -200,7 +200,7 @@ fn an_unknown_key_suggests_the_right_one() {
 fn a_wrong_type_is_located() {
     assert_rejected(
         |t| replace_once(&t, "  replicas: 3", "  replicas: three"),
-        "33:13",
+        "34:13",
         "longhorn.replicas",
     );
 }
@@ -209,7 +209,7 @@ fn a_wrong_type_is_located() {
 fn a_duplicate_vmid_is_located() {
     assert_rejected(
         |t| replace_once(&t, "vmid: 102", "vmid: 101"),
-        "43:",
+        "44:",
         "duplicate node vmid `101`",
     );
 }
@@ -218,7 +218,7 @@ fn a_duplicate_vmid_is_located() {
 fn a_duplicate_ip_is_located() {
     assert_rejected(
         |t| replace_once(&t, "ip: 10.20.0.12,", "ip: 10.20.0.11,"),
-        "43:",
+        "44:",
         "duplicate node ip `10.20.0.11`",
     );
 }
@@ -227,7 +227,7 @@ fn a_duplicate_ip_is_located() {
 fn an_ip_outside_the_subnet_is_located() {
     assert_rejected(
         |t| replace_once(&t, "ip: 10.20.0.12,", "ip: 10.30.0.12,"),
-        "43:",
+        "44:",
         "outside the cluster subnet 10.20.0.0/24",
     );
 }
@@ -236,7 +236,7 @@ fn an_ip_outside_the_subnet_is_located() {
 fn a_too_old_talos_is_rejected() {
     assert_rejected(
         |t| replace_once(&t, "talos: v1.11.6", "talos: v1.8.3"),
-        "7:10",
+        "8:10",
         "older than talhorn supports",
     );
 }

@@ -28,7 +28,15 @@ use talhorn::knowledge::talos::{DIALECTS, Dialect};
 /// Talos minor or 0 for every minor, a substring of the oracle's message, why it is accepted
 /// for now). Every entry that is used is printed; an entry that matches nothing fails the test,
 /// so the list cannot go stale.
-const KNOWN_ORACLE_FAILURES: &[(&str, u32, &str, &str)] = &[];
+const KNOWN_ORACLE_FAILURES: &[(&str, u32, &str, &str)] = &[(
+    "*",
+    14,
+    "\"UnattendedInstallConfig\" \"v1alpha1\": not registered",
+    "the newest Talos 1.14 machinery on the Go proxy is v1.14.0-alpha.2, which predates the \
+     UnattendedInstallConfig that v1.14.0-rc.1's gen config writes and talhorn emits for 1.14 \
+     (generate/init.go, runtime/unattended_install.go at v1.14.0-rc.1); the 1.14 output stays \
+     unchecked by the oracle until a newer machinery is served (bump tools/talos-oracle/v1.14.mod)",
+)];
 
 /// The directory of the oracle binaries, built once per test run; `None` without Go.
 fn oracle_dir() -> Option<&'static Path> {
@@ -135,17 +143,16 @@ fn run_oracle(binary: &Path, request: &OracleRequest) -> Vec<String> {
         )
     });
     let checked = report["checked"].as_array().map_or(0, Vec::len);
-    assert_eq!(
-        checked,
-        request.nodes.len(),
+    let all_problems = report["problems"].as_array().cloned().unwrap_or_default();
+    // Fewer nodes only when gen config itself failed (a problem of no single node).
+    assert!(
+        checked == request.nodes.len() || all_problems.iter().any(|p| p["node"].is_null()),
         "the oracle checked fewer nodes than asked: {report}"
     );
-    let problems: Vec<String> = report["problems"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let problems: Vec<String> = all_problems
+        .iter()
         .map(|p| {
-            let node = p["node"].as_str().unwrap_or("(all)");
+            let node = p["node"].as_str().or(p["role"].as_str()).unwrap_or("(all)");
             let stage = p["stage"].as_str().unwrap_or("?");
             let message = p["message"].as_str().unwrap_or("?");
             format!("{node} ({stage}): {message}")
@@ -268,10 +275,7 @@ fn triage(fixture: &str, minor: u32, problems: Vec<String>, used: &mut [bool]) -
         match known {
             Some(i) => {
                 used[i] = true;
-                eprintln!(
-                    "known oracle failure {fixture} v1.{minor}: {problem}\n  allowed because: {}",
-                    KNOWN_ORACLE_FAILURES[i].3
-                );
+                eprintln!("known oracle failure #{i} {fixture} v1.{minor}: {problem}");
             }
             None => unexpected.push(format!("{fixture} on v1.{minor}: {problem}")),
         }
@@ -282,31 +286,54 @@ fn triage(fixture: &str, minor: u32, problems: Vec<String>, used: &mut [bool]) -
 #[test]
 fn every_fixture_intent_passes_the_oracle_for_every_minor() {
     let Some(oracle) = oracle_dir() else { return };
+    // One thread per intent (the oracle runs are processes); results are read in order.
+    let results: Vec<(String, u32, Vec<(u32, Result<Vec<String>, String>)>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = fixture_intents()
+                .into_iter()
+                .map(|intent| {
+                    scope.spawn(move || {
+                        let text = std::fs::read_to_string(&intent)
+                            .unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
+                        let facts = intent_facts(&intent, &text);
+                        let per_minor = DIALECTS
+                            .iter()
+                            .map(|d| (d.minor, check_intent(oracle, &intent, &text, &facts, d)))
+                            .collect();
+                        (fixture_name(&intent), facts.native_minor, per_minor)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("an oracle thread panicked"))
+                .collect()
+        });
     let mut failures = Vec::new();
     let mut used = vec![false; KNOWN_ORACLE_FAILURES.len()];
     let mut checked = 0;
-    for intent in fixture_intents() {
-        let text = std::fs::read_to_string(&intent)
-            .unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
-        let facts = intent_facts(&intent, &text);
-        let fixture = fixture_name(&intent);
-        for dialect in DIALECTS {
-            match check_intent(oracle, &intent, &text, &facts, dialect) {
+    for (fixture, native_minor, per_minor) in results {
+        for (minor, result) in per_minor {
+            match result {
                 Ok(problems) => {
                     checked += 1;
-                    failures.extend(triage(&fixture, dialect.minor, problems, &mut used));
+                    failures.extend(triage(&fixture, minor, problems, &mut used));
                 }
-                Err(why) if dialect.minor == facts.native_minor => {
+                Err(why) if minor == native_minor => {
                     panic!("{fixture} does not build for its own Talos version: {why}")
                 }
                 Err(why) => {
                     let first = why.lines().next().unwrap_or_default();
                     eprintln!(
-                        "note: {fixture} not checked on v1.{}: talhorn refuses it ({first} ...)",
-                        dialect.minor
+                        "note: {fixture} not checked on v1.{minor}: talhorn refuses it ({first} ...)"
                     );
                 }
             }
+        }
+    }
+    for (i, entry) in KNOWN_ORACLE_FAILURES.iter().enumerate() {
+        if used[i] {
+            eprintln!("known oracle failure #{i} allowed because: {}", entry.3);
         }
     }
     let stale: Vec<_> = KNOWN_ORACLE_FAILURES
@@ -325,5 +352,211 @@ fn every_fixture_intent_passes_the_oracle_for_every_minor() {
         failures.len(),
         failures.join("\n")
     );
-    eprintln!("{checked} fixture builds accepted by the Talos oracle");
+    eprintln!("{checked} fixture builds checked by the Talos oracle");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Differential check of the Talos rules against the oracle.
+
+/// Rules whose firing fixtures say "Talos rejects this" (when the finding is an error): the
+/// oracle must reject those fixtures.
+const CLAIMS_REJECTION: &[&str] = &["TAL003", "TAL008", "TAL009", "TAL018"];
+
+/// Fixture cases the differential check leaves out: (rule, case, why). Printed when used.
+const DIFFERENTIAL_EXCLUSIONS: &[(&str, &str, &str)] = &[
+    (
+        "TAL008",
+        "fires-machine-install-on-1.14",
+        "the rejection comes from the UnattendedInstallConfig that v1.14.0-rc.1 generates; the 1.14 \
+         oracle (machinery v1.14.0-alpha.2, newest on the Go proxy) predates it",
+    ),
+    (
+        "TAL008",
+        "silent-unattended-install-on-1.14",
+        "machinery v1.14.0-alpha.2 (newest on the Go proxy) does not know UnattendedInstallConfig",
+    ),
+];
+
+/// The Talos version a rule fixture targets: the first installer tag (`…:v1.12.11`) in its
+/// Talos files, else the intent's `cluster.talos`.
+fn fixture_talos_version(case: &Path, files: &[PathBuf]) -> Option<String> {
+    let from_tag = files.iter().find_map(|file| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let start = text.find(":v1.")? + 1;
+        let tag: String = text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+            .collect();
+        Some(tag)
+    });
+    from_tag.or_else(|| {
+        let text = std::fs::read_to_string(case.join("cluster.yaml")).ok()?;
+        let root = talhorn::yaml::parse_document(&text).ok()?;
+        root.path(&["cluster", "talos"])
+            .and_then(talhorn::yaml::Node::scalar_text)
+    })
+}
+
+/// The rule fixture's findings of `code` and the Talos nodes the linter saw (name, role).
+fn lint_case(code: &str, case: &Path) -> (bool, Vec<(String, Option<talhorn::model::Role>)>) {
+    let config = talhorn::rules::LintConfig {
+        root: case.to_path_buf(),
+        ..talhorn::rules::LintConfig::default()
+    };
+    let outcome = talhorn::lint::lint_paths(&[case.to_path_buf()], &config)
+        .unwrap_or_else(|e| panic!("{}: lint failed: {e}", case.display()));
+    let error = outcome
+        .findings
+        .iter()
+        .any(|f| f.code == code && f.severity == talhorn::finding::Severity::Error);
+    let nodes = outcome
+        .cluster
+        .talos
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), n.role))
+        .collect();
+    (error, nodes)
+}
+
+/// What the oracle says about one rule fixture: `Err(why it cannot be checked)` or the
+/// problems (empty when Talos accepts it).
+fn oracle_on_fixture(oracle: &Path, code: &str, case: &Path) -> Result<Vec<String>, String> {
+    let talos = case.join("talos");
+    let role_file = |name: &str| {
+        let path = talos.join(name);
+        path.is_file().then_some(path)
+    };
+    let controlplane = role_file("controlplane.yaml");
+    let worker = role_file("worker.yaml");
+    let mut node_files: Vec<PathBuf> = std::fs::read_dir(talos.join("nodes"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    node_files.sort();
+    if controlplane.is_none() && worker.is_none() && node_files.is_empty() {
+        return Err("no Talos patches under talos/".into());
+    }
+    let all_files: Vec<PathBuf> = controlplane
+        .iter()
+        .chain(worker.iter())
+        .chain(node_files.iter())
+        .cloned()
+        .collect();
+    let version = fixture_talos_version(case, &all_files)
+        .ok_or("no Talos version (installer tag or intent)")?;
+    let parsed = talhorn::knowledge::talos::TalosVersion::parse(&version)
+        .map_err(|e| format!("Talos version: {e}"))?;
+    let (_, linted_nodes) = lint_case(code, case);
+    let role_of = |name: &str| {
+        let role = linted_nodes
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, role)| *role);
+        role.unwrap_or(talhorn::model::Role::Worker)
+            .as_str()
+            .to_string()
+    };
+    let mut nodes: Vec<OracleNode> = node_files
+        .iter()
+        .map(|file| {
+            let name = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            OracleNode {
+                role: role_of(&name),
+                name,
+                patches: vec![file.clone()],
+            }
+        })
+        .collect();
+    // Role patches without node patches: one node of that role with nothing of its own.
+    for (role, file) in [("controlplane", &controlplane), ("worker", &worker)] {
+        if file.is_some() && nodes.iter().all(|n| n.role != role) {
+            nodes.push(OracleNode {
+                name: format!("{role}-only"),
+                role: role.to_string(),
+                patches: Vec::new(),
+            });
+        }
+    }
+    let request = OracleRequest {
+        cluster_name: "fixture".into(),
+        endpoint: "https://10.20.0.10:6443".into(),
+        talos_version: version,
+        kubernetes_version: String::new(),
+        controlplane_patches: controlplane.into_iter().collect(),
+        worker_patches: worker.into_iter().collect(),
+        nodes,
+    };
+    Ok(run_oracle(&oracle_for(oracle, parsed.minor), &request))
+}
+
+#[test]
+fn talos_rule_fixtures_agree_with_the_oracle() {
+    let Some(oracle) = oracle_dir() else { return };
+    let mut disagreements = Vec::new();
+    let mut compared = 0;
+    let root = repo().join("fixtures/rules");
+    for meta in talhorn::rules::all_meta()
+        .into_iter()
+        .filter(|m| m.code.starts_with("TAL"))
+    {
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join(meta.code))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        cases.sort();
+        for case in cases {
+            let name = case
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let label = format!("{}/{name}", meta.code);
+            if let Some((_, _, why)) = DIFFERENTIAL_EXCLUSIONS
+                .iter()
+                .find(|(code, c, _)| *code == meta.code && *c == name)
+            {
+                eprintln!("note: {label} left out of the differential check: {why}");
+                continue;
+            }
+            let claims_rejection = name.starts_with("fires")
+                && CLAIMS_REJECTION.contains(&meta.code)
+                && lint_case(meta.code, &case).0;
+            let must_accept = name.starts_with("silent");
+            if !claims_rejection && !must_accept {
+                continue;
+            }
+            let problems = match oracle_on_fixture(oracle, meta.code, &case) {
+                Ok(problems) => problems,
+                Err(why) => {
+                    eprintln!("note: {label} not checked by the oracle: {why}");
+                    continue;
+                }
+            };
+            compared += 1;
+            if claims_rejection && problems.is_empty() {
+                disagreements.push(format!(
+                    "{label}: the rule says Talos rejects it, the oracle accepts it"
+                ));
+            }
+            if must_accept && !problems.is_empty() {
+                disagreements.push(format!(
+                    "{label}: silent fixture, but Talos rejects it:\n    {}",
+                    problems.join("\n    ")
+                ));
+            }
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "the Talos rules and the oracle disagree ({} of {compared} fixtures):\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+    eprintln!("{compared} Talos rule fixtures agree with the oracle");
 }

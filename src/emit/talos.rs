@@ -46,7 +46,8 @@ impl Patch {
             }
             InstallForm::UnattendedInstallConfig if image.is_some() || disk.is_some() => {
                 // Patches the document gen config writes (it has no name: one per config).
-                let mut doc = json!({ "apiVersion": "v1alpha1", "kind": "UnattendedInstallConfig" });
+                let mut doc =
+                    json!({ "apiVersion": "v1alpha1", "kind": "UnattendedInstallConfig" });
                 if let Some(image) = image {
                     set_path(&mut doc, "installer.image", json!(image));
                 }

@@ -124,8 +124,7 @@ impl Reader {
             Some("LinkConfig") => self.link_config(doc),
             // Talos 1.14's replacement of `machine.install`.
             Some("UnattendedInstallConfig") => {
-                self.config.install_image =
-                    str_fact(self.at, doc.path(&["installer", "image"]));
+                self.config.install_image = str_fact(self.at, doc.path(&["installer", "image"]));
             }
             Some("Layer2VIPConfig") => self.node.vip = str_fact(self.at, doc.get("name")),
             // Talos 1.14 moved `machine.nodeLabels` here.

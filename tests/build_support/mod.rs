@@ -38,8 +38,8 @@ pub fn fixture_name(intent: &Path) -> String {
 /// Builds an intent in memory; panics (naming the intent) when it does not build cleanly,
 /// because every fixture is meant to be a valid, lint-clean intent.
 pub fn build(intent: &Path) -> Vec<Artifact> {
-    let text = std::fs::read_to_string(intent)
-        .unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
+    let text =
+        std::fs::read_to_string(intent).unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
     try_build(intent, &text).unwrap_or_else(|problem| panic!("{problem}"))
 }
 
@@ -49,7 +49,9 @@ pub fn build(intent: &Path) -> Vec<Artifact> {
 pub fn try_build(intent: &Path, text: &str) -> Result<Vec<Artifact>, String> {
     let name = intent.display();
     let mut cluster = Cluster::default();
-    let file = cluster.sources.add(SourceFile::new(intent, text.to_string()));
+    let file = cluster
+        .sources
+        .add(SourceFile::new(intent, text.to_string()));
     let loaded = talhorn::intent::load(file, text)
         .map_err(|errors| format!("{name} does not load: {errors:#?}"))?;
     let (pinned, warnings) = talhorn::lower::pin_versions(&loaded)

@@ -4,7 +4,7 @@
 // It reads one request (JSON) on stdin:
 //
 //	{"clusterName": "homelab", "endpoint": "https://10.0.0.10:6443",
-//	 "talosVersion": "v1.11.6", "kubernetesVersion": "1.34.1",
+//	 "talosVersion": "v1.11.6", "kubernetesVersion": "1.34.1",  (empty: the library's default)
 //	 "controlplanePatches": ["@out/talos/controlplane.yaml"],
 //	 "workerPatches": ["@out/talos/worker.yaml"],
 //	 "nodes": [{"name": "cp-1", "role": "controlplane", "patches": ["@out/talos/nodes/cp-1.yaml"]}]}
@@ -36,6 +36,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/generate"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
+	"github.com/siderolabs/talos/pkg/machinery/constants"
 )
 
 type request struct {
@@ -54,7 +55,8 @@ type node struct {
 	Patches []string `json:"patches"`
 }
 
-// problem is one thing Talos rejects. Stage says which step found it: `gen` (gen config with
+// problem is one thing Talos rejects. Stage says which step found it: `read-patch` (a patch
+// talosctl cannot read), `gen` (gen config with
 // the role patches), `patch` (the node patch), `load` (reading the rendered config back) or
 // `validate` (talosctl validate --mode metal --strict).
 type problem struct {
@@ -110,14 +112,32 @@ func run(req *request, rep *report) {
 		fail("talosVersion %q: %v", req.TalosVersion, err)
 	}
 
-	cpPatches := loadPatches(req.ControlPlanePatches, "controlplanePatches")
-	workerPatches := loadPatches(req.WorkerPatches, "workerPatches")
+	// talosctl's `--kubernetes-version` defaults to the library's own default.
+	kubernetesVersion := req.KubernetesVersion
+	if kubernetesVersion == "" {
+		kubernetesVersion = constants.DefaultKubernetesVersion
+	}
+
+	// `talosctl gen config` refuses patches it cannot read (`error parsing config JSON patch`).
+	cpPatches, err := configpatcher.LoadPatches(req.ControlPlanePatches)
+	if err != nil {
+		rep.add(problem{Role: "controlplane", Stage: "read-patch"}, err)
+	}
+
+	workerPatches, err := configpatcher.LoadPatches(req.WorkerPatches)
+	if err != nil {
+		rep.add(problem{Role: "worker", Stage: "read-patch"}, err)
+	}
+
+	if len(rep.Problems) > 0 {
+		return
+	}
 
 	configBundle, err := bundle.NewBundle(
 		bundle.WithInputOptions(&bundle.InputOptions{
 			ClusterName: req.ClusterName,
 			Endpoint:    req.Endpoint,
-			KubeVersion: req.KubernetesVersion,
+			KubeVersion: kubernetesVersion,
 			GenOptions:  []generate.Option{generate.WithVersionContract(contract)},
 		}),
 		bundle.WithPatchControlPlane(cpPatches),
@@ -160,7 +180,14 @@ func checkNode(configBundle *bundle.Bundle, n node, rep *report) {
 	}
 
 	// `talosctl machineconfig patch <role>.yaml --patch @node.yaml`
-	patched, err := configpatcher.Apply(configpatcher.WithBytes(base), loadPatches(n.Patches, "nodes[].patches"))
+	nodePatches, err := configpatcher.LoadPatches(n.Patches)
+	if err != nil {
+		rep.add(at.stage("read-patch"), err)
+
+		return
+	}
+
+	patched, err := configpatcher.Apply(configpatcher.WithBytes(base), nodePatches)
 	if err != nil {
 		rep.add(at.stage("patch"), err)
 
@@ -228,15 +255,6 @@ func split(err error) []error {
 	}
 
 	return []error{err}
-}
-
-func loadPatches(specs []string, field string) []configpatcher.Patch {
-	patches, err := configpatcher.LoadPatches(specs)
-	if err != nil {
-		fail("%s: %v", field, err)
-	}
-
-	return patches
 }
 
 func machineryVersion() string {

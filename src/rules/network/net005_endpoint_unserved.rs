@@ -49,7 +49,10 @@ pub struct EndpointUnserved;
 
 /// `https://10.20.0.10:6443` → its IPv4 address; `None` for a DNS name or IPv6.
 fn endpoint_ip(endpoint: &str) -> Option<Ipv4Addr> {
-    let rest = endpoint.trim().split_once("://").map_or(endpoint, |(_, r)| r);
+    let rest = endpoint
+        .trim()
+        .split_once("://")
+        .map_or(endpoint, |(_, r)| r);
     let authority = rest.split('/').next()?;
     let host = authority
         .rsplit_once(':')
@@ -141,14 +144,29 @@ mod tests {
 
     #[test]
     fn an_address_nobody_holds_fires() {
-        assert_eq!(run(&EndpointUnserved, &with_endpoint("https://10.20.0.10:6443")).len(), 1);
+        assert_eq!(
+            run(&EndpointUnserved, &with_endpoint("https://10.20.0.10:6443")).len(),
+            1
+        );
     }
 
     #[test]
     fn a_control_plane_address_a_vip_a_dns_name_or_another_subnet_are_served() {
         assert!(run(&EndpointUnserved, &with_endpoint("https://10.20.0.11:6443")).is_empty());
-        assert!(run(&EndpointUnserved, &with_endpoint("https://k8s.example.org:6443")).is_empty());
-        assert!(run(&EndpointUnserved, &with_endpoint("https://192.168.1.5:6443")).is_empty());
+        assert!(
+            run(
+                &EndpointUnserved,
+                &with_endpoint("https://k8s.example.org:6443")
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                &EndpointUnserved,
+                &with_endpoint("https://192.168.1.5:6443")
+            )
+            .is_empty()
+        );
         let mut c = with_endpoint("https://10.20.0.10:6443");
         c.talos.nodes[0].vip = Some(fact("10.20.0.10".into(), 12));
         assert!(run(&EndpointUnserved, &c).is_empty());
