@@ -258,7 +258,7 @@ fn a_newer_talos_warns_and_uses_the_newest_dialect() {
     let run = build(newer.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning"), "{}", run.stderr);
-    assert!(run.stderr.contains("cluster.yaml:7:10"), "{}", run.stderr);
+    assert!(run.stderr.contains("cluster.yaml:8:10"), "{}", run.stderr);
     assert!(
         run.stderr.contains("newer than talhorn knows"),
         "{}",

@@ -215,9 +215,6 @@ struct Deprecation {
     since_minor: u32,
     replacement: &'static str,
     rejected: Option<Rejection>,
-    /// `talosctl gen config` of that version still writes the field itself, so a patch that
-    /// sets it is only worth a note (info), not a warning.
-    still_generated: bool,
 }
 
 /// From `from_minor` on, Talos fails on the field under `condition` (in practice always: the
@@ -236,14 +233,12 @@ const DEPRECATIONS: &[Deprecation] = &[
         since_minor: 10,
         replacement: "a `UserVolumeConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.install.extensions",
         since_minor: 10,
         replacement: "the Image Factory schematic (`customization.systemExtensions`) and its installer image",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.12 drops most of its fields from the schema, v1.13 the whole key.
@@ -251,7 +246,6 @@ const DEPRECATIONS: &[Deprecation] = &[
         since_minor: 13,
         replacement: "the network documents (`HostnameConfig`, `LinkConfig`, `ResolverConfig`, `KubeSpanConfig`, …)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.12+ generated configs carry `HostnameConfig{auto: stable}`.
@@ -263,7 +257,6 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `HostnameConfig` that talosctl generates",
             error: "static hostname is already set in v1alpha1 config",
         }),
-        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `ResolverConfig`.
@@ -275,21 +268,18 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `ResolverConfig` that talosctl generates",
             error: ".machine.network.nameservers is already set in v1alpha1 config",
         }),
-        still_generated: false,
     },
     Deprecation {
         path: "machine.network.interfaces",
         since_minor: 12,
         replacement: "`LinkConfig` documents (and `LinkAliasConfig`, `DHCPv4Config`, … as needed)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.registries",
         since_minor: 12,
         replacement: "the `RegistryMirrorConfig`, `RegistryAuthConfig` and `RegistryTLSConfig` documents",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.12+ generated configs set `install.grubUseUKICmdline: true`.
@@ -301,42 +291,36 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "in metal mode, with the `grubUseUKICmdline: true` that talosctl generates",
             error: "install.extraKernelArgs and install.grubUseUKICmdline can't be used together",
         }),
-        still_generated: false,
     },
     Deprecation {
         path: "machine.network.kubespan",
         since_minor: 13,
         replacement: "a `KubeSpanConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.env",
         since_minor: 13,
         replacement: "an `EnvironmentConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.kernel",
         since_minor: 14,
         replacement: "`KernelModuleConfig` documents (one per module)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.sysctls",
         since_minor: 14,
         replacement: "a `SysctlConfig` document (`params:`)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.sysfs",
         since_minor: 14,
         replacement: "a `SysfsConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeletConfig`, which has no `extraMounts`.
@@ -348,7 +332,6 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `KubeletConfig` that talosctl generates",
             error: "kubelet config is already set in v1alpha1 config (.machine.kubelet)",
         }),
-        still_generated: false,
     },
     Deprecation {
         path: "machine.install",
@@ -365,7 +348,6 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `UnattendedInstallConfig` that talosctl gen config writes",
             error: "UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)",
         }),
-        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeNetworkConfig`.
@@ -377,7 +359,6 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `KubeNetworkConfig` that talosctl generates",
             error: "cluster network config is already set in the v1alpha1 config",
         }),
-        still_generated: false,
     },
 ];
 
@@ -720,12 +701,7 @@ impl Validator<'_> {
                         "`{keys}` is deprecated since Talos v1.{}",
                         known.since_minor
                     );
-                    let severity = if known.still_generated {
-                        Severity::Info
-                    } else {
-                        Severity::Warning
-                    };
-                    self.report(DEPRECATED, severity, key.span, message, help);
+                    self.report(DEPRECATED, Severity::Warning, key.span, message, help);
                 }
             }
             return true;
