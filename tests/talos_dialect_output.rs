@@ -41,7 +41,7 @@ fn text(node: &Node, keys: &[&str]) -> Option<String> {
 
 const V112: &str = "fixtures/intents/talos112-lh1113-pve8-flux-backup.yaml";
 const V111: &str = "examples/homelab.yaml";
-const V113_NO_MAC: &str = "fixtures/intents/talos113-first-cp-endpoint.yaml";
+const V113_FIRST_CP: &str = "fixtures/intents/talos113-first-cp-endpoint.yaml";
 const V114: &str = "fixtures/intents/talos114rc-lh1121-labeled.yaml";
 
 #[test]
@@ -80,14 +80,6 @@ fn talos_1_12_selects_the_link_by_mac_through_an_alias() {
 }
 
 #[test]
-fn without_a_mac_the_link_is_selected_by_name() {
-    let docs = documents(V113_NO_MAC, "talos/nodes/cp-1.yaml");
-    assert!(of_kind(&docs, "LinkAliasConfig").is_empty());
-    let link = of_kind(&docs, "LinkConfig");
-    assert_eq!(text(link[0], &["name"]).as_deref(), Some("ens18"));
-}
-
-#[test]
 fn talos_1_12_control_planes_hold_the_vip_on_their_link_and_workers_do_not() {
     let cp = documents(V112, "talos/nodes/cp-2.yaml");
     let vip = of_kind(&cp, "Layer2VIPConfig");
@@ -118,7 +110,7 @@ fn talos_1_11_control_planes_hold_the_vip_on_their_interface() {
 
 #[test]
 fn without_a_vip_nothing_is_emitted() {
-    let docs = documents(V113_NO_MAC, "talos/nodes/cp-1.yaml");
+    let docs = documents(V113_FIRST_CP, "talos/nodes/cp-1.yaml");
     assert!(of_kind(&docs, "Layer2VIPConfig").is_empty());
 }
 
