@@ -160,3 +160,23 @@ fn a_vip_that_is_a_node_address_is_refused() {
     .expect_err("a node's own address cannot be the VIP");
     assert!(refused.contains("no node holds"), "{refused}");
 }
+
+#[test]
+fn the_runbook_says_what_answers_on_the_endpoint() {
+    let runbook = |fixture: &str| {
+        let artifacts = build_edited(fixture, |text| text).unwrap_or_else(|e| panic!("{e}"));
+        let runbook = artifacts
+            .iter()
+            .find(|a| a.path == "RUNBOOK.md")
+            .expect("RUNBOOK.md");
+        String::from_utf8(runbook.content.clone()).expect("utf-8")
+    };
+    assert!(runbook(V112).contains("shared VIP 10.60.0.10"));
+    assert!(runbook(V113_FIRST_CP).contains("is cp-1's own address"));
+    let dns = runbook("fixtures/intents/talos111-dns-endpoint.yaml");
+    assert!(
+        dns.contains("https://k8s.lab.example:6443 is not an address talhorn manages")
+            && dns.contains("6443 of every control plane (10.92.0.11)"),
+        "{dns}"
+    );
+}

@@ -572,6 +572,18 @@ pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
     Some((addr.parse().ok()?, prefix))
 }
 
+/// The host of an endpoint URL: `https://10.20.0.10:6443` → `10.20.0.10`.
+pub fn endpoint_host(endpoint: &str) -> &str {
+    let rest = endpoint
+        .trim()
+        .split_once("://")
+        .map_or(endpoint.trim(), |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _port)| host)
+}
+
 pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
     let mask = if prefix == 0 {
         0

@@ -1,5 +1,5 @@
 use crate::finding::{Finding, Severity};
-use crate::intent::in_subnet;
+use crate::intent::{endpoint_host, in_subnet};
 use crate::model::{Cluster, Role, TalosNode};
 use crate::rules::{Layer, Rule, RuleMeta};
 use std::net::Ipv4Addr;
@@ -49,15 +49,7 @@ pub struct EndpointUnserved;
 
 /// `https://10.20.0.10:6443` → its IPv4 address; `None` for a DNS name or IPv6.
 fn endpoint_ip(endpoint: &str) -> Option<Ipv4Addr> {
-    let rest = endpoint
-        .trim()
-        .split_once("://")
-        .map_or(endpoint, |(_, r)| r);
-    let authority = rest.split('/').next()?;
-    let host = authority
-        .rsplit_once(':')
-        .map_or(authority, |(host, _port)| host);
-    host.parse().ok()
+    endpoint_host(endpoint).parse().ok()
 }
 
 /// `10.20.0.11/24` → (address, prefix); a bare address has no subnet.
