@@ -283,32 +283,35 @@ fn triage(fixture: &str, minor: u32, problems: Vec<String>, used: &mut [bool]) -
     unexpected
 }
 
+/// One fixture intent's oracle results: (fixture, its own minor, per minor: the problems, or why
+/// talhorn refuses to build it for that minor).
+type IntentResults = (String, u32, Vec<(u32, Result<Vec<String>, String>)>);
+
 #[test]
 fn every_fixture_intent_passes_the_oracle_for_every_minor() {
     let Some(oracle) = oracle_dir() else { return };
     // One thread per intent (the oracle runs are processes); results are read in order.
-    let results: Vec<(String, u32, Vec<(u32, Result<Vec<String>, String>)>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = fixture_intents()
-                .into_iter()
-                .map(|intent| {
-                    scope.spawn(move || {
-                        let text = std::fs::read_to_string(&intent)
-                            .unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
-                        let facts = intent_facts(&intent, &text);
-                        let per_minor = DIALECTS
-                            .iter()
-                            .map(|d| (d.minor, check_intent(oracle, &intent, &text, &facts, d)))
-                            .collect();
-                        (fixture_name(&intent), facts.native_minor, per_minor)
-                    })
+    let results: Vec<IntentResults> = std::thread::scope(|scope| {
+        let handles: Vec<_> = fixture_intents()
+            .into_iter()
+            .map(|intent| {
+                scope.spawn(move || {
+                    let text = std::fs::read_to_string(&intent)
+                        .unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
+                    let facts = intent_facts(&intent, &text);
+                    let per_minor = DIALECTS
+                        .iter()
+                        .map(|d| (d.minor, check_intent(oracle, &intent, &text, &facts, d)))
+                        .collect();
+                    (fixture_name(&intent), facts.native_minor, per_minor)
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("an oracle thread panicked"))
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an oracle thread panicked"))
+            .collect()
+    });
     let mut failures = Vec::new();
     let mut used = vec![false; KNOWN_ORACLE_FAILURES.len()];
     let mut checked = 0;
