@@ -680,12 +680,11 @@ pub fn endpoint_host(endpoint: &str) -> &str {
         .map_or(authority, |(host, _port)| host)
 }
 
+/// Whether `addr` lies in `net/prefix`; a prefix above 32 (from a written `/99`) counts as 32.
 pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(prefix.min(32)))
+        .unwrap_or(0);
     (u32::from(addr) & mask) == (u32::from(net) & mask)
 }
 

@@ -165,6 +165,14 @@ mod tests {
     }
 
     #[test]
+    fn a_garbage_prefix_does_not_panic() {
+        let mut c = with_endpoint("https://10.20.0.10:6443");
+        c.talos.nodes[0].addresses[0].value = "10.20.0.11/99".into();
+        // `/99` counts as `/32`: the endpoint is outside that "subnet", so nothing is claimed.
+        assert!(run(&EndpointUnserved, &c).is_empty());
+    }
+
+    #[test]
     fn without_known_control_planes_it_stays_silent() {
         let mut c = with_endpoint("https://10.20.0.10:6443");
         c.talos.nodes.clear();
