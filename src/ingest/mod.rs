@@ -293,6 +293,7 @@ impl<'a> RepoReader<'a> {
             proxmox::assign_disk_roles(vm, &serials);
         }
         self.settle_cni();
+        self.settle_endpoint();
         self.cluster
     }
 
@@ -515,6 +516,14 @@ impl<'a> RepoReader<'a> {
         }
     }
 
+    /// The first `cluster.controlPlane.endpoint` of the Talos files, unless the intent gave one.
+    fn settle_endpoint(&mut self) {
+        if self.cluster.network.endpoint.is_none() {
+            self.cluster.network.endpoint =
+                self.talos_files.iter().find_map(|f| f.endpoint.clone());
+        }
+    }
+
     fn settle_cni(&mut self) {
         if self.cluster.network.cni.is_some() {
             return;
@@ -547,6 +556,7 @@ fn merge_node(node: &mut TalosNode, other: TalosNode) {
     node.dhcp = node.dhcp.take().or(other.dhcp);
     node.link_mtu = node.link_mtu.take().or(other.link_mtu);
     node.mac = node.mac.take().or(other.mac);
+    node.vip = node.vip.take().or(other.vip);
     node.labels.extend(other.labels);
     node.network_known |= other.network_known;
 }
@@ -555,6 +565,9 @@ fn merge_node(node: &mut TalosNode, other: TalosNode) {
 fn inherit_node_facts(node: &mut TalosNode, shared: &TalosNode) {
     if node.link_mtu.is_none() {
         node.link_mtu.clone_from(&shared.link_mtu);
+    }
+    if node.vip.is_none() {
+        node.vip.clone_from(&shared.vip);
     }
     for (key, value) in &shared.labels {
         if node.labels.iter().all(|(k, _)| k != key) {

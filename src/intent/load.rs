@@ -531,6 +531,9 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
             &format!("node `{}`'s address", node.name),
         );
     }
+    if let Some(vip) = &intent.cluster.vip {
+        check_ip("/cluster/vip".into(), vip, "the VIP");
+    }
     for (i, ns) in intent.network.nameservers.iter().enumerate() {
         if ns.parse::<Ipv4Addr>().is_err() {
             errors.push(error(
@@ -538,6 +541,20 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
                 format!("`{ns}` is not a valid IPv4 address"),
             ));
         }
+    }
+    if let Some(vip) = &intent.cluster.vip
+        && let Some(i) = intent.nodes.iter().position(|n| &n.ip == vip)
+    {
+        errors.push(
+            error(
+                "/cluster/vip",
+                format!(
+                    "the VIP {vip} is node `{}`'s own address: Talos moves a VIP between control planes, so it must be an address no node holds",
+                    intent.nodes[i].name
+                ),
+            )
+            .related(loaded.loc(&format!("/nodes/{i}/ip")), "the node's address"),
+        );
     }
     check_references(loaded, &mut errors);
     check_sizes(loaded, &mut errors);
@@ -719,12 +736,23 @@ pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
     Some((addr.parse().ok()?, prefix))
 }
 
+/// The host of an endpoint URL: `https://10.20.0.10:6443` → `10.20.0.10`.
+pub fn endpoint_host(endpoint: &str) -> &str {
+    let rest = endpoint
+        .trim()
+        .split_once("://")
+        .map_or(endpoint.trim(), |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _port)| host)
+}
+
+/// Whether `addr` lies in `net/prefix`; a prefix above 32 (from a written `/99`) counts as 32.
 pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(prefix.min(32)))
+        .unwrap_or(0);
     (u32::from(addr) & mask) == (u32::from(net) & mask)
 }
 
