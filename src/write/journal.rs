@@ -148,39 +148,39 @@ fn missing_dirs(out: &OutputDir, write: &[Entry]) -> Result<Vec<String>, WriteEr
 /// The journal a killed build left, if any. One that cannot be used is an error: guessing
 /// could destroy files.
 pub fn load(out: &OutputDir) -> Result<Option<Journal>, WriteError> {
-    let bytes = match out.inspect(JOURNAL_NAME)? {
-        super::Existing::File(bytes) => bytes,
-        super::Existing::Absent => return Ok(None),
+    match out.inspect(JOURNAL_NAME)? {
+        super::Existing::File(bytes) => parse(&bytes).map(Some).map_err(|problem| bad(out, problem)),
+        super::Existing::Absent => Ok(None),
         super::Existing::NotAFile | super::Existing::BehindFile(_) => {
-            return Err(bad(out, "it is not a regular file".to_owned()));
+            Err(bad(out, "it is not a regular file".to_owned()))
         }
-    };
-    let journal: Journal = serde_json::from_slice(&bytes)
-        .map_err(|err| bad(out, format!("it is not valid: {err}")))?;
+    }
+}
+
+/// Reads a journal, or says what is wrong with it (the caller adds where).
+fn parse(bytes: &[u8]) -> Result<Journal, String> {
+    let journal: Journal =
+        serde_json::from_slice(bytes).map_err(|err| format!("it is not valid: {err}"))?;
     if journal.version != VERSION {
-        return Err(bad(
-            out,
-            format!(
-                "it has version {}, but this talhorn reads version {VERSION}",
-                journal.version
-            ),
+        return Err(format!(
+            "it has version {}, but this talhorn reads version {VERSION}",
+            journal.version
         ));
     }
-    let entries = journal.write.iter().chain(&journal.delete);
-    for entry in entries {
+    for entry in journal.write.iter().chain(&journal.delete) {
         if entry.path != MANIFEST_NAME
             && let Some(reason) = problem_with(&entry.path)
         {
-            return Err(bad(out, format!("it lists {:?}: {reason}", entry.path)));
+            return Err(format!("it lists {:?}: {reason}", entry.path));
         }
         if !is_sha256_hex(&entry.sha256) {
-            return Err(bad(out, format!("the hash of {:?} is malformed", entry.path)));
+            return Err(format!("the hash of {:?} is malformed", entry.path));
         }
     }
     if let Some(dir) = journal.created_dirs.iter().find(|d| problem_with(d).is_some()) {
-        return Err(bad(out, format!("it lists the directory {dir:?}")));
+        return Err(format!("it lists the directory {dir:?}"));
     }
-    Ok(Some(journal))
+    Ok(journal)
 }
 
 pub fn bad(out: &OutputDir, problem: String) -> WriteError {
@@ -197,4 +197,51 @@ pub fn remove(out: &OutputDir) -> std::io::Result<()> {
     };
     handle::remove_file(&root, &handle::temp_name(JOURNAL_NAME))?;
     handle::remove_file(&root, JOURNAL_NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(path: &str, sha256: &str, version: u64) -> Vec<u8> {
+        serde_json::to_vec(&Journal {
+            version,
+            state: State::Committing,
+            write: vec![Entry {
+                path: path.to_owned(),
+                sha256: sha256.to_owned(),
+            }],
+            delete: Vec::new(),
+            created_dirs: vec!["talos".to_owned()],
+        })
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_saved_journal_reads_back() {
+        let hash = super::super::manifest::sha256_hex(b"x");
+        for path in ["talos/worker.yaml", MANIFEST_NAME] {
+            let parsed = parse(&journal(path, &hash, VERSION));
+            assert!(parsed.is_ok_and(|j| j.state == State::Committing && j.write[0].path == path));
+        }
+    }
+
+    #[test]
+    fn a_journal_that_could_leave_the_output_or_is_not_ours_is_refused() {
+        let hash = super::super::manifest::sha256_hex(b"x");
+        let bad = [
+            journal("../outside", &hash, VERSION),
+            journal("/etc/passwd", &hash, VERSION),
+            journal("talos/worker.yaml", "XYZ", VERSION),
+            journal("talos/worker.yaml", &hash, VERSION + 1),
+            b"{\"version\":1,\"state\":\"stag".to_vec(),
+        ];
+        for bytes in bad {
+            assert!(
+                parse(&bytes).is_err(),
+                "{} was accepted",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
 }
