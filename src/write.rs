@@ -14,6 +14,12 @@
 //! following symlinks (`handle.rs`), and a lock keeps a second build out until the first is
 //! done (`lock.rs`).
 
+#[cfg(not(unix))]
+compile_error!(
+    "talhorn's writer needs a Unix system: it writes through directory handles (openat) and \
+     locks the output folder with flock"
+);
+
 mod commit;
 mod diff;
 mod handle;

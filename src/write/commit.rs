@@ -259,7 +259,7 @@ fn finish(out: &OutputDir, journal: &Journal, verify: bool) -> Result<(), WriteE
         replaced,
     };
     // The journal may only go once the renames it describes would survive a power loss.
-    out.make_durable()
+    out.sync_dirs()
         .map_err(|err| io_error("make the new files durable in", err))?;
     journal::remove(out).map_err(|err| io_error("remove the journal from", err))
 }

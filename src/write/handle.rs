@@ -274,28 +274,36 @@ impl OutputDir {
         Ok(())
     }
 
-    /// Makes everything written into the output directory so far durable.
+    /// Makes every file written into the output directory so far durable, content and name.
     ///
     /// One `syncfs` on Linux: one flush of the file system, instead of one `fsync` (and one
-    /// journal commit) per file. Elsewhere, files are synced as they are written
-    /// ([`fill`]), so the directories that changed remain.
+    /// journal commit) per file. Elsewhere each file was synced as it was written ([`fill`]),
+    /// so the directories remain.
     pub fn make_durable(&self) -> io::Result<()> {
-        fault::step();
         #[cfg(target_os = "linux")]
         {
+            fault::step();
             sys::syncfs(&*self.root)?;
+            Ok(())
         }
         #[cfg(not(target_os = "linux"))]
-        {
-            sys::fsync(&*self.root)?;
-            for dir in self.opened().values() {
-                sys::fsync(&**dir)?;
-            }
+        self.sync_dirs()
+    }
+
+    /// Makes the changes to the names in every directory this handle opened (creations,
+    /// renames, removals) durable: a few `fsync`s, where a `syncfs` would also wait for every
+    /// other program's unwritten data on the same file system.
+    pub fn sync_dirs(&self) -> io::Result<()> {
+        self.sync_root()?;
+        let dirs: Vec<Dir> = self.opened().values().cloned().collect();
+        for dir in dirs {
+            fault::step();
+            sys::fsync(&*dir)?;
         }
         Ok(())
     }
 
-    /// Makes the directory entries of the output directory itself durable.
+    /// Makes the changes to the names in the output directory itself durable.
     pub fn sync_root(&self) -> io::Result<()> {
         fault::step();
         sys::fsync(&*self.root)?;
@@ -438,6 +446,7 @@ pub mod fault {
     static ABORT_AT: OnceLock<Option<u64>> = OnceLock::new();
     static STEPS: AtomicU64 = AtomicU64::new(0);
 
+    /// The environment variable that arms the crash.
     pub const ENV: &str = "TALHORN_FAULT_ABORT_AT";
 
     pub fn step() {
