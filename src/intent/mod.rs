@@ -7,7 +7,7 @@
 mod load;
 pub mod size;
 
-pub use load::{LoadedIntent, did_you_mean, in_subnet, load, parse_cidr};
+pub use load::{LoadedIntent, did_you_mean, in_subnet, load, load_all, parse_cidr};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -97,6 +97,15 @@ pub struct CniSpec {
     pub name: String,
     pub mtu: Option<u32>,
     pub encapsulation: Option<String>,
+    /// `false` disables kube-proxy (a CNI such as Cilium replaces it); Talos deploys it by default.
+    pub kube_proxy: Option<bool>,
+}
+
+impl CniSpec {
+    /// Whether Talos deploys its own CNI (Flannel); any other choice is installed after bootstrap.
+    pub fn talos_deploys(&self) -> bool {
+        self.name == "flannel"
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
