@@ -174,7 +174,12 @@ fn rebuild_after_crash(
             "{what}: rebuilding with {intent} differs from a clean build: {:?}",
             differences(&rebuilt, reference)
         );
-        notes.extend(message.lines().filter(|l| l.starts_with("note:")).map(str::to_owned));
+        notes.extend(
+            message
+                .lines()
+                .filter(|l| l.starts_with("note:"))
+                .map(str::to_owned),
+        );
     }
     notes
 }
@@ -355,7 +360,10 @@ fn a_kill_at_renames_of_a_500_node_commit_is_recovered_without_force() {
         ]);
         strace.arg(common::talhorn_bin());
         let run = build(Some(strace), &ws.path("b.yaml"), &out);
-        assert!(!run.status.success(), "rename {at}: the build was not killed");
+        assert!(
+            !run.status.success(),
+            "rename {at}: the build was not killed"
+        );
         let what = format!("killed at rename {at} of {renames}");
         notes.extend(rebuild_after_crash(&ws, &out, &references, &what));
     }

@@ -668,10 +668,11 @@ fn a_directory_swapped_for_a_symlink_after_the_plan_cannot_redirect_the_write() 
     let _ = apply(&planned);
     assert_eq!(files_in(&elsewhere), Vec::<String>::new());
     assert!(
-        !out.join("talos.moved/nodes")
-            .read_dir()
+        !out.join("talos.moved/nodes").read_dir().unwrap().any(|e| e
             .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with("-tmp"))
+            .file_name()
+            .to_string_lossy()
+            .ends_with("-tmp"))
     );
 
     // A directory the plan found absent, created as a symlink before the write.

@@ -246,7 +246,8 @@ fn finish(out: &OutputDir, journal: &Journal, verify: bool) -> Result<(), WriteE
         replaced += 1;
     }
     for entry in &journal.delete {
-        delete_stale(out, entry).map_err(|err| in_commit(err, "delete the stale file", replaced))?;
+        delete_stale(out, entry)
+            .map_err(|err| in_commit(err, "delete the stale file", replaced))?;
     }
     for entry in manifest {
         move_into_place(out, entry, verify)
@@ -295,7 +296,13 @@ fn move_into_place(out: &OutputDir, entry: &Entry, verify: bool) -> Result<(), W
             Existing::File(bytes) if sha256_hex(&bytes) == entry.sha256 => {}
             // Moved before the build was killed.
             Existing::Absent if has_hash(out, &entry.path, &entry.sha256)? => return Ok(()),
-            _ => return Err(damaged(out, entry, "its staged content is missing or altered")),
+            _ => {
+                return Err(damaged(
+                    out,
+                    entry,
+                    "its staged content is missing or altered",
+                ));
+            }
         }
     }
     handle::rename(&dir, &temp, name).map_err(io_error)

@@ -224,7 +224,11 @@ impl OutputDir {
         match sys::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
                 FileType::RegularFile => {}
-                FileType::Symlink => return Err(WriteError::Symlink { path: self.join(rel) }),
+                FileType::Symlink => {
+                    return Err(WriteError::Symlink {
+                        path: self.join(rel),
+                    });
+                }
                 _ => return Ok(Existing::NotAFile),
             },
             Err(Errno::NOENT) => return Ok(Existing::Absent),
@@ -232,14 +236,15 @@ impl OutputDir {
         }
         // Checked again once open: it may have been replaced since the stat. Non-blocking, so a
         // FIFO swapped in cannot hang the open.
-        let flags = OFlags::RDONLY
-            | OFlags::NOFOLLOW
-            | OFlags::NONBLOCK
-            | OFlags::NOCTTY
-            | OFlags::CLOEXEC;
+        let flags =
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
         let fd = match sys::openat(dir, name, flags, Mode::empty()) {
             Ok(fd) => fd,
-            Err(Errno::LOOP) => return Err(WriteError::Symlink { path: self.join(rel) }),
+            Err(Errno::LOOP) => {
+                return Err(WriteError::Symlink {
+                    path: self.join(rel),
+                });
+            }
             Err(err) => return Err(read_error(err)),
         };
         let stat = sys::fstat(&fd).map_err(read_error)?;
@@ -377,11 +382,7 @@ pub fn temp_name(name: &str) -> String {
 /// Creates a new, empty temporary file `name` in `dir`. One left over by an interrupted run is
 /// replaced (the name is reserved for talhorn); a directory in its place is an error.
 pub fn create_temp(dir: &OwnedFd, name: &str) -> io::Result<File> {
-    let flags = OFlags::WRONLY
-        | OFlags::CREATE
-        | OFlags::EXCL
-        | OFlags::NOFOLLOW
-        | OFlags::CLOEXEC;
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mode = Mode::from_raw_mode(0o666);
     fault::step();
     match sys::openat(dir, name, flags, mode) {
@@ -450,11 +451,8 @@ pub mod fault {
     pub const ENV: &str = "TALHORN_FAULT_ABORT_AT";
 
     pub fn step() {
-        let abort_at = ABORT_AT.get_or_init(|| {
-            std::env::var(ENV)
-                .ok()
-                .and_then(|value| value.parse().ok())
-        });
+        let abort_at =
+            ABORT_AT.get_or_init(|| std::env::var(ENV).ok().and_then(|value| value.parse().ok()));
         if let Some(at) = abort_at
             && STEPS.fetch_add(1, Ordering::Relaxed) + 1 == *at
         {

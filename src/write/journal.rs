@@ -106,8 +106,8 @@ impl Journal {
         let handle::DirAt::Open(root) = out.dir("").map_err(|err| error("open", err))? else {
             return Err(error("open", std::io::ErrorKind::NotFound.into()));
         };
-        let file = handle::create_temp(&root, &temp)
-            .map_err(|err| error("record the commit in", err))?;
+        let file =
+            handle::create_temp(&root, &temp).map_err(|err| error("record the commit in", err))?;
         handle::fill(file, &bytes, None).map_err(|err| error("record the commit in", err))?;
         if durably {
             out.make_durable()
@@ -116,8 +116,7 @@ impl Journal {
         handle::rename(&root, &temp, JOURNAL_NAME)
             .map_err(|err| error("record the commit in", err))?;
         if durably {
-            out.sync_root()
-                .map_err(|err| error("make durable", err))?;
+            out.sync_root().map_err(|err| error("make durable", err))?;
         }
         Ok(())
     }
@@ -149,7 +148,9 @@ fn missing_dirs(out: &OutputDir, write: &[Entry]) -> Result<Vec<String>, WriteEr
 /// could destroy files.
 pub fn load(out: &OutputDir) -> Result<Option<Journal>, WriteError> {
     match out.inspect(JOURNAL_NAME)? {
-        super::Existing::File(bytes) => parse(&bytes).map(Some).map_err(|problem| bad(out, problem)),
+        super::Existing::File(bytes) => {
+            parse(&bytes).map(Some).map_err(|problem| bad(out, problem))
+        }
         super::Existing::Absent => Ok(None),
         super::Existing::NotAFile | super::Existing::BehindFile(_) => {
             Err(bad(out, "it is not a regular file".to_owned()))
@@ -177,7 +178,11 @@ fn parse(bytes: &[u8]) -> Result<Journal, String> {
             return Err(format!("the hash of {:?} is malformed", entry.path));
         }
     }
-    if let Some(dir) = journal.created_dirs.iter().find(|d| problem_with(d).is_some()) {
+    if let Some(dir) = journal
+        .created_dirs
+        .iter()
+        .find(|d| problem_with(d).is_some())
+    {
         return Err(format!("it lists the directory {dir:?}"));
     }
     Ok(journal)
