@@ -119,7 +119,13 @@ pub fn run(args: &BuildArgs) -> i32 {
         mode,
         scope,
     };
-    match write::run(&args.output, &artifacts, &options) {
+    let result = write::run(&args.output, &artifacts, &options);
+    if let Ok(outcome) = &result
+        && let Some(recovery) = outcome.plan.recovered
+    {
+        eprintln!("note: {}: {recovery}", args.output.display());
+    }
+    match result {
         Ok(outcome) if mode == Mode::Write => {
             if let Some(summary) = outcome.summary {
                 status!("{}: {summary}", args.output.display());
