@@ -33,6 +33,43 @@ pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, 
     Ok(node)
 }
 
+/// Parses the YAML written in `span` of `text` (a Terraform heredoc's body), with the common
+/// indentation of its lines removed when `dedent`; the nodes point into the file.
+pub fn parse_region(text: &str, span: Span, dedent: bool) -> Result<Vec<Node>, YamlError> {
+    let region = text.get(span.start..span.end).unwrap_or_default();
+    let indent = if dedent {
+        region
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+            .min()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let mut block = LiteralBlock {
+        text: String::new(),
+        lines: Vec::new(),
+    };
+    let mut offset = span.start;
+    for line in region.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let skip = indent.min(content.len() - content.trim_start_matches(' ').len());
+        block.lines.push((block.text.len(), offset + skip));
+        block.text.push_str(content.get(skip..).unwrap_or_default());
+        block.text.push('\n');
+        offset += line.len();
+    }
+    let mut docs = yaml::parse_documents(&block.text).map_err(|e| YamlError {
+        span: Span::at(block.file_offset(e.span.start)),
+        message: e.message,
+    })?;
+    for doc in &mut docs {
+        block.remap(doc);
+    }
+    Ok(docs)
+}
+
 /// Whether the last non-blank line before `line_start` ends with a literal block header
 /// (`key: |`, `|-` or `|+`, maybe followed by a comment).
 fn header_before(text: &str, line_start: usize) -> bool {
@@ -119,7 +156,7 @@ impl LiteralBlock {
     }
 }
 
-fn set_spans(node: &mut Node, span: Span) {
+pub fn set_spans(node: &mut Node, span: Span) {
     node.span = span;
     for_children(node, &mut |child| set_spans(child, span));
 }

@@ -38,6 +38,17 @@ pub struct Collected {
     pub namespace: Option<Namespace>,
     /// Problems with embedded values (an Argo CD `values` string that is not YAML).
     pub findings: Vec<crate::finding::Finding>,
+    /// Longhorn settings by their resource name (`backup-target`), from `Setting` and
+    /// `BackupTarget` resources and the default-setting / default-resource ConfigMaps.
+    pub settings: Vec<(String, Fact<String>)>,
+    /// `numberOfReplicas` of Longhorn StorageClasses.
+    pub class_replicas: Vec<Fact<u32>>,
+}
+
+fn is_longhorn_api(doc: &Node) -> bool {
+    doc.get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with("longhorn.io/"))
 }
 
 impl Collected {
@@ -60,8 +71,62 @@ impl Collected {
                 Some("Namespace") => self.namespace(at, doc),
                 Some("HelmRelease") => self.helm_release(at, doc),
                 Some("Application") => self.application(at, text, doc),
+                Some("BackupTarget") if is_longhorn_api(doc) => self.backup_target(at, doc),
+                Some("Setting") if is_longhorn_api(doc) => {
+                    let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
+                    if let (Some(name), Some(value)) = (name, str_fact(at, doc.get("value"))) {
+                        self.settings.push((name.to_owned(), value));
+                    }
+                }
+                Some("ConfigMap") => self.config_map(at, text, doc),
+                Some("StorageClass") => self.storage_class(at, doc),
                 _ => {}
             }
+        }
+    }
+
+    /// A `BackupTarget` resource (Longhorn ≥ 1.8): the `default` one is the backup target.
+    fn backup_target(&mut self, at: Located, doc: &Node) {
+        if let Some(url) = str_fact(at, doc.path(&["spec", "backupTargetURL"]))
+            .filter(|url| !url.value.trim().is_empty())
+        {
+            self.settings.push(("backup-target".to_owned(), url));
+        }
+        if let Some(secret) = str_fact(at, doc.path(&["spec", "credentialSecret"])) {
+            self.settings
+                .push(("backup-target-credential-secret".to_owned(), secret));
+        }
+    }
+
+    /// `longhorn-default-setting` (`default-setting.yaml`) and `longhorn-default-resource`
+    /// (`default-resource.yaml`): settings as a YAML string of `name: value`.
+    fn config_map(&mut self, at: Located, text: &str, doc: &Node) {
+        let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
+        let key = match name {
+            Some("longhorn-default-setting") => "default-setting.yaml",
+            Some("longhorn-default-resource") => "default-resource.yaml",
+            _ => return,
+        };
+        let Some((key_node, value)) = doc.get("data").and_then(|d| d.entry(key)) else {
+            return;
+        };
+        let Ok(settings) = embedded::parse_string_value(text, key_node, value) else {
+            return;
+        };
+        for (name, value) in settings.as_map().unwrap_or_default() {
+            if let (Some(name), Some(value)) = (name.scalar_text(), str_fact(at, Some(value))) {
+                self.settings.push((name, value));
+            }
+        }
+    }
+
+    /// A StorageClass of the `driver.longhorn.io` provisioner: its `numberOfReplicas`.
+    fn storage_class(&mut self, at: Located, doc: &Node) {
+        if doc.get("provisioner").and_then(Node::as_str) != Some("driver.longhorn.io") {
+            return;
+        }
+        if let Some(replicas) = u32_fact(at, doc.path(&["parameters", "numberOfReplicas"])) {
+            self.class_replicas.push(replicas);
         }
     }
 
@@ -175,7 +240,8 @@ pub fn longhorn(
         .longhorn
         .first()
         .map(|s| s.at)
-        .or_else(|| collected.namespace.as_ref().map(|n| n.at))?;
+        .or_else(|| collected.namespace.as_ref().map(|n| n.at))
+        .or_else(|| collected.settings.first().map(|(_, v)| v.at))?;
     let mut longhorn = Longhorn::new(at);
     for source in &collected.longhorn {
         if let Some(values) = &source.values {
@@ -189,11 +255,51 @@ pub fn longhorn(
             longhorn.gitops.clone_from(&source.gitops);
         }
     }
+    fill_from_settings(&mut longhorn, collected);
     if longhorn.gitops.is_none() {
         longhorn.gitops = gitops;
     }
     longhorn.namespace.clone_from(&collected.namespace);
     Some(longhorn)
+}
+
+/// Settings from Longhorn resources and ConfigMaps, where Helm values left them unset.
+fn fill_from_settings(longhorn: &mut Longhorn, collected: &Collected) {
+    let setting = |name: &str| {
+        collected
+            .settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let is_true = |fact: Fact<String>| fact.map(|v| v.trim().eq_ignore_ascii_case("true"));
+    let count = |fact: Fact<String>| Some(Fact::new(fact.value.trim().parse().ok()?, fact.at));
+    fill(&mut longhorn.backup_target, setting("backup-target"));
+    fill(
+        &mut longhorn.backup_secret,
+        setting("backup-target-credential-secret"),
+    );
+    fill(&mut longhorn.data_path, setting("default-data-path"));
+    fill(
+        &mut longhorn.default_replica_count,
+        setting("default-replica-count").and_then(count),
+    );
+    fill(
+        &mut longhorn.create_default_disk_labeled_nodes,
+        setting("create-default-disk-labeled-nodes").map(is_true),
+    );
+    fill(
+        &mut longhorn.replica_soft_anti_affinity,
+        setting("replica-soft-anti-affinity").map(is_true),
+    );
+    fill(
+        &mut longhorn.engine_v2,
+        setting("v2-data-engine").map(is_true),
+    );
+    fill(
+        &mut longhorn.class_replica_count,
+        collected.class_replicas.first().cloned(),
+    );
 }
 
 fn fill<T>(slot: &mut Option<T>, value: Option<T>) {

@@ -12,7 +12,9 @@ mod embedded;
 mod intent;
 mod longhorn;
 mod proxmox;
+mod talhelper;
 mod talos;
+mod terraform;
 mod yaml_facts;
 
 pub use discover::MAX_FILE_BYTES;
@@ -109,6 +111,10 @@ struct RepoReader<'a> {
     qm_configs: Vec<(FileId, qmconf::QmConfig)>,
     talos_files: Vec<talos::TalosFile>,
     collected: longhorn::Collected,
+    tf_files: Vec<terraform::TfFile>,
+    talhelper: Vec<talhelper::Talconfig>,
+    /// YAML files that Terraform or talhelper patch with, and the scope they give them.
+    patch_files: Vec<(PathBuf, crate::model::Scope)>,
     /// `.talhorn.yaml`, once added to the sources (context facts point into it).
     config_file: Option<(FileId, Option<Node>)>,
     /// Files the user named: a YAML error in one is reported even when its name is not ours.
@@ -123,6 +129,9 @@ impl<'a> RepoReader<'a> {
             qm_configs: Vec::new(),
             talos_files: Vec::new(),
             collected: longhorn::Collected::default(),
+            tf_files: Vec::new(),
+            talhelper: Vec::new(),
+            patch_files: Vec::new(),
             config_file: None,
             named: HashSet::new(),
         }
@@ -152,6 +161,28 @@ impl<'a> RepoReader<'a> {
             NameKind::StorageCfg => self.storage_cfg(path, &text),
             NameKind::Interfaces => self.interfaces(path, &text),
             NameKind::Yaml => self.yaml(path, text),
+            NameKind::Terraform => self.terraform(path, text),
+        }
+    }
+
+    fn terraform(&mut self, path: &Path, text: String) {
+        let file = self.add_source(path, &text);
+        match terraform::parse(&text) {
+            Ok(body) => self.tf_files.push(terraform::TfFile {
+                file,
+                path: path.to_path_buf(),
+                text,
+                body,
+            }),
+            // A `.tfvars` that is not HCL is not read by Terraform itself unless named on its
+            // command line (SOPS-encrypted variables are JSON): nothing to report.
+            Err(_) if path.extension().is_some_and(|e| e == "tfvars") => {}
+            Err(error) => {
+                let message = format!("this file is not valid HCL: {}", error.message);
+                self.cluster
+                    .load_findings
+                    .push(int001(Location::new(file, error.span), message));
+            }
         }
     }
 
@@ -234,6 +265,15 @@ impl<'a> RepoReader<'a> {
                 }
             }
             YamlKind::Manifests => self.collected.manifests(file, &text, &docs),
+            YamlKind::Talhelper => {
+                if let Some(doc) = docs.first() {
+                    let config = talhelper::read(file, path, &text, doc);
+                    self.cluster
+                        .load_findings
+                        .extend(config.findings.iter().cloned());
+                    self.talhelper.push(config);
+                }
+            }
             YamlKind::Unknown => {}
         }
     }
@@ -242,6 +282,9 @@ impl<'a> RepoReader<'a> {
         self.cluster
             .load_findings
             .append(&mut self.collected.findings);
+        self.settle_talhelper();
+        self.settle_terraform();
+        self.settle_patch_files();
         self.settle_versions();
         self.validate_vm_configs();
         let chart = self.longhorn_chart();
@@ -259,6 +302,69 @@ impl<'a> RepoReader<'a> {
         }
         self.settle_cni();
         self.cluster
+    }
+
+    /// talhelper's nodes, patches and schematics join the Talos files; its `talosVersion` is
+    /// the cluster's Talos version.
+    fn settle_talhelper(&mut self) {
+        for config in std::mem::take(&mut self.talhelper) {
+            self.talos_files.extend(config.talos_files);
+            self.patch_files.extend(config.patch_files);
+            if self.cluster.talos.schematic.is_none() {
+                self.cluster.talos.schematic = config.schematic;
+            }
+            if self.cluster.versions.talos.is_none() {
+                self.cluster.versions.talos = config.talos_version;
+            }
+        }
+    }
+
+    fn settle_terraform(&mut self) {
+        let facts = terraform::read(&self.tf_files);
+        self.cluster.vms.extend(facts.vms);
+        self.cluster.load_findings.extend(facts.findings);
+        for embedded in facts.talos {
+            let path = Path::new(&embedded.name);
+            let mut file = talos::read(embedded.file, path, embedded.docs);
+            file.named_scope = embedded.role.map(crate::model::Scope::Role);
+            self.talos_files.push(file);
+        }
+        if let (None, Some((file, doc, at))) = (&self.cluster.talos.schematic, facts.schematic) {
+            let mut schematic = talos::schematic(file, &doc);
+            schematic.at = Location::new(file, at);
+            self.cluster.talos.schematic = Some(schematic);
+        }
+        self.collected.longhorn.extend(facts.longhorn);
+        if self.cluster.versions.talos.is_none() {
+            self.cluster.versions.talos = facts.talos_version;
+        }
+        self.patch_files.extend(facts.patch_files);
+        self.drop_templates(&facts.template_files);
+    }
+
+    /// A `templatefile()` with template directives is not a Talos config as written.
+    fn drop_templates(&mut self, templates: &[PathBuf]) {
+        let sources = &self.cluster.sources;
+        let is_template = |file: &talos::TalosFile| {
+            file.config.file.is_some_and(|id| {
+                let source = sources.get(id);
+                templates.contains(&terraform::normalize(&source.path))
+                    && (source.text.contains("${") || source.text.contains("%{"))
+            })
+        };
+        self.talos_files.retain(|f| !is_template(f));
+    }
+
+    /// A YAML file a Terraform resource or talhelper patches with takes that patch's scope.
+    fn settle_patch_files(&mut self) {
+        for file in &mut self.talos_files {
+            let Some(id) = file.config.file else { continue };
+            let path = terraform::normalize(self.cluster.sources.path(id));
+            let scope = self.patch_files.iter().find(|(p, _)| *p == path);
+            if let (Some((_, scope)), None) = (scope, &file.named_scope) {
+                file.named_scope = Some(scope.clone());
+            }
+        }
     }
 
     /// Versions from the files (installer tag, chart version), else from the lint context.

@@ -184,7 +184,7 @@ impl Rule for DiskNameMismatch {
                 .collect()
         };
         for (vm, configs) in pairs {
-            if vm.disks.is_empty() {
+            if vm.disks.is_empty() || vm.is_unknown("disks") {
                 continue;
             }
             for (device, at, what) in devices(&configs) {
