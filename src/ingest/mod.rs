@@ -320,8 +320,19 @@ impl<'a> RepoReader<'a> {
     }
 
     fn settle_terraform(&mut self) {
-        let facts = terraform::read(&self.tf_files);
-        self.cluster.vms.extend(facts.vms);
+        let mut facts = terraform::read(&self.tf_files);
+        let names: HashSet<String> = self
+            .talos_files
+            .iter()
+            .flat_map(|f| [Some(f.stem.clone()), f.node.hostname.as_ref().map(|h| h.value.clone())])
+            .flatten()
+            .collect();
+        let repo_has_talos = !self.talos_files.is_empty()
+            || !facts.talos.is_empty()
+            || self.cluster.talos.schematic.is_some()
+            || facts.schematic.is_some();
+        let vms = facts.talos_vms(|name| names.contains(name), repo_has_talos);
+        self.cluster.vms.extend(vms);
         self.cluster.load_findings.extend(facts.findings);
         for embedded in facts.talos {
             let path = Path::new(&embedded.name);

@@ -237,10 +237,26 @@ mod tests {
 
     #[test]
     fn reads_version_nodes_and_scoped_patches() {
-        let text = "clusterName: c\ntalosVersion: v1.10.3\nendpoint: https://10.0.0.10:6443\n\
-nodes:\n  - hostname: cp1\n    ipAddress: 10.0.0.11\n    controlPlane: true\n    installDisk: /dev/sda\n\
-    patches:\n      - \"@./patches/cp1.yaml\"\n  - hostname: w1\n    ipAddress: 10.0.0.21\n    controlPlane: false\n\
-worker:\n  patches:\n    - |-\n      machine:\n        kubelet:\n          extraMounts: []\n";
+        let text = r#"clusterName: c
+talosVersion: v1.10.3
+endpoint: https://10.0.0.10:6443
+nodes:
+  - hostname: cp1
+    ipAddress: 10.0.0.11
+    controlPlane: true
+    installDisk: /dev/sda
+    patches:
+      - "@./patches/cp1.yaml"
+  - hostname: w1
+    ipAddress: 10.0.0.21
+    controlPlane: false
+worker:
+  patches:
+    - |-
+      machine:
+        kubelet:
+          extraMounts: []
+"#;
         let doc = crate::yaml::parse_document(text).expect("yaml");
         let config = read(FileId(0), Path::new("repo/talconfig.yaml"), text, &doc);
         assert_eq!(

@@ -53,7 +53,8 @@ pub struct EmbeddedTalos {
 /// Everything the Terraform files of a repository say.
 #[derive(Debug, Default)]
 pub struct TerraformFacts {
-    pub vms: Vec<Vm>,
+    /// Each VM, and whether it says it runs Talos (see [`TerraformFacts::talos_vms`]).
+    pub vms: Vec<(Vm, bool)>,
     pub talos: Vec<EmbeddedTalos>,
     /// YAML files a patch reads with `file()` / `templatefile()`, and the scope it gives them.
     pub patch_files: Vec<(PathBuf, Scope)>,
@@ -64,6 +65,32 @@ pub struct TerraformFacts {
     pub longhorn: Vec<ValuesSource>,
     pub talos_version: Option<Fact<String>>,
     pub findings: Vec<Finding>,
+}
+
+impl TerraformFacts {
+    /// The VMs that run Talos: those that say so or whose name is a Talos node's; when none
+    /// does, every VM of a repository that holds Talos configs. Other VMs of a Terraform
+    /// repository (a NAS, a load balancer) are not checked against Talos's needs.
+    pub fn talos_vms(&mut self, is_talos_node: impl Fn(&str) -> bool, repo_has_talos: bool) -> Vec<Vm> {
+        let evident: Vec<bool> = self
+            .vms
+            .iter()
+            .map(|(vm, says)| {
+                *says
+                    || vm
+                        .name
+                        .as_ref()
+                        .is_some_and(|n| !vm.is_unknown("name") && is_talos_node(&n.value))
+            })
+            .collect();
+        let keep_all = repo_has_talos && !evident.iter().any(|e| *e);
+        std::mem::take(&mut self.vms)
+            .into_iter()
+            .zip(evident)
+            .filter(|(_, evident)| *evident || keep_all)
+            .map(|((vm, _), _)| vm)
+            .collect()
+    }
 }
 
 /// Reads every module (directory) of Terraform files.
@@ -244,9 +271,10 @@ impl ModuleReader<'_, '_> {
                 _ => continue,
             };
             if let Some(provider) = vm::Provider::of_resource(kind) {
-                if block.ident.as_str() == "resource" && self.runs_talos(kind, name, block) {
+                if block.ident.as_str() == "resource" {
                     let vm = vm::read(provider, self.eval, self.tf.file, block);
-                    self.facts.vms.push(vm);
+                    let says = self.says_talos(kind, name, block);
+                    self.facts.vms.push((vm, says));
                 }
                 continue;
             }
@@ -264,10 +292,9 @@ impl ModuleReader<'_, '_> {
         }
     }
 
-    /// Whether a VM resource runs Talos: it says so (name, tags, image), or a Talos resource
-    /// of its module refers to it. Other VMs of a Terraform repository (a NAS, a load
-    /// balancer) are not checked against Talos's needs.
-    fn runs_talos(&self, kind: &str, name: &str, block: &Block) -> bool {
+    /// Whether a VM resource says it runs Talos (name, tags, image), or a Talos resource of
+    /// its module refers to it.
+    fn says_talos(&self, kind: &str, name: &str, block: &Block) -> bool {
         let address = format!("{kind}.{name}");
         self.written(span_of(block))
             .to_ascii_lowercase()

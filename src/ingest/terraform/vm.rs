@@ -142,6 +142,8 @@ impl VmReader<'_> {
         self.vm.bios = self.text(body, "bios", "bios");
         self.vm.machine = self.text(body, "machine", "machine");
         self.vm.onboot = self.flag(body, "on_boot", "onboot");
+        self.vm.args = self.text(body, "kvm_arguments", "args");
+        self.vm.serial_console = body.get_blocks("serial_device").next().is_some();
         self.vm.boot_order = self.node(body, "boot_order", "boot_order").and_then(|n| {
             self.strings(&n)
                 .map(|list| Fact::new(list, self.at(n.span)))
@@ -355,6 +357,8 @@ impl VmReader<'_> {
         self.vm.machine = self.text(body, "machine", "machine");
         self.vm.ostype = self.text(body, "qemu_os", "ostype");
         self.vm.onboot = self.flag(body, "onboot", "onboot");
+        self.vm.args = self.text(body, "args", "args");
+        self.vm.serial_console = body.get_blocks("serial").next().is_some();
         self.vm.agent = self.flag(body, "agent", "agent");
         self.vm.boot_order = self.text(body, "boot", "boot_order").and_then(|boot| {
             let order = qmconf::boot_order(&boot.value, Span::default())?;
