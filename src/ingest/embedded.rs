@@ -9,13 +9,39 @@ use crate::yaml::{self, Node, Value, YamlError};
 
 /// Parses the string `value` (written after `key`) as one YAML document.
 pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, YamlError> {
+    parse_string_with(text, key, value, yaml::parse_document)
+}
+
+/// Parses the string `value` (written after `key`) as a YAML stream (a talhelper patch).
+pub fn parse_string_documents(
+    text: &str,
+    key: &Node,
+    value: &Node,
+) -> Result<Vec<Node>, YamlError> {
+    if value.as_str().is_none() {
+        return Ok(vec![value.clone()]);
+    }
+    let parse = |s: &str| yaml::parse_documents(s).map(|docs| Node::new(Value::Seq(docs), Span::default()));
+    let stream = parse_string_with(text, key, value, parse)?;
+    match stream.value {
+        Value::Seq(docs) => Ok(docs),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn parse_string_with(
+    text: &str,
+    key: &Node,
+    value: &Node,
+    parse: impl Fn(&str) -> Result<Node, YamlError>,
+) -> Result<Node, YamlError> {
     let Some(string) = value.as_str() else {
         return Ok(value.clone());
     };
     if let Some(block) = LiteralBlock::read(text, value.span.start)
         && block.text.trim() == string.trim()
     {
-        return yaml::parse_document(&block.text)
+        return parse(&block.text)
             .map(|mut node| {
                 block.remap(&mut node);
                 node
@@ -25,7 +51,7 @@ pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, 
                 message: e.message,
             });
     }
-    let mut node = yaml::parse_document(string).map_err(|e| YamlError {
+    let mut node = parse(string).map_err(|e| YamlError {
         span: key.span,
         message: e.message,
     })?;

@@ -103,8 +103,8 @@ impl Reader<'_> {
                 }
                 Value::Str(_) => {
                     let key = Node::new(Value::Null, patch.span);
-                    match embedded::parse_string_value(self.text, &key, patch) {
-                        Ok(doc) => self.push_docs(name, vec![doc], scope, true),
+                    match embedded::parse_string_documents(self.text, &key, patch) {
+                        Ok(docs) => self.push_docs(name, docs, scope, true),
                         Err(error) => self.out.findings.push(Finding::new(
                             "INT001",
                             Severity::Error,
@@ -127,8 +127,12 @@ impl Reader<'_> {
         if docs.is_empty() {
             return;
         }
+        let at = Location::new(self.file, docs[0].span);
         let mut file = talos::read(self.file, Path::new(name), docs);
         file.named_scope = Some(scope.clone());
+        // Findings about a whole patch point at it, not at the top of the file.
+        file.config.origin = at;
+        file.node.at = at;
         if !written {
             file.config.documents.clear();
         }
@@ -159,6 +163,10 @@ impl Reader<'_> {
         let mut file = talos::read(self.file, Path::new(hostname), docs);
         file.named_scope = Some(scope.clone());
         file.config.documents.clear();
+        // Findings about the node point at its entry, not at the top of the file.
+        let at = node.get("hostname").map_or(node.span, |h| h.span);
+        file.node.at = Location::new(self.file, at);
+        file.config.origin = file.node.at;
         if let Some(ip) = str_fact(Located(self.file), node.get("ipAddress")) {
             file.node.addresses.push(ip);
         }
