@@ -26,7 +26,8 @@ fn lint(files: &[(&str, &str)]) -> Linted {
         root: dir.path().to_path_buf(),
         ..LintConfig::default()
     };
-    let outcome = lint_paths(&[dir.path().to_path_buf()], &config).unwrap_or_else(|e| panic!("{e}"));
+    let outcome =
+        lint_paths(&[dir.path().to_path_buf()], &config).unwrap_or_else(|e| panic!("{e}"));
     let findings = outcome
         .findings
         .iter()
@@ -49,7 +50,10 @@ impl Linted {
     }
 
     fn codes(&self, code: &str) -> Vec<&String> {
-        self.findings.iter().filter(|f| f.starts_with(code)).collect()
+        self.findings
+            .iter()
+            .filter(|f| f.starts_with(code))
+            .collect()
     }
 }
 
@@ -95,7 +99,11 @@ fn a_for_each_vm_is_one_template_whose_unknown_facts_keep_their_rules_silent() {
     assert!(linted.has("PVE001 infra/vms.tf:3"), "{:?}", linted.findings);
     // No memory or core findings for values only `each.value` knows; discard is known.
     assert!(linted.codes("PVE005").is_empty() && linted.codes("PVE006").is_empty());
-    assert!(linted.has("PVE009 infra/vms.tf:25"), "{:?}", linted.findings);
+    assert!(
+        linted.has("PVE009 infra/vms.tf:25"),
+        "{:?}",
+        linted.findings
+    );
     // A template VM's address is no name: two modules with the same address are no duplicate.
     let twice = lint(&[("a/vms.tf", TEMPLATE_VMS), ("b/vms.tf", TEMPLATE_VMS)]);
     assert!(twice.codes("PVE019").is_empty(), "{:?}", twice.findings);
@@ -186,13 +194,21 @@ data "talos_machine_configuration" "cp" {
 "#;
     let linted = lint(&[
         ("tf/talos.tf", tf),
-        ("tf/patches/cp.yaml", "machine:\n  kubelet:\n    extraArgs:\n      a: b\n"),
+        (
+            "tf/patches/cp.yaml",
+            "machine:\n  kubelet:\n    extraArgs:\n      a: b\n",
+        ),
         (
             "tf/patches/vip.yaml",
             "machine:\n  network:\n    interfaces:\n      - vip:\n          ip: ${vip}\n",
         ),
     ]);
-    let version = linted.cluster.versions.talos.as_ref().map(|v| v.value.as_str());
+    let version = linted
+        .cluster
+        .versions
+        .talos
+        .as_ref()
+        .map(|v| v.value.as_str());
     assert_eq!(version, Some("v1.11.6"));
     // `machine.disks` is deprecated on 1.11, found in the yamlencode object in the .tf file.
     assert!(linted.has("TAL008 tf/talos.tf:14"), "{:?}", linted.findings);
@@ -203,13 +219,19 @@ data "talos_machine_configuration" "cp" {
         .iter()
         .filter_map(|c| {
             let path = linted.cluster.sources.path(c.file?);
-            Some((path.file_name()?.to_string_lossy().into_owned(), c.scope.clone()))
+            Some((
+                path.file_name()?.to_string_lossy().into_owned(),
+                c.scope.clone(),
+            ))
         })
         .collect();
     assert!(scopes.contains(&("cp.yaml".into(), Scope::Role(Role::Controlplane))));
     assert!(scopes.contains(&("talos.tf".into(), Scope::Role(Role::Controlplane))));
     // A templatefile() with directives is not a config as written.
-    assert!(!scopes.iter().any(|(name, _)| name == "vip.yaml"), "{scopes:?}");
+    assert!(
+        !scopes.iter().any(|(name, _)| name == "vip.yaml"),
+        "{scopes:?}"
+    );
 }
 
 #[test]
@@ -274,7 +296,10 @@ resource "talos_image_factory_schematic" "this" {
 fn a_syntax_error_in_a_tf_file_is_located_and_a_sops_tfvars_is_not_read() {
     let linted = lint(&[
         ("main.tf", "resource \"a\" \"b\" {\n  x = \n"),
-        ("secrets.tfvars", "{\n  \"data\": \"ENC[AES256_GCM,data:...]\"\n}\n"),
+        (
+            "secrets.tfvars",
+            "{\n  \"data\": \"ENC[AES256_GCM,data:...]\"\n}\n",
+        ),
     ]);
     assert_eq!(linted.codes("INT001").len(), 1, "{:?}", linted.findings);
     assert!(linted.findings[0].contains("main.tf:"));
@@ -316,14 +341,25 @@ worker:
 fn talconfig_gives_nodes_version_scoped_patches_and_schematic() {
     let linted = lint(&[
         ("talos/talconfig.yaml", TALCONFIG),
-        ("talos/patches/w-1.yaml", "machine:\n  nodeLabels:\n    zone: a\n"),
+        (
+            "talos/patches/w-1.yaml",
+            "machine:\n  nodeLabels:\n    zone: a\n",
+        ),
         (
             "talos/talsecret.sops.yaml",
             "cluster:\n  id: x\n  secret: y\nsecrets:\n  bootstraptoken: z\n",
         ),
-        ("kubernetes/longhorn/values.yaml", "defaultSettings:\n  defaultReplicaCount: 1\n"),
+        (
+            "kubernetes/longhorn/values.yaml",
+            "defaultSettings:\n  defaultReplicaCount: 1\n",
+        ),
     ]);
-    let version = linted.cluster.versions.talos.as_ref().map(|v| v.value.as_str());
+    let version = linted
+        .cluster
+        .versions
+        .talos
+        .as_ref()
+        .map(|v| v.value.as_str());
     assert_eq!(version, Some("v1.10.3"));
     let mut nodes: Vec<(&str, Option<Role>)> = linted
         .cluster
@@ -333,17 +369,48 @@ fn talconfig_gives_nodes_version_scoped_patches_and_schematic() {
         .map(|n| (n.name.as_str(), n.role))
         .collect();
     nodes.sort_by_key(|(name, _)| *name);
-    assert_eq!(nodes, [("cp-1", Some(Role::Controlplane)), ("w-1", Some(Role::Worker))]);
-    let w1 = linted.cluster.talos.nodes.iter().find(|n| n.name == "w-1").expect("w-1");
-    assert!(w1.labels.iter().any(|(k, _)| k == "zone"), "the @file patch applies to w-1");
+    assert_eq!(
+        nodes,
+        [
+            ("cp-1", Some(Role::Controlplane)),
+            ("w-1", Some(Role::Worker))
+        ]
+    );
+    let w1 = linted
+        .cluster
+        .talos
+        .nodes
+        .iter()
+        .find(|n| n.name == "w-1")
+        .expect("w-1");
+    assert!(
+        w1.labels.iter().any(|(k, _)| k == "zone"),
+        "the @file patch applies to w-1"
+    );
     // The worker patch's typo is checked against Talos 1.10, at its line in talconfig.yaml.
-    assert!(linted.has("INT002 talos/talconfig.yaml:29"), "{:?}", linted.findings);
+    assert!(
+        linted.has("INT002 talos/talconfig.yaml:29"),
+        "{:?}",
+        linted.findings
+    );
     // The worker schematic lacks util-linux-tools.
-    assert!(linted.has("TAL002 talos/talconfig.yaml:19"), "{:?}", linted.findings);
+    assert!(
+        linted.has("TAL002 talos/talconfig.yaml:19"),
+        "{:?}",
+        linted.findings
+    );
     // The worker patch has no user volume for Longhorn's path: reported at that patch.
-    assert!(linted.has("TAL015 talos/talconfig.yaml:22"), "{:?}", linted.findings);
+    assert!(
+        linted.has("TAL015 talos/talconfig.yaml:22"),
+        "{:?}",
+        linted.findings
+    );
     // talsecret is never read as a Talos config.
-    assert!(!linted.findings.iter().any(|f| f.contains("talsecret")), "{:?}", linted.findings);
+    assert!(
+        !linted.findings.iter().any(|f| f.contains("talsecret")),
+        "{:?}",
+        linted.findings
+    );
 }
 
 #[test]
@@ -388,13 +455,85 @@ data:
         longhorn.backup_target.as_ref().map(|b| b.value.as_str()),
         Some("nfs://10.0.0.5:/backups")
     );
-    assert_eq!(longhorn.class_replica_count.as_ref().map(|c| c.value), Some(2));
-    assert_eq!(longhorn.default_replica_count.as_ref().map(|c| c.value), Some(2));
+    assert_eq!(
+        longhorn.class_replica_count.as_ref().map(|c| c.value),
+        Some(2)
+    );
+    assert_eq!(
+        longhorn.default_replica_count.as_ref().map(|c| c.value),
+        Some(2)
+    );
     assert_eq!(
         longhorn.data_path.as_ref().map(|p| p.value.as_str()),
         Some("/var/mnt/longhorn")
     );
     assert!(with.codes("LHN007").is_empty(), "{:?}", with.findings);
     let without = lint(&[("longhorn/values.yaml", values)]);
-    assert!(without.has("LHN007 longhorn/values.yaml:1"), "{:?}", without.findings);
+    assert!(
+        without.has("LHN007 longhorn/values.yaml:1"),
+        "{:?}",
+        without.findings
+    );
+}
+
+#[test]
+fn a_flux_chart_ref_and_values_from_a_configmap_feed_longhorn() {
+    let release = r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: longhorn
+  namespace: longhorn-system
+spec:
+  interval: 30m
+  chartRef:
+    kind: OCIRepository
+    name: longhorn
+  valuesFrom:
+    - kind: ConfigMap
+      name: longhorn-values
+  values:
+    preUpgradeChecker:
+      jobEnabled: false
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: longhorn
+  namespace: longhorn-system
+spec:
+  interval: 12h
+  url: oci://ghcr.io/longhorn/charts/longhorn
+  ref:
+    tag: 1.10.1
+"#;
+    let values = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: longhorn-values
+  namespace: longhorn-system
+data:
+  values.yaml: |
+    defaultBackupStore:
+      backupTarget: nfs://10.0.0.5:/backups
+    defaultSettings:
+      defaultReplicaCount: 2
+      noSuchSetting: true
+"#;
+    let linted = lint(&[
+        ("apps/longhorn/release.yaml", release),
+        ("apps/longhorn/values.yaml", values),
+    ]);
+    assert_eq!(linted.cluster.longhorn_minor(), Some(10));
+    let longhorn = linted.cluster.longhorn.as_ref().expect("longhorn");
+    assert_eq!(
+        longhorn.default_replica_count.as_ref().map(|c| c.value),
+        Some(2)
+    );
+    assert!(linted.codes("LHN007").is_empty(), "{:?}", linted.findings);
+    // Keys of the ConfigMap's values are checked against the chart, at their line.
+    assert!(
+        linted.has("INT002 apps/longhorn/values.yaml:12"),
+        "{:?}",
+        linted.findings
+    );
 }

@@ -21,7 +21,8 @@ pub fn parse_string_documents(
     if value.as_str().is_none() {
         return Ok(vec![value.clone()]);
     }
-    let parse = |s: &str| yaml::parse_documents(s).map(|docs| Node::new(Value::Seq(docs), Span::default()));
+    let parse =
+        |s: &str| yaml::parse_documents(s).map(|docs| Node::new(Value::Seq(docs), Span::default()));
     let stream = parse_string_with(text, key, value, parse)?;
     match stream.value {
         Value::Seq(docs) => Ok(docs),

@@ -43,6 +43,22 @@ pub struct Collected {
     pub settings: Vec<(String, Fact<String>)>,
     /// `numberOfReplicas` of Longhorn StorageClasses.
     pub class_replicas: Vec<Fact<u32>>,
+    /// `valuesFrom` of Longhorn HelmReleases, resolved by [`Collected::resolve_references`].
+    values_from: Vec<ValuesRef>,
+    /// ConfigMap / Secret values files: (kind, name, key, values).
+    value_maps: Vec<(String, String, String, ValuesSource)>,
+    /// HelmReleases with a `chartRef`: (index in `longhorn`, referenced name).
+    chart_refs: Vec<(usize, String)>,
+    /// OCIRepository / HelmChart versions by name.
+    chart_versions: Vec<(String, Fact<String>)>,
+}
+
+/// A HelmRelease's `valuesFrom` entry.
+#[derive(Debug)]
+struct ValuesRef {
+    kind: String,
+    name: String,
+    key: String,
 }
 
 fn is_longhorn_api(doc: &Node) -> bool {
@@ -78,7 +94,12 @@ impl Collected {
                         self.settings.push((name.to_owned(), value));
                     }
                 }
-                Some("ConfigMap") => self.config_map(at, text, doc),
+                Some("ConfigMap") => {
+                    self.config_map(at, text, doc);
+                    self.values_map(at, text, "ConfigMap", doc);
+                }
+                Some("Secret") => self.values_map(at, text, "Secret", doc),
+                Some("OCIRepository" | "HelmChart") => self.chart_source(at, doc),
                 Some("StorageClass") => self.storage_class(at, doc),
                 _ => {}
             }
@@ -154,22 +175,116 @@ impl Collected {
         });
     }
 
+    /// A Flux HelmRelease: `spec.chart.spec` (chart and version) or `spec.chartRef` (an
+    /// OCIRepository or HelmChart of the repository, whose tag is the version), with inline
+    /// `values` and `valuesFrom` ConfigMaps / Secrets found in the repository.
     fn helm_release(&mut self, at: Located, doc: &Node) {
-        let Some(chart_spec) = doc.path(&["spec", "chart", "spec"]) else {
-            return;
-        };
-        let Some(chart) = chart_spec.get("chart").and_then(Node::as_str) else {
-            return;
+        let chart_spec = doc.path(&["spec", "chart", "spec"]);
+        let chart_ref = doc.path(&["spec", "chartRef"]);
+        let (chart, version) = match (chart_spec, chart_ref) {
+            (Some(spec), _) => {
+                let Some(chart) = spec.get("chart").and_then(Node::as_str) else {
+                    return;
+                };
+                (chart.to_owned(), str_fact(at, spec.get("version")))
+            }
+            (None, Some(reference)) => {
+                let Some(name) = reference.get("name").and_then(Node::as_str) else {
+                    return;
+                };
+                // The chart behind a reference is named by the referenced source.
+                let chart = if name.contains("longhorn") {
+                    "longhorn"
+                } else {
+                    name
+                };
+                self.chart_refs.push((self.longhorn.len(), name.to_owned()));
+                (chart.to_owned(), None)
+            }
+            (None, None) => return,
         };
         let kind_span = doc.get("kind").map_or(doc.span, |k| k.span);
         let source = ValuesSource {
             file: at.0,
             at: at.loc(kind_span),
             values: doc.path(&["spec", "values"]).cloned(),
-            chart_version: str_fact(at, chart_spec.get("version")),
+            chart_version: version,
             gitops: Some(at.fact(GitOps::Flux, kind_span)),
         };
-        self.push(chart, source);
+        let is_longhorn = chart.rsplit('/').next() == Some("longhorn");
+        if is_longhorn {
+            let from = doc.path(&["spec", "valuesFrom"]).and_then(Node::as_seq);
+            for reference in from.unwrap_or_default() {
+                let text = |k: &str| reference.get(k).and_then(Node::as_str).map(str::to_owned);
+                if let (Some(kind), Some(name)) = (text("kind"), text("name")) {
+                    let key = text("valuesKey").unwrap_or_else(|| "values.yaml".to_owned());
+                    self.values_from.push(ValuesRef { kind, name, key });
+                }
+            }
+        } else {
+            self.chart_refs.retain(|(i, _)| *i != self.longhorn.len());
+        }
+        self.push(&chart, source);
+    }
+
+    /// An OCIRepository or HelmChart a `chartRef` may name: its version.
+    fn chart_source(&mut self, at: Located, doc: &Node) {
+        let Some(name) = doc.path(&["metadata", "name"]).and_then(Node::as_str) else {
+            return;
+        };
+        let version = doc
+            .path(&["spec", "ref", "tag"])
+            .or_else(|| doc.path(&["spec", "ref", "semver"]))
+            .or_else(|| doc.path(&["spec", "version"]));
+        if let Some(version) = str_fact(at, version) {
+            self.chart_versions.push((name.to_owned(), version));
+        }
+    }
+
+    /// A ConfigMap's `data` or a Secret's `stringData`: values files a HelmRelease may read.
+    fn values_map(&mut self, at: Located, text: &str, kind: &str, doc: &Node) {
+        let Some(name) = doc.path(&["metadata", "name"]).and_then(Node::as_str) else {
+            return;
+        };
+        let data = doc.get(if kind == "Secret" {
+            "stringData"
+        } else {
+            "data"
+        });
+        for (key, value) in data.and_then(Node::as_map).unwrap_or_default() {
+            let Some(key_text) = key.scalar_text() else {
+                continue;
+            };
+            if let Ok(values) = embedded::parse_string_value(text, key, value)
+                && values.as_map().is_some()
+            {
+                let source = Collected::values_file(at.0, values);
+                self.value_maps
+                    .push((kind.to_owned(), name.to_owned(), key_text, source));
+            }
+        }
+    }
+
+    /// Joins `valuesFrom` and `chartRef` to what the repository holds: values from a
+    /// ConfigMap or Secret follow the release's own (which Flux merges over them).
+    pub fn resolve_references(&mut self) {
+        for (index, name) in std::mem::take(&mut self.chart_refs) {
+            let version = self.chart_versions.iter().find(|(n, _)| *n == name);
+            if let (Some(source), Some((_, version))) = (self.longhorn.get_mut(index), version) {
+                source.chart_version.get_or_insert_with(|| version.clone());
+            }
+        }
+        let chart_version = self.longhorn.first().and_then(|s| s.chart_version.clone());
+        for reference in std::mem::take(&mut self.values_from) {
+            let found = self.value_maps.iter().find(|(kind, name, key, _)| {
+                *kind == reference.kind && *name == reference.name && *key == reference.key
+            });
+            if let Some((_, _, _, source)) = found {
+                let mut source = source.clone();
+                source.chart_version.clone_from(&chart_version);
+                self.longhorn.push(source);
+            }
+        }
     }
 
     fn application(&mut self, at: Located, text: &str, doc: &Node) {

@@ -285,6 +285,7 @@ impl<'a> RepoReader<'a> {
         self.settle_talhelper();
         self.settle_terraform();
         self.settle_patch_files();
+        self.collected.resolve_references();
         self.settle_versions();
         self.validate_vm_configs();
         let chart = self.longhorn_chart();
@@ -324,7 +325,12 @@ impl<'a> RepoReader<'a> {
         let names: HashSet<String> = self
             .talos_files
             .iter()
-            .flat_map(|f| [Some(f.stem.clone()), f.node.hostname.as_ref().map(|h| h.value.clone())])
+            .flat_map(|f| {
+                [
+                    Some(f.stem.clone()),
+                    f.node.hostname.as_ref().map(|h| h.value.clone()),
+                ]
+            })
             .flatten()
             .collect();
         let repo_has_talos = !self.talos_files.is_empty()

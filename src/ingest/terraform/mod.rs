@@ -71,7 +71,11 @@ impl TerraformFacts {
     /// The VMs that run Talos: those that say so or whose name is a Talos node's; when none
     /// does, every VM of a repository that holds Talos configs. Other VMs of a Terraform
     /// repository (a NAS, a load balancer) are not checked against Talos's needs.
-    pub fn talos_vms(&mut self, is_talos_node: impl Fn(&str) -> bool, repo_has_talos: bool) -> Vec<Vm> {
+    pub fn talos_vms(
+        &mut self,
+        is_talos_node: impl Fn(&str) -> bool,
+        repo_has_talos: bool,
+    ) -> Vec<Vm> {
         let evident: Vec<bool> = self
             .vms
             .iter()
