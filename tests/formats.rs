@@ -537,3 +537,43 @@ data:
         linted.findings
     );
 }
+
+/// The format examples of the README and docs/rules.md (`fixtures/formats/`) are correct:
+/// each reads into the model and lints without a warning or an error.
+#[test]
+fn the_documented_format_examples_read_and_lint_clean() {
+    use talhorn::finding::Severity;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
+    for dir in ["terraform", "talhelper", "kubernetes"] {
+        let path = root.join(dir);
+        let config = LintConfig {
+            root: path.clone(),
+            ..LintConfig::default()
+        };
+        let outcome = lint_paths(&[path], &config).unwrap_or_else(|e| panic!("{e}"));
+        let problems: Vec<_> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info)
+            .map(|f| format!("{} {}", f.code, f.message))
+            .collect();
+        assert!(problems.is_empty(), "{dir}: {problems:?}");
+        let cluster = &outcome.cluster;
+        match dir {
+            "terraform" => {
+                assert_eq!(cluster.vms.len(), 2);
+                assert!(cluster.talos.schematic.is_some() && cluster.longhorn.is_some());
+                assert_eq!(cluster.talos_minor(), Some(11));
+            }
+            "talhelper" => {
+                assert_eq!(cluster.talos.nodes.len(), 2);
+                assert_eq!(cluster.talos_minor(), Some(11));
+            }
+            _ => {
+                let longhorn = cluster.longhorn.as_ref().expect("longhorn");
+                assert!(longhorn.backup_target.is_some());
+                assert_eq!(cluster.longhorn_minor(), Some(10));
+            }
+        }
+    }
+}

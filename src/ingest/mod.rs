@@ -101,6 +101,45 @@ fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
     Some(json.get("files")?.as_object()?.keys().cloned().collect())
 }
 
+/// One file's text through the Terraform reader (parse, evaluate, embedded YAML), as a
+/// module of its own: what the fuzz targets run. Returns every span a fact points at.
+pub fn read_terraform_text(text: &str) -> Vec<Span> {
+    let Ok(body) = terraform::parse(text) else {
+        return Vec::new();
+    };
+    let file = terraform::TfFile {
+        file: FileId(0),
+        path: PathBuf::from("main.tf"),
+        text: text.to_owned(),
+        body,
+    };
+    let facts = terraform::read(std::slice::from_ref(&file));
+    let vm_spans = facts.vms.iter().flat_map(|(vm, _)| {
+        let disks = vm.disks.iter().map(|d| d.at.span);
+        std::iter::once(vm.origin.span).chain(disks)
+    });
+    let doc_spans = facts
+        .talos
+        .iter()
+        .flat_map(|t| t.docs.iter().map(|d| d.span));
+    vm_spans.chain(doc_spans).collect()
+}
+
+/// One `talconfig.yaml` text through the talhelper reader: what the fuzz targets run.
+/// Returns every span a node or patch points at.
+pub fn read_talconfig_text(text: &str) -> Vec<Span> {
+    let Ok(doc) = yaml::parse_document(text) else {
+        return Vec::new();
+    };
+    let config = talhelper::read(FileId(0), Path::new("talconfig.yaml"), text, &doc);
+    let nodes = config.talos_files.iter().map(|f| f.node.at.span);
+    let docs = config
+        .talos_files
+        .iter()
+        .flat_map(|f| f.config.documents.iter().map(|d| d.span));
+    nodes.chain(docs).collect()
+}
+
 fn int001(at: Location, message: impl Into<String>) -> Finding {
     Finding::new("INT001", Severity::Error, at, message)
 }
