@@ -577,3 +577,33 @@ fn the_documented_format_examples_read_and_lint_clean() {
         }
     }
 }
+
+#[test]
+fn a_terraform_comment_suppresses_a_finding() {
+    let vm = r#"
+resource "proxmox_vm_qemu" "talos_w" {
+  name   = "talos-w-1"
+  memory = 8192
+  # talhorn: ignore[PVE002] the host has memory hotplug for a reason
+  hotplug = "network,disk,memory"
+}
+"#;
+    let linted = lint(&[("vm.tf", vm)]);
+    assert!(linted.codes("PVE002").is_empty(), "{:?}", linted.findings);
+    assert!(linted.codes("INT004").is_empty(), "{:?}", linted.findings);
+}
+
+#[test]
+fn an_empty_hostname_names_no_node() {
+    let patch = "machine:\n  network:\n    hostname: \"\"\n    interfaces:\n      - interface: eth0\n        dhcp: true\n";
+    let linted = lint(&[("talos/patches/cluster.yaml", patch)]);
+    assert!(
+        linted
+            .cluster
+            .talos
+            .nodes
+            .iter()
+            .all(|n| !n.name.is_empty())
+    );
+    assert!(linted.codes("TAL013").is_empty(), "{:?}", linted.findings);
+}
