@@ -154,6 +154,27 @@ impl TalosSchema {
             return Vec::new();
         }
         let kind = doc.get("kind").and_then(Json::as_str);
+        // A delete selector (`$patch: delete`) is a patch directive that removes a document
+        // of that kind (Talos `configpatcher` strategic merge): only its kind must exist.
+        if doc.get("$patch").and_then(Json::as_str) == Some("delete") {
+            let extra: Vec<&String> = doc
+                .as_object()
+                .map(|m| {
+                    m.keys()
+                        .filter(|k| {
+                            !matches!(k.as_str(), "apiVersion" | "kind" | "name" | "$patch")
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            return match self.definition_for(kind) {
+                Some(_) if extra.is_empty() => Vec::new(),
+                Some(_) => vec![format!("delete selector with fields {extra:?}")],
+                None => vec![format!(
+                    "delete selector for unknown kind {kind:?} in v1.{minor}"
+                )],
+            };
+        }
         let Some(definition) = self.definition_for(kind) else {
             return vec![format!(
                 "no document type for kind {kind:?} in the v1.{minor} schema"

@@ -15,6 +15,7 @@ fn expected_files(intent: &Path) -> Vec<String> {
     let mut files = vec![
         "RUNBOOK.md".to_string(),
         "proxmox/create-vms.sh".to_string(),
+        "rendered/.gitignore".to_string(),
         "talos/controlplane.yaml".to_string(),
         "talos/schematic.yaml".to_string(),
         "talos/worker.yaml".to_string(),

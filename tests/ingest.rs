@@ -159,7 +159,7 @@ fn clean_homelab_storage_nodes_and_disk_roles() {
         let data: Vec<&str> = vm.data_disks().map(|d| d.slot.as_str()).collect();
         assert_eq!(
             data,
-            if worker { vec!["scsi1"] } else { vec![] },
+            if worker { vec!["virtio1"] } else { vec![] },
             "{}",
             vm.label()
         );

@@ -60,6 +60,8 @@ struct IntentSpec {
     platform: &'static str,
     bus: Option<&'static str>,
     with_backup: bool,
+    /// `network.cni`: (name, kubeProxy).
+    cni: Option<(&'static str, Option<bool>)>,
     /// Replaces one field with a hostile string: (field, value).
     hostile: Option<(Field, String)>,
 }
@@ -135,6 +137,12 @@ impl IntentSpec {
             "network:\n  bridge: vmbr0\n  mtu: {}\n  cidr: 10.20.0.0/24\n  gateway: 10.20.0.1\n  nameservers: [10.20.0.1]\n",
             self.mtu
         ));
+        if let Some((name, kube_proxy)) = self.cni {
+            let proxy = kube_proxy
+                .map(|p| format!(", kubeProxy: {p}"))
+                .unwrap_or_default();
+            y.push_str(&format!("  cni: {{ name: {name}{proxy} }}\n"));
+        }
         y.push_str(&format!(
             "talos:\n  extensions: [siderolabs/iscsi-tools, siderolabs/util-linux-tools, {}]\n",
             self.value(Field::Extension, "siderolabs/qemu-guest-agent")
@@ -209,6 +217,10 @@ fn valid_intent() -> impl Strategy<Value = IntentSpec> {
         prop::sample::select(vec!["nocloud", "metal"]),
         prop::option::of(prop::sample::select(vec!["scsi", "virtio"])),
         any::<bool>(),
+        prop::option::of((
+            prop::sample::select(vec!["flannel", "cilium", "calico", "none"]),
+            prop::option::of(any::<bool>()),
+        )),
     )
         .prop_map(
             |(
@@ -223,6 +235,7 @@ fn valid_intent() -> impl Strategy<Value = IntentSpec> {
                 platform,
                 bus,
                 backup,
+                cni,
             )| {
                 IntentSpec {
                     talos,
@@ -237,6 +250,7 @@ fn valid_intent() -> impl Strategy<Value = IntentSpec> {
                     platform,
                     bus,
                     with_backup: backup,
+                    cni,
                     hostile: None,
                 }
             },
@@ -312,9 +326,14 @@ struct Built {
 }
 
 fn build(intent_yaml: &str) -> Built {
+    build_named(intent_yaml, "cluster.yaml")
+}
+
+/// Builds an intent saved under `file_name` (the name is copied into generated headers).
+fn build_named(intent_yaml: &str, file_name: &str) -> Built {
     let dir = TempDir::new().unwrap();
-    std::fs::write(dir.path().join("cluster.yaml"), intent_yaml).unwrap();
-    let output = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+    std::fs::write(dir.path().join(file_name), intent_yaml).unwrap();
+    let output = talhorn(dir.path(), &["build", file_name, "-o", "out"]);
     let out = dir.path().join("out");
     Built {
         _dir: dir,
@@ -574,6 +593,8 @@ proptest! {
                 };
                 let result = check_output_is_safe(&built.out, Some(&baseline.out), rename);
                 prop_assert!(result.is_ok(), "{:?} = {:?}: {:?}", spec.hostile, yaml, result);
+                let lines = same_lines(&built.out, &baseline.out, false);
+                prop_assert!(lines.is_ok(), "{:?}: {:?}", spec.hostile, lines);
             }
             Some(2) => {
                 prop_assert!(has_location(&stderr(&built.output)),
@@ -587,6 +608,48 @@ proptest! {
             }
             other => prop_assert!(false, "exit {:?}: {}", other, stderr(&built.output)),
         }
+    }
+}
+
+/// Every generated line-format file (and with `yaml`, every YAML file too) has as many lines as
+/// in `baseline`: nothing an input string carries can add a line or a command. (A YAML value
+/// may legitimately become a multi-line scalar; its structure is checked separately.)
+fn same_lines(out: &Path, baseline: &Path, yaml: bool) -> Result<(), String> {
+    let (ours, theirs) = (files(out), files(baseline));
+    for (path, content) in &ours {
+        if path == ".talhorn-manifest.json" || (!yaml && path.ends_with(".yaml")) {
+            continue;
+        }
+        let base = theirs.get(path).ok_or(format!("{path} is new"))?;
+        let lines = |b: &[u8]| String::from_utf8_lossy(b).lines().count();
+        if lines(content) != lines(base) {
+            return Err(format!(
+                "{path}: {} lines, intended {}:\n{}",
+                lines(content),
+                lines(base),
+                String::from_utf8_lossy(content)
+            ));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// The intent's file name reaches every generated header; it goes through the same escaping
+    /// as every other input string.
+    #[test]
+    fn hostile_intent_file_names_never_add_lines(name in hostile_string(), spec in valid_intent()) {
+        let name = format!("x{}.yaml", name.replace(['/', '\0'], "_"));
+        let yaml = spec.yaml();
+        let built = build_named(&yaml, &name);
+        prop_assert_eq!(built.output.status.code(), Some(0), "{}", stderr(&built.output));
+        let baseline = build(&yaml);
+        let safe = check_output_is_safe(&built.out, Some(&baseline.out), None);
+        prop_assert!(safe.is_ok(), "{:?}: {:?}", name, safe);
+        let lines = same_lines(&built.out, &baseline.out, true);
+        prop_assert!(lines.is_ok(), "{:?}: {:?}", name, lines);
     }
 }
 

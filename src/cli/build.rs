@@ -133,8 +133,13 @@ fn scope(
     cluster: &Cluster,
     artifacts: Vec<Artifact>,
 ) -> Result<(Vec<Artifact>, Option<Vec<String>>), String> {
-    let mut prefixes: Option<Vec<String>> =
-        (!args.only.is_empty()).then(|| args.only.iter().map(|p| p.prefix().to_string()).collect());
+    let mut prefixes: Option<Vec<String>> = (!args.only.is_empty()).then(|| {
+        args.only
+            .iter()
+            .flat_map(|p| p.prefixes())
+            .map(|p| (*p).to_string())
+            .collect()
+    });
     let Some(node) = &args.node else {
         return Ok((artifacts, prefixes));
     };

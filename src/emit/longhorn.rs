@@ -127,6 +127,8 @@ fn application(chart: &ChartVersion, values: Json) -> Json {
                 "helm": { "valuesObject": values },
             },
             "destination": { "server": "https://kubernetes.default.svc", "namespace": NAMESPACE },
+            // Without a sync policy Argo CD only reports the drift and deploys nothing.
+            "syncPolicy": { "automated": { "prune": true, "selfHeal": true } },
         },
     })
 }

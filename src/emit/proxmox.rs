@@ -1,8 +1,10 @@
 //! `proxmox/<vmid>-<name>.conf` and `proxmox/create-vms.sh` from the model's VMs.
 
 use super::templates;
+use crate::model::proxmox::CloudInit;
 use crate::model::{Disk, DiskRole, Host, Nic, Vm};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Serialize)]
 struct Line {
@@ -28,9 +30,21 @@ fn bool_flag(b: bool) -> String {
     if b { "1" } else { "0" }.to_string()
 }
 
-/// Volume name Proxmox gives the n-th allocated disk of a VM (allocation order is efidisk0,
-/// then the disks in slot order, because `create-vms.sh` allocates them one by one).
+/// Volume name Proxmox gives a VM's n-th disk on one storage: each storage numbers a VM's disks
+/// from 0 (pve-storage `find_free_diskname` looks only at that storage), in the order
+/// `create-vms.sh` allocates them (efidisk0, then the disks in slot order).
 fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&str>) -> String {
+    volume(
+        host,
+        storage,
+        vmid,
+        &format!("disk-{n}"),
+        format.unwrap_or("raw"),
+    )
+}
+
+/// `<storage>:vm-<id>-<stem>`, or `<storage>:<id>/vm-<id>-<stem>.<format>` on a file storage.
+fn volume(host: &Host, storage: &str, vmid: u32, stem: &str, format: &str) -> String {
     let file_based = host.storage(storage).is_some_and(|s| {
         matches!(
             s.kind.as_str(),
@@ -38,12 +52,9 @@ fn volume_name(host: &Host, storage: &str, vmid: u32, n: usize, format: Option<&
         )
     });
     if file_based {
-        format!(
-            "{storage}:{vmid}/vm-{vmid}-disk-{n}.{}",
-            format.unwrap_or("raw")
-        )
+        format!("{storage}:{vmid}/vm-{vmid}-{stem}.{format}")
     } else {
-        format!("{storage}:vm-{vmid}-disk-{n}")
+        format!("{storage}:vm-{vmid}-{stem}")
     }
 }
 
@@ -93,6 +104,18 @@ fn nic_value(nic: &Nic) -> String {
     parts.join(",")
 }
 
+/// The cloud-init settings besides the drive: `citype`, `ipconfig0`, `nameserver`.
+fn cloud_init_options(ci: &CloudInit) -> Vec<(&'static str, String)> {
+    let mut options = vec![
+        ("citype", ci.citype.to_string()),
+        ("ipconfig0", ci.ipconfig0.clone()),
+    ];
+    if !ci.nameservers.is_empty() {
+        options.push(("nameserver", ci.nameservers.join(" ")));
+    }
+    options
+}
+
 const AGENT_ON: &str = "enabled=1,fstrim_cloned_disks=1";
 
 /// The `key: value` lines of a VM config, sorted by key as Proxmox writes them.
@@ -118,18 +141,21 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
     if let Some(c) = &vm.cpu {
         push("cpu", c.value.clone());
     }
-    let mut allocated = 0;
+    // Disks allocated so far on each storage.
+    let mut allocated: BTreeMap<String, usize> = BTreeMap::new();
+    let mut next = |storage: &str| {
+        let n = allocated.entry(storage.to_string()).or_default();
+        *n += 1;
+        *n - 1
+    };
     if let Some(efi) = &vm.efidisk
         && let Some(storage) = &efi.storage
     {
+        let n = next(storage);
         push(
             "efidisk0",
-            format!(
-                "{},efitype=4m",
-                volume_name(host, storage, vmid, allocated, None)
-            ),
+            format!("{},efitype=4m", volume_name(host, storage, vmid, n, None)),
         );
-        allocated += 1;
     }
     for disk in &vm.disks {
         let volume = match (disk.role, &disk.storage) {
@@ -137,22 +163,26 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
                 Some(s) => format!("{s}:{}", disk.volume.clone().unwrap_or_default()),
                 None => disk.volume.clone().unwrap_or_else(|| "none".into()),
             },
-            (_, Some(storage)) => {
-                let name = volume_name(
-                    host,
-                    storage,
-                    vmid,
-                    allocated,
-                    disk.format.as_ref().map(|f| f.value.as_str()),
-                );
-                allocated += 1;
-                name
-            }
+            (_, Some(storage)) => volume_name(
+                host,
+                storage,
+                vmid,
+                next(storage),
+                disk.format.as_ref().map(|f| f.value.as_str()),
+            ),
             (_, None) => continue,
         };
         let mut value = vec![volume];
         value.extend(drive_options(disk, true));
         push(&disk.slot, value.join(","));
+    }
+    if let Some(ci) = &vm.cloud_init {
+        // Proxmox writes the cloud-init image as qcow2 on file storages.
+        let volume = volume(host, &ci.storage, vmid, "cloudinit", "qcow2");
+        push(&ci.slot, format!("{volume},media=cdrom"));
+        for (key, value) in cloud_init_options(ci) {
+            push(key, value);
+        }
     }
     if let Some(m) = &vm.machine {
         push("machine", m.value.clone());
@@ -271,6 +301,18 @@ fn script_for(vm: &Vm) -> VmScript {
         if let Some(value) = allocation(disk) {
             sets.push(Arg {
                 flag: format!("--{}", disk.slot),
+                value,
+            });
+        }
+    }
+    if let Some(ci) = &vm.cloud_init {
+        sets.push(Arg {
+            flag: format!("--{}", ci.slot),
+            value: format!("{}:cloudinit", ci.storage),
+        });
+        for (key, value) in cloud_init_options(ci) {
+            sets.push(Arg {
+                flag: format!("--{key}"),
                 value,
             });
         }

@@ -3,7 +3,7 @@
 
 use super::yaml_out::{documents, set_path};
 use crate::intent::{LoadedIntent, Role};
-use crate::knowledge::talos::{Dialect, KernelForm, NetworkForm};
+use crate::knowledge::talos::{ClusterNetworkForm, Dialect, KernelForm, NetworkForm};
 use crate::model::{Scope, Talos, TalosConfig, TalosNode};
 use serde_json::{Value as Json, json};
 
@@ -97,6 +97,7 @@ impl Patch {
         {
             self.set("cluster.allowSchedulingOnControlPlanes", json!(true));
         }
+        self.add_cluster_network(config, dialect);
         for volume in &config.user_volumes {
             let v = &volume.value;
             let mut provisioning =
@@ -111,6 +112,32 @@ impl Patch {
                 "provisioning": provisioning,
                 "filesystem": { "type": "xfs" },
             }));
+        }
+    }
+
+    /// `cluster.network.cni.name: none` / `cluster.proxy.disabled: true`, or from v1.14 the
+    /// deletion of gen config's `KubeFlannelCNIConfig` and a disabled `KubeProxyConfig`.
+    fn add_cluster_network(&mut self, config: &TalosConfig, dialect: &Dialect) {
+        let no_cni = config.talos_cni.as_ref().is_some_and(|f| !f.value);
+        let no_proxy = config.kube_proxy.as_ref().is_some_and(|f| !f.value);
+        match dialect.cluster_network {
+            ClusterNetworkForm::ClusterConfig => {
+                if no_cni {
+                    self.set("cluster.network.cni.name", json!("none"));
+                }
+                if no_proxy {
+                    self.set("cluster.proxy.disabled", json!(true));
+                }
+            }
+            ClusterNetworkForm::KubeDocuments => {
+                if no_cni {
+                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KubeFlannelCNIConfig", "$patch": "delete" }));
+                }
+                if no_proxy {
+                    // The document requires `image`; the patch repeats the one gen config writes.
+                    self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "KubeProxyConfig", "enabled": false, "image": config.kube_proxy_image }));
+                }
+            }
         }
     }
 

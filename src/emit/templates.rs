@@ -1,9 +1,12 @@
-//! Line formats (`qm.conf`, `create-vms.sh`, `RUNBOOK.md`) are minijinja templates compiled
-//! into the binary. Their filters refuse or quote anything that could break a line:
-//! `sh` single-quotes a shell word, `qm` refuses a `qm.conf` value that could start a new line
-//! or a comment.
+//! Line formats (`qm.conf`, `create-vms.sh`, `RUNBOOK.md`, `.gitignore`) are minijinja templates
+//! compiled into the binary. Every value a template prints passes [`one_line`] (the
+//! environment's formatter), so no input string (a node name, the intent's file name, …) can
+//! start a new line in any of them; the YAML header comments use the same function. On top of
+//! that, `sh` single-quotes a shell word and `qm` refuses a `qm.conf` value that would change
+//! its meaning (a ` #` comment, surrounding blanks, an empty value).
 
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value};
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -14,6 +17,27 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("RUNBOOK.md", include_str!("../../templates/RUNBOOK.md.j2")),
 ];
+
+/// The one escaping path from an input string to a generated line: control characters
+/// (newlines, carriage returns, tabs, escape sequences, Unicode line and paragraph separators)
+/// are written as visible `\u{..}` escapes, so the text stays on the line it was put on.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn formatter(out: &mut Output, _state: &State, value: &Value) -> Result<(), Error> {
+    out.write_str(&one_line(&value.to_string()))
+        .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+}
 
 /// Quotes a shell word: plain words stay as they are, anything else is single-quoted.
 pub fn shell_quote(word: &str) -> String {
@@ -55,6 +79,7 @@ fn environment() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
+        env.set_formatter(formatter);
         env.add_filter("sh", sh);
         env.add_filter("qm", qm);
         for (name, source) in TEMPLATES {
@@ -89,6 +114,18 @@ mod tests {
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
         assert_eq!(shell_quote("$(reboot)"), "'$(reboot)'");
         assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn every_printed_value_stays_on_its_line() {
+        assert_eq!(one_line("homelab.yaml"), "homelab.yaml");
+        assert_eq!(one_line("a\nb\r\u{2028}c"), "a\\u{a}b\\u{d}\\u{2028}c");
+        let text = render(
+            "qm.conf",
+            minijinja::context! { intent_file => "x\nrm -rf /", lines => Vec::<String>::new() },
+        )
+        .unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
     }
 
     #[test]

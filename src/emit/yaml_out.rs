@@ -3,14 +3,13 @@
 
 use serde_json::Value as Json;
 
-/// Serialises documents into one multi-document YAML stream, after a `#` header comment.
+/// Serialises documents into one multi-document YAML stream, after a `#` header comment (one
+/// line, escaped like every other input string that reaches a generated line).
 pub fn documents(header: &str, docs: &[Json]) -> Result<String, String> {
     let mut out = String::new();
-    for line in header.lines() {
-        out.push_str("# ");
-        out.push_str(line);
-        out.push('\n');
-    }
+    out.push_str("# ");
+    out.push_str(&super::templates::one_line(header));
+    out.push('\n');
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");

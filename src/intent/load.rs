@@ -417,7 +417,49 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
         }
     }
     check_references(loaded, &mut errors);
+    check_storage_on_control_planes(loaded, &mut errors);
     errors
+}
+
+/// Longhorn data on a control plane needs Longhorn's pods there, and Kubernetes taints control
+/// planes `NoSchedule`: without `allowSchedulingOnControlPlanes` the disk would never be used
+/// and volumes stay degraded. Tolerations are not the answer: Longhorn's own setting warns
+/// against tolerating `kubernetes.io` taints, so the operator chooses.
+fn check_storage_on_control_planes(loaded: &LoadedIntent, errors: &mut Vec<Finding>) {
+    use super::{Role, StorageNodes};
+    let intent = &loaded.intent;
+    let Some(longhorn) = &intent.longhorn else {
+        return;
+    };
+    if intent.cluster.allow_scheduling_on_control_planes {
+        return;
+    }
+    let mut reported_all = false;
+    for (i, node) in intent.nodes.iter().enumerate() {
+        if node.role != Role::Controlplane {
+            continue;
+        }
+        let pointer = match (node.storage, longhorn.storage_nodes) {
+            (Some(true), _) => format!("/nodes/{i}/storage"),
+            (None, StorageNodes::All) if !reported_all => {
+                reported_all = true;
+                "/longhorn/storageNodes".to_string()
+            }
+            _ => continue,
+        };
+        errors.push(
+            Finding::new(
+                "INT003",
+                Severity::Error,
+                loaded.loc(&pointer),
+                format!(
+                    "Longhorn data on control plane `{}` is never used: control planes are tainted NoSchedule, so Longhorn's pods do not run there",
+                    node.name
+                ),
+            )
+            .help("set `cluster.allowSchedulingOnControlPlanes: true` (workloads then run on control planes too), or keep Longhorn on workers (`longhorn.storageNodes: workers`)"),
+        );
+    }
 }
 
 fn check_unique(

@@ -97,6 +97,15 @@ pub struct CniSpec {
     pub name: String,
     pub mtu: Option<u32>,
     pub encapsulation: Option<String>,
+    /// `false` disables kube-proxy (a CNI such as Cilium replaces it); Talos deploys it by default.
+    pub kube_proxy: Option<bool>,
+}
+
+impl CniSpec {
+    /// Whether Talos deploys its own CNI (Flannel); any other choice is installed after bootstrap.
+    pub fn talos_deploys(&self) -> bool {
+        self.name == "flannel"
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -685,6 +685,22 @@ pub fn backup_keys(chart: &ChartVersion) -> Option<BackupKeys> {
     chart.facts().map(|_| BACKUP_STORE_KEYS)
 }
 
+/// The keys the backup credential Secret holds, by backup target scheme (Longhorn docs
+/// "Setting a Backup Target": S3, CIFS, Azure Blob; NFS needs no Secret).
+pub const BACKUP_SECRET_KEYS: &[(&str, &[&str])] = &[
+    ("s3://", &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
+    ("cifs://", &["CIFS_USERNAME", "CIFS_PASSWORD"]),
+    ("azblob://", &["AZBLOB_ACCOUNT_NAME", "AZBLOB_ACCOUNT_KEY"]),
+];
+
+/// The Secret keys a backup target needs (empty for NFS or an unknown scheme).
+pub fn backup_secret_keys(target: &str) -> &'static [&'static str] {
+    BACKUP_SECRET_KEYS
+        .iter()
+        .find(|(scheme, _)| target.starts_with(scheme))
+        .map_or(&[], |(_, keys)| keys)
+}
+
 /// A Helm value to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HelmValue {

@@ -190,6 +190,19 @@ pub enum KernelForm {
     KernelDocuments,
 }
 
+/// Where the cluster's CNI and kube-proxy are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterNetworkForm {
+    /// `cluster.network.cni.name` and `cluster.proxy.disabled` (≤ v1.13).
+    ClusterConfig,
+    /// `KubeFlannelCNIConfig` present or deleted (`$patch: delete`), `KubeProxyConfig.enabled`
+    /// (v1.14: gen config writes both documents; `pkg/machinery/config/generate/kubernetes.go`).
+    KubeDocuments,
+}
+
+/// `constants.KubeProxyImage`: gen config writes `<this>:v<kubernetes>`.
+pub const KUBE_PROXY_IMAGE: &str = "registry.k8s.io/kube-proxy";
+
 /// How the Image Factory names the installer image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallerForm {
@@ -247,6 +260,7 @@ pub struct Dialect {
     pub install_extra_kernel_args: bool,
     /// `machine.kubelet` may be patched; v1.14 configs carry `KubeletConfig`, which conflicts.
     pub machine_kubelet: bool,
+    pub cluster_network: ClusterNetworkForm,
     pub installer: InstallerForm,
 }
 
@@ -277,6 +291,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::Generic,
     },
     Dialect {
@@ -290,6 +305,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -303,6 +319,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -316,6 +333,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -329,6 +347,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
     Dialect {
@@ -342,6 +361,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::KernelDocuments,
         install_extra_kernel_args: false,
         machine_kubelet: false,
+        cluster_network: ClusterNetworkForm::KubeDocuments,
         installer: InstallerForm::PerPlatform,
     },
 ];
@@ -697,6 +717,75 @@ pub const KERNEL_MODULES: &[KernelModule] = &[
 /// Modules Longhorn's V1 engine needs in `machine.kernel.modules`: none (all it uses is built
 /// in, talos-kernel-modules.md "Conclusion").
 pub const LONGHORN_V1_MODULES: &[&str] = &[];
+
+/// What Talos sees of a Proxmox disk on one bus: the fields of its `Disk` resource (and so of
+/// the `disk` variable in a `UserVolumeConfig` selector). Read from the Talos and go-blockdevice
+/// sources, which win over any guide:
+/// - `serial` is `/sys/block/<dev>/serial`, else `<dev>/device/serial` (go-blockdevice v2
+///   `GetProperties`, from v2.0.9); a virtio-blk disk has the first, a SCSI or ATA disk
+///   neither. Talos's `DisksController` then asks udev's `scsi_id`/`ata_id` only when the
+///   transport is `scsi` or `ata`, and a disk behind virtio-scsi has transport `virtio`
+///   (`proc_name` `virtio_scsi`), so its serial stays empty (siderolabs/talos#11348, #12073).
+/// - `symlinks` are udev's `/dev/disk/by-id` links, which carry the serial on every bus.
+#[derive(Debug)]
+pub struct BusIdentity {
+    /// The Proxmox bus (`virtio`, `scsi`, `sata`, `ide`).
+    pub bus: &'static str,
+    /// `disk.transport` as Talos reports it.
+    pub transport: &'static str,
+    /// Whether `disk.serial` equals the Proxmox `serial=` value.
+    pub serial_seen: bool,
+    /// The `/dev/disk/by-id/` link name before the serial (udev `60-persistent-storage.rules`).
+    pub by_id_prefix: &'static str,
+}
+
+/// One row per Proxmox disk bus (docs/disk-identity.md has the table with its sources).
+pub const DISK_IDENTITY: &[BusIdentity] = &[
+    BusIdentity {
+        bus: "virtio",
+        transport: "virtio",
+        serial_seen: true,
+        by_id_prefix: "virtio-",
+    },
+    BusIdentity {
+        bus: "scsi",
+        transport: "virtio",
+        serial_seen: false,
+        by_id_prefix: "scsi-0QEMU_QEMU_HARDDISK_",
+    },
+    BusIdentity {
+        bus: "sata",
+        transport: "sata",
+        serial_seen: false,
+        by_id_prefix: "ata-QEMU_HARDDISK_",
+    },
+    // `ata_id` runs for transport `ata`, but it reports `QEMU_HARDDISK_<serial>`, not the serial.
+    BusIdentity {
+        bus: "ide",
+        transport: "ata",
+        serial_seen: false,
+        by_id_prefix: "ata-QEMU_HARDDISK_",
+    },
+];
+
+/// What Talos sees of a disk on `bus` (`virtio`, `scsi`, …).
+pub fn bus_identity(bus: &str) -> Option<&'static BusIdentity> {
+    DISK_IDENTITY.iter().find(|row| row.bus == bus)
+}
+
+/// A `UserVolumeConfig` CEL selector that matches the disk Proxmox gives `serial=<serial>` on
+/// `bus`: `disk.serial` where Talos sees it, else the serial-bearing `/dev/disk/by-id` link.
+pub fn serial_selector(bus: &str, serial: &str) -> Option<String> {
+    let row = bus_identity(bus)?;
+    Some(if row.serial_seen {
+        format!("disk.serial == '{serial}'")
+    } else {
+        format!(
+            "'/dev/disk/by-id/{}{serial}' in disk.symlinks",
+            row.by_id_prefix
+        )
+    })
+}
 
 /// Modules Longhorn's V2 engine expects loaded (longhorn.io Talos page, Talos CI patch).
 /// `uio_pci_generic` is an alternative to `vfio_pci`; `ublk_drv` only serves the ublk frontend.

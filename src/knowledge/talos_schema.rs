@@ -136,6 +136,9 @@ pub fn document_type(doc: &Node) -> DocumentType<'_> {
     }
 }
 
+/// The strategic-merge patch directive (`$patch: delete`).
+const PATCH_DIRECTIVE: &str = "$patch";
+
 /// Validates one parsed Talos document for Talos `1.<minor>`: TAL003 (missing `kind` /
 /// `apiVersion`, or the legacy document carrying them), INT002 (unknown key or kind), INT003
 /// (wrong type, enum value, range, missing required field) and TAL008 (deprecated for that
@@ -645,7 +648,9 @@ impl Validator<'_> {
                 self.report(UNKNOWN_KEY, Severity::Error, key.span, message, None);
                 continue;
             };
-            if context.skips(&name) {
+            // `$patch: delete` is a strategic-merge directive Talos's `configpatcher` accepts on
+            // any document, map or list item; it is no config field.
+            if context.skips(&name) || name == PATCH_DIRECTIVE {
                 continue;
             }
             let path = context.path.child_key(&name);

@@ -151,8 +151,68 @@ pub(crate) fn is_storage_node(intent: &LoadedIntent, index: usize) -> bool {
     })
 }
 
+/// Proxmox's own MAC prefix (datacenter `mac_prefix` default): derived MACs look like the ones
+/// Proxmox would have generated.
+pub const MAC_PREFIX: [u8; 3] = [0xBC, 0x24, 0x11];
+
+/// Every node's NIC MAC, upper case, located: as written, else derived from the cluster and
+/// node name (sha256, Proxmox's prefix), so the MAC → IP table and Talos's link selection hold
+/// before Proxmox ever sees the VM. A derived MAC that collides with an earlier node's is
+/// derived again with a counter.
+pub(crate) fn node_macs(intent: &LoadedIntent) -> Vec<Fact<String>> {
+    use sha2::{Digest, Sha256};
+    let spec = &intent.intent;
+    let given: Vec<String> = spec
+        .nodes
+        .iter()
+        .filter_map(|n| n.mac.as_ref().map(|m| m.to_uppercase()))
+        .collect();
+    let mut taken: Vec<String> = Vec::new();
+    spec.nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            if let Some(mac) = &node.mac {
+                let mac = mac.to_uppercase();
+                taken.push(mac.clone());
+                return Fact::new(mac, intent.loc(&format!("/nodes/{i}/mac")));
+            }
+            let mac = (0u32..)
+                .map(|round| {
+                    let seed = format!("{}/{}/{round}", spec.cluster.name, node.name);
+                    let hash = Sha256::digest(seed.as_bytes());
+                    MAC_PREFIX
+                        .iter()
+                        .chain(&hash[..3])
+                        .map(|b| format!("{b:02X}"))
+                        .collect::<Vec<_>>()
+                        .join(":")
+                })
+                .find(|mac| !taken.contains(mac) && !given.contains(mac))
+                .unwrap_or_default();
+            taken.push(mac.clone());
+            Fact::new(mac, intent.loc(&format!("/nodes/{i}")))
+        })
+        .collect()
+}
+
 /// The Proxmox serial of the Longhorn data disk; Talos selects the disk by it.
 pub const DATA_DISK_SERIAL: &str = "longhorn-data";
+
+/// The bus of the Longhorn data disk: as written, else VirtIO Block, the one bus on which Talos
+/// shows the disk's serial (`knowledge::talos::DISK_IDENTITY`).
+pub(crate) fn data_disk_bus(intent: &LoadedIntent) -> crate::model::proxmox::Bus {
+    use crate::model::proxmox::Bus;
+    let bus = intent
+        .intent
+        .longhorn
+        .as_ref()
+        .and_then(|l| l.data_disk.as_ref()?.bus.clone());
+    match bus.as_deref() {
+        Some("scsi") => Bus::Scsi,
+        _ => Bus::Virtio,
+    }
+}
 /// Slot of the Longhorn data disk on each bus (the OS disk is slot 0).
 pub const DATA_DISK_INDEX: u32 = 1;
 

@@ -1,9 +1,10 @@
 //! Intent → VMs and host facts, with the settings the research recommends for Talos.
 
 use super::{DATA_DISK_INDEX, DATA_DISK_SERIAL, Resolved, is_storage_node};
+use crate::intent::Platform;
 use crate::intent::size::parse_mib;
 use crate::intent::{Engine, LoadedIntent, Role};
-use crate::model::proxmox::{Bus, EfiDisk};
+use crate::model::proxmox::{Bus, CloudInit, EfiDisk};
 use crate::model::{Bridge, Disk, DiskRole, Host, Nic, Storage, Vm};
 use crate::source::{Fact, Location};
 
@@ -176,6 +177,12 @@ pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
         vm.disks.push(cdrom(iso, intent.loc("/proxmox/iso")));
         order.push("ide2".into());
     }
+    if intent.intent.cluster.platform == Platform::Nocloud {
+        vm.cloud_init = vm
+            .os_disk()
+            .and_then(|d| d.storage.clone())
+            .map(|storage| cloud_init(intent, index, storage));
+    }
     vm.nics.push(nic(intent, index));
     order.push("net0".into());
     vm.boot_order = Some(Fact::new(order, r.node_loc()));
@@ -211,12 +218,9 @@ fn disk(
             r.loc("disk"),
         )
     };
-    let os_bus = r.get(
-        |n| n.disk.as_ref()?.bus.clone(),
-        |d| d.disk.as_ref()?.bus.clone(),
-    );
-    let bus = match spec.bus.as_deref().or(os_bus.as_deref()) {
-        Some("virtio") => Bus::Virtio,
+    let bus = match (role, spec.bus.as_deref()) {
+        (DiskRole::Data, _) => super::data_disk_bus(intent),
+        (_, Some("virtio")) => Bus::Virtio,
         _ => Bus::Scsi,
     };
     let storage = spec
@@ -245,6 +249,24 @@ fn disk(
     }
 }
 
+/// The slot of the cloud-init drive (`ide2` holds the ISO).
+pub const CLOUD_INIT_SLOT: &str = "ide0";
+
+/// The nocloud drive that brings Talos up at its static address before it has a config.
+fn cloud_init(intent: &LoadedIntent, index: usize, storage: String) -> CloudInit {
+    let spec = &intent.intent;
+    let node = &spec.nodes[index];
+    let prefix = spec.network.cidr.split_once('/').map_or("24", |(_, p)| p);
+    CloudInit {
+        slot: CLOUD_INIT_SLOT.into(),
+        storage,
+        citype: "nocloud",
+        ipconfig0: format!("ip={}/{prefix},gw={}", node.ip, spec.network.gateway),
+        nameservers: spec.network.nameservers.clone(),
+        at: intent.loc(&format!("/nodes/{index}/ip")),
+    }
+}
+
 fn cdrom(iso: &str, at: Location) -> Disk {
     let (storage, volume) = iso
         .split_once(':')
@@ -267,7 +289,6 @@ fn cdrom(iso: &str, at: Location) -> Disk {
 
 fn nic(intent: &LoadedIntent, index: usize) -> Nic {
     let spec = &intent.intent;
-    let node = &spec.nodes[index];
     let bridge_mtu = spec
         .proxmox
         .bridges
@@ -288,10 +309,7 @@ fn nic(intent: &LoadedIntent, index: usize) -> Nic {
     Nic {
         slot: "net0".into(),
         model: Fact::new("virtio".into(), intent.loc(&format!("/nodes/{index}"))),
-        mac: node
-            .mac
-            .clone()
-            .map(|m| Fact::new(m.to_uppercase(), intent.loc(&format!("/nodes/{index}/mac")))),
+        mac: Some(super::node_macs(intent)[index].clone()),
         bridge: Some(Fact::new(
             spec.network.bridge.clone(),
             intent.loc("/network/bridge"),

@@ -35,6 +35,9 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
         ));
         configs.push(cp);
     }
+    if let Some(cp) = cni_config(intent, dialect) {
+        configs.push(cp);
+    }
     let schematic = schematic(intent);
     // Every node installs (and upgrades to) the image built from the schematic.
     let mut all = TalosConfig::new(Scope::All, intent.loc("/talos"));
@@ -60,6 +63,31 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
         configs,
         schematic: Some(schematic_facts(intent, &schematic)),
     }
+}
+
+/// The control planes' CNI and kube-proxy choice, when the intent departs from Talos's defaults
+/// (Flannel, kube-proxy): the cluster settings only take effect on control planes.
+fn cni_config(intent: &LoadedIntent, dialect: &Dialect) -> Option<TalosConfig> {
+    let cni = intent.intent.network.cni.as_ref()?;
+    let mut cp = TalosConfig::new(Scope::Role(Role::Controlplane), intent.loc("/network/cni"));
+    if !cni.talos_deploys() {
+        cp.talos_cni = Some(Fact::new(false, intent.loc("/network/cni/name")));
+    }
+    if cni.kube_proxy == Some(false) {
+        cp.kube_proxy = Some(Fact::new(false, intent.loc("/network/cni/kubeProxy")));
+        let kubernetes = intent
+            .intent
+            .cluster
+            .kubernetes
+            .as_deref()
+            .unwrap_or(dialect.default_kubernetes);
+        cp.kube_proxy_image = Some(format!(
+            "{}:v{}",
+            crate::knowledge::talos::KUBE_PROXY_IMAGE,
+            kubernetes.trim_start_matches('v')
+        ));
+    }
+    (cp.talos_cni.is_some() || cp.kube_proxy.is_some()).then_some(cp)
 }
 
 /// The narrowest scopes that cover exactly the storage nodes.
@@ -103,7 +131,10 @@ fn storage_config(
             UserVolume {
                 name: USER_VOLUME.into(),
                 volume_type: "partition".into(),
-                disk_selector: Some(format!("disk.serial == '{DATA_DISK_SERIAL}'")),
+                disk_selector: crate::knowledge::talos::serial_selector(
+                    super::data_disk_bus(intent).as_str(),
+                    DATA_DISK_SERIAL,
+                ),
                 min_size: Some("10GiB".into()),
                 max_size: None,
             },
@@ -230,10 +261,8 @@ fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
         )),
         _ => None,
     };
-    talos.mac = node
-        .mac
-        .clone()
-        .map(|m| Fact::new(m.to_lowercase(), intent.loc(&format!("/nodes/{index}/mac"))));
+    let mac = &super::node_macs(intent)[index];
+    talos.mac = Some(Fact::new(mac.value.to_lowercase(), mac.at));
     let mut labels: Vec<(String, Fact<String>)> = node
         .labels
         .iter()

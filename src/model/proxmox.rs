@@ -78,6 +78,21 @@ pub struct Nic {
     pub at: Location,
 }
 
+/// A Proxmox cloud-init drive and what it tells the guest: `ideN: <storage>:vm-<id>-cloudinit`,
+/// `citype`, `ipconfig0`, `nameserver`. Talos's nocloud platform reads it (network-config v1,
+/// which Proxmox writes, or v2) and comes up in maintenance mode at that address.
+#[derive(Debug, Clone)]
+pub struct CloudInit {
+    /// `ide0`.
+    pub slot: String,
+    pub storage: String,
+    pub citype: &'static str,
+    /// `ip=10.20.0.11/24,gw=10.20.0.1`.
+    pub ipconfig0: String,
+    pub nameservers: Vec<String>,
+    pub at: Location,
+}
+
 #[derive(Debug, Clone)]
 pub struct EfiDisk {
     pub storage: Option<String>,
@@ -116,6 +131,8 @@ pub struct Vm {
     pub agent: Option<Fact<bool>>,
     pub onboot: Option<Fact<bool>>,
     pub serial_console: bool,
+    /// Only VMs talhorn generates carry it; a hand-written config's drive is one of `disks`.
+    pub cloud_init: Option<CloudInit>,
     pub disks: Vec<Disk>,
     pub nics: Vec<Nic>,
     /// Facts written in the source but not knowable from it (a Terraform attribute set from
@@ -151,6 +168,7 @@ impl Vm {
             agent: None,
             onboot: None,
             serial_console: false,
+            cloud_init: None,
             disks: Vec::new(),
             nics: Vec::new(),
             unknown: Vec::new(),

@@ -75,6 +75,12 @@ pub struct TalosConfig {
     pub install_image: Option<Fact<String>>,
     pub machine_type: Option<Fact<Role>>,
     pub allow_scheduling_on_control_planes: Option<Fact<bool>>,
+    /// `false`: Talos deploys no CNI of its own (`cluster.network.cni.name: none`).
+    pub talos_cni: Option<Fact<bool>>,
+    /// `false`: Talos deploys no kube-proxy.
+    pub kube_proxy: Option<Fact<bool>>,
+    /// The kube-proxy image gen config writes (v1.14's `KubeProxyConfig` requires it).
+    pub kube_proxy_image: Option<String>,
     /// Where new list entries belong (e.g. `machine.kubelet`), for "missing" findings.
     pub kubelet_at: Option<Location>,
 }
@@ -95,6 +101,9 @@ impl TalosConfig {
             install_image: None,
             machine_type: None,
             allow_scheduling_on_control_planes: None,
+            talos_cni: None,
+            kube_proxy: None,
+            kube_proxy_image: None,
             kubelet_at: None,
         }
     }

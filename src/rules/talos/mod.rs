@@ -24,6 +24,7 @@ pub mod tal013_dhcp_unreserved;
 pub mod tal014_unknown_extension;
 pub mod tal015_longhorn_on_ephemeral;
 pub mod tal016_unknown_kernel_module;
+pub mod tal017_disk_selector_unseen;
 
 pub static RULES: &[&dyn Rule] = &[
     &tal001_missing_iscsi_tools::MissingIscsiTools,
@@ -42,7 +43,40 @@ pub static RULES: &[&dyn Rule] = &[
     &tal014_unknown_extension::UnknownExtension,
     &tal015_longhorn_on_ephemeral::LonghornOnEphemeral,
     &tal016_unknown_kernel_module::UnknownKernelModule,
+    &tal017_disk_selector_unseen::DiskSelectorUnseen,
 ];
+
+/// Each VM with the Talos configs that apply to it: through its Talos node when nodes are
+/// known, else through its role.
+pub fn vm_configs(cluster: &Cluster) -> Vec<(&crate::model::Vm, Vec<&TalosConfig>)> {
+    if cluster.talos.nodes.is_empty() {
+        cluster
+            .vms
+            .iter()
+            .filter_map(|vm| {
+                Some((
+                    vm,
+                    cluster
+                        .talos
+                        .configs_for_role(cluster.role_of(vm)?)
+                        .collect(),
+                ))
+            })
+            .collect()
+    } else {
+        cluster
+            .talos
+            .nodes
+            .iter()
+            .filter_map(|node| {
+                Some((
+                    cluster.vm_of(node)?,
+                    cluster.talos.configs_for(node).collect(),
+                ))
+            })
+            .collect()
+    }
+}
 
 /// Where Longhorn keeps replicas when `defaultSettings.defaultDataPath` is not set (the manager's
 /// default, `SettingDefinitionDefaultDataPath`).

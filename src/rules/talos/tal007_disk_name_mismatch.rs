@@ -34,9 +34,10 @@ machine:
 ```
 
 ## Fix
-Name the device the bus produces (`/dev/vda`), or better select the disk by a stable property:
-give the Proxmox disk `serial=` and use `diskSelector: {serial: …}` or
-`disk.serial == '…'` in the user volume.
+Name the device the bus produces (`/dev/vda`), or better select the disk by a stable property
+Talos sees: a VirtIO Block disk (`virtioN`) with `serial=` is matched by `disk.serial == '…'`;
+behind VirtIO SCSI Talos shows no serial, so select its
+`/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_<serial>` link in `disk.symlinks` (TAL017).
 
 ## Source
 Talos Proxmox guide ("the default install disk is /dev/sda (may be /dev/vda)"); Linux
@@ -156,34 +157,7 @@ impl Rule for DiskNameMismatch {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let pairs: Vec<(&Vm, Vec<&TalosConfig>)> = if cluster.talos.nodes.is_empty() {
-            cluster
-                .vms
-                .iter()
-                .filter_map(|vm| {
-                    Some((
-                        vm,
-                        cluster
-                            .talos
-                            .configs_for_role(cluster.role_of(vm)?)
-                            .collect(),
-                    ))
-                })
-                .collect()
-        } else {
-            cluster
-                .talos
-                .nodes
-                .iter()
-                .filter_map(|node| {
-                    Some((
-                        cluster.vm_of(node)?,
-                        cluster.talos.configs_for(node).collect(),
-                    ))
-                })
-                .collect()
-        };
-        for (vm, configs) in pairs {
+        for (vm, configs) in super::vm_configs(cluster) {
             if vm.disks.is_empty() || vm.is_unknown("disks") {
                 continue;
             }
@@ -193,7 +167,7 @@ impl Rule for DiskNameMismatch {
                         out,
                         META.finding(at, format!("{what} `{device}` does not exist on {}: {reason}", vm.label()))
                             .related(vm.origin, "the VM config")
-                            .help("select the disk by `serial=` (Proxmox) and `diskSelector`/`disk.serial` (Talos) instead of a device name"),
+                            .help("select the disk by a stable property instead of a device name: `serial=` on a VirtIO Block disk and `disk.serial` (see TAL017 for other buses)"),
                     );
                 }
             }
