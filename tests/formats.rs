@@ -607,3 +607,73 @@ fn an_empty_hostname_names_no_node() {
     );
     assert!(linted.codes("TAL013").is_empty(), "{:?}", linted.findings);
 }
+
+#[test]
+fn cloud_init_ip_config_is_a_vm_fact_for_both_providers() {
+    let bpg = r#"
+resource "proxmox_virtual_environment_vm" "talos_cp" {
+  name = "talos-cp-1"
+  initialization {
+    datastore_id = "local-zfs"
+    ip_config {
+      ipv4 {
+        address = "10.0.0.11/24"
+        gateway = "10.0.0.1"
+      }
+    }
+    dns {
+      servers = ["10.0.0.1"]
+    }
+  }
+}
+"#;
+    let telmate = r#"
+resource "proxmox_vm_qemu" "talos_w" {
+  name       = "talos-w-1"
+  ipconfig0  = "ip=10.0.0.21/24,gw=10.0.0.1"
+  nameserver = "10.0.0.1"
+  disks {
+    ide {
+      ide0 {
+        cloudinit {
+          storage = "local-lvm"
+        }
+      }
+    }
+  }
+}
+"#;
+    let linted = lint(&[("bpg.tf", bpg), ("telmate.tf", telmate)]);
+    let mut seen: Vec<(String, String, String, Vec<String>)> = linted
+        .cluster
+        .vms
+        .iter()
+        .filter_map(|vm| {
+            let ci = vm.cloud_init.as_ref()?;
+            Some((
+                ci.slot.clone(),
+                ci.storage.clone(),
+                ci.ipconfig0.clone(),
+                ci.nameservers.clone(),
+            ))
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                "ide0".into(),
+                "local-lvm".into(),
+                "ip=10.0.0.21/24,gw=10.0.0.1".into(),
+                vec!["10.0.0.1".into()]
+            ),
+            (
+                "ide2".into(),
+                "local-zfs".into(),
+                "ip=10.0.0.11/24,gw=10.0.0.1".into(),
+                vec!["10.0.0.1".into()]
+            ),
+        ]
+    );
+}

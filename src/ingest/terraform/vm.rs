@@ -10,7 +10,7 @@
 use super::hcl::{self, Attr, Eval, span_of};
 use crate::intent::Role;
 use crate::load::qmconf;
-use crate::model::proxmox::{Bus, EfiDisk};
+use crate::model::proxmox::{Bus, CloudInit, EfiDisk};
 use crate::model::{Disk, DiskRole, Nic, Vm};
 use crate::source::{Fact, FileId, Location, Span};
 use crate::yaml::{Node, Value};
@@ -199,12 +199,77 @@ impl VmReader<'_> {
             let slot = self.text(&init.body, "interface", "disks");
             let slot = slot.map_or_else(|| "ide2".to_owned(), |s| s.value);
             self.push_cdrom(&slot, Some("vm-cloudinit".into()), span_of(&init.ident));
+            self.bpg_cloud_init(&init.body, slot, span_of(&init.ident));
         }
         for (index, nic) in body.get_blocks("network_device").enumerate() {
             if let Some(nic) = self.nic(&nic.body, index, span_of(&nic.ident), NicKeys::BPG) {
                 self.vm.nics.push(nic);
             }
         }
+    }
+
+    /// `initialization { ip_config { ipv4 { address gateway } } dns { servers } }`: the
+    /// cloud-init drive and the `ipconfig0` it writes.
+    fn bpg_cloud_init(&mut self, init: &Body, slot: String, span: Span) {
+        let ipv4 = init
+            .get_blocks("ip_config")
+            .next()
+            .and_then(|c| c.body.get_blocks("ipv4").next());
+        let mut parts = Vec::new();
+        if let Some(ipv4) = ipv4 {
+            let address = self.text(&ipv4.body, "address", "cloud_init");
+            let gateway = self.text(&ipv4.body, "gateway", "cloud_init");
+            parts.extend(address.map(|a| format!("ip={}", a.value)));
+            parts.extend(gateway.map(|g| format!("gw={}", g.value)));
+        }
+        let servers = init.get_blocks("dns").next().and_then(|dns| {
+            let node = self.node(&dns.body, "servers", "cloud_init")?;
+            self.strings(&node)
+        });
+        let storage = self.text(init, "datastore_id", "cloud_init");
+        let citype = match self
+            .text(init, "type", "cloud_init")
+            .as_ref()
+            .map(|t| t.value.as_str())
+        {
+            Some("configdrive2") => "configdrive2",
+            _ => "nocloud",
+        };
+        self.vm.cloud_init = Some(CloudInit {
+            slot,
+            storage: storage.map_or_else(|| "local-lvm".to_owned(), |s| s.value),
+            citype,
+            ipconfig0: parts.join(","),
+            nameservers: servers.unwrap_or_default(),
+            at: self.at(span),
+        });
+    }
+
+    /// Telmate's `ipconfig0` and `nameserver`, on its `cloudinit` drive.
+    fn telmate_cloud_init(&mut self, body: &Body) {
+        let Some(ipconfig) = self.text(body, "ipconfig0", "cloud_init") else {
+            return;
+        };
+        let drive = self
+            .vm
+            .disks
+            .iter()
+            .find(|d| d.volume.as_deref() == Some("vm-cloudinit"));
+        let slot = drive.map_or_else(|| "ide2".to_owned(), |d| d.slot.clone());
+        let storage = drive.and_then(|d| d.storage.clone()).unwrap_or_default();
+        let nameservers = self
+            .text(body, "nameserver", "cloud_init")
+            .map(|n| n.value.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        self.vm.cloud_init = Some(CloudInit {
+            slot,
+            storage,
+            // Proxmox's default for Linux guests.
+            citype: "nocloud",
+            ipconfig0: ipconfig.value,
+            nameservers,
+            at: ipconfig.at,
+        });
     }
 
     fn dynamic_blocks(&mut self, body: &Body, names: &[&str], field: &'static str) {
@@ -380,6 +445,7 @@ impl VmReader<'_> {
         for disk in body.get_blocks("disk") {
             self.telmate_v2_disk(&disk.body, span_of(&disk.ident));
         }
+        self.telmate_cloud_init(body);
         for (index, nic) in body.get_blocks("network").enumerate() {
             if let Some(nic) = self.nic(&nic.body, index, span_of(&nic.ident), NicKeys::TELMATE) {
                 self.vm.nics.push(nic);
@@ -403,7 +469,13 @@ impl VmReader<'_> {
                             self.vm.disks.push(disk);
                         }
                         "cdrom" => self.push_cdrom(&slot, None, span),
-                        "cloudinit" => self.push_cdrom(&slot, Some("vm-cloudinit".into()), span),
+                        "cloudinit" => {
+                            self.push_cdrom(&slot, Some("vm-cloudinit".into()), span);
+                            let storage = self.text(&kind.body, "storage", "cloud_init");
+                            if let Some(drive) = self.vm.disks.last_mut() {
+                                drive.storage = storage.map(|s| s.value);
+                            }
+                        }
                         _ => {}
                     }
                 }
