@@ -68,21 +68,22 @@ pub fn read(file: FileId, path: &Path, text: &str, doc: &Node) -> Talconfig {
     reader.out
 }
 
-/// Cluster-wide settings talhelper writes into every config.
+/// Cluster-wide settings talhelper writes into every config: scheduling on control planes and
+/// the CNI (`cniConfig.name`).
 fn cluster_doc(doc: &Node) -> Option<Node> {
-    let allow = doc.entry("allowSchedulingOnControlPlanes")?;
     let entry = |key: &str, value: Node| (Node::new(Value::Str(key.into()), value.span), value);
-    let cluster = Node::new(
-        Value::Map(vec![entry(
-            "allowSchedulingOnControlPlanes",
-            allow.1.clone(),
-        )]),
-        allow.0.span,
-    );
-    Some(Node::new(
-        Value::Map(vec![entry("cluster", cluster)]),
-        allow.0.span,
-    ))
+    let mut cluster = Vec::new();
+    if let Some(allow) = doc.get("allowSchedulingOnControlPlanes") {
+        cluster.push(entry("allowSchedulingOnControlPlanes", allow.clone()));
+    }
+    if let Some(name) = doc.path(&["cniConfig", "name"]) {
+        let cni = Node::new(Value::Map(vec![entry("name", name.clone())]), name.span);
+        let network = Node::new(Value::Map(vec![entry("cni", cni)]), name.span);
+        cluster.push(entry("network", network));
+    }
+    let span = cluster.first()?.1.span;
+    let cluster = Node::new(Value::Map(cluster), span);
+    Some(Node::new(Value::Map(vec![entry("cluster", cluster)]), span))
 }
 
 struct Reader<'a> {
@@ -258,6 +259,8 @@ nodes:
   - hostname: w1
     ipAddress: 10.0.0.21
     controlPlane: false
+cniConfig:
+  name: none
 worker:
   patches:
     - |-
@@ -299,6 +302,8 @@ worker:
             .find(|f| f.named_scope == Some(Scope::Role(Role::Worker)))
             .expect("worker patch");
         assert!(worker.config.kubelet_at.is_some());
+        let cni = config.talos_files.iter().find_map(|f| f.cni.clone());
+        assert_eq!(cni.map(|c| c.value).as_deref(), Some("none"));
         assert_eq!(worker.config.documents.len(), 1);
     }
 }
