@@ -11,8 +11,11 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
-/// A bound, not a benchmark: a debug build on a loaded 2-core machine stays far below it.
-const TIME_BOUND: Duration = Duration::from_secs(10);
+/// A hang guard, not a benchmark: it catches an input that makes talhorn loop or grow without
+/// bound. Wall time on a shared 2-core machine under load varies several-fold (the alias bombs take
+/// about 2 s of CPU in a debug build and were seen at 20 s wall), so the bound is far above that;
+/// speed is measured by `tools/bench.sh`, never here.
+const TIME_BOUND: Duration = Duration::from_secs(90);
 const PANIC_EXIT: i32 = 101;
 
 /// The binary under test. `TALHORN_BIN` overrides it: a target directory shared between

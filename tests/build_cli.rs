@@ -205,22 +205,27 @@ fn a_wrong_type_is_located() {
     );
 }
 
+/// A shared VMID is PVE019's finding (exit 1), reported with every other problem.
 #[test]
 fn a_duplicate_vmid_is_located() {
-    assert_rejected(
-        |t| replace_once(&t, "vmid: 102", "vmid: 101"),
-        "43:",
-        "duplicate node vmid `101`",
-    );
+    let dir = workspace(|t| replace_once(&t, "vmid: 102", "vmid: 101"));
+    let run = build(dir.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cluster.yaml:43:"), "{}", run.stderr);
+    assert!(run.stderr.contains("PVE019"), "{}", run.stderr);
+    assert!(!dir.path().join("out").exists(), "something was written");
 }
 
+/// A shared address is NET004's finding (exit 1, like any error finding), not a load error that
+/// would stop the other rules.
 #[test]
 fn a_duplicate_ip_is_located() {
-    assert_rejected(
-        |t| replace_once(&t, "ip: 10.20.0.12,", "ip: 10.20.0.11,"),
-        "43:",
-        "duplicate node ip `10.20.0.11`",
-    );
+    let dir = workspace(|t| replace_once(&t, "ip: 10.20.0.12,", "ip: 10.20.0.11,"));
+    let run = build(dir.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cluster.yaml:43:"), "{}", run.stderr);
+    assert!(run.stderr.contains("NET004"), "{}", run.stderr);
+    assert!(!dir.path().join("out").exists(), "something was written");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! `talhorn build`: load → lower → lint → emit → write.
 
-use super::{BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fail, read_input, render, use_color};
+use super::{
+    BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Stream, fail, quiet, read_input, render, status,
+};
 use crate::emit::{self, EmitInput};
 use crate::finding::Severity;
 use crate::model::Cluster;
@@ -18,34 +20,48 @@ pub fn run(args: &BuildArgs) -> i32 {
     let file = cluster
         .sources
         .add(SourceFile::new(&args.intent, text.clone()));
+    // `-q` leaves out infos: a build that succeeds then prints nothing.
     let report = |cluster: &Cluster, findings: &[crate::finding::Finding]| {
-        if !findings.is_empty() {
+        let shown: Vec<_> = findings
+            .iter()
+            .filter(|f| !quiet() || f.severity > Severity::Info)
+            .cloned()
+            .collect();
+        if !shown.is_empty() {
             eprint!(
                 "{}",
                 render(
                     Format::Human,
-                    findings,
+                    &shown,
                     &cluster.sources,
                     false,
-                    use_color()
+                    Some(Stream::Stderr)
                 )
             );
         }
     };
-    let loaded = match crate::intent::load(file, &text) {
+    let invalid_intent = || {
+        eprintln!(
+            "error: {} is not a valid intent; nothing was written",
+            args.intent.display()
+        );
+        EXIT_ERROR
+    };
+    // Semantic errors (a duplicate address, an impossible size) do not stop the rules: every
+    // independent problem is reported in one run, and nothing is written.
+    let (loaded, invalid) = match crate::intent::load_all(file, &text) {
         Ok(loaded) => loaded,
         Err(errors) => {
             report(&cluster, &errors);
-            eprintln!(
-                "error: {} is not a valid intent; nothing was written",
-                args.intent.display()
-            );
-            return EXIT_ERROR;
+            return invalid_intent();
         }
     };
     let (pinned, warnings) = match crate::lower::pin_versions(&loaded) {
         Ok(pinned) => pinned,
         Err(errors) => {
+            let mut errors = errors;
+            errors.extend(invalid);
+            errors.sort_by_key(|f| f.at);
             report(&cluster, &errors);
             return EXIT_ERROR;
         }
@@ -59,8 +75,13 @@ pub fn run(args: &BuildArgs) -> i32 {
         Ok(config) => config.unwrap_or_default(),
         Err(e) => return fail(e),
     };
-    let findings = rules::run(&cluster, &config);
+    let mut findings = rules::run(&cluster, &config);
+    findings.extend(invalid.iter().cloned());
+    findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     report(&cluster, &findings);
+    if !invalid.is_empty() {
+        return invalid_intent();
+    }
     if findings.iter().any(|f| f.severity == Severity::Error) {
         eprintln!(
             "error: fix the errors above in {}; nothing was written",
@@ -103,7 +124,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     match write::run(&args.output, &artifacts, &options) {
         Ok(outcome) if mode == Mode::Write => {
             if let Some(summary) = outcome.summary {
-                eprintln!("{}: {summary}", args.output.display());
+                status!("{}: {summary}", args.output.display());
             }
             EXIT_OK
         }
@@ -119,7 +140,7 @@ pub fn run(args: &BuildArgs) -> i32 {
                 );
                 EXIT_FINDINGS
             } else {
-                eprintln!("{} is up to date", args.output.display());
+                status!("{} is up to date", args.output.display());
                 EXIT_OK
             }
         }

@@ -1,20 +1,12 @@
 //! `talhorn lint`: ingest → model → rules → report.
 
-use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, fail, render, use_color};
+use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, quiet, render};
+use crate::report::Format;
 use crate::rules::LintConfig;
+use crate::rules::config::Overrides;
+use std::path::{Path, PathBuf};
 
 fn config(args: &LintArgs) -> Result<LintConfig, String> {
-    let path = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => args.paths.first().and_then(|p| LintConfig::discover(p)),
-    };
-    let mut config = match path {
-        Some(path) => LintConfig::load(&path).map_err(|e| e.to_string())?,
-        None => LintConfig {
-            root: std::env::current_dir().unwrap_or_default(),
-            ..LintConfig::default()
-        },
-    };
     let known = |code: &String| {
         code.eq_ignore_ascii_case("ALL")
             || crate::rules::all_meta()
@@ -26,11 +18,49 @@ fn config(args: &LintArgs) -> Result<LintConfig, String> {
             "`{bad}` is not a rule code or prefix (see `talhorn rules`)"
         ));
     }
-    if !args.select.is_empty() {
-        config.select.clone_from(&args.select);
-    }
-    config.ignore.extend(args.ignore.iter().cloned());
+    // `--config` names the one configuration; otherwise each file's nearest one applies.
+    let (path, per_file) = match &args.config {
+        Some(path) => (Some(path.clone()), false),
+        None => (
+            args.paths.first().and_then(|p| LintConfig::discover(p)),
+            true,
+        ),
+    };
+    let mut config = match path {
+        Some(path) => LintConfig::load(&path).map_err(|e| e.to_string())?,
+        None => LintConfig {
+            root: std::env::current_dir().unwrap_or_default(),
+            ..LintConfig::default()
+        },
+    };
+    config.per_file = per_file;
+    config.apply(&Overrides {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    });
     Ok(config)
+}
+
+/// `-` among the paths: standard input, named by `--stdin-filename` (its kind and the
+/// configuration that applies come from that name).
+fn stdin_name(args: &LintArgs) -> Result<Option<PathBuf>, String> {
+    let dash = args.paths.iter().filter(|p| p.as_os_str() == "-").count();
+    match (dash, &args.stdin_filename) {
+        (0, None) => Ok(None),
+        (0, Some(_)) => Err("--stdin-filename needs `-` among the paths to lint".into()),
+        (1, None) => Err(
+            "`-` reads standard input: name it with --stdin-filename (e.g. cluster.yaml, \
+             proxmox/101.conf) so talhorn knows what kind of file it is"
+                .into(),
+        ),
+        (1, Some(name)) if crate::ingest::is_known_name(name) => Ok(Some(name.clone())),
+        (1, Some(name)) => Err(format!(
+            "--stdin-filename {}: talhorn does not read files of this name; use a .yaml, .conf \
+             or .cfg name, or `interfaces`",
+            name.display()
+        )),
+        _ => Err("`-` (standard input) can be given only once".into()),
+    }
 }
 
 pub fn run(args: &LintArgs) -> i32 {
@@ -38,24 +68,39 @@ pub fn run(args: &LintArgs) -> i32 {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
-    let outcome = match crate::lint::lint_paths(&args.paths, &config) {
+    let stdin = match stdin_name(args) {
+        Ok(stdin) => stdin,
+        Err(e) => return fail(e),
+    };
+    let paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let outcome = match crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config) {
         Ok(outcome) => outcome,
         Err(e) => return fail(e),
     };
-    let color = args.output_file.is_none() && use_color();
+    let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let text = render(
         args.format,
         &outcome.findings,
         &outcome.cluster.sources,
         args.statistics,
-        color,
+        stream,
     );
+    // `-q`: a clean run prints nothing (machine formats are always written).
+    let silent = quiet()
+        && outcome.findings.is_empty()
+        && matches!(args.format, Format::Human | Format::Concise);
     match &args.output_file {
         Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                return fail(format!("cannot write {}: {e}", path.display()));
+            if let Err(e) = write_report(path, &text) {
+                return fail(e);
             }
         }
+        None if silent => {}
         None => print!("{text}"),
     }
     let threshold = args.fail_on.severity();
@@ -64,4 +109,11 @@ pub fn run(args: &LintArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// `--output-file`: its folders are created, and the file is replaced atomically.
+fn write_report(path: &Path, text: &str) -> Result<(), String> {
+    super::misc::create_parent(path)?;
+    crate::write::write_file_atomically(path, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -1,6 +1,6 @@
-//! The small commands: init, explain, rules, schematic, schema, completions.
+//! The small commands: init, explain, rules, schematic, schema, completions, manpage.
 
-use super::{Cli, EXIT_ERROR, EXIT_OK, RulesFormat, fail, read_input, render, use_color};
+use super::{Cli, EXIT_ERROR, EXIT_OK, RulesFormat, Stream, fail, read_input, render, status};
 use crate::report::Format;
 use crate::rules::docs;
 use crate::source::{SourceFile, SourceMap};
@@ -25,9 +25,30 @@ fn write_new(path: &Path, content: &str, force: bool) -> Result<bool, String> {
     if path.exists() && !force {
         return Ok(false);
     }
+    create_parent(path)?;
     crate::write::write_file_atomically(path, content.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(true)
+}
+
+/// Creates the folders a file the user named goes into.
+pub(crate) fn create_parent(path: &Path) -> Result<(), String> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a file is a schema `init` wrote (any talhorn version), which it may refresh.
+fn is_our_schema(path: &Path) -> bool {
+    let ours = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("$id").and_then(|id| id.as_str()).map(str::to_string))
+    };
+    let existing = std::fs::read_to_string(path).ok();
+    existing.is_some_and(|text| ours(&text).is_some() && ours(&text) == ours(crate::intent::SCHEMA))
 }
 
 pub fn init(path: &Path, force: bool) -> i32 {
@@ -40,10 +61,19 @@ pub fn init(path: &Path, force: bool) -> i32 {
     if let Err(e) = write_new(path, &starter_intent(), force) {
         return fail(e);
     }
+    // The schema is talhorn's: refresh an older copy so editors check against this version,
+    // but never overwrite a file that is not one.
     let schema = path.with_file_name("intent.schema.json");
-    match write_new(&schema, crate::intent::SCHEMA, false) {
-        Ok(_) => {
-            eprintln!(
+    let refresh = force || is_our_schema(&schema);
+    match write_new(&schema, crate::intent::SCHEMA, refresh) {
+        Ok(written) => {
+            if !written {
+                eprintln!(
+                    "warning: {} exists and is not talhorn's intent schema; left as is",
+                    schema.display()
+                );
+            }
+            status!(
                 "wrote {} (schema: {}); next: talhorn build {}",
                 path.display(),
                 schema.display(),
@@ -55,15 +85,33 @@ pub fn init(path: &Path, force: bool) -> i32 {
     }
 }
 
+/// By code (`PVE001`) or by name (`cpu-lacks-x86-64-v2`).
 pub fn explain(code: &str) -> i32 {
-    match crate::rules::meta(code) {
+    let meta = crate::rules::meta(code).or_else(|| {
+        crate::rules::all_meta()
+            .into_iter()
+            .find(|m| m.name.eq_ignore_ascii_case(code))
+    });
+    match meta {
         Some(meta) => {
             print!("{}", docs::explain(meta));
             EXIT_OK
         }
-        None => fail(format!(
-            "`{code}` is not a rule code; `talhorn rules` lists them"
-        )),
+        None => {
+            let known: Vec<String> = crate::rules::all_meta()
+                .iter()
+                .flat_map(|m| [m.code.to_string(), m.name.to_string()])
+                .collect();
+            let hint = crate::intent::did_you_mean(code, &known);
+            let hint = if hint.starts_with("did you mean") {
+                format!("{hint} ")
+            } else {
+                String::new()
+            };
+            fail(format!(
+                "`{code}` is not a rule code or name; {hint}`talhorn rules` lists them"
+            ))
+        }
     }
 }
 
@@ -97,7 +145,13 @@ pub fn schematic(path: &Path) -> i32 {
         Err(errors) => {
             eprint!(
                 "{}",
-                render(Format::Human, &errors, &sources, false, use_color())
+                render(
+                    Format::Human,
+                    &errors,
+                    &sources,
+                    false,
+                    Some(Stream::Stderr)
+                )
             );
             EXIT_ERROR
         }
@@ -113,4 +167,15 @@ pub fn completions(shell: clap_complete::Shell) -> i32 {
     let mut command = Cli::command();
     clap_complete::generate(shell, &mut command, "talhorn", &mut std::io::stdout());
     EXIT_OK
+}
+
+pub fn manpage() -> i32 {
+    let mut out = Vec::new();
+    match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+        Ok(()) => {
+            print!("{}", String::from_utf8_lossy(&out));
+            EXIT_OK
+        }
+        Err(e) => fail(format!("cannot render the manual page: {e}")),
+    }
 }

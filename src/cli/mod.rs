@@ -27,7 +27,51 @@ pub const EXIT_ERROR: i32 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only findings and errors: no status lines, no info findings from build, no summary when lint finds nothing.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour output: auto (a terminal, unless NO_COLOR is set or TERM=dumb; FORCE_COLOR forces it), always or never.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Settings of the whole command line, fixed once per process.
+#[derive(Clone, Copy, Debug)]
+struct Ui {
+    quiet: bool,
+    color: ColorChoice,
+}
+
+static UI: std::sync::OnceLock<Ui> = std::sync::OnceLock::new();
+
+fn ui() -> Ui {
+    UI.get().copied().unwrap_or(Ui {
+        quiet: false,
+        color: ColorChoice::Auto,
+    })
+}
+
+/// `-q`: status lines are left out.
+pub(crate) fn quiet() -> bool {
+    ui().quiet
+}
+
+/// A status line on standard error, unless `-q`.
+macro_rules! status {
+    ($($arg:tt)*) => {
+        if !$crate::cli::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+pub(crate) use status;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -52,9 +96,12 @@ pub enum Command {
     )]
     Lint(LintArgs),
     /// Print a rule's documentation (markdown).
-    #[command(after_help = "Example:\n  talhorn explain TAL004")]
+    #[command(
+        after_help = "Examples:\n  talhorn explain TAL004\n  talhorn explain cpu-lacks-x86-64-v2"
+    )]
     Explain {
-        /// A rule code such as PVE001.
+        /// A rule code such as PVE001, or its name such as cpu-lacks-x86-64-v2.
+        #[arg(value_parser = RuleParser, hide_possible_values = true)]
         code: String,
     },
     /// List every rule.
@@ -74,6 +121,42 @@ pub enum Command {
     /// Print shell completions.
     #[command(after_help = "Example:\n  talhorn completions bash > /etc/bash_completion.d/talhorn")]
     Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  talhorn manpage > talhorn.1 && man ./talhorn.1")]
+    Manpage,
+}
+
+/// Rule codes and names for completions. Any text is accepted: `explain` itself says what is
+/// unknown and suggests the closest rule, without clap's list of every code.
+#[derive(Clone, Debug)]
+struct RuleParser;
+
+impl clap::builder::TypedValueParser for RuleParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let meta = crate::rules::all_meta();
+        let values: Vec<_> = meta
+            .iter()
+            .map(|m| clap::builder::PossibleValue::new(m.code).help(m.summary))
+            .chain(
+                meta.iter()
+                    .map(|m| clap::builder::PossibleValue::new(m.name).help(m.summary)),
+            )
+            .collect();
+        Some(Box::new(values.into_iter()))
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -110,14 +193,17 @@ pub struct BuildArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct LintArgs {
-    /// Files and directories to lint.
+    /// Files and directories to lint; `-` reads standard input (name it with --stdin-filename).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Write the report here instead of standard output.
+    /// Write the report here instead of standard output (missing folders are created).
     #[arg(long)]
     pub output_file: Option<PathBuf>,
+    /// The name to report and classify standard input (`talhorn lint -`) by.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -157,6 +243,10 @@ impl FailOn {
 
 /// Runs the command line and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
+    let _ = UI.set(Ui {
+        quiet: cli.quiet,
+        color: cli.color,
+    });
     match cli.command {
         Command::Init { path, force } => misc::init(&path, force),
         Command::Build(args) => build::run(&args),
@@ -166,6 +256,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schematic { intent } => misc::schematic(&intent),
         Command::Schema => misc::schema(),
         Command::Completions { shell } => misc::completions(shell),
+        Command::Manpage => misc::manpage(),
     }
 }
 
@@ -183,21 +274,81 @@ pub(crate) fn rule_infos() -> Vec<RuleInfo> {
         .collect()
 }
 
-/// Colour only for people: a terminal, and no `NO_COLOR`.
-pub(crate) fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+/// Which stream a text goes to (colour and width depend on it being a terminal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
 }
 
+impl Stream {
+    fn is_terminal(self) -> bool {
+        match self {
+            Self::Stdout => std::io::stdout().is_terminal(),
+            Self::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// `--color`, then `NO_COLOR`, `FORCE_COLOR` and `TERM=dumb`, then whether `stream` is a
+/// terminal.
+pub(crate) fn use_color(stream: Stream) -> bool {
+    color_wanted(
+        ui().color,
+        |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+        || stream.is_terminal(),
+    )
+}
+
+fn color_wanted(
+    choice: ColorChoice,
+    env: impl Fn(&str) -> Option<String>,
+    is_terminal: impl FnOnce() -> bool,
+) -> bool {
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+        ColorChoice::Auto => match set("FORCE_COLOR") {
+            Some(force) => force != "0" && force != "false",
+            None => set("TERM").is_none_or(|t| t != "dumb") && is_terminal(),
+        },
+    }
+}
+
+/// The width to wrap at: `COLUMNS`, else the terminal's, else none (the reporter's fixed width,
+/// so output to a file or pipe does not depend on the terminal it was started from).
+pub(crate) fn width(stream: Stream) -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok());
+    columns.filter(|c| *c > 0).or_else(|| {
+        // Only a terminal has a width; a file or a pipe gets the fixed one.
+        if !stream.is_terminal() {
+            return None;
+        }
+        let (terminal_size::Width(w), _) = match stream {
+            Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
+            Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
+        }?;
+        Some(usize::from(w))
+    })
+}
+
+/// Renders a report for `stream` (`None`: a file, no colour and the fixed width).
 pub(crate) fn render(
     format: Format,
     findings: &[Finding],
     sources: &SourceMap,
     statistics: bool,
-    color: bool,
+    stream: Option<Stream>,
 ) -> String {
     let root = std::env::current_dir().unwrap_or_default();
     let mut options = ReportOptions::new(root, env!("CARGO_PKG_VERSION"));
-    options.color = color && matches!(format, Format::Human | Format::Concise);
+    options.color =
+        stream.is_some_and(use_color) && matches!(format, Format::Human | Format::Concise);
+    options.width = stream.and_then(width);
     options.statistics = statistics;
     report::render(format, findings, sources, &rule_infos(), &options)
 }
@@ -211,4 +362,41 @@ pub(crate) fn read_input(path: &Path) -> Result<String, String> {
 pub(crate) fn fail(message: impl std::fmt::Display) -> i32 {
     eprintln!("error: {message}");
     EXIT_ERROR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ColorChoice, color_wanted};
+
+    fn wanted(choice: ColorChoice, vars: &[(&str, &str)], terminal: bool) -> bool {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_string())
+        };
+        color_wanted(choice, env, || terminal)
+    }
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_force_color_and_term() {
+        assert!(wanted(ColorChoice::Auto, &[], true));
+        assert!(!wanted(ColorChoice::Auto, &[], false));
+        assert!(!wanted(ColorChoice::Auto, &[("TERM", "dumb")], true));
+        assert!(!wanted(ColorChoice::Auto, &[("NO_COLOR", "1")], true));
+        assert!(!wanted(
+            ColorChoice::Auto,
+            &[("NO_COLOR", "1"), ("FORCE_COLOR", "1")],
+            false
+        ));
+        assert!(wanted(ColorChoice::Auto, &[("FORCE_COLOR", "1")], false));
+        assert!(wanted(
+            ColorChoice::Auto,
+            &[("FORCE_COLOR", "1"), ("TERM", "dumb")],
+            false
+        ));
+        assert!(!wanted(ColorChoice::Auto, &[("FORCE_COLOR", "0")], true));
+        assert!(wanted(ColorChoice::Auto, &[("NO_COLOR", "")], true));
+        assert!(wanted(ColorChoice::Always, &[("NO_COLOR", "1")], false));
+        assert!(!wanted(ColorChoice::Never, &[("FORCE_COLOR", "1")], true));
+    }
 }

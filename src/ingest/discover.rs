@@ -190,8 +190,14 @@ fn normalize(path: &Path) -> PathBuf {
 /// says what is wrong with the file and what to do about it.
 pub fn read_text(path: &Path) -> Result<String, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read this file: {e}"))?;
+    read_text_from(file)
+}
+
+/// [`read_text`] from any reader (standard input for `talhorn lint -`).
+pub fn read_text_from(reader: impl Read) -> Result<String, String> {
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    reader
+        .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read this file: {e}"))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {

@@ -47,6 +47,20 @@ impl std::fmt::Display for IngestError {
 /// not UTF-8, too large, unreadable, a symlink loop) and files of ours that do not parse
 /// become INT001 findings in [`Cluster::load_findings`]; everything else is still read.
 pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestError> {
+    ingest_with_stdin(paths, None, config)
+}
+
+/// Whether talhorn can tell a file's kind from its name (standard input needs such a name).
+pub fn is_known_name(path: &Path) -> bool {
+    classify::by_name(path).is_some()
+}
+
+/// [`ingest`], plus standard input read as a file named `stdin` (`talhorn lint -`).
+pub fn ingest_with_stdin(
+    paths: &[PathBuf],
+    stdin: Option<&Path>,
+    config: &LintConfig,
+) -> Result<Cluster, IngestError> {
     let discovered = discover::discover(paths, config)?;
     let mut reader = RepoReader::new(config);
     reader.named = paths.iter().filter(|p| p.is_file()).cloned().collect();
@@ -55,6 +69,13 @@ pub fn ingest(paths: &[PathBuf], config: &LintConfig) -> Result<Cluster, IngestE
     }
     for path in without_generated_files(&discovered.files) {
         reader.read(path);
+    }
+    if let Some(name) = stdin {
+        reader.named.insert(name.to_path_buf());
+        match discover::read_text_from(std::io::stdin().lock()) {
+            Ok(text) => reader.read_text(name, text),
+            Err(problem) => reader.unreadable(name, &problem),
+        }
     }
     Ok(reader.finish())
 }
@@ -188,12 +209,18 @@ impl<'a> RepoReader<'a> {
     }
 
     fn read(&mut self, path: &Path) {
+        if classify::by_name(path).is_none() {
+            return;
+        }
+        match discover::read_text(path) {
+            Ok(text) => self.read_text(path, text),
+            Err(problem) => self.unreadable(path, &problem),
+        }
+    }
+
+    fn read_text(&mut self, path: &Path, text: String) {
         let Some(kind) = classify::by_name(path) else {
             return;
-        };
-        let text = match discover::read_text(path) {
-            Ok(text) => text,
-            Err(problem) => return self.unreadable(path, &problem),
         };
         match kind {
             NameKind::Conf => self.qm_conf(path, text),

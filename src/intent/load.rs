@@ -43,6 +43,19 @@ impl LoadedIntent {
 /// Parses and validates an intent. Errors are INT001 (YAML), INT002 (unknown key) and INT003
 /// (invalid value) findings, all located; the caller exits 2 on any error.
 pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
+    let (loaded, errors) = load_all(file, text)?;
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Like [`load`], but an intent that can still be lowered comes back with its semantic errors
+/// (a duplicate address, a size Proxmox cannot carry, an undeclared storage), so the rules can
+/// report every other problem in the same run. `Err` only when the intent cannot be typed: a
+/// YAML error, or schema errors (every one of them, duplicate keys included).
+pub fn load_all(file: FileId, text: &str) -> Result<(LoadedIntent, Vec<Finding>), Vec<Finding>> {
     let root = yaml::parse_document(text).map_err(|e| {
         vec![Finding::new(
             "INT001",
@@ -51,14 +64,12 @@ pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
             format!("the intent is not valid YAML: {}", e.message),
         )]
     })?;
-    let duplicates = duplicate_keys(file, &root);
-    if !duplicates.is_empty() {
-        return Err(duplicates);
-    }
     let json = root.to_json();
-    let schema_errors = validate_schema(file, &root, &json);
-    if !schema_errors.is_empty() {
-        return Err(schema_errors);
+    let mut errors = duplicate_keys(file, &root);
+    errors.extend(validate_schema(file, &root, &json));
+    if !errors.is_empty() {
+        errors.sort_by_key(|f| f.at);
+        return Err(errors);
     }
     let intent: Intent = serde_json::from_value(json).map_err(|e| {
         vec![Finding::new(
@@ -69,12 +80,9 @@ pub fn load(file: FileId, text: &str) -> Result<LoadedIntent, Vec<Finding>> {
         )]
     })?;
     let loaded = LoadedIntent { intent, root, file };
-    let errors = semantic_errors(&loaded);
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(errors)
-    }
+    let mut errors = semantic_errors(&loaded);
+    errors.sort_by_key(|f| f.at);
+    Ok((loaded, errors))
 }
 
 fn schema() -> &'static (Json, Option<jsonschema::Validator>) {
@@ -134,10 +142,20 @@ fn schema_finding(
             .collect(),
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
+            // A mapping's span is where its first entry starts: mark the parent's key instead,
+            // so the finding does not point at an unrelated child.
+            let parent = root.key_at_pointer(&pointer).map_or(
+                if pointer.is_empty() {
+                    Span::at(0)
+                } else {
+                    node.span
+                },
+                |k| k.span,
+            );
             vec![Finding::new(
                 "INT003",
                 Severity::Error,
-                at(node.span),
+                at(parent),
                 format!(
                     "{} is missing the required key `{name}`",
                     describe_pointer(&pointer)
@@ -175,6 +193,32 @@ fn schema_finding(
                     describe_pointer(&pointer)
                 ),
             )]
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string))
+                .collect();
+            let value = error.instance();
+            let written = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
+            vec![
+                Finding::new(
+                    "INT003",
+                    Severity::Error,
+                    at(node.span),
+                    format!(
+                        "invalid value {} for {}: expected one of {}",
+                        short_json(value),
+                        describe_pointer(&pointer),
+                        allowed.join(", ")
+                    ),
+                )
+                .help(did_you_mean_value(&written, &allowed)),
+            ]
         }
         _ => vec![Finding::new(
             "INT003",
@@ -329,20 +373,32 @@ fn resolve<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
     node
 }
 
-/// "did you mean `x`?" when a known key is close, else the list of valid keys.
-pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
-    let best = candidates
+/// "did you mean `x`?" when an allowed value is close, else the list of allowed values.
+fn did_you_mean_value(value: &str, allowed: &[String]) -> String {
+    match closest(value, allowed) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!("use one of: {}", allowed.join(", ")),
+    }
+}
+
+fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a String> {
+    candidates
         .iter()
         .map(|c| {
             (
-                strsim::jaro_winkler(&key.to_lowercase(), &c.to_lowercase()),
+                strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()),
                 c,
             )
         })
         .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, c)) => format!("did you mean `{c}`?"),
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" when a known key is close, else the list of valid keys.
+pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
+    match closest(key, candidates) {
+        Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "remove it".to_string(),
         None => format!("valid keys here: {}", candidates.join(", ")),
     }
@@ -351,9 +407,8 @@ pub fn did_you_mean(key: &str, candidates: &[String]) -> String {
 fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
     let mut errors = Vec::new();
     let intent = &loaded.intent;
-    check_unique(loaded, "name", |n| Some(n.name.clone()), &mut errors);
-    check_unique(loaded, "vmid", |n| Some(n.vmid.to_string()), &mut errors);
-    check_unique(loaded, "ip", |n| Some(n.ip.clone()), &mut errors);
+    // A shared name or VMID is PVE019's, a shared address NET004's: rule findings, reported
+    // with everything else in the same run.
     check_unique(
         loaded,
         "mac",
@@ -417,8 +472,49 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
         }
     }
     check_references(loaded, &mut errors);
+    check_sizes(loaded, &mut errors);
     check_storage_on_control_planes(loaded, &mut errors);
     errors
+}
+
+/// Every size the user wrote must be one Proxmox can carry; lowering never replaces it.
+fn check_sizes(loaded: &LoadedIntent, errors: &mut Vec<Finding>) {
+    let intent = &loaded.intent;
+    let mut sizes: Vec<(String, Option<&String>)> = Vec::new();
+    let roles = [
+        ("controlplane", intent.defaults.controlplane.as_ref()),
+        ("worker", intent.defaults.worker.as_ref()),
+    ];
+    for (role, spec) in roles {
+        if let Some(spec) = spec {
+            sizes.push((format!("/defaults/{role}/memory"), spec.memory.as_ref()));
+            let disk = spec.disk.as_ref().and_then(|d| d.size.as_ref());
+            sizes.push((format!("/defaults/{role}/disk/size"), disk));
+        }
+    }
+    for (i, node) in intent.nodes.iter().enumerate() {
+        sizes.push((format!("/nodes/{i}/memory"), node.memory.as_ref()));
+        let disk = node.disk.as_ref().and_then(|d| d.size.as_ref());
+        sizes.push((format!("/nodes/{i}/disk/size"), disk));
+    }
+    let data_disk = intent.longhorn.as_ref().and_then(|l| l.data_disk.as_ref());
+    sizes.push((
+        "/longhorn/dataDisk/size".into(),
+        data_disk.and_then(|d| d.size.as_ref()),
+    ));
+    for (pointer, text) in sizes {
+        if let Some(Err(reason)) = text.map(|t| super::size::mib(t)) {
+            errors.push(
+                Finding::new(
+                    "INT003",
+                    Severity::Error,
+                    loaded.loc(&pointer),
+                    format!("invalid size for {}: {reason}", describe_pointer(&pointer)),
+                )
+                .help("write a whole number of MiB or more, like 8GiB, 8192MiB or 100G"),
+            );
+        }
+    }
 }
 
 /// Longhorn data on a control plane needs Longhorn's pods there, and Kubernetes taints control

@@ -7,7 +7,7 @@
 mod load;
 pub mod size;
 
-pub use load::{LoadedIntent, did_you_mean, in_subnet, load, parse_cidr};
+pub use load::{LoadedIntent, did_you_mean, in_subnet, load, load_all, parse_cidr};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

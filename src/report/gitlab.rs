@@ -5,8 +5,6 @@
 use super::{Entry, Report};
 use crate::finding::Severity;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 
 #[derive(Serialize)]
 struct Issue {
@@ -30,16 +28,16 @@ struct Lines {
 }
 
 pub(crate) fn render(report: &Report<'_>) -> String {
-    let mut taken = HashSet::new();
     let issues: Vec<Issue> = report
         .entries
         .iter()
-        .map(|entry| issue(entry, &mut taken))
+        .zip(super::fingerprint::fingerprints(report))
+        .map(|(entry, fingerprint)| issue(entry, fingerprint))
         .collect();
     super::to_json_text(&issues)
 }
 
-fn issue(entry: &Entry<'_>, taken: &mut HashSet<String>) -> Issue {
+fn issue(entry: &Entry<'_>, fingerprint: String) -> Issue {
     let finding = entry.finding;
     let description = match entry.name() {
         Some(name) => format!("{} {name}: {}", finding.code, finding.message),
@@ -48,7 +46,7 @@ fn issue(entry: &Entry<'_>, taken: &mut HashSet<String>) -> Issue {
     Issue {
         description,
         check_name: finding.code,
-        fingerprint: unique_fingerprint(entry, taken),
+        fingerprint,
         severity: severity(finding.severity),
         location: Location {
             path: entry.at.path.clone(),
@@ -58,33 +56,6 @@ fn issue(entry: &Entry<'_>, taken: &mut HashSet<String>) -> Issue {
             },
         },
     }
-}
-
-/// sha256 (hex) of code, path, line, column and message. GitLab merges findings that share a
-/// fingerprint, so an exact duplicate is salted with its occurrence number; findings are sorted
-/// first, so the salt is stable.
-fn unique_fingerprint(entry: &Entry<'_>, taken: &mut HashSet<String>) -> String {
-    let base = format!(
-        "{}\0{}\0{}\0{}\0{}",
-        entry.finding.code, entry.at.path, entry.at.line, entry.at.column, entry.finding.message
-    );
-    let mut salt = 0_usize;
-    loop {
-        let input = if salt == 0 {
-            base.clone()
-        } else {
-            format!("{base}\0{salt}")
-        };
-        let fingerprint = hex(&Sha256::digest(input.as_bytes()));
-        if taken.insert(fingerprint.clone()) {
-            return fingerprint;
-        }
-        salt += 1;
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn severity(severity: Severity) -> &'static str {

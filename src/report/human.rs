@@ -11,8 +11,11 @@ use miette::{
 };
 use std::fmt;
 
-/// Text is wrapped at this width whatever the terminal, so output is the same everywhere.
+/// Text is wrapped at this width unless the caller gives the terminal's, so output to a file or
+/// a pipe is the same everywhere.
 const WIDTH: usize = 100;
+/// Narrower than this, snippets become unreadable.
+const MIN_WIDTH: usize = 40;
 
 pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
     let theme = if opts.color {
@@ -21,7 +24,7 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(WIDTH)
+        .with_width(opts.width.map_or(WIDTH, |w| w.max(MIN_WIDTH)))
         .with_urls(false)
         .without_syntax_highlighting()
         .with_show_related_as_nested(true);

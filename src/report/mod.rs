@@ -5,6 +5,7 @@
 //! not depend on the order rules ran in.
 
 pub mod concise;
+mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod human;
@@ -77,6 +78,8 @@ pub struct ReportOptions {
     pub information_uri: Option<String>,
     /// Append a count per code (`--statistics`).
     pub statistics: bool,
+    /// Wrap human output at this width (the terminal's); `None`: a fixed width.
+    pub width: Option<usize>,
 }
 
 impl ReportOptions {
@@ -88,6 +91,7 @@ impl ReportOptions {
             tool_version: tool_version.into(),
             information_uri: None,
             statistics: false,
+            width: None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `sarif`: SARIF 2.1.0, shaped the way GitHub code scanning reads it.
 //!
 //! One run; `tool.driver.rules` lists every rule the caller passed (sorted by code) so that
-//! `ruleIndex` points into it; artifact URIs are relative to `%SRCROOT%` (the report root);
+//! `ruleIndex` points into it; artifact URIs are relative to `%SRCROOT%` (the report root,
+//! described but never written out: the report must not carry the absolute path of the machine
+//! it ran on); each result has a line-independent `partialFingerprints` entry;
 //! columns count Unicode code points (`columnKind: unicodeCodePoints`).
 
 use super::{Entry, Position, Report, ReportOptions, RuleInfo};
@@ -11,6 +13,8 @@ use std::path::Path;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const SRCROOT: &str = "%SRCROOT%";
+/// Our key in `partialFingerprints` (versioned: a new scheme gets a new key).
+const PARTIAL_FINGERPRINT: &str = "talhorn/v1";
 /// GitHub code scanning truncates descriptions longer than this.
 const MAX_DESCRIPTION_CHARS: usize = 1024;
 
@@ -20,12 +24,15 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": driver(report, opts) },
-            "originalUriBaseIds": { SRCROOT: srcroot(&opts.root) },
+            "originalUriBaseIds": { SRCROOT: {
+                "description": { "text": "The directory talhorn was run in." }
+            } },
             "columnKind": "unicodeCodePoints",
             "results": report
                 .entries
                 .iter()
-                .map(|entry| result(entry, report))
+                .zip(super::fingerprint::fingerprints(report))
+                .map(|(entry, fingerprint)| result(entry, report, &fingerprint))
                 .collect::<Vec<_>>(),
         }],
     });
@@ -103,7 +110,7 @@ fn truncate(text: &str) -> String {
     short
 }
 
-fn result(entry: &Entry<'_>, report: &Report<'_>) -> Value {
+fn result(entry: &Entry<'_>, report: &Report<'_>, fingerprint: &str) -> Value {
     let mut result = Map::new();
     result.insert("ruleId".into(), json!(entry.finding.code));
     if let Some(index) = report
@@ -118,6 +125,11 @@ fn result(entry: &Entry<'_>, report: &Report<'_>) -> Value {
     result.insert(
         "locations".into(),
         json!([{ "physicalLocation": physical_location(&entry.at) }]),
+    );
+    // Code scanning matches results across commits by this, not by line numbers.
+    result.insert(
+        "partialFingerprints".into(),
+        json!({ PARTIAL_FINGERPRINT: fingerprint }),
     );
     if !entry.related.is_empty() {
         let related: Vec<Value> = entry
@@ -160,20 +172,6 @@ fn physical_location(at: &Position<'_>) -> Value {
             "endColumn": at.end_column,
         },
     })
-}
-
-/// Where `%SRCROOT%` is: a `file:` URI when the root is absolute; otherwise only described,
-/// since talhorn does not look up the working directory to keep output reproducible.
-fn srcroot(root: &Path) -> Value {
-    if root.is_absolute() {
-        let mut path = super::display_path(root, Path::new(""));
-        if !path.ends_with('/') {
-            path.push('/');
-        }
-        json!({ "uri": file_uri(&path) })
-    } else {
-        json!({ "description": { "text": "The directory talhorn was run in." } })
-    }
 }
 
 fn level(severity: Severity) -> &'static str {

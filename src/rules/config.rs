@@ -1,7 +1,9 @@
 //! `.talhorn.yaml`: rule selection, severity overrides, per-path ignores and lint context.
 //!
-//! Found by walking up from the first linted path to the repository root (the directory that
-//! holds `.git`).
+//! Found like ruff finds its configuration: for every file, the nearest `.talhorn.yaml` in its
+//! folder or above, up to the repository root (the directory that holds `.git`). A file named on
+//! the command line (as pre-commit passes them) gets the same configuration as in a directory
+//! walk. `--config` names one file for everything instead.
 
 use crate::finding::Severity;
 use crate::source::{Location, SourceMap};
@@ -9,6 +11,7 @@ use crate::yaml::{self, Node};
 use globset::{Glob, GlobMatcher};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const FILE_NAME: &str = ".talhorn.yaml";
 
@@ -21,8 +24,17 @@ pub struct Context {
     pub gitops: Option<String>,
 }
 
-#[derive(Debug, Default)]
+/// `--select` and `--ignore`: applied on top of every configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct LintConfig {
+    /// The `.talhorn.yaml` this was read from (canonical), if any.
+    pub source: Option<PathBuf>,
     /// The directory paths in globs are relative to.
     pub root: PathBuf,
     pub select: Vec<String>,
@@ -31,6 +43,12 @@ pub struct LintConfig {
     pub per_path_ignores: Vec<(GlobMatcher, Vec<String>)>,
     pub exclude: Vec<GlobMatcher>,
     pub context: Context,
+    /// The command line's selection, already applied to this configuration.
+    pub overrides: Overrides,
+    /// Whether files under another `.talhorn.yaml` use that one (false with `--config`).
+    pub per_file: bool,
+    /// Files whose nearest `.talhorn.yaml` is another one than this: their configuration.
+    pub nearest: HashMap<PathBuf, Arc<LintConfig>>,
 }
 
 /// A `.talhorn.yaml` that cannot be used; the message names the file and the position.
@@ -75,6 +93,71 @@ impl LintConfig {
         }
     }
 
+    /// Applies the command line's `--select` (replaces) and `--ignore` (adds).
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if !overrides.select.is_empty() {
+            self.select.clone_from(&overrides.select);
+        }
+        self.ignore.extend(overrides.ignore.iter().cloned());
+        self.overrides = overrides.clone();
+    }
+
+    /// The configuration for a finding in `path` (a path as the source map holds it).
+    pub fn for_file(&self, path: &Path) -> &Self {
+        self.nearest.get(path).map_or(self, |c| c)
+    }
+
+    /// Whether the rule runs for at least one file.
+    pub fn enabled_anywhere(&self, code: &str) -> bool {
+        self.enabled(code) || self.nearest.values().any(|c| c.enabled(code))
+    }
+
+    /// This configuration, with every file's nearest `.talhorn.yaml` found when `per_file`.
+    pub fn resolve(&self, sources: &SourceMap) -> Result<std::borrow::Cow<'_, Self>, ConfigError> {
+        if !self.per_file {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let mut config = self.clone();
+        config.discover_per_file(sources)?;
+        Ok(std::borrow::Cow::Owned(config))
+    }
+
+    /// Finds the nearest `.talhorn.yaml` of every file in `sources`; a file under another one
+    /// than this configuration's (or under none, when this one came from a file) gets it, with
+    /// the command line's overrides on top.
+    fn discover_per_file(&mut self, sources: &SourceMap) -> Result<(), ConfigError> {
+        let mut by_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+        let mut loaded: HashMap<Option<PathBuf>, Arc<Self>> = HashMap::new();
+        for (_, file) in sources.iter() {
+            let dir = parent_dir(&file.path).to_path_buf();
+            let found = by_dir
+                .entry(dir.clone())
+                .or_insert_with(|| Self::discover(&dir))
+                .clone();
+            if found == self.source {
+                continue;
+            }
+            let config = match loaded.get(&found) {
+                Some(config) => Arc::clone(config),
+                None => {
+                    let mut config = match &found {
+                        Some(path) => Self::load(path)?,
+                        None => Self {
+                            root: std::env::current_dir().unwrap_or_default(),
+                            ..Self::default()
+                        },
+                    };
+                    config.apply(&self.overrides);
+                    let config = Arc::new(config);
+                    loaded.insert(found, Arc::clone(&config));
+                    config
+                }
+            };
+            self.nearest.insert(file.path.clone(), config);
+        }
+        Ok(())
+    }
+
     pub fn severity_override(&self, code: &str) -> Option<Severity> {
         self.severity.get(code).copied()
     }
@@ -99,12 +182,13 @@ impl LintConfig {
         path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
     }
 
-    /// Finds `.talhorn.yaml` from `start` up to the repository root.
+    /// Finds `.talhorn.yaml` from `start` (a file's folder, or a folder) up to the repository
+    /// root.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        let start = if start.is_file() {
-            start.parent()?
-        } else {
+        let start = if start.is_dir() {
             start
+        } else {
+            parent_dir(start)
         };
         let mut dir = std::fs::canonicalize(start).ok()?;
         loop {
@@ -122,8 +206,10 @@ impl LintConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
-        let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::parse(&text, path, root_dir)
+        let root_dir = parent_dir(path).to_path_buf();
+        let mut config = Self::parse(&text, path, root_dir)?;
+        config.source = std::fs::canonicalize(path).ok();
+        Ok(config)
     }
 
     pub fn parse(text: &str, path: &Path, root: PathBuf) -> Result<Self, ConfigError> {
@@ -153,6 +239,14 @@ impl LintConfig {
             }
         }
         Ok(config)
+    }
+}
+
+/// The folder of a file; `.` for a bare file name (whose `parent()` is empty).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod docs;
+pub mod intent_help;
 pub mod longhorn;
 pub mod network;
 pub mod proxmox;
@@ -111,21 +112,23 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in registry() {
         let meta = rule.meta();
-        if !config.enabled(meta.code) {
+        if !config.enabled_anywhere(meta.code) {
             continue;
         }
         let mut out = Vec::new();
         rule.check(cluster, &mut out);
-        findings.extend(
-            out.into_iter()
-                .filter(|f| !config.ignored_at(f.code, &cluster.sources, f.at)),
-        );
+        findings.extend(out.into_iter().filter(|f| {
+            let config = config.for_file(cluster.sources.path(f.at.file));
+            config.enabled(f.code) && !config.ignored_at(f.code, &cluster.sources, f.at)
+        }));
     }
     for finding in &mut findings {
+        let config = config.for_file(cluster.sources.path(finding.at.file));
         if let Some(severity) = config.severity_override(finding.code) {
             finding.severity = severity;
         }
     }
+    intent_help::apply(&mut findings, cluster);
     let mut findings = suppress::apply(findings, &cluster.sources, config);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, cluster)

@@ -90,8 +90,12 @@ pub fn apply(findings: Vec<Finding>, sources: &SourceMap, config: &LintConfig) -
             None => kept.push(finding),
         }
     }
-    if config.enabled(INT004.code) {
+    if config.enabled_anywhere(INT004.code) {
         for s in suppressions.iter().filter(|s| !s.used) {
+            let config = config.for_file(sources.path(s.at.file));
+            if !config.enabled(INT004.code) {
+                continue;
+            }
             let message = if !s.has_reason {
                 format!(
                     "suppression of {} has no reason: write why after the bracket",
