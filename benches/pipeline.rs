@@ -3,34 +3,15 @@
 //!
 //! Run: `cargo bench --bench pipeline` (prints the median of several runs per step).
 
-use std::fmt::Write as _;
+#[path = "../tools/synthetic_tree.rs"]
+mod synthetic_tree;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use talhorn::rules::LintConfig;
 
 const NODES: usize = 300;
 const RUNS: usize = 7;
-
-fn intent(nodes: usize) -> String {
-    let mut text = String::from(
-        "cluster: { name: bench, endpoint: https://10.0.0.10:6443, talos: v1.11.6 }\n\
-         proxmox: { version: 9, node: pve1, storage: { local-lvm: { type: lvmthin } }, bridges: { vmbr0: { mtu: 9000 } } }\n\
-         network: { bridge: vmbr0, mtu: 9000, cidr: 10.0.0.0/16, gateway: 10.0.0.1, nameservers: [10.0.0.1] }\n\
-         talos: { extensions: [siderolabs/iscsi-tools, siderolabs/util-linux-tools] }\n\
-         longhorn: { version: 1.10.2, dataDisk: { size: 200G } }\nnodes:\n",
-    );
-    for i in 0..nodes {
-        let role = if i < 3 { "controlplane" } else { "worker" };
-        let _ = writeln!(
-            text,
-            "  - {{ name: n-{i}, role: {role}, vmid: {}, ip: 10.0.{}.{} }}",
-            1000 + i,
-            1 + i / 200,
-            10 + i % 200
-        );
-    }
-    text
-}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -53,7 +34,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let intent_path = dir.join("cluster.yaml");
-    std::fs::write(&intent_path, intent(NODES)).expect("write intent");
+    std::fs::write(&intent_path, synthetic_tree::intent(NODES)).expect("write intent");
     let out = dir.join("out");
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_talhorn"));
     let run = |args: &[&str]| {

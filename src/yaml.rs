@@ -206,35 +206,40 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
         });
     }
     let docs: Vec<Option<Node>> =
-        with_parse_stack(|| serde_saphyr::from_multiple_with_options(text, options()))
+        on_workers(|| serde_saphyr::from_multiple_with_options(text, options()))
             .map_err(|e| to_yaml_error(&e, text))?;
     Ok(docs.into_iter().flatten().collect())
 }
 
-/// Stack for one parse. Each nesting level costs tens of KiB of stack in a debug build, so
-/// [`MAX_DEPTH`] levels overflow a 2 MiB thread (test threads, thread pools) before the budget
-/// can report them. Only the pages actually used are committed.
-const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
+/// Stack of each worker thread. Each nesting level costs tens of KiB of stack in a debug build,
+/// so [`MAX_DEPTH`] levels overflow a 2 MiB thread (test threads, default thread pools) before
+/// the budget can report them. Only the pages actually used are committed.
+const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
-/// Runs `parse` on a thread with [`PARSE_STACK_BYTES`] of stack (on the caller's thread if no
-/// thread can be started), so the depth budget, not the caller's stack size, bounds recursion.
-fn with_parse_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
-    let parse = std::sync::Mutex::new(Some(parse));
-    let run = || parse.lock().ok().and_then(|mut p| p.take()).map(|p| p());
-    let on_big_stack = std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("yaml-parse".into())
-            .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, run)
-            .ok()?;
-        match handle.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
-    match on_big_stack.or_else(run) {
-        Some(result) => result,
-        None => unreachable!("the parse runs once, on one of the two threads"),
+/// The worker threads every parse runs on: created once, on first use, each with
+/// [`WORKER_STACK_BYTES`] of stack. `RAYON_NUM_THREADS` sets how many (default: one per CPU).
+/// `None` when no thread can be started.
+fn workers() -> Option<&'static rayon::ThreadPool> {
+    static WORKERS: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    WORKERS
+        .get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .thread_name(|i| format!("talhorn-worker-{i}"))
+                .stack_size(WORKER_STACK_BYTES)
+                .build()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// Runs `work` on the worker threads (directly when already on one), so the depth budget, not
+/// the caller's stack size, bounds the parser's recursion. Rayon parallel iterators inside
+/// `work` use the same workers, so parallel callers (lint's read stage) parse without a hop.
+/// Without workers (no thread could be started), `work` runs on the caller's thread.
+pub fn on_workers<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    match workers() {
+        Some(pool) => pool.install(work),
+        None => work(),
     }
 }
 
@@ -440,6 +445,30 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(10_000) + &"]".repeat(10_000);
         assert!(parse_document(&text).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_on_a_small_stack_too() {
+        let text = "[".repeat(10_000) + &"]".repeat(10_000);
+        let on_small_stack = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse_document(&text).is_err())
+            .unwrap();
+        assert!(on_small_stack.join().unwrap());
+    }
+
+    #[test]
+    fn parses_reuse_long_lived_workers() {
+        let threads: std::collections::HashSet<_> = (0..64)
+            .map(|_| on_workers(|| std::thread::current().id()))
+            .collect();
+        let workers = workers().map_or(1, rayon::ThreadPool::current_num_threads);
+        assert!(
+            threads.len() <= workers,
+            "{} threads for 64 parses",
+            threads.len()
+        );
+        assert!(!threads.contains(&std::thread::current().id()));
     }
 
     #[test]

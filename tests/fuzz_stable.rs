@@ -1,7 +1,7 @@
 //! The fuzz targets of `fuzz/` on the stable toolchain: a mutation fuzzer without coverage
-//! feedback that runs the `qm.conf` parser, the YAML reader, the intent loader and the
-//! Terraform and talhelper readers on inputs derived from `fixtures/bad/`, `examples/` and
-//! `fixtures/formats/`, for a fixed time.
+//! feedback that runs the `qm.conf` parser, the YAML reader, the intent loader, the
+//! Terraform and talhelper readers and the reporters (the intent's findings in every format)
+//! on inputs derived from `fixtures/bad/`, `examples/` and `fixtures/formats/`, for a fixed time.
 //!
 //! ```text
 //! TALHORN_FUZZ_SECONDS=600 cargo test --release --test fuzz_stable -- --ignored --nocapture
@@ -49,6 +49,9 @@ const TOKENS: &[&str] = &[
     "!!str ",
     "%YAML 1.2\n",
     "\u{feff}",
+    "\u{1b}[31m",
+    "\u{9b}",
+    "\u{202e}",
     "é",
     "\u{0}",
     "0x",
@@ -173,6 +176,29 @@ fn run_targets(text: &str) {
     }
     for span in talhorn::ingest::read_talconfig_text(text) {
         assert!(span.end <= text.len(), "{span:?}");
+    }
+    render_intent_findings(text);
+}
+
+/// The `report` target: an intent's findings rendered in every format. Nothing from the input
+/// may reach the text formats as a raw control character.
+fn render_intent_findings(text: &str) {
+    use talhorn::report::{Format, ReportOptions, render};
+    let mut sources = talhorn::source::SourceMap::default();
+    let file = sources.add(talhorn::source::SourceFile::new("cluster.yaml", text));
+    let Err(findings) = talhorn::intent::load(file, text) else {
+        return;
+    };
+    let options = ReportOptions::new("", "0.0.0");
+    for format in Format::ALL {
+        let out = render(format, &findings, &sources, &[], &options);
+        if matches!(format, Format::Human | Format::Concise | Format::Github) {
+            assert!(
+                !out.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\t')),
+                "{format:?} output holds a raw control character:\n{out}"
+            );
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! `talhorn lint`: ingest → model → rules → report.
 
-use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, quiet, render};
+use super::{
+    EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, print_err, print_out, quiet, render,
+};
 use crate::report::Format;
 use crate::rules::LintConfig;
 use crate::rules::config::Overrides;
@@ -101,7 +103,18 @@ pub fn run(args: &LintArgs) -> i32 {
             }
         }
         None if silent => {}
-        None => print!("{text}"),
+        None => {
+            if !print_out(&text) {
+                return EXIT_ERROR;
+            }
+        }
+    }
+    for (path, kind) in &outcome.cluster.skipped {
+        let path = path.strip_prefix(".").unwrap_or(path).display().to_string();
+        print_err(&format!(
+            "note: skipped {}: {kind}, not a regular file\n",
+            crate::report::escape_line(&path)
+        ));
     }
     let threshold = args.fail_on.severity();
     if !args.exit_zero && outcome.findings.iter().any(|f| f.severity >= threshold) {

@@ -11,6 +11,7 @@ mod discover;
 mod embedded;
 mod intent;
 mod longhorn;
+mod preload;
 mod proxmox;
 mod talhelper;
 mod talos;
@@ -27,7 +28,7 @@ use crate::model::{Cluster, Scope, TalosNode};
 use crate::rules::LintConfig;
 use crate::source::{Fact, FileId, Location, SourceFile, Span};
 use crate::yaml::{self, Node};
-use classify::{NameKind, YamlKind};
+use classify::YamlKind;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -67,39 +68,52 @@ pub fn ingest_with_stdin(
     for (path, problem) in &discovered.problems {
         reader.unreadable(path, problem);
     }
-    for path in without_generated_files(&discovered.files) {
-        reader.read(path);
+    reader.cluster.skipped = discovered.skipped;
+    let generated = generated_files(&discovered.files);
+    // Whether generated files are skipped depends on every file (is there an intent?), so with
+    // generated files in the lint set everything is loaded before the fold; otherwise files
+    // stream through in chunks and only the facts of recognised files stay in memory.
+    let chunk_size = if generated.is_empty() {
+        LOAD_CHUNK_FILES
+    } else {
+        usize::MAX
+    };
+    for chunk in discovered.files.chunks(chunk_size) {
+        let loaded = preload::load_all(chunk);
+        let has_intent = !generated.is_empty() && loaded.iter().any(preload::Loaded::is_intent);
+        for file in loaded {
+            if !(has_intent && generated.contains(&file.path)) {
+                reader.read(file);
+            }
+        }
     }
     if let Some(name) = stdin {
         reader.named.insert(name.to_path_buf());
         match discover::read_text_from(std::io::stdin().lock()) {
-            Ok(text) => reader.read_text(name, text),
+            Ok(text) => {
+                if let Some(file) = preload::from_text(name, text) {
+                    reader.read(file);
+                }
+            }
             Err(problem) => reader.unreadable(name, &problem),
         }
     }
     Ok(reader.finish())
 }
 
-/// When the lint set holds an intent, files that `talhorn build` generated from it (listed in a
-/// `.talhorn-manifest.json` above them) are skipped: the intent is linted instead, and reading
-/// both would report every VM twice.
-fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
-    let has_intent = files.iter().any(|f| {
-        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && std::fs::read_to_string(f).is_ok_and(|text| {
-                ["cluster:", "proxmox:", "nodes:"]
-                    .iter()
-                    .all(|key| text.lines().any(|l| l.starts_with(key)))
-            })
-    });
-    if !has_intent {
-        return files.iter().collect();
-    }
+/// Files loaded in parallel before the sequential fold: enough to keep every worker busy,
+/// few enough that their text and parse trees need little memory.
+const LOAD_CHUNK_FILES: usize = 512;
+
+/// Files that `talhorn build` generated (listed in a `.talhorn-manifest.json` above them).
+/// When the lint set holds an intent they are skipped: the intent is linted instead, and
+/// reading both would report every VM twice.
+fn generated_files(files: &[PathBuf]) -> HashSet<PathBuf> {
     let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> = HashMap::new();
     files
         .iter()
         .filter(|file| {
-            !file.ancestors().skip(1).any(|dir| {
+            file.ancestors().skip(1).any(|dir| {
                 let listed = manifests
                     .entry(dir.to_path_buf())
                     .or_insert_with(|| manifest_paths(dir));
@@ -113,11 +127,12 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
                     .is_some_and(|(set, rel)| set.contains(&rel))
             })
         })
+        .cloned()
         .collect()
 }
 
 fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
-    let text = std::fs::read_to_string(dir.join(crate::write::MANIFEST_NAME)).ok()?;
+    let text = crate::source::read_text(&dir.join(crate::write::MANIFEST_NAME)).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(json.get("files")?.as_object()?.keys().cloned().collect())
 }
@@ -208,32 +223,31 @@ impl<'a> RepoReader<'a> {
             .push(int001(Location::file_start(file), problem));
     }
 
-    fn read(&mut self, path: &Path) {
-        if classify::by_name(path).is_none() {
-            return;
-        }
-        match discover::read_text(path) {
-            Ok(text) => self.read_text(path, text),
-            Err(problem) => self.unreadable(path, &problem),
-        }
-    }
-
-    fn read_text(&mut self, path: &Path, text: String) {
-        let Some(kind) = classify::by_name(path) else {
-            return;
+    /// Folds one loaded file into the model (in path order, so file ids and "first file wins"
+    /// facts do not depend on thread timing).
+    fn read(&mut self, file: preload::Loaded) {
+        let path = &file.path;
+        let (text, content) = match file.read {
+            Ok(read) => read,
+            Err(problem) => return self.unreadable(path, &problem),
         };
-        match kind {
-            NameKind::Conf => self.qm_conf(path, text),
-            NameKind::StorageCfg => self.storage_cfg(path, &text),
-            NameKind::Interfaces => self.interfaces(path, &text),
-            NameKind::Yaml => self.yaml(path, text),
-            NameKind::Terraform => self.terraform(path, text),
+        match content {
+            preload::Content::Conf(config) => self.qm_conf(path, text, config),
+            preload::Content::StorageCfg => self.storage_cfg(path, &text),
+            preload::Content::Interfaces => self.interfaces(path, &text),
+            preload::Content::Yaml(docs) => self.yaml(path, text, docs),
+            preload::Content::Terraform(body) => self.terraform(path, text, body),
         }
     }
 
-    fn terraform(&mut self, path: &Path, text: String) {
+    fn terraform(
+        &mut self,
+        path: &Path,
+        text: String,
+        body: Result<hcl_edit::structure::Body, terraform::hcl::HclError>,
+    ) {
         let file = self.add_source(path, &text);
-        match terraform::parse(&text) {
+        match body {
             Ok(body) => self.tf_files.push(terraform::TfFile {
                 file,
                 path: path.to_path_buf(),
@@ -252,8 +266,7 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    fn qm_conf(&mut self, path: &Path, text: String) {
-        let config = qmconf::parse(&text);
+    fn qm_conf(&mut self, path: &Path, text: String, config: qmconf::QmConfig) {
         if !classify::is_qm_conf(path, &config) {
             return;
         }
@@ -293,8 +306,8 @@ impl<'a> RepoReader<'a> {
             .extend(proxmox::bridges(file, &parsed));
     }
 
-    fn yaml(&mut self, path: &Path, text: String) {
-        let docs = match yaml::parse_documents(&text) {
+    fn yaml(&mut self, path: &Path, text: String, docs: Result<Vec<Node>, yaml::YamlError>) {
+        let docs = match docs {
             Ok(docs) => docs,
             Err(error) => {
                 if classify::looks_like_ours(path) || self.named.contains(path) {
@@ -481,7 +494,7 @@ impl<'a> RepoReader<'a> {
     fn context_fact<T>(&mut self, key: &str, value: T) -> Fact<T> {
         let (file, doc) = self.config_file.get_or_insert_with(|| {
             let path = self.config.root.join(crate::rules::config::FILE_NAME);
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let text = crate::source::read_text(&path).unwrap_or_default();
             let doc = yaml::parse_document(&text).ok();
             (self.cluster.sources.add(SourceFile::new(path, text)), doc)
         });

@@ -71,18 +71,86 @@ pub fn load_all(file: FileId, text: &str) -> Result<(LoadedIntent, Vec<Finding>)
         errors.sort_by_key(|f| f.at);
         return Err(errors);
     }
-    let intent: Intent = serde_json::from_value(json).map_err(|e| {
-        vec![Finding::new(
-            "INT003",
-            Severity::Error,
-            Location::new(file, root.span),
-            format!("the intent does not match its schema: {e}"),
-        )]
-    })?;
+    let intent: Intent =
+        serde_json::from_value(json).map_err(|e| vec![type_error(file, text, &root, &e)])?;
     let loaded = LoadedIntent { intent, root, file };
     let mut errors = semantic_errors(&loaded);
     errors.sort_by_key(|f| f.at);
     Ok((loaded, errors))
+}
+
+/// A value the schema let through but the intent's types refuse: a number where a whole number
+/// is needed (`vmid: 201.0`: JSON Schema counts 201.0 as an integer) or one out of range.
+/// serde names the value but not where it is, so the value is found in the tree.
+fn type_error(file: FileId, text: &str, root: &Node, error: &serde_json::Error) -> Finding {
+    let message = error.to_string();
+    let culprit = number_in_message(&message).and_then(|n| find_number(root, n, String::new()));
+    let Some((node, pointer)) = culprit else {
+        let message = format!("the intent does not match its schema: {message}");
+        return Finding::new(
+            "INT003",
+            Severity::Error,
+            Location::new(file, root.span),
+            message,
+        );
+    };
+    let written = text.get(node.span.start..node.span.end).unwrap_or_default();
+    let what = describe_pointer(&pointer);
+    let message = match node.value {
+        yaml::Value::Float(_) => format!(
+            "{what} is `{written}`, a decimal number; it takes a whole number: write it without \
+             a decimal point or exponent"
+        ),
+        _ => format!("{what} is `{written}`, out of range for this field"),
+    };
+    Finding::new(
+        "INT003",
+        Severity::Error,
+        Location::new(file, node.span),
+        message,
+    )
+}
+
+/// A number as serde's message names it: "invalid type: floating point `201.0`, expected u32"
+/// or "invalid value: integer `-1`, expected u32".
+#[derive(Clone, Copy)]
+enum Named {
+    Float(f64),
+    Int(i64),
+}
+
+fn number_in_message(message: &str) -> Option<Named> {
+    let (before, rest) = message.split_once('`')?;
+    let (literal, _) = rest.split_once('`')?;
+    if before.ends_with("floating point ") {
+        literal.parse().ok().map(Named::Float)
+    } else if before.ends_with("integer ") {
+        literal.parse().ok().map(Named::Int)
+    } else {
+        None
+    }
+}
+
+/// The first scalar holding `number` (depth first, in file order) and its JSON pointer.
+fn find_number(node: &Node, number: Named, pointer: String) -> Option<(&Node, String)> {
+    #[allow(clippy::float_cmp)]
+    let matches = match (&node.value, number) {
+        (yaml::Value::Float(f), Named::Float(n)) => *f == n,
+        (yaml::Value::Int(i), Named::Int(n)) => *i == n,
+        _ => false,
+    };
+    if matches {
+        return Some((node, pointer));
+    }
+    match &node.value {
+        yaml::Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+            let key = k.scalar_text()?.replace('~', "~0").replace('/', "~1");
+            find_number(v, number, format!("{pointer}/{key}"))
+        }),
+        yaml::Value::Seq(items) => (items.iter().enumerate())
+            .find_map(|(i, item)| find_number(item, number, format!("{pointer}/{i}"))),
+        _ => None,
+    }
 }
 
 fn schema() -> &'static (Json, Option<jsonschema::Validator>) {
@@ -309,8 +377,8 @@ fn describe_pattern(pattern: &str) -> String {
             "must be an official extension name like siderolabs/iscsi-tools",
         ),
         (
-            "^[A-Za-z0-9_.,:=/+-]+$",
-            "must be one kernel argument without spaces, quotes or '#'",
+            "^[A-Za-z0-9_.,:/+-][A-Za-z0-9_.,:=/+-]*$",
+            "must be one kernel argument (`name` or `name=value`) without spaces, quotes or '#'",
         ),
         (
             "^[A-Za-z0-9_.+-]+$",

@@ -43,6 +43,8 @@ pub struct Cluster {
     pub network: Network,
     /// Findings produced while reading files (parse errors, unknown keys, ...), before rules run.
     pub load_findings: Vec<Finding>,
+    /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
+    pub skipped: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Cluster {

@@ -108,20 +108,30 @@ pub fn meta(code: &str) -> Option<&'static RuleMeta> {
 }
 
 /// Runs the selected rules, applies severity overrides and suppressions, and sorts the result.
+///
+/// Rules only read the model, so they run in parallel on the worker threads; their findings
+/// are joined in registry order, whatever the thread timing.
 pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for rule in registry() {
-        let meta = rule.meta();
-        if !config.enabled_anywhere(meta.code) {
-            continue;
-        }
-        let mut out = Vec::new();
-        rule.check(cluster, &mut out);
-        findings.extend(out.into_iter().filter(|f| {
-            let config = config.for_file(cluster.sources.path(f.at.file));
-            config.enabled(f.code) && !config.ignored_at(f.code, &cluster.sources, f.at)
-        }));
-    }
+    use rayon::prelude::*;
+    let enabled: Vec<&dyn Rule> = registry()
+        .into_iter()
+        .filter(|rule| config.enabled_anywhere(rule.meta().code))
+        .collect();
+    let per_rule: Vec<Vec<Finding>> = crate::yaml::on_workers(|| {
+        enabled
+            .par_iter()
+            .map(|rule| {
+                let mut out = Vec::new();
+                rule.check(cluster, &mut out);
+                out.retain(|f| {
+                    let config = config.for_file(cluster.sources.path(f.at.file));
+                    config.enabled(f.code) && !config.ignored_at(f.code, &cluster.sources, f.at)
+                });
+                out
+            })
+            .collect()
+    });
+    let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     for finding in &mut findings {
         let config = config.for_file(cluster.sources.path(finding.at.file));
         if let Some(severity) = config.severity_override(finding.code) {

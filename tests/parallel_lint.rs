@@ -1,0 +1,87 @@
+//! Lint reads and parses files on several threads: its output must not depend on how many, or
+//! on which thread finishes first. The benchmark's synthetic tree, linted with one worker and
+//! with many, must give byte-identical reports.
+
+#[path = "../tools/synthetic_tree.rs"]
+mod synthetic_tree;
+
+use std::path::{Path, PathBuf};
+
+/// More files than one load chunk, so chunking is exercised too.
+const FILES: usize = 1_200;
+
+fn lint(dir: &Path, threads: &str, format: &str) -> (Option<i32>, Vec<u8>) {
+    let bin = std::env::var_os("TALHORN_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_talhorn").into(), PathBuf::from);
+    let output = std::process::Command::new(bin)
+        .current_dir(dir)
+        .env("RAYON_NUM_THREADS", threads)
+        .args(["lint", ".", "--format", format])
+        .output()
+        .expect("run talhorn");
+    (output.status.code(), output.stdout)
+}
+
+#[test]
+fn parallel_lint_output_is_identical_to_a_single_threaded_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    synthetic_tree::write_tree(dir.path(), FILES).expect("write tree");
+    for format in ["json", "human"] {
+        let (single_code, single) = lint(dir.path(), "1", format);
+        assert_eq!(single_code, Some(1), "the tree has findings");
+        for threads in ["2", "8"] {
+            let (code, parallel) = lint(dir.path(), threads, format);
+            assert_eq!(code, single_code);
+            assert!(
+                parallel == single,
+                "{format} output with {threads} threads differs from one thread"
+            );
+        }
+    }
+    let (_, json) = lint(dir.path(), "8", "json");
+    let report: serde_json::Value = serde_json::from_slice(&json).expect("JSON report");
+    let text = report.to_string();
+    for code in ["PVE", "TAL", "LHN"] {
+        assert!(
+            text.contains(&format!("\"{code}")),
+            "the synthetic tree should give {code} findings: {text:.2000}"
+        );
+    }
+}
+
+#[test]
+fn the_synthetic_tree_is_deterministic() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    synthetic_tree::write_tree(a.path(), 250).unwrap();
+    synthetic_tree::write_tree(b.path(), 250).unwrap();
+    let files = |root: &Path| {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = walk(root)
+            .into_iter()
+            .map(|p| {
+                (
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let written = files(a.path());
+    assert_eq!(written.len(), 250);
+    assert_eq!(written, files(b.path()));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,80 @@
+"""The timing half of tools/bench.sh: runs the commands in turn (A B A B ...) after one
+warm-up each and prints medians and pair-by-pair ratios. Inputs come from the environment
+that bench.sh sets."""
+
+import os
+import shutil
+import statistics
+import subprocess
+import time
+
+env = os.environ
+talhorn, yamllint, work = env["TALHORN_BIN"], env["YAMLLINT"], env["WORK"]
+runs, sizes = int(env["RUNS"]), env["SIZES"].split()
+WALL, CPU, RSS = 0, 1, 2
+
+
+def run(cmd, before=None):
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MiB) of one run of cmd."""
+    if before:
+        before()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def interleave(n, a, b, before_a=None):
+    """n counted runs of a and of b, alternating, after one warm-up of each."""
+    run(a, before_a)
+    run(b)
+    pairs = [(run(a, before_a), run(b)) for _ in range(n)]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def med(samples, field):
+    return statistics.median(s[field] for s in samples)
+
+
+def ratio(num, den, field):
+    return statistics.median(n[field] / max(d[field], 1e-4) for n, d in zip(num, den))
+
+
+def line(label, value):
+    print(f"{label:<48} {value}", flush=True)
+
+
+def lint(path, *prefix):
+    return [*prefix, talhorn, "lint", path, "--format", "json", "--exit-zero"]
+
+
+for size in sizes:
+    tree = f"{work}/tree-{size}"
+    n = min(runs, 3) if int(size) > 5000 else runs
+    print(f"-- {size} files: median of {n} runs, interleaved with yamllint", flush=True)
+    t, y = interleave(n, lint(tree), [yamllint, "-d", "relaxed", tree])
+    line("talhorn lint CPU (user+sys)", f"{med(t, CPU):9.3f} s")
+    line("yamllint -d relaxed CPU", f"{med(y, CPU):9.3f} s")
+    line("CPU ratio yamllint/talhorn (goal >= 100)", f"{ratio(y, t, CPU):9.1f} x")
+    line("talhorn lint wall", f"{med(t, WALL):9.3f} s")
+    line("talhorn lint peak RSS", f"{med(t, RSS):9.1f} MiB")
+    line("yamllint peak RSS", f"{med(y, RSS):9.1f} MiB")
+    one, two = interleave(runs, lint(tree, "taskset", "-c", "0"), lint(tree, "taskset", "-c", "0,1"))
+    line(f"talhorn wall on 1 core ({runs} runs)", f"{med(one, WALL):9.3f} s")
+    line("talhorn wall on 2 cores", f"{med(two, WALL):9.3f} s")
+    line("scaling 1 -> 2 cores (goal >= 1.7)", f"{ratio(one, two, WALL):9.2f} x")
+
+print(f"-- one file (the pre-commit case): median of {runs} runs", flush=True)
+one_file = env["ONE_FILE"]
+t, y = interleave(runs, [talhorn, "lint", one_file], [yamllint, "-d", "relaxed", one_file])
+line("talhorn lint one file wall (goal <= 10 ms)", f"{med(t, WALL) * 1000:9.1f} ms")
+line("yamllint one file wall", f"{med(y, WALL) * 1000:9.1f} ms")
+
+print(f"-- build of a 1,000-node intent: median of {runs} runs", flush=True)
+intent, out = f"{work}/intent/cluster.yaml", f"{work}/intent/out"
+fresh = lambda: shutil.rmtree(out, ignore_errors=True)  # noqa: E731
+check = [talhorn, "build", intent, "-o", out, "--check"]
+b, c = interleave(runs, [talhorn, "build", intent, "-o", out], check, fresh)
+line("build into a fresh folder wall (goal <= 0.5 s)", f"{med(b, WALL):9.3f} s")
+line("build --check wall (goal <= 150 ms)", f"{med(c, WALL) * 1000:9.1f} ms")
