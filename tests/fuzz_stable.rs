@@ -1,7 +1,7 @@
 //! The fuzz targets of `fuzz/` on the stable toolchain: a mutation fuzzer without coverage
-//! feedback that runs the `qm.conf` parser, the YAML reader, the intent loader and the
-//! reporters (the intent's findings in every format) on inputs derived from `fixtures/bad/`
-//! and `examples/`, for a fixed time.
+//! feedback that runs the `qm.conf` parser, the YAML reader, the intent loader, the
+//! Terraform and talhelper readers and the reporters (the intent's findings in every format)
+//! on inputs derived from `fixtures/bad/`, `examples/` and `fixtures/formats/`, for a fixed time.
 //!
 //! ```text
 //! TALHORN_FUZZ_SECONDS=600 cargo test --release --test fuzz_stable -- --ignored --nocapture
@@ -68,6 +68,22 @@ const TOKENS: &[&str] = &[
     "machine:\n",
     "kind: UserVolumeConfig\n",
     "apiVersion: v1alpha1\n",
+    "resource \"proxmox_virtual_environment_vm\" \"vm\" {\n",
+    "resource \"proxmox_vm_qemu\" \"vm\" {\n",
+    "data \"talos_machine_configuration\" \"cp\" {\n",
+    "config_patches = [",
+    "<<-EOT\n",
+    "EOT\n",
+    "yamlencode({",
+    "${var.x}",
+    "%{ if true }",
+    "local.",
+    "var.",
+    "disk {\n",
+    "clusterName: c\n",
+    "talosVersion: v1.10.0\n",
+    "  - hostname: n\n",
+    "patches:\n",
 ];
 
 /// xorshift64*: deterministic and good enough to pick mutations.
@@ -110,6 +126,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     walk(&root.join("fixtures/bad"), &mut out);
     walk(&root.join("examples"), &mut out);
+    walk(&root.join("fixtures/formats"), &mut out);
     out.push(Vec::new());
     out
 }
@@ -154,6 +171,12 @@ fn run_targets(text: &str) {
         assert!(error.span.start <= text.len());
     }
     let _ = talhorn::intent::load(talhorn::source::FileId(0), text);
+    for span in talhorn::ingest::read_terraform_text(text) {
+        assert!(span.start <= span.end && span.end <= text.len(), "{span:?}");
+    }
+    for span in talhorn::ingest::read_talconfig_text(text) {
+        assert!(span.end <= text.len(), "{span:?}");
+    }
     render_intent_findings(text);
 }
 

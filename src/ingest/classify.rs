@@ -13,6 +13,8 @@ pub enum NameKind {
     StorageCfg,
     Interfaces,
     Yaml,
+    /// `*.tf` / `*.tfvars`: Terraform or OpenTofu.
+    Terraform,
 }
 
 pub fn by_name(path: &Path) -> Option<NameKind> {
@@ -30,11 +32,19 @@ pub fn by_name(path: &Path) -> Option<NameKind> {
         Some(NameKind::Interfaces)
     } else if extension == "conf" {
         Some(NameKind::Conf)
-    } else if matches!(extension, "yaml" | "yml") {
+    } else if matches!(extension, "tf" | "tfvars") {
+        Some(NameKind::Terraform)
+    } else if matches!(extension, "yaml" | "yml") && !is_talhelper_secret(name) {
         Some(NameKind::Yaml)
     } else {
         None
     }
+}
+
+/// talhelper's `talsecret*.yaml` (cluster secrets) and `talenv*.yaml` (variables): their
+/// `cluster:` key makes them look like Talos configs, which they are not.
+fn is_talhelper_secret(name: &str) -> bool {
+    name.starts_with("talsecret") || name.starts_with("talenv")
 }
 
 /// Keys that nearly every VM config has; other `*.conf` files (nginx, sysctl, ...) have none.
@@ -79,6 +89,8 @@ pub enum YamlKind {
     CiliumValues,
     /// Kubernetes manifests (`apiVersion` + `kind`): Namespaces, HelmReleases, Applications.
     Manifests,
+    /// talhelper's `talconfig.yaml`.
+    Talhelper,
     Unknown,
 }
 
@@ -98,6 +110,9 @@ const TALOS_LEGACY_KEYS: &[&str] = &["machine", "cluster", "debug", "persist"];
 
 pub fn yaml_kind(path: &Path, docs: &[Node]) -> YamlKind {
     if let [doc] = docs {
+        if is_talhelper(doc) {
+            return YamlKind::Talhelper;
+        }
         if is_intent(doc) {
             return YamlKind::Intent;
         }
@@ -125,6 +140,15 @@ fn is_intent(doc: &Node) -> bool {
     ["cluster", "nodes", "proxmox"]
         .iter()
         .all(|k| has_key(doc, k))
+}
+
+/// talhelper's `talconfig.yaml`: `clusterName` and a list of `nodes` with `hostname`s.
+fn is_talhelper(doc: &Node) -> bool {
+    has_key(doc, "clusterName")
+        && doc
+            .get("nodes")
+            .and_then(Node::as_seq)
+            .is_some_and(|nodes| nodes.iter().any(|n| has_key(n, "hostname")))
 }
 
 fn is_schematic(doc: &Node) -> bool {

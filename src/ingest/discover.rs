@@ -181,7 +181,7 @@ pub fn is_candidate(path: &Path) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default();
-    matches!(extension, "yaml" | "yml" | "conf")
+    matches!(extension, "yaml" | "yml" | "conf" | "tf" | "tfvars")
         || name == "storage.cfg"
         || name == "interfaces"
         || in_dir_named(path, "interfaces.d")

@@ -13,7 +13,9 @@ mod intent;
 mod longhorn;
 mod preload;
 mod proxmox;
+mod talhelper;
 mod talos;
+mod terraform;
 mod yaml_facts;
 
 pub use discover::MAX_FILE_BYTES;
@@ -135,6 +137,45 @@ fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
     Some(json.get("files")?.as_object()?.keys().cloned().collect())
 }
 
+/// One file's text through the Terraform reader (parse, evaluate, embedded YAML), as a
+/// module of its own: what the fuzz targets run. Returns every span a fact points at.
+pub fn read_terraform_text(text: &str) -> Vec<Span> {
+    let Ok(body) = terraform::parse(text) else {
+        return Vec::new();
+    };
+    let file = terraform::TfFile {
+        file: FileId(0),
+        path: PathBuf::from("main.tf"),
+        text: text.to_owned(),
+        body,
+    };
+    let facts = terraform::read(std::slice::from_ref(&file));
+    let vm_spans = facts.vms.iter().flat_map(|(vm, _)| {
+        let disks = vm.disks.iter().map(|d| d.at.span);
+        std::iter::once(vm.origin.span).chain(disks)
+    });
+    let doc_spans = facts
+        .talos
+        .iter()
+        .flat_map(|t| t.docs.iter().map(|d| d.span));
+    vm_spans.chain(doc_spans).collect()
+}
+
+/// One `talconfig.yaml` text through the talhelper reader: what the fuzz targets run.
+/// Returns every span a node or patch points at.
+pub fn read_talconfig_text(text: &str) -> Vec<Span> {
+    let Ok(doc) = yaml::parse_document(text) else {
+        return Vec::new();
+    };
+    let config = talhelper::read(FileId(0), Path::new("talconfig.yaml"), text, &doc);
+    let nodes = config.talos_files.iter().map(|f| f.node.at.span);
+    let docs = config
+        .talos_files
+        .iter()
+        .flat_map(|f| f.config.documents.iter().map(|d| d.span));
+    nodes.chain(docs).collect()
+}
+
 fn int001(at: Location, message: impl Into<String>) -> Finding {
     Finding::new("INT001", Severity::Error, at, message)
 }
@@ -145,6 +186,10 @@ struct RepoReader<'a> {
     qm_configs: Vec<(FileId, qmconf::QmConfig)>,
     talos_files: Vec<talos::TalosFile>,
     collected: longhorn::Collected,
+    tf_files: Vec<terraform::TfFile>,
+    talhelper: Vec<talhelper::Talconfig>,
+    /// YAML files that Terraform or talhelper patch with, and the scope they give them.
+    patch_files: Vec<(PathBuf, crate::model::Scope)>,
     /// `.talhorn.yaml`, once added to the sources (context facts point into it).
     config_file: Option<(FileId, Option<Node>)>,
     /// Files the user named: a YAML error in one is reported even when its name is not ours.
@@ -159,6 +204,9 @@ impl<'a> RepoReader<'a> {
             qm_configs: Vec::new(),
             talos_files: Vec::new(),
             collected: longhorn::Collected::default(),
+            tf_files: Vec::new(),
+            talhelper: Vec::new(),
+            patch_files: Vec::new(),
             config_file: None,
             named: HashSet::new(),
         }
@@ -188,6 +236,33 @@ impl<'a> RepoReader<'a> {
             preload::Content::StorageCfg => self.storage_cfg(path, &text),
             preload::Content::Interfaces => self.interfaces(path, &text),
             preload::Content::Yaml(docs) => self.yaml(path, text, docs),
+            preload::Content::Terraform(body) => self.terraform(path, text, body),
+        }
+    }
+
+    fn terraform(
+        &mut self,
+        path: &Path,
+        text: String,
+        body: Result<hcl_edit::structure::Body, terraform::hcl::HclError>,
+    ) {
+        let file = self.add_source(path, &text);
+        match body {
+            Ok(body) => self.tf_files.push(terraform::TfFile {
+                file,
+                path: path.to_path_buf(),
+                text,
+                body,
+            }),
+            // A `.tfvars` that is not HCL is not read by Terraform itself unless named on its
+            // command line (SOPS-encrypted variables are JSON): nothing to report.
+            Err(_) if path.extension().is_some_and(|e| e == "tfvars") => {}
+            Err(error) => {
+                let message = format!("this file is not valid HCL: {}", error.message);
+                self.cluster
+                    .load_findings
+                    .push(int001(Location::new(file, error.span), message));
+            }
         }
     }
 
@@ -269,6 +344,15 @@ impl<'a> RepoReader<'a> {
                 }
             }
             YamlKind::Manifests => self.collected.manifests(file, &text, &docs),
+            YamlKind::Talhelper => {
+                if let Some(doc) = docs.first() {
+                    let config = talhelper::read(file, path, &text, doc);
+                    self.cluster
+                        .load_findings
+                        .extend(config.findings.iter().cloned());
+                    self.talhelper.push(config);
+                }
+            }
             YamlKind::Unknown => {}
         }
     }
@@ -277,6 +361,10 @@ impl<'a> RepoReader<'a> {
         self.cluster
             .load_findings
             .append(&mut self.collected.findings);
+        self.settle_talhelper();
+        self.settle_terraform();
+        self.settle_patch_files();
+        self.collected.resolve_references();
         self.settle_versions();
         self.validate_vm_configs();
         let chart = self.longhorn_chart();
@@ -295,6 +383,85 @@ impl<'a> RepoReader<'a> {
         self.settle_cni();
         self.settle_endpoint();
         self.cluster
+    }
+
+    /// talhelper's nodes, patches and schematics join the Talos files; its `talosVersion` is
+    /// the cluster's Talos version.
+    fn settle_talhelper(&mut self) {
+        for config in std::mem::take(&mut self.talhelper) {
+            self.talos_files.extend(config.talos_files);
+            self.patch_files.extend(config.patch_files);
+            if self.cluster.talos.schematic.is_none() {
+                self.cluster.talos.schematic = config.schematic;
+            }
+            if self.cluster.versions.talos.is_none() {
+                self.cluster.versions.talos = config.talos_version;
+            }
+        }
+    }
+
+    fn settle_terraform(&mut self) {
+        let mut facts = terraform::read(&self.tf_files);
+        let names: HashSet<String> = self
+            .talos_files
+            .iter()
+            .flat_map(|f| {
+                [
+                    Some(f.stem.clone()),
+                    f.node.hostname.as_ref().map(|h| h.value.clone()),
+                ]
+            })
+            .flatten()
+            .collect();
+        let repo_has_talos = !self.talos_files.is_empty()
+            || !facts.talos.is_empty()
+            || self.cluster.talos.schematic.is_some()
+            || facts.schematic.is_some();
+        let vms = facts.talos_vms(|name| names.contains(name), repo_has_talos);
+        self.cluster.vms.extend(vms);
+        self.cluster.load_findings.extend(facts.findings);
+        for embedded in facts.talos {
+            let path = Path::new(&embedded.name);
+            let mut file = talos::read(embedded.file, path, embedded.docs);
+            file.named_scope = embedded.role.map(crate::model::Scope::Role);
+            self.talos_files.push(file);
+        }
+        if let (None, Some((file, doc, at))) = (&self.cluster.talos.schematic, facts.schematic) {
+            let mut schematic = talos::schematic(file, &doc);
+            schematic.at = Location::new(file, at);
+            self.cluster.talos.schematic = Some(schematic);
+        }
+        self.collected.longhorn.extend(facts.longhorn);
+        if self.cluster.versions.talos.is_none() {
+            self.cluster.versions.talos = facts.talos_version;
+        }
+        self.patch_files.extend(facts.patch_files);
+        self.drop_templates(&facts.template_files);
+    }
+
+    /// A `templatefile()` with template directives is not a Talos config as written.
+    fn drop_templates(&mut self, templates: &[PathBuf]) {
+        let sources = &self.cluster.sources;
+        let is_template = |file: &talos::TalosFile| {
+            file.config.file.is_some_and(|id| {
+                let source = sources.get(id);
+                templates.contains(&terraform::normalize(&source.path))
+                    && (source.text.contains("${") || source.text.contains("%{"))
+            })
+        };
+        self.talos_files.retain(|f| !is_template(f));
+    }
+
+    /// A YAML file a Terraform resource or talhelper patches with takes that patch's scope.
+    fn settle_patch_files(&mut self) {
+        for file in &mut self.talos_files {
+            let Some(id) = file.config.file else { continue };
+            let path = terraform::normalize(self.cluster.sources.path(id));
+            let scope = self.patch_files.iter().find(|(p, _)| *p == path);
+            if let (Some((_, scope)), None) = (scope, &file.named_scope) {
+                file.named_scope = Some(scope.clone());
+            }
+        }
     }
 
     /// Versions from the files (installer tag, chart version), else from the lint context.

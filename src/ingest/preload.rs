@@ -25,6 +25,7 @@ pub enum Content {
     StorageCfg,
     Interfaces,
     Yaml(Result<Vec<Node>, YamlError>),
+    Terraform(Result<hcl_edit::structure::Body, super::terraform::hcl::HclError>),
 }
 
 impl Loaded {
@@ -68,6 +69,7 @@ fn parse(kind: NameKind, text: String) -> (String, Content) {
         NameKind::StorageCfg => Content::StorageCfg,
         NameKind::Interfaces => Content::Interfaces,
         NameKind::Yaml => Content::Yaml(yaml::parse_documents(&text)),
+        NameKind::Terraform => Content::Terraform(super::terraform::parse(&text)),
     };
     (text, content)
 }

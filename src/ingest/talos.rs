@@ -36,7 +36,8 @@ impl TalosFile {
         if let Some(scope) = &self.named_scope {
             return scope.clone();
         }
-        if let Some(hostname) = &self.node.hostname {
+        // `hostname: ""` names no node (Talos then picks one from DHCP or the platform).
+        if let Some(hostname) = self.node.hostname.as_ref().filter(|h| !h.value.is_empty()) {
             return Scope::Node(hostname.value.clone());
         }
         if is_vm_name(&self.stem) {
