@@ -15,6 +15,8 @@ pub struct LintOutcome {
     pub files: Vec<FileEntry>,
     /// Findings of every cluster, each naming its cluster, sorted by place and code.
     pub findings: Vec<Finding>,
+    /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
+    pub skipped: Vec<(std::path::PathBuf, String)>,
 }
 
 impl LintOutcome {
@@ -61,5 +63,6 @@ pub fn lint_paths_with_stdin(
         clusters: ingested.clusters,
         files: ingested.files,
         findings,
+        skipped: ingested.skipped,
     })
 }

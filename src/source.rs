@@ -1,5 +1,10 @@
 //! Source files and byte spans: every fact a rule can point at keeps where it came from.
 
+mod read;
+
+pub use read::{
+    MAX_FILE_BYTES, ReadError, read_text, read_text_from, read_text_limited, special_kind,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

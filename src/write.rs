@@ -2,30 +2,45 @@
 //!
 //! `build` produces an in-memory set of [`Artifact`]s; this module decides what each one means
 //! for the output directory ([`plan`]), refuses to destroy anything a person wrote or edited,
-//! and then writes the whole set all-or-nothing ([`apply`]): every new content is staged in a
-//! temporary file beside its target and fsynced, and only when all of them are staged are they
-//! renamed into place, stale files deleted, and the manifest renamed last.
+//! and then writes the whole set all-or-nothing ([`apply`]), crash-safe: a journal records the
+//! commit before it starts, so a build killed at any point is finished or undone by the next.
 //!
 //! The manifest (`.talhorn-manifest.json`) records the sha256 of every file talhorn wrote. A
 //! file whose content differs from its recorded hash was edited by hand; a file that is not in
 //! the manifest was not written by talhorn. Neither is overwritten without `force`, and only
 //! manifest files are ever deleted.
+//!
+//! Everything inside the output directory is reached through opened directory handles without
+//! following symlinks (`handle.rs`), and a lock keeps a second build out until the first is
+//! done (`lock.rs`).
+
+#[cfg(not(unix))]
+compile_error!(
+    "talhorn's writer needs a Unix system: it writes through directory handles (openat) and \
+     locks the output folder with flock"
+);
 
 mod commit;
 mod diff;
-mod disk;
+mod handle;
+mod journal;
+mod lock;
 mod manifest;
 mod paths;
 
-pub use commit::{Summary, apply};
+pub use commit::{Recovery, Summary, apply};
 pub use diff::unified_diff;
+pub use handle::fault::ENV as FAULT_ENV;
+pub use journal::JOURNAL_NAME;
+pub use lock::LOCK_NAME;
 pub use paths::MANIFEST_NAME;
 
-use disk::Existing;
+use handle::OutputDir;
 use paths::Scope;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One generated file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,20 +104,40 @@ pub struct Change {
 }
 
 /// Everything [`apply`] will do, decided before anything is touched.
+///
+/// A plan made to write holds the output directory's lock until it is dropped, so nothing can
+/// change the directory between the plan and its [`apply`].
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub out_dir: PathBuf,
     /// Sorted by path; the manifest's own change, if any, comes last.
     pub changes: Vec<Change>,
     pub force: bool,
+    /// What planning to write did first about a commit a killed build had left.
+    pub recovered: Option<Recovery>,
+    /// `--check` and `--diff` only: a killed build left a commit unfinished, which the next
+    /// build will finish or undo (they change nothing, so they leave it).
+    pub interrupted: bool,
+    /// The opened output directory: `None` when it does not exist (`--check`, `--diff`).
+    output: Option<Arc<OutputDir>>,
 }
 
 impl Plan {
     /// True when the output directory would change (`build --check` fails on it).
     pub fn has_drift(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|change| change.action != Action::Unchanged)
+        self.interrupted
+            || self
+                .changes
+                .iter()
+                .any(|change| change.action != Action::Unchanged)
+    }
+
+    /// The output directory, locked for writing.
+    fn writer(&self) -> Result<&OutputDir, WriteError> {
+        match &self.output {
+            Some(output) if output.is_writable() => Ok(output),
+            _ => Err(WriteError::NotForWriting),
+        }
     }
 
     /// Changes that need `force`.
@@ -116,6 +151,13 @@ impl Plan {
 /// One line per path that would change, e.g. `update  talos/worker.yaml (edited by hand …)`.
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.interrupted {
+            writeln!(
+                f,
+                "finish  {JOURNAL_NAME} (a build was interrupted; the next build finishes or \
+                 undoes its commit)"
+            )?;
+        }
         for change in &self.changes {
             let verb = match change.action {
                 Action::Create => "create",
@@ -203,13 +245,26 @@ pub enum WriteError {
         path: PathBuf,
         source: io::Error,
     },
-    /// Committing failed after some files were already replaced.
+    /// Committing failed after some files were already replaced; the journal stays, and the
+    /// next build finishes the commit.
     Commit {
         doing: &'static str,
         path: PathBuf,
         source: io::Error,
         replaced: usize,
     },
+    /// The output directory's lock cannot be taken.
+    Lock {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// A killed build's journal cannot be used to finish or undo its commit.
+    BadJournal {
+        path: PathBuf,
+        problem: String,
+    },
+    /// [`apply`] was given a plan made for `--check` or `--diff`, which holds no lock.
+    NotForWriting,
 }
 
 impl fmt::Display for WriteError {
@@ -300,10 +355,28 @@ impl fmt::Display for WriteError {
             } => write!(
                 f,
                 "cannot {doing} {}: {source}, after {replaced} file(s) were already replaced, \
-                 so the output is partly updated. {} Then run the same build again to finish \
-                 it",
+                 so the output is partly updated. {} Then run talhorn build again: it first \
+                 finishes this update",
                 path.display(),
                 io_hint(source)
+            ),
+            Self::Lock { path, source } => write!(
+                f,
+                "cannot lock {} (a build holds it so that no other build writes the same \
+                 directory at once): {source}. {}",
+                path.display(),
+                io_hint(source)
+            ),
+            Self::BadJournal { path, problem } => write!(
+                f,
+                "cannot finish or undo the interrupted build recorded in {}: {problem}. Delete \
+                 that file and the *.talhorn-tmp files beside the generated files, then rerun \
+                 (files left half updated will then need --force)",
+                path.display()
+            ),
+            Self::NotForWriting => f.write_str(
+                "internal error: a plan made for --check or --diff cannot be written; plan \
+                 again to write",
             ),
         }
     }
@@ -331,7 +404,8 @@ impl std::error::Error for WriteError {
         match self {
             Self::Read { source, .. }
             | Self::Stage { source, .. }
-            | Self::Commit { source, .. } => Some(source),
+            | Self::Commit { source, .. }
+            | Self::Lock { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -349,9 +423,21 @@ pub fn plan(
 ) -> Result<Plan, WriteError> {
     paths::check_artifact_paths(artifacts.iter().map(|artifact| artifact.path.as_str()))?;
     let scope = Scope::new(opts.scope.as_deref())?;
-    disk::check_out_dir(out_dir)?;
+    let (output, recovered) = match opts.mode {
+        Mode::Write => {
+            let output = OutputDir::open_for_writing(out_dir)?;
+            let recovered = commit::recover(&output)?;
+            (Some(output), recovered)
+        }
+        Mode::Check | Mode::Diff => (OutputDir::open_for_reading(out_dir)?, None),
+    };
+    let output = output.map(Arc::new);
+    let existing = |rel: &str| match &output {
+        Some(output) => output.inspect(rel),
+        None => Ok(Existing::Absent),
+    };
     let manifest_path = out_dir.join(MANIFEST_NAME);
-    let manifest_before = match disk::inspect(out_dir, MANIFEST_NAME)? {
+    let manifest_before = match existing(MANIFEST_NAME)? {
         Existing::File(bytes) => Some(bytes),
         Existing::Absent => None,
         Existing::NotAFile => {
@@ -372,7 +458,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut hashes = manifest::Hashes::new();
     for artifact in artifacts {
-        let change = plan_artifact(out_dir, artifact, recorded.get(&artifact.path))?;
+        let change = plan_artifact(out_dir, existing(&artifact.path)?, artifact, &recorded)?;
         hashes.insert(
             artifact.path.clone(),
             manifest::sha256_hex(&artifact.content),
@@ -387,25 +473,40 @@ pub fn plan(
             hashes.insert(path.clone(), hash.clone());
             continue;
         }
-        if let Some(change) = plan_stale(out_dir, path, hash)? {
+        if let Some(change) = plan_stale(existing(path)?, path, hash) {
             changes.push(change);
         }
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes.push(manifest_change(manifest_before, manifest::render(&hashes)));
+    let interrupted = opts.mode != Mode::Write
+        && output
+            .as_ref()
+            .is_some_and(|output| output.contains(JOURNAL_NAME));
+    if opts.mode != Mode::Write
+        && let Some(output) = &output
+    {
+        // Everything is read: a build waiting to write may go on.
+        output.unlock();
+    }
     Ok(Plan {
         out_dir: out_dir.to_path_buf(),
         changes,
         force: opts.force,
+        recovered,
+        interrupted,
+        output,
     })
 }
 
 fn plan_artifact(
     out_dir: &Path,
+    existing: Existing,
     artifact: &Artifact,
-    recorded: Option<&String>,
+    recorded: &manifest::Hashes,
 ) -> Result<Change, WriteError> {
-    let on_disk = match disk::inspect(out_dir, &artifact.path)? {
+    let recorded = recorded.get(&artifact.path);
+    let on_disk = match existing {
         Existing::Absent => None,
         Existing::File(bytes) => Some(bytes),
         Existing::NotAFile => {
@@ -437,18 +538,18 @@ fn plan_artifact(
 
 /// A manifest file that is no longer generated: delete it if it is still talhorn's.
 /// Nothing to do when it is already gone, or is no longer a regular file (never deleted).
-fn plan_stale(out_dir: &Path, path: &str, recorded: &str) -> Result<Option<Change>, WriteError> {
-    let Existing::File(bytes) = disk::inspect(out_dir, path)? else {
-        return Ok(None);
+fn plan_stale(existing: Existing, path: &str, recorded: &str) -> Option<Change> {
+    let Existing::File(bytes) = existing else {
+        return None;
     };
     let edited = manifest::sha256_hex(&bytes) != recorded;
-    Ok(Some(Change {
+    Some(Change {
         path: path.to_owned(),
         action: Action::Delete,
         blocked_by: edited.then_some(Blocker::HandEdited),
         before: Some(bytes),
         after: None,
-    }))
+    })
 }
 
 fn manifest_change(before: Option<Vec<u8>>, after: Vec<u8>) -> Change {
@@ -465,6 +566,18 @@ fn manifest_change(before: Option<Vec<u8>>, after: Vec<u8>) -> Change {
         before: before.filter(|_| !unchanged),
         after: (!unchanged).then_some(after),
     }
+}
+
+/// What is at a relative path in the output directory.
+#[derive(Debug)]
+enum Existing {
+    Absent,
+    /// A regular file, with its content.
+    File(Vec<u8>),
+    /// A directory or special file.
+    NotAFile,
+    /// A file stands where one of the path's directories must be.
+    BehindFile(PathBuf),
 }
 
 /// What [`run`] did.

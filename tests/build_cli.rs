@@ -182,7 +182,7 @@ fn assert_rejected(edit: impl FnOnce(String) -> String, location: &str, message:
 fn a_yaml_syntax_error_is_located() {
     assert_rejected(
         |t| replace_once(&t, "  engine: v1\n", "  engine: v1: x\n"),
-        "32:13",
+        "33:13",
         "not valid YAML",
     );
 }
@@ -191,7 +191,7 @@ fn a_yaml_syntax_error_is_located() {
 fn an_unknown_key_suggests_the_right_one() {
     assert_rejected(
         |t| replace_once(&t, "  replicas: 3", "  replica: 3"),
-        "33:3",
+        "34:3",
         "did you mean `replicas`?",
     );
 }
@@ -200,7 +200,7 @@ fn an_unknown_key_suggests_the_right_one() {
 fn a_wrong_type_is_located() {
     assert_rejected(
         |t| replace_once(&t, "  replicas: 3", "  replicas: three"),
-        "33:13",
+        "34:13",
         "longhorn.replicas",
     );
 }
@@ -211,7 +211,7 @@ fn a_duplicate_vmid_is_located() {
     let dir = workspace(|t| replace_once(&t, "vmid: 102", "vmid: 101"));
     let run = build(dir.path(), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("cluster.yaml:43:"), "{}", run.stderr);
+    assert!(run.stderr.contains("cluster.yaml:44:"), "{}", run.stderr);
     assert!(run.stderr.contains("PVE019"), "{}", run.stderr);
     assert!(!dir.path().join("out").exists(), "something was written");
 }
@@ -223,7 +223,7 @@ fn a_duplicate_ip_is_located() {
     let dir = workspace(|t| replace_once(&t, "ip: 10.20.0.12,", "ip: 10.20.0.11,"));
     let run = build(dir.path(), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("cluster.yaml:43:"), "{}", run.stderr);
+    assert!(run.stderr.contains("cluster.yaml:44:"), "{}", run.stderr);
     assert!(run.stderr.contains("NET004"), "{}", run.stderr);
     assert!(!dir.path().join("out").exists(), "something was written");
 }
@@ -232,7 +232,7 @@ fn a_duplicate_ip_is_located() {
 fn an_ip_outside_the_subnet_is_located() {
     assert_rejected(
         |t| replace_once(&t, "ip: 10.20.0.12,", "ip: 10.30.0.12,"),
-        "43:",
+        "44:",
         "outside the cluster subnet 10.20.0.0/24",
     );
 }
@@ -241,7 +241,7 @@ fn an_ip_outside_the_subnet_is_located() {
 fn a_too_old_talos_is_rejected() {
     assert_rejected(
         |t| replace_once(&t, "talos: v1.11.6", "talos: v1.8.3"),
-        "7:10",
+        "8:10",
         "older than talhorn supports",
     );
 }
@@ -263,7 +263,7 @@ fn a_newer_talos_warns_and_uses_the_newest_dialect() {
     let run = build(newer.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning"), "{}", run.stderr);
-    assert!(run.stderr.contains("cluster.yaml:7:10"), "{}", run.stderr);
+    assert!(run.stderr.contains("cluster.yaml:8:10"), "{}", run.stderr);
     assert!(
         run.stderr.contains("newer than talhorn knows"),
         "{}",

@@ -71,6 +71,24 @@ const DEPRECATED_BUT_ACCEPTED: &[(u32, &str, &str)] = &[
     (14, "/machine", "install"),
 ];
 
+/// Kinds whose `kind` enum in the JSON schema differs from the name Talos's decoder registers
+/// (the code wins): (registered, schema). `UnattendedInstallConfigKind = "UnattendedInstallConfig"`
+/// in `runtime/unattended_install.go` (v1.14.0-rc.1), `UnattendedInstall` in its schema; the same
+/// correction as `KIND_CORRECTIONS` in `tools/derive-talos-schema.py`.
+const KIND_SPELLINGS: &[(&str, &str)] = &[("UnattendedInstallConfig", "UnattendedInstall")];
+
+/// The document with its `kind` spelled as the schema spells it.
+fn schema_spelling(doc: &Json) -> Json {
+    let mut doc = doc.clone();
+    let kind = doc.get("kind").and_then(Json::as_str);
+    if let Some((_, schema)) = KIND_SPELLINGS.iter().find(|(code, _)| Some(*code) == kind)
+        && let Some(object) = doc.as_object_mut()
+    {
+        object.insert("kind".into(), Json::String((*schema).to_string()));
+    }
+    doc
+}
+
 fn is_deprecated_but_accepted(minor: u32, parent: &str, key: &str) -> bool {
     DEPRECATED_BUT_ACCEPTED
         .iter()
@@ -150,6 +168,7 @@ impl TalosSchema {
 
     /// Why a document is invalid, after tolerating the deprecated-but-accepted fields.
     fn problems(&self, minor: u32, doc: &Json) -> Vec<String> {
+        let doc = &schema_spelling(doc);
         if self.root.is_valid(doc) {
             return Vec::new();
         }

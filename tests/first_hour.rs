@@ -252,7 +252,7 @@ fn sizes_proxmox_cannot_carry_are_located_errors_not_defaults() {
         let run = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
         assert_eq!(run.code, 2, "{size}: {}", run.stderr);
         assert!(
-            run.stderr.contains("cluster.yaml:40:"),
+            run.stderr.contains("cluster.yaml:41:"),
             "{size}: not located:\n{}",
             run.stderr
         );
@@ -751,10 +751,10 @@ fn enum_values_get_did_you_mean_and_a_missing_key_is_marked_on_its_parent() {
             .is_some_and(|m| m.contains("required key `node`"))
     });
     let missing = missing.unwrap_or_else(|| panic!("{findings:?}"));
-    // `proxmox:` is line 10; its first child `version:` is line 11.
+    // `proxmox:` is line 11; its first child `version:` is line 12.
     assert_eq!(
         (missing["line"].clone(), missing["column"].clone()),
-        (10.into(), 1.into()),
+        (11.into(), 1.into()),
         "{missing}"
     );
 }

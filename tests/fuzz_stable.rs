@@ -1,6 +1,7 @@
 //! The fuzz targets of `fuzz/` on the stable toolchain: a mutation fuzzer without coverage
-//! feedback that runs the `qm.conf` parser, the YAML reader and the intent loader on inputs
-//! derived from `fixtures/bad/` and `examples/`, for a fixed time.
+//! feedback that runs the `qm.conf` parser, the YAML reader, the intent loader, the
+//! Terraform and talhelper readers and the reporters (the intent's findings in every format)
+//! on inputs derived from `fixtures/bad/`, `examples/` and `fixtures/formats/`, for a fixed time.
 //!
 //! ```text
 //! TALHORN_FUZZ_SECONDS=600 cargo test --release --test fuzz_stable -- --ignored --nocapture
@@ -48,6 +49,9 @@ const TOKENS: &[&str] = &[
     "!!str ",
     "%YAML 1.2\n",
     "\u{feff}",
+    "\u{1b}[31m",
+    "\u{9b}",
+    "\u{202e}",
     "é",
     "\u{0}",
     "0x",
@@ -64,6 +68,22 @@ const TOKENS: &[&str] = &[
     "machine:\n",
     "kind: UserVolumeConfig\n",
     "apiVersion: v1alpha1\n",
+    "resource \"proxmox_virtual_environment_vm\" \"vm\" {\n",
+    "resource \"proxmox_vm_qemu\" \"vm\" {\n",
+    "data \"talos_machine_configuration\" \"cp\" {\n",
+    "config_patches = [",
+    "<<-EOT\n",
+    "EOT\n",
+    "yamlencode({",
+    "${var.x}",
+    "%{ if true }",
+    "local.",
+    "var.",
+    "disk {\n",
+    "clusterName: c\n",
+    "talosVersion: v1.10.0\n",
+    "  - hostname: n\n",
+    "patches:\n",
 ];
 
 /// xorshift64*: deterministic and good enough to pick mutations.
@@ -106,6 +126,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     walk(&root.join("fixtures/bad"), &mut out);
     walk(&root.join("examples"), &mut out);
+    walk(&root.join("fixtures/formats"), &mut out);
     out.push(Vec::new());
     out
 }
@@ -139,7 +160,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
     }
 }
 
-/// The same three targets as `fuzz/fuzz_targets/`.
+/// The same targets as `fuzz/fuzz_targets/`.
 fn run_targets(text: &str) {
     let parsed = talhorn::load::qmconf::parse(text);
     for option in parsed.sections.iter().flat_map(|s| &s.options) {
@@ -150,6 +171,35 @@ fn run_targets(text: &str) {
         assert!(error.span.start <= text.len());
     }
     let _ = talhorn::intent::load(talhorn::source::FileId(0), text);
+    for span in talhorn::ingest::read_terraform_text(text) {
+        assert!(span.start <= span.end && span.end <= text.len(), "{span:?}");
+    }
+    for span in talhorn::ingest::read_talconfig_text(text) {
+        assert!(span.end <= text.len(), "{span:?}");
+    }
+    render_intent_findings(text);
+}
+
+/// The `report` target: an intent's findings rendered in every format. Nothing from the input
+/// may reach the text formats as a raw control character.
+fn render_intent_findings(text: &str) {
+    use talhorn::report::{Format, ReportOptions, render};
+    let mut sources = talhorn::source::SourceMap::default();
+    let file = sources.add(talhorn::source::SourceFile::new("cluster.yaml", text));
+    let Err(findings) = talhorn::intent::load(file, text) else {
+        return;
+    };
+    let options = ReportOptions::new("", "0.0.0");
+    for format in Format::ALL {
+        let out = render(format, &findings, &sources, &[], &options);
+        if matches!(format, Format::Human | Format::Concise | Format::Github) {
+            assert!(
+                !out.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\t')),
+                "{format:?} output holds a raw control character:\n{out}"
+            );
+        }
+    }
 }
 
 fn env_number(name: &str, default: u64) -> u64 {

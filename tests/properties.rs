@@ -118,6 +118,8 @@ impl IntentSpec {
             self.value(Field::ClusterName, "lab")
         ));
         y.push_str("  endpoint: https://10.20.0.10:6443\n");
+        // NET005: something must answer on the endpoint.
+        y.push_str("  vip: 10.20.0.10\n");
         y.push_str(&format!("  talos: {}\n", self.talos));
         if let Some(k) = self.kubernetes {
             y.push_str(&format!("  kubernetes: {k}\n"));

@@ -942,8 +942,9 @@ fn tal008_on_1_14_for_the_legacy_kernel_and_install_keys() {
     assert_eq!(
         summary,
         [
-            // talosctl v1.14 itself still writes `machine.install`: a note, not a warning.
-            ("TAL008", Severity::Info, "install"),
+            // v1.14's gen config writes an `UnattendedInstallConfig` and rejects
+            // `machine.install` next to it (generate/init.go at v1.14.0-rc.1).
+            ("TAL008", Severity::Error, "install"),
             ("TAL008", Severity::Warning, "kernel"),
             ("TAL008", Severity::Warning, "sysctls"),
             ("TAL008", Severity::Error, "kubelet"),

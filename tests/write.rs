@@ -584,3 +584,140 @@ fn plan_lists_each_path_once_with_its_action() {
         ]
     );
 }
+
+#[test]
+fn a_plan_to_write_holds_the_folder_until_it_is_applied() {
+    let (_tmp, out) = out_dir();
+    let first = plan(&out, &[artifact("a.txt", "1\n")], &WriteOptions::default()).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let second_out = out.clone();
+    let second = std::thread::spawn(move || {
+        let result = run(
+            &second_out,
+            &[artifact("b.txt", "2\n")],
+            &WriteOptions::default(),
+        );
+        let _ = done.send(());
+        result.map(|outcome| outcome.summary)
+    });
+    assert!(
+        finished
+            .recv_timeout(std::time::Duration::from_millis(300))
+            .is_err(),
+        "the second build did not wait for the first"
+    );
+    assert!(!out.join("b.txt").exists());
+    apply(&first).unwrap();
+    let summary = second.join().unwrap().unwrap().unwrap();
+    // Planned after the first build committed: it saw a.txt in the manifest, so deleted it.
+    assert_eq!((summary.created, summary.deleted), (1, 1));
+    assert!(out.join("b.txt").is_file() && !out.join("a.txt").exists());
+    assert!(!out.join(talhorn::write::LOCK_NAME).exists());
+}
+
+#[test]
+fn check_waits_for_a_build_in_progress_and_creates_nothing() {
+    let (_tmp, out) = out_dir();
+    write(&out, &generated()).unwrap();
+    let before = snapshot(&out);
+    let writing = plan(&out, &generated(), &WriteOptions::default()).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let check_out = out.clone();
+    let check = std::thread::spawn(move || {
+        let opts = WriteOptions {
+            mode: Mode::Check,
+            ..WriteOptions::default()
+        };
+        let result = run(&check_out, &generated(), &opts).map(|o| o.plan.has_drift());
+        let _ = done.send(());
+        result
+    });
+    assert!(
+        finished
+            .recv_timeout(std::time::Duration::from_millis(300))
+            .is_err(),
+        "the check read a folder a build was writing"
+    );
+    drop(writing);
+    assert!(!check.join().unwrap().unwrap());
+    assert_eq!(snapshot(&out), before);
+}
+
+/// Every file under `dir`, recursively.
+fn files_in(dir: &Path) -> Vec<String> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|(_, (content, ..))| content.is_some())
+        .map(|(path, _)| path)
+        .collect()
+}
+
+#[test]
+fn a_directory_swapped_for_a_symlink_after_the_plan_cannot_redirect_the_write() {
+    let (tmp, out) = out_dir();
+    write(&out, &generated()).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir_all(elsewhere.join("nodes")).unwrap();
+    let mut next = generated();
+    next.push(artifact("talos/nodes/w-2.yaml", "machine: {}\n"));
+    next[2] = artifact("talos/nodes/w-1.yaml", "machine: { changed: true }\n");
+    let planned = plan(&out, &next, &WriteOptions::default()).unwrap();
+    // Between the plan and the write, talos/ becomes a symlink to a folder outside.
+    fs::rename(out.join("talos"), out.join("talos.moved")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("talos")).unwrap();
+    let _ = apply(&planned);
+    assert_eq!(files_in(&elsewhere), Vec::<String>::new());
+    assert!(
+        !out.join("talos.moved/nodes").read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with("-tmp"))
+    );
+
+    // A directory the plan found absent, created as a symlink before the write.
+    let (tmp, out) = out_dir();
+    write(&out, &generated()).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    let mut next = generated();
+    next.push(artifact("kubernetes/values.yaml", "a: 1\n"));
+    let before = snapshot(&out);
+    let planned = plan(&out, &next, &WriteOptions::default()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("kubernetes")).unwrap();
+    let err = apply(&planned).unwrap_err();
+    assert!(matches!(err, WriteError::Symlink { .. }), "{err:?}");
+    assert_eq!(files_in(&elsewhere), Vec::<String>::new());
+    fs::remove_file(out.join("kubernetes")).unwrap();
+    assert_eq!(snapshot(&out), before, "the refused write left traces");
+}
+
+#[test]
+fn a_directory_swapped_for_a_symlink_while_building_never_leaks_a_write() {
+    let (tmp, out) = out_dir();
+    write(&out, &generated()).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir_all(elsewhere.join("nodes")).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (out, elsewhere, stop) = (out.clone(), elsewhere.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = fs::rename(out.join("talos"), out.join("talos.real"));
+                let _ = std::os::unix::fs::symlink(&elsewhere, out.join("talos"));
+                std::thread::yield_now();
+                let _ = fs::remove_file(out.join("talos"));
+                let _ = fs::rename(out.join("talos.real"), out.join("talos"));
+            }
+        })
+    };
+    for round in 0..40 {
+        let mut next = generated();
+        next[2] = artifact("talos/nodes/w-1.yaml", &format!("round: {round}\n"));
+        // Failing is fine (a symlink or a missing directory is in the way); leaking is not.
+        let _ = write_with(&out, &next, &forced());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert_eq!(files_in(&elsewhere), Vec::<String>::new());
+}

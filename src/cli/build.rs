@@ -1,7 +1,8 @@
 //! `talhorn build`: load → lower → lint → emit → write.
 
 use super::{
-    BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Stream, fail, quiet, read_input, render, status,
+    BuildArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Stream, fail, print_err, print_out, quiet,
+    read_input, render, status,
 };
 use crate::emit::{self, EmitInput};
 use crate::finding::Severity;
@@ -28,23 +29,20 @@ pub fn run(args: &BuildArgs) -> i32 {
             .cloned()
             .collect();
         if !shown.is_empty() {
-            eprint!(
-                "{}",
-                render(
-                    Format::Human,
-                    &shown,
-                    &cluster.sources,
-                    false,
-                    Some(Stream::Stderr)
-                )
-            );
+            print_err(&render(
+                Format::Human,
+                &shown,
+                &cluster.sources,
+                false,
+                Some(Stream::Stderr),
+            ));
         }
     };
     let invalid_intent = || {
-        eprintln!(
-            "error: {} is not a valid intent; nothing was written",
+        print_err(&format!(
+            "error: {} is not a valid intent; nothing was written\n",
             args.intent.display()
-        );
+        ));
         EXIT_ERROR
     };
     // Semantic errors (a duplicate address, an impossible size) do not stop the rules: every
@@ -83,10 +81,10 @@ pub fn run(args: &BuildArgs) -> i32 {
         return invalid_intent();
     }
     if findings.iter().any(|f| f.severity == Severity::Error) {
-        eprintln!(
-            "error: fix the errors above in {}; nothing was written",
+        print_err(&format!(
+            "error: fix the errors above in {}; nothing was written\n",
             args.intent.display()
-        );
+        ));
         return EXIT_FINDINGS;
     }
     let intent_file = args.intent.file_name().map_or_else(
@@ -121,7 +119,13 @@ pub fn run(args: &BuildArgs) -> i32 {
         mode,
         scope,
     };
-    match write::run(&args.output, &artifacts, &options) {
+    let result = write::run(&args.output, &artifacts, &options);
+    if let Ok(outcome) = &result
+        && let Some(recovery) = outcome.plan.recovered
+    {
+        eprintln!("note: {}: {recovery}", args.output.display());
+    }
+    match result {
         Ok(outcome) if mode == Mode::Write => {
             if let Some(summary) = outcome.summary {
                 status!("{}: {summary}", args.output.display());
@@ -129,15 +133,17 @@ pub fn run(args: &BuildArgs) -> i32 {
             EXIT_OK
         }
         Ok(outcome) => {
-            if let Some(diff) = &outcome.diff {
-                print!("{diff}");
+            if let Some(diff) = &outcome.diff
+                && !print_out(diff)
+            {
+                return EXIT_ERROR;
             }
             if outcome.plan.has_drift() {
-                eprint!("{}", outcome.plan);
-                eprintln!(
-                    "{} is out of date: run talhorn build",
+                print_err(&format!(
+                    "{}{} is out of date: run talhorn build\n",
+                    outcome.plan,
                     args.output.display()
-                );
+                ));
                 EXIT_FINDINGS
             } else {
                 status!("{} is up to date", args.output.display());

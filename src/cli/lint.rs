@@ -1,6 +1,9 @@
 //! `talhorn lint`: ingest → model → rules → report.
 
-use super::{EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, quiet, report_options, rule_infos};
+use super::{
+    EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, print_err, print_out, quiet,
+    report_options, rule_infos,
+};
 use crate::lint::LintOutcome;
 use crate::report::{self, Format};
 use crate::rules::LintConfig;
@@ -85,15 +88,18 @@ pub fn run(args: &LintArgs) -> i32 {
         Err(e) => return fail(e),
     };
     if args.show_files {
-        print!("{}", file_list(&outcome));
-        return EXIT_OK;
+        return if print_out(&file_list(&outcome)) {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        };
     }
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let mut options = report_options(args.format, args.statistics, stream);
     options.recognised_nothing = !outcome.recognised_any();
     if options.recognised_nothing && args.format != Format::Human {
         // Machine formats stay valid documents; the note goes to people on stderr.
-        eprintln!("note: {}", report::NOTHING_RECOGNISED);
+        print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));
     }
     let text = report::render(
         args.format,
@@ -113,7 +119,18 @@ pub fn run(args: &LintArgs) -> i32 {
             }
         }
         None if silent => {}
-        None => print!("{text}"),
+        None => {
+            if !print_out(&text) {
+                return EXIT_ERROR;
+            }
+        }
+    }
+    for (path, kind) in &outcome.skipped {
+        let path = path.strip_prefix(".").unwrap_or(path).display().to_string();
+        print_err(&format!(
+            "note: skipped {}: {kind}, not a regular file\n",
+            crate::report::escape_line(&path)
+        ));
     }
     let threshold = args.fail_on.severity();
     if !args.exit_zero && outcome.findings.iter().any(|f| f.severity >= threshold) {

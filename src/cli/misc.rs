@@ -1,6 +1,9 @@
 //! The small commands: init, explain, rules, schematic, schema, completions, manpage.
 
-use super::{Cli, EXIT_ERROR, EXIT_OK, RulesFormat, Stream, fail, read_input, render, status};
+use super::{
+    Cli, EXIT_ERROR, EXIT_OK, RulesFormat, Stream, fail, print_err, print_out, read_input, render,
+    status,
+};
 use crate::report::Format;
 use crate::rules::docs;
 use crate::source::{SourceFile, SourceMap};
@@ -47,7 +50,7 @@ fn is_our_schema(path: &Path) -> bool {
             .ok()
             .and_then(|v| v.get("$id").and_then(|id| id.as_str()).map(str::to_string))
     };
-    let existing = std::fs::read_to_string(path).ok();
+    let existing = crate::source::read_text(path).ok();
     existing.is_some_and(|text| ours(&text).is_some() && ours(&text) == ours(crate::intent::SCHEMA))
 }
 
@@ -68,10 +71,10 @@ pub fn init(path: &Path, force: bool) -> i32 {
     match write_new(&schema, crate::intent::SCHEMA, refresh) {
         Ok(written) => {
             if !written {
-                eprintln!(
-                    "warning: {} exists and is not talhorn's intent schema; left as is",
+                print_err(&format!(
+                    "warning: {} exists and is not talhorn's intent schema; left as is\n",
                     schema.display()
-                );
+                ));
             }
             status!(
                 "wrote {} (schema: {}); next: talhorn build {}",
@@ -93,10 +96,7 @@ pub fn explain(code: &str) -> i32 {
             .find(|m| m.name.eq_ignore_ascii_case(code))
     });
     match meta {
-        Some(meta) => {
-            print!("{}", docs::explain(meta));
-            EXIT_OK
-        }
+        Some(meta) => printed(&docs::explain(meta)),
         None => {
             let known: Vec<String> = crate::rules::all_meta()
                 .iter()
@@ -116,15 +116,16 @@ pub fn explain(code: &str) -> i32 {
 }
 
 pub fn rules(format: RulesFormat) -> i32 {
-    print!(
-        "{}",
-        match format {
-            RulesFormat::Table => docs::table(),
-            RulesFormat::Json => docs::json(),
-            RulesFormat::Markdown => docs::markdown(),
-        }
-    );
-    EXIT_OK
+    printed(&match format {
+        RulesFormat::Table => docs::table(),
+        RulesFormat::Json => docs::json(),
+        RulesFormat::Markdown => docs::markdown(),
+    })
+}
+
+/// Prints a command's output: exit 0, or 2 when standard output cannot be written.
+fn printed(text: &str) -> i32 {
+    if print_out(text) { EXIT_OK } else { EXIT_ERROR }
 }
 
 pub fn schematic(path: &Path) -> i32 {
@@ -136,46 +137,37 @@ pub fn schematic(path: &Path) -> i32 {
     let file = sources.add(SourceFile::new(path, text.clone()));
     match crate::intent::load(file, &text) {
         Ok(loaded) => match crate::emit::schematic_summary(&loaded) {
-            Ok(summary) => {
-                print!("{summary}");
-                EXIT_OK
-            }
+            Ok(summary) => printed(&summary),
             Err(e) => fail(e),
         },
         Err(errors) => {
-            eprint!(
-                "{}",
-                render(
-                    Format::Human,
-                    &errors,
-                    &sources,
-                    false,
-                    Some(Stream::Stderr)
-                )
-            );
+            print_err(&render(
+                Format::Human,
+                &errors,
+                &sources,
+                false,
+                Some(Stream::Stderr),
+            ));
             EXIT_ERROR
         }
     }
 }
 
 pub fn schema() -> i32 {
-    print!("{}", crate::intent::SCHEMA);
-    EXIT_OK
+    printed(crate::intent::SCHEMA)
 }
 
 pub fn completions(shell: clap_complete::Shell) -> i32 {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "talhorn", &mut std::io::stdout());
-    EXIT_OK
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "talhorn", &mut script);
+    printed(&String::from_utf8_lossy(&script))
 }
 
 pub fn manpage() -> i32 {
     let mut out = Vec::new();
     match clap_mangen::Man::new(Cli::command()).render(&mut out) {
-        Ok(()) => {
-            print!("{}", String::from_utf8_lossy(&out));
-            EXIT_OK
-        }
+        Ok(()) => printed(&String::from_utf8_lossy(&out)),
         Err(e) => fail(format!("cannot render the manual page: {e}")),
     }
 }

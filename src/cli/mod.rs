@@ -9,7 +9,7 @@ use crate::finding::{Finding, Severity};
 use crate::report::{self, Format, ReportOptions, RuleInfo};
 use crate::source::SourceMap;
 use clap::{Parser, Subcommand};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 /// Exit codes (README "Exit codes").
@@ -67,7 +67,7 @@ pub(crate) fn quiet() -> bool {
 macro_rules! status {
     ($($arg:tt)*) => {
         if !$crate::cli::quiet() {
-            eprintln!($($arg)*);
+            $crate::cli::print_err(&format!("{}\n", format_args!($($arg)*)));
         }
     };
 }
@@ -366,14 +366,39 @@ pub(crate) fn render(
     report::render(format, findings, sources, &rule_infos(), &options)
 }
 
-/// Reads a file the user named; the error says which and why.
+/// Reads a file the user named (bounded, regular files only); the error says which and why.
 pub(crate) fn read_input(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))
+    crate::source::read_text(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes to standard output. A reader that went away (`talhorn rules | head -1`) ends the
+/// output quietly, as with other command-line tools; any other failure is reported and makes
+/// the result `false`.
+pub(crate) fn print_out(text: &str) -> bool {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(e) => {
+            print_err(&format!("error: cannot write to standard output: {e}\n"));
+            false
+        }
+    }
+}
+
+/// Writes to standard error; there is nowhere left to report a failure to.
+pub(crate) fn print_err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
 }
 
 pub(crate) fn fail(message: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {message}");
+    print_err(&format!("error: {message}\n"));
     EXIT_ERROR
 }
 

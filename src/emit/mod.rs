@@ -188,6 +188,18 @@ fn runbook(input: &EmitInput<'_>, schematic: &Schematic) -> Result<String, Strin
                 .unwrap_or_default(),
         })
         .collect();
+    let endpoint_host = crate::intent::endpoint_host(&spec.cluster.endpoint);
+    // Who answers on the endpoint: the VIP, a control plane's own address, or (a DNS name or
+    // an outside address) something the operator provides.
+    let endpoint_node = nodes
+        .iter()
+        .find(|n| n.role == "controlplane" && n.ip == endpoint_host)
+        .map(|n| n.name.clone());
+    let control_plane_ips: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.role == "controlplane")
+        .map(|n| n.ip.clone())
+        .collect();
     let first_cp = nodes
         .iter()
         .find(|n| n.role == "controlplane")
@@ -214,6 +226,9 @@ fn runbook(input: &EmitInput<'_>, schematic: &Schematic) -> Result<String, Strin
         minijinja::context! {
             cluster => spec.cluster.name,
             endpoint => spec.cluster.endpoint,
+            vip => spec.cluster.vip,
+            endpoint_node => endpoint_node,
+            control_plane_ips => control_plane_ips,
             kubernetes => kubernetes,
             kubernetes_pinned => spec.cluster.kubernetes.is_some(),
             kubernetes_default_of => input.dialect.latest_version().to_string(),

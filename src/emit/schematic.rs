@@ -586,4 +586,33 @@ mod tests {
         assert_eq!(quote("inf"), "inf");
         assert_eq!(quote("0x1F"), "\"0x1F\"");
     }
+
+    /// Go's encoder leaves `=` plain (yaml.v3 does not know YAML 1.1's value type), and the ID
+    /// is the hash of exactly that text, so the intent refuses `=` as a kernel argument
+    /// instead; every string the intent accepts reads back as itself in YAML 1.1 and 1.2.
+    #[test]
+    fn every_accepted_kernel_argument_round_trips() {
+        use crate::emit::yaml_out::{HOSTILE_STRINGS, yaml11_plain_is_not_this_string};
+        let schema: serde_json::Value = serde_json::from_str(crate::intent::SCHEMA).unwrap();
+        let item = &schema["properties"]["talos"]["properties"]["kernelArgs"]["items"];
+        let validator = jsonschema::validator_for(item).unwrap();
+        let accepted = |s: &str| validator.is_valid(&serde_json::Value::from(s));
+        for s in HOSTILE_STRINGS.iter().copied().filter(|s| accepted(s)) {
+            let schematic = Schematic {
+                extensions: Vec::new(),
+                extra_kernel_args: vec![s.to_string()],
+            };
+            let text = schematic.canonical_yaml();
+            let root = crate::yaml::parse_document(&text).unwrap();
+            let args = root.path(&["customization", "extraKernelArgs"]).unwrap();
+            assert_eq!(args.as_seq().unwrap()[0].as_str(), Some(s), "{text}");
+            let written_plain = text.contains(&format!("- {s}\n"));
+            assert!(
+                !(written_plain && yaml11_plain_is_not_this_string(s)),
+                "{s:?} is accepted but written plain:\n{text}"
+            );
+        }
+        assert!(!accepted("="), "`=` must be refused");
+        assert!(accepted("net.ifnames=0"));
+    }
 }

@@ -3,12 +3,15 @@
 
 use super::yaml_out::{documents, set_path};
 use crate::intent::{LoadedIntent, Role};
-use crate::knowledge::talos::{ClusterNetworkForm, Dialect, KernelForm, NetworkForm};
+use crate::knowledge::talos::{ClusterNetworkForm, Dialect, InstallForm, KernelForm, NetworkForm};
 use crate::model::{Scope, Talos, TalosConfig, TalosNode};
 use serde_json::{Value as Json, json};
 
 /// Where Talos should look for the link when the node has no MAC (Proxmox's first virtio NIC).
 pub const DEFAULT_INTERFACE: &str = "ens18";
+
+/// The `LinkAliasConfig` name of the node's NIC, selected by MAC (Talos ≥ 1.12).
+pub const LINK_ALIAS: &str = "net0";
 
 /// Documents for a set of configs that apply together, legacy document first.
 #[derive(Default)]
@@ -29,13 +32,37 @@ impl Patch {
         }
     }
 
+    fn add_install(&mut self, config: &TalosConfig, dialect: &Dialect) {
+        let image = config.install_image.as_ref().map(|i| &i.value);
+        let disk = config.install_disk.as_ref().map(|d| &d.value);
+        match dialect.install {
+            InstallForm::MachineInstall => {
+                if let Some(image) = image {
+                    self.set("machine.install.image", json!(image));
+                }
+                if let Some(disk) = disk {
+                    self.set("machine.install.disk", json!(disk));
+                }
+            }
+            InstallForm::UnattendedInstallConfig if image.is_some() || disk.is_some() => {
+                // Patches the document gen config writes (it has no name: one per config).
+                let mut doc =
+                    json!({ "apiVersion": "v1alpha1", "kind": "UnattendedInstallConfig" });
+                if let Some(image) = image {
+                    set_path(&mut doc, "installer.image", json!(image));
+                }
+                if let Some(disk) = disk {
+                    let selector = format!("disk.dev_path == \"{disk}\"");
+                    set_path(&mut doc, "provisioning.diskSelector.match", json!(selector));
+                }
+                self.extra.push(doc);
+            }
+            InstallForm::UnattendedInstallConfig => {}
+        }
+    }
+
     fn add_config(&mut self, config: &TalosConfig, dialect: &Dialect) {
-        if let Some(image) = &config.install_image {
-            self.set("machine.install.image", json!(image.value));
-        }
-        if let Some(disk) = &config.install_disk {
-            self.set("machine.install.disk", json!(disk.value));
-        }
+        self.add_install(config, dialect);
         self.push_list(
             "machine.kubelet.extraMounts",
             config.extra_mounts.iter().map(|m| {
@@ -167,7 +194,6 @@ impl Patch {
                 );
             }
         }
-        let route = |destination_key: &str| json!({ destination_key: "0.0.0.0/0", "gateway": network.gateway });
         match dialect.network {
             NetworkForm::MachineNetwork => {
                 let mut iface = match &node.mac {
@@ -175,11 +201,15 @@ impl Patch {
                     None => json!({ "interface": interface }),
                 };
                 set_path(&mut iface, "addresses", json!(addresses));
-                set_path(&mut iface, "routes", json!([route("network")]));
+                let default_route = json!({ "network": "0.0.0.0/0", "gateway": network.gateway });
+                set_path(&mut iface, "routes", json!([default_route]));
                 if let Some(mtu) = &node.link_mtu {
                     set_path(&mut iface, "mtu", json!(mtu.value));
                 }
                 set_path(&mut iface, "dhcp", json!(false));
+                if let Some(vip) = &node.vip {
+                    set_path(&mut iface, "vip", json!({ "ip": vip.value }));
+                }
                 self.set("machine.network.hostname", json!(hostname));
                 self.set("machine.network.interfaces", json!([iface]));
                 if !network.nameservers.is_empty() {
@@ -188,10 +218,24 @@ impl Patch {
             }
             NetworkForm::NetworkDocuments => {
                 self.extra.push(json!({ "apiVersion": "v1alpha1", "kind": "HostnameConfig", "hostname": hostname, "auto": "off" }));
+                // Select the NIC by its MAC when the intent has one: an alias the other
+                // documents name instead of a kernel link name that may differ.
+                let link_name = match &node.mac {
+                    Some(mac) => {
+                        self.extra.push(json!({
+                            "apiVersion": "v1alpha1",
+                            "kind": "LinkAliasConfig",
+                            "name": LINK_ALIAS,
+                            "selector": { "match": format!("mac(link.permanent_addr) == \"{}\"", mac.value) },
+                        }));
+                        LINK_ALIAS.to_string()
+                    }
+                    None => interface,
+                };
                 let mut link = json!({
                     "apiVersion": "v1alpha1",
                     "kind": "LinkConfig",
-                    "name": interface,
+                    "name": link_name,
                     "up": true,
                 });
                 if let Some(mtu) = &node.link_mtu {
@@ -202,8 +246,18 @@ impl Patch {
                     "addresses",
                     Json::Array(addresses.iter().map(|a| json!({ "address": a })).collect()),
                 );
-                set_path(&mut link, "routes", json!([route("destination")]));
+                // No `destination`: Talos ≥ 1.12 rejects `0.0.0.0/0` (TAL018), a route with
+                // only a gateway is the default route.
+                set_path(&mut link, "routes", json!([{ "gateway": network.gateway }]));
                 self.extra.push(link);
+                if let Some(vip) = &node.vip {
+                    self.extra.push(json!({
+                        "apiVersion": "v1alpha1",
+                        "kind": "Layer2VIPConfig",
+                        "name": vip.value,
+                        "link": link_name,
+                    }));
+                }
                 if !network.nameservers.is_empty() {
                     let nameservers: Vec<Json> = network
                         .nameservers

@@ -35,6 +35,8 @@ pub enum Kind {
     TalhornConfig,
     /// talhelper `talconfig.yaml`: starts a cluster.
     TalhelperConfig,
+    /// `*.tf` / `*.tfvars`: Terraform or OpenTofu.
+    Terraform,
     /// talhelper `talsecret*.yaml` / `talenv*.yaml`: secrets and variables, never a Talos config.
     TalhelperSecrets,
     /// A file under a Helm chart's `templates/`: Go templates, never parsed as YAML.
@@ -65,7 +67,6 @@ impl Kind {
         !matches!(
             self,
             Self::TalhornConfig
-                | Self::TalhelperConfig
                 | Self::TalhelperSecrets
                 | Self::HelmTemplate
                 | Self::Templated
@@ -123,6 +124,14 @@ pub static REGISTRY: &[Recogniser] = &[
         evidence: Evidence::Name(is_talconfig, Reads::Yaml),
     },
     Recogniser {
+        kind: Kind::Terraform,
+        label: "Terraform/OpenTofu",
+        evidence: Evidence::Name(
+            |p| matches!(extension(p), "tf" | "tfvars"),
+            Reads::Terraform,
+        ),
+    },
+    Recogniser {
         kind: Kind::StorageCfg,
         label: "Proxmox storage.cfg",
         evidence: Evidence::Name(|p| file_name(p) == "storage.cfg", Reads::Text),
@@ -139,6 +148,11 @@ pub static REGISTRY: &[Recogniser] = &[
         kind: Kind::QmConf,
         label: "Proxmox VM config",
         evidence: Evidence::Conf(is_qm_conf),
+    },
+    Recogniser {
+        kind: Kind::TalhelperConfig,
+        label: "talhelper config",
+        evidence: Evidence::Yaml(|_, docs| matches!(docs, [doc] if is_talhelper(doc))),
     },
     Recogniser {
         kind: Kind::Intent,
@@ -189,6 +203,8 @@ pub enum Reads {
     Yaml,
     /// As `key: value` lines, then recognised by content (`*.conf`).
     Conf,
+    /// As HCL (`*.tf`, `*.tfvars`).
+    Terraform,
 }
 
 /// What a file's name says: its kind when the name decides it, and how to read the file.
@@ -323,6 +339,15 @@ fn is_intent(doc: &Node) -> bool {
     ["cluster", "nodes", "proxmox"]
         .iter()
         .all(|k| has_key(doc, k))
+}
+
+/// talhelper's `talconfig.yaml`: `clusterName` and a list of `nodes` with `hostname`s.
+fn is_talhelper(doc: &Node) -> bool {
+    has_key(doc, "clusterName")
+        && doc
+            .get("nodes")
+            .and_then(Node::as_seq)
+            .is_some_and(|nodes| nodes.iter().any(|n| has_key(n, "hostname")))
 }
 
 fn is_schematic(doc: &Node) -> bool {

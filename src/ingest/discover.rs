@@ -3,18 +3,21 @@
 //!
 //! Symlinks are not followed at all: nothing outside the root is read, nothing is read twice
 //! and a symlink loop cannot hang the walk. A symlink that cannot even be resolved (a loop) is
-//! reported, because the user probably meant that file to be linted.
+//! reported, because the user probably meant that file to be linted. A symlink named on the
+//! command line is followed only to a file, or to a directory inside the root (see
+//! [`named_symlink`]). Anything that is not a regular file or a directory (a FIFO, a device, a
+//! socket) is refused when named and skipped with a note when found in a tree.
 
 use super::IngestError;
 use crate::rules::LintConfig;
+use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
 use ignore::WalkBuilder;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-/// The largest file talhorn reads (any kind).
-pub const MAX_FILE_BYTES: u64 = crate::yaml::MAX_YAML_BYTES as u64;
+pub use crate::source::MAX_FILE_BYTES;
 
 /// What discovery found: files to read (sorted, unique) and files it could not use.
 #[derive(Debug, Default)]
@@ -22,24 +25,27 @@ pub struct Discovered {
     pub files: Vec<PathBuf>,
     /// A path and why it cannot be read (reported as INT001 at the file start).
     pub problems: Vec<(PathBuf, String)>,
+    /// Special files found in a tree (FIFOs, devices, sockets) and what they are: skipped.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
-/// Walks every path. A path that does not exist is an error; everything else is reported per
-/// file. Only files whose name can be one of ours are returned (see [`is_candidate`]), except
-/// files named explicitly, which are always read.
+/// Walks every path. A path that does not exist, is not a regular file or directory, or is a
+/// symlink leading out of the root is an error; everything else is reported per file. Only
+/// files whose name can be one of ours are returned (see [`is_candidate`]), except files named
+/// explicitly, which are always read.
 pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, IngestError> {
     let exclude = Arc::new(Exclude::new(config));
     let mut found = Discovered::default();
     for path in paths {
-        let metadata = std::fs::metadata(path).map_err(|e| {
-            IngestError(format!(
-                "{}: cannot read this path: {e}; check the spelling or pass an existing file or \
-                 directory",
-                path.display()
-            ))
-        })?;
+        let metadata = named_metadata(path, &exclude.root_or_cwd())?;
         if metadata.is_dir() {
             walk(path, &exclude, &mut found);
+        } else if let Some(kind) = special_kind(&metadata) {
+            return Err(IngestError(format!(
+                "{}: {}",
+                path.display(),
+                ReadError::NotRegular(kind)
+            )));
         } else {
             found.files.push(path.clone());
         }
@@ -48,7 +54,58 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
     found.files.dedup();
     found.problems.sort();
     found.problems.dedup();
+    found.skipped.sort();
+    found.skipped.dedup();
     Ok(found)
+}
+
+/// The metadata of a path named on the command line, after [`named_symlink`]'s check.
+fn named_metadata(path: &Path, root: &Path) -> Result<std::fs::Metadata, IngestError> {
+    let cannot = |e: std::io::Error| {
+        IngestError(format!(
+            "{}: cannot read this path: {e}; check the spelling or pass an existing file or \
+             directory",
+            path.display()
+        ))
+    };
+    // Without its trailing `/`, so that `link/` is seen as the link it is.
+    let path_itself: PathBuf = path.components().collect();
+    let own = std::fs::symlink_metadata(&path_itself).map_err(cannot)?;
+    let metadata = std::fs::metadata(path).map_err(cannot)?;
+    if own.file_type().is_symlink() && metadata.is_dir() {
+        named_symlink(&path_itself, root)?;
+    }
+    Ok(metadata)
+}
+
+/// A symlink to a directory, named on the command line, is walked only when its target lies
+/// inside the root (the `.talhorn.yaml` directory or the working directory) or next to the
+/// link: the "never leave the root" rule of the walk. A link to `/` would read the whole
+/// filesystem.
+fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
+    let target = std::fs::canonicalize(link).map_err(|e| {
+        IngestError(format!(
+            "{}: cannot follow this symlink: {e}",
+            link.display()
+        ))
+    })?;
+    let parent = link.parent().filter(|p| !p.as_os_str().is_empty());
+    let beside = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok();
+    let root = std::fs::canonicalize(root).ok();
+    let inside = [beside, root]
+        .into_iter()
+        .flatten()
+        .any(|dir| target.starts_with(&dir));
+    if inside {
+        return Ok(());
+    }
+    Err(IngestError(format!(
+        "{}: a symlink to {}, outside both the directory it is in and the lint root; talhorn \
+         never follows a symlink out of the tree it lints, so name the directory itself if you \
+         mean to lint it",
+        link.display(),
+        target.display()
+    )))
 }
 
 fn walk(root: &Path, exclude: &Arc<Exclude>, found: &mut Discovered) {
@@ -78,8 +135,15 @@ fn walk(root: &Path, exclude: &Arc<Exclude>, found: &mut Discovered) {
             if let Some(problem) = unresolvable_symlink(path) {
                 found.problems.push((path.to_path_buf(), problem));
             }
-        } else if file_type.is_file() && is_candidate(path) {
-            found.files.push(path.to_path_buf());
+        } else if file_type.is_file() {
+            if is_candidate(path) {
+                found.files.push(path.to_path_buf());
+            }
+        } else if !file_type.is_dir() && is_candidate(path) {
+            // A FIFO or a device under a config-like name: never opened.
+            let kind = entry.metadata().ok().and_then(|m| special_kind(&m));
+            let kind = kind.unwrap_or("a special file");
+            found.skipped.push((path.to_path_buf(), kind.to_string()));
         }
     }
 }
@@ -117,7 +181,7 @@ pub fn is_candidate(path: &Path) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default();
-    matches!(extension, "yaml" | "yml" | "conf")
+    matches!(extension, "yaml" | "yml" | "conf" | "tf" | "tfvars")
         || name == "storage.cfg"
         || name == "interfaces"
         || in_dir_named(path, "interfaces.d")
@@ -148,6 +212,15 @@ impl Exclude {
             globs: config.exclude.clone(),
             root,
             cwd,
+        }
+    }
+
+    /// The root symlinks must stay in: the config's root, else the working directory.
+    fn root_or_cwd(&self) -> PathBuf {
+        if self.root.as_os_str().is_empty() {
+            self.cwd.clone()
+        } else {
+            self.root.clone()
         }
     }
 
@@ -186,36 +259,23 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Reads a file as text: no more than [`MAX_FILE_BYTES`], no NUL byte, valid UTF-8. The error
-/// says what is wrong with the file and what to do about it.
+/// Reads a file as text (see [`crate::source::read_text`]); the error says what is wrong with
+/// the file and what to do about it.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read this file: {e}"))?;
-    read_text_from(file)
+    crate::source::read_text(path).map_err(with_hint)
 }
 
 /// [`read_text`] from any reader (standard input for `talhorn lint -`).
 pub fn read_text_from(reader: impl Read) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read this file: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "file is larger than {MAX_FILE_BYTES} bytes, the most talhorn reads; exclude it in \
-             .talhorn.yaml (`exclude:`) if it is not a config file"
-        ));
+    crate::source::read_text_from(reader, MAX_FILE_BYTES).map_err(with_hint)
+}
+
+/// The problem, and for a file that is not a config at all, how to leave it out.
+fn with_hint(error: ReadError) -> String {
+    match error {
+        ReadError::TooLarge { .. } | ReadError::Binary(_) | ReadError::NotRegular(_) => {
+            format!("{error}; exclude it in .talhorn.yaml (`exclude:`) if it is not a config file")
+        }
+        other => other.to_string(),
     }
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(format!(
-            "binary file (NUL byte at offset {offset}), not a text config; exclude it in \
-             .talhorn.yaml (`exclude:`) or rename it"
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (invalid byte at offset {}); save the file as UTF-8",
-            e.utf8_error().valid_up_to()
-        )
-    })
 }

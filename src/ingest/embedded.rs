@@ -9,13 +9,40 @@ use crate::yaml::{self, Node, Value, YamlError};
 
 /// Parses the string `value` (written after `key`) as one YAML document.
 pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, YamlError> {
+    parse_string_with(text, key, value, yaml::parse_document)
+}
+
+/// Parses the string `value` (written after `key`) as a YAML stream (a talhelper patch).
+pub fn parse_string_documents(
+    text: &str,
+    key: &Node,
+    value: &Node,
+) -> Result<Vec<Node>, YamlError> {
+    if value.as_str().is_none() {
+        return Ok(vec![value.clone()]);
+    }
+    let parse =
+        |s: &str| yaml::parse_documents(s).map(|docs| Node::new(Value::Seq(docs), Span::default()));
+    let stream = parse_string_with(text, key, value, parse)?;
+    match stream.value {
+        Value::Seq(docs) => Ok(docs),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn parse_string_with(
+    text: &str,
+    key: &Node,
+    value: &Node,
+    parse: impl Fn(&str) -> Result<Node, YamlError>,
+) -> Result<Node, YamlError> {
     let Some(string) = value.as_str() else {
         return Ok(value.clone());
     };
     if let Some(block) = LiteralBlock::read(text, value.span.start)
         && block.text.trim() == string.trim()
     {
-        return yaml::parse_document(&block.text)
+        return parse(&block.text)
             .map(|mut node| {
                 block.remap(&mut node);
                 node
@@ -25,12 +52,49 @@ pub fn parse_string_value(text: &str, key: &Node, value: &Node) -> Result<Node, 
                 message: e.message,
             });
     }
-    let mut node = yaml::parse_document(string).map_err(|e| YamlError {
+    let mut node = parse(string).map_err(|e| YamlError {
         span: key.span,
         message: e.message,
     })?;
     set_spans(&mut node, key.span);
     Ok(node)
+}
+
+/// Parses the YAML written in `span` of `text` (a Terraform heredoc's body), with the common
+/// indentation of its lines removed when `dedent`; the nodes point into the file.
+pub fn parse_region(text: &str, span: Span, dedent: bool) -> Result<Vec<Node>, YamlError> {
+    let region = text.get(span.start..span.end).unwrap_or_default();
+    let indent = if dedent {
+        region
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+            .min()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let mut block = LiteralBlock {
+        text: String::new(),
+        lines: Vec::new(),
+    };
+    let mut offset = span.start;
+    for line in region.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let skip = indent.min(content.len() - content.trim_start_matches(' ').len());
+        block.lines.push((block.text.len(), offset + skip));
+        block.text.push_str(content.get(skip..).unwrap_or_default());
+        block.text.push('\n');
+        offset += line.len();
+    }
+    let mut docs = yaml::parse_documents(&block.text).map_err(|e| YamlError {
+        span: Span::at(block.file_offset(e.span.start)),
+        message: e.message,
+    })?;
+    for doc in &mut docs {
+        block.remap(doc);
+    }
+    Ok(docs)
 }
 
 /// Whether the last non-blank line before `line_start` ends with a literal block header
@@ -119,7 +183,7 @@ impl LiteralBlock {
     }
 }
 
-fn set_spans(node: &mut Node, span: Span) {
+pub fn set_spans(node: &mut Node, span: Span) {
     node.span = span;
     for_children(node, &mut |child| set_spans(child, span));
 }

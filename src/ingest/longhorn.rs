@@ -38,6 +38,33 @@ pub struct Collected {
     pub namespace: Option<Namespace>,
     /// Problems with embedded values (an Argo CD `values` string that is not YAML).
     pub findings: Vec<crate::finding::Finding>,
+    /// Longhorn settings by their resource name (`backup-target`), from `Setting` and
+    /// `BackupTarget` resources and the default-setting / default-resource ConfigMaps.
+    pub settings: Vec<(String, Fact<String>)>,
+    /// `numberOfReplicas` of Longhorn StorageClasses.
+    pub class_replicas: Vec<Fact<u32>>,
+    /// `valuesFrom` of Longhorn HelmReleases, resolved by [`Collected::resolve_references`].
+    values_from: Vec<ValuesRef>,
+    /// ConfigMap / Secret values files: (kind, name, key, values).
+    value_maps: Vec<(String, String, String, ValuesSource)>,
+    /// HelmReleases with a `chartRef`: (index in `longhorn`, referenced name).
+    chart_refs: Vec<(usize, String)>,
+    /// OCIRepository / HelmChart versions by name.
+    chart_versions: Vec<(String, Fact<String>)>,
+}
+
+/// A HelmRelease's `valuesFrom` entry.
+#[derive(Debug)]
+struct ValuesRef {
+    kind: String,
+    name: String,
+    key: String,
+}
+
+fn is_longhorn_api(doc: &Node) -> bool {
+    doc.get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with("longhorn.io/"))
 }
 
 impl Collected {
@@ -60,8 +87,67 @@ impl Collected {
                 Some("Namespace") => self.namespace(at, doc),
                 Some("HelmRelease") => self.helm_release(at, doc),
                 Some("Application") => self.application(at, text, doc),
+                Some("BackupTarget") if is_longhorn_api(doc) => self.backup_target(at, doc),
+                Some("Setting") if is_longhorn_api(doc) => {
+                    let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
+                    if let (Some(name), Some(value)) = (name, str_fact(at, doc.get("value"))) {
+                        self.settings.push((name.to_owned(), value));
+                    }
+                }
+                Some("ConfigMap") => {
+                    self.config_map(at, text, doc);
+                    self.values_map(at, text, "ConfigMap", doc);
+                }
+                Some("Secret") => self.values_map(at, text, "Secret", doc),
+                Some("OCIRepository" | "HelmChart") => self.chart_source(at, doc),
+                Some("StorageClass") => self.storage_class(at, doc),
                 _ => {}
             }
+        }
+    }
+
+    /// A `BackupTarget` resource (Longhorn ≥ 1.8): the `default` one is the backup target.
+    fn backup_target(&mut self, at: Located, doc: &Node) {
+        if let Some(url) = str_fact(at, doc.path(&["spec", "backupTargetURL"]))
+            .filter(|url| !url.value.trim().is_empty())
+        {
+            self.settings.push(("backup-target".to_owned(), url));
+        }
+        if let Some(secret) = str_fact(at, doc.path(&["spec", "credentialSecret"])) {
+            self.settings
+                .push(("backup-target-credential-secret".to_owned(), secret));
+        }
+    }
+
+    /// `longhorn-default-setting` (`default-setting.yaml`) and `longhorn-default-resource`
+    /// (`default-resource.yaml`): settings as a YAML string of `name: value`.
+    fn config_map(&mut self, at: Located, text: &str, doc: &Node) {
+        let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
+        let key = match name {
+            Some("longhorn-default-setting") => "default-setting.yaml",
+            Some("longhorn-default-resource") => "default-resource.yaml",
+            _ => return,
+        };
+        let Some((key_node, value)) = doc.get("data").and_then(|d| d.entry(key)) else {
+            return;
+        };
+        let Ok(settings) = embedded::parse_string_value(text, key_node, value) else {
+            return;
+        };
+        for (name, value) in settings.as_map().unwrap_or_default() {
+            if let (Some(name), Some(value)) = (name.scalar_text(), str_fact(at, Some(value))) {
+                self.settings.push((name, value));
+            }
+        }
+    }
+
+    /// A StorageClass of the `driver.longhorn.io` provisioner: its `numberOfReplicas`.
+    fn storage_class(&mut self, at: Located, doc: &Node) {
+        if doc.get("provisioner").and_then(Node::as_str) != Some("driver.longhorn.io") {
+            return;
+        }
+        if let Some(replicas) = u32_fact(at, doc.path(&["parameters", "numberOfReplicas"])) {
+            self.class_replicas.push(replicas);
         }
     }
 
@@ -89,22 +175,116 @@ impl Collected {
         });
     }
 
+    /// A Flux HelmRelease: `spec.chart.spec` (chart and version) or `spec.chartRef` (an
+    /// OCIRepository or HelmChart of the repository, whose tag is the version), with inline
+    /// `values` and `valuesFrom` ConfigMaps / Secrets found in the repository.
     fn helm_release(&mut self, at: Located, doc: &Node) {
-        let Some(chart_spec) = doc.path(&["spec", "chart", "spec"]) else {
-            return;
-        };
-        let Some(chart) = chart_spec.get("chart").and_then(Node::as_str) else {
-            return;
+        let chart_spec = doc.path(&["spec", "chart", "spec"]);
+        let chart_ref = doc.path(&["spec", "chartRef"]);
+        let (chart, version) = match (chart_spec, chart_ref) {
+            (Some(spec), _) => {
+                let Some(chart) = spec.get("chart").and_then(Node::as_str) else {
+                    return;
+                };
+                (chart.to_owned(), str_fact(at, spec.get("version")))
+            }
+            (None, Some(reference)) => {
+                let Some(name) = reference.get("name").and_then(Node::as_str) else {
+                    return;
+                };
+                // The chart behind a reference is named by the referenced source.
+                let chart = if name.contains("longhorn") {
+                    "longhorn"
+                } else {
+                    name
+                };
+                self.chart_refs.push((self.longhorn.len(), name.to_owned()));
+                (chart.to_owned(), None)
+            }
+            (None, None) => return,
         };
         let kind_span = doc.get("kind").map_or(doc.span, |k| k.span);
         let source = ValuesSource {
             file: at.0,
             at: at.loc(kind_span),
             values: doc.path(&["spec", "values"]).cloned(),
-            chart_version: str_fact(at, chart_spec.get("version")),
+            chart_version: version,
             gitops: Some(at.fact(GitOps::Flux, kind_span)),
         };
-        self.push(chart, source);
+        let is_longhorn = chart.rsplit('/').next() == Some("longhorn");
+        if is_longhorn {
+            let from = doc.path(&["spec", "valuesFrom"]).and_then(Node::as_seq);
+            for reference in from.unwrap_or_default() {
+                let text = |k: &str| reference.get(k).and_then(Node::as_str).map(str::to_owned);
+                if let (Some(kind), Some(name)) = (text("kind"), text("name")) {
+                    let key = text("valuesKey").unwrap_or_else(|| "values.yaml".to_owned());
+                    self.values_from.push(ValuesRef { kind, name, key });
+                }
+            }
+        } else {
+            self.chart_refs.retain(|(i, _)| *i != self.longhorn.len());
+        }
+        self.push(&chart, source);
+    }
+
+    /// An OCIRepository or HelmChart a `chartRef` may name: its version.
+    fn chart_source(&mut self, at: Located, doc: &Node) {
+        let Some(name) = doc.path(&["metadata", "name"]).and_then(Node::as_str) else {
+            return;
+        };
+        let version = doc
+            .path(&["spec", "ref", "tag"])
+            .or_else(|| doc.path(&["spec", "ref", "semver"]))
+            .or_else(|| doc.path(&["spec", "version"]));
+        if let Some(version) = str_fact(at, version) {
+            self.chart_versions.push((name.to_owned(), version));
+        }
+    }
+
+    /// A ConfigMap's `data` or a Secret's `stringData`: values files a HelmRelease may read.
+    fn values_map(&mut self, at: Located, text: &str, kind: &str, doc: &Node) {
+        let Some(name) = doc.path(&["metadata", "name"]).and_then(Node::as_str) else {
+            return;
+        };
+        let data = doc.get(if kind == "Secret" {
+            "stringData"
+        } else {
+            "data"
+        });
+        for (key, value) in data.and_then(Node::as_map).unwrap_or_default() {
+            let Some(key_text) = key.scalar_text() else {
+                continue;
+            };
+            if let Ok(values) = embedded::parse_string_value(text, key, value)
+                && values.as_map().is_some()
+            {
+                let source = Collected::values_file(at.0, values);
+                self.value_maps
+                    .push((kind.to_owned(), name.to_owned(), key_text, source));
+            }
+        }
+    }
+
+    /// Joins `valuesFrom` and `chartRef` to what the repository holds: values from a
+    /// ConfigMap or Secret follow the release's own (which Flux merges over them).
+    pub fn resolve_references(&mut self) {
+        for (index, name) in std::mem::take(&mut self.chart_refs) {
+            let version = self.chart_versions.iter().find(|(n, _)| *n == name);
+            if let (Some(source), Some((_, version))) = (self.longhorn.get_mut(index), version) {
+                source.chart_version.get_or_insert_with(|| version.clone());
+            }
+        }
+        let chart_version = self.longhorn.first().and_then(|s| s.chart_version.clone());
+        for reference in std::mem::take(&mut self.values_from) {
+            let found = self.value_maps.iter().find(|(kind, name, key, _)| {
+                *kind == reference.kind && *name == reference.name && *key == reference.key
+            });
+            if let Some((_, _, _, source)) = found {
+                let mut source = source.clone();
+                source.chart_version.clone_from(&chart_version);
+                self.longhorn.push(source);
+            }
+        }
     }
 
     fn application(&mut self, at: Located, text: &str, doc: &Node) {
@@ -175,7 +355,8 @@ pub fn longhorn(
         .longhorn
         .first()
         .map(|s| s.at)
-        .or_else(|| collected.namespace.as_ref().map(|n| n.at))?;
+        .or_else(|| collected.namespace.as_ref().map(|n| n.at))
+        .or_else(|| collected.settings.first().map(|(_, v)| v.at))?;
     let mut longhorn = Longhorn::new(at);
     for source in &collected.longhorn {
         if let Some(values) = &source.values {
@@ -189,11 +370,51 @@ pub fn longhorn(
             longhorn.gitops.clone_from(&source.gitops);
         }
     }
+    fill_from_settings(&mut longhorn, collected);
     if longhorn.gitops.is_none() {
         longhorn.gitops = gitops;
     }
     longhorn.namespace.clone_from(&collected.namespace);
     Some(longhorn)
+}
+
+/// Settings from Longhorn resources and ConfigMaps, where Helm values left them unset.
+fn fill_from_settings(longhorn: &mut Longhorn, collected: &Collected) {
+    let setting = |name: &str| {
+        collected
+            .settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let is_true = |fact: Fact<String>| fact.map(|v| v.trim().eq_ignore_ascii_case("true"));
+    let count = |fact: Fact<String>| Some(Fact::new(fact.value.trim().parse().ok()?, fact.at));
+    fill(&mut longhorn.backup_target, setting("backup-target"));
+    fill(
+        &mut longhorn.backup_secret,
+        setting("backup-target-credential-secret"),
+    );
+    fill(&mut longhorn.data_path, setting("default-data-path"));
+    fill(
+        &mut longhorn.default_replica_count,
+        setting("default-replica-count").and_then(count),
+    );
+    fill(
+        &mut longhorn.create_default_disk_labeled_nodes,
+        setting("create-default-disk-labeled-nodes").map(is_true),
+    );
+    fill(
+        &mut longhorn.replica_soft_anti_affinity,
+        setting("replica-soft-anti-affinity").map(is_true),
+    );
+    fill(
+        &mut longhorn.engine_v2,
+        setting("v2-data-engine").map(is_true),
+    );
+    fill(
+        &mut longhorn.class_replica_count,
+        collected.class_replicas.first().cloned(),
+    );
 }
 
 fn fill<T>(slot: &mut Option<T>, value: Option<T>) {

@@ -17,7 +17,9 @@ mod intent;
 mod longhorn;
 mod preload;
 mod proxmox;
+mod talhelper;
 mod talos;
+mod terraform;
 mod yaml_facts;
 
 pub use classify::Kind;
@@ -54,6 +56,8 @@ pub struct Ingested {
     pub clusters: Vec<ClusterInput>,
     /// Every file considered, in path order, with what it was read as.
     pub files: Vec<FileEntry>,
+    /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 /// One cluster's model, and its own configuration when its folder has a `.talhorn.yaml` other
@@ -121,6 +125,7 @@ pub fn ingest_with_stdin(
         sources,
         clusters,
         files,
+        skipped: discovered.skipped,
     })
 }
 
@@ -214,7 +219,7 @@ fn cluster_config(
     let id = match sources.find(&config_path) {
         Some(id) => id,
         None => {
-            let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+            let text = crate::source::read_text(&config_path).unwrap_or_default();
             sources.add(SourceFile::new(config_path, text))
         }
     };
@@ -242,6 +247,7 @@ enum Content {
     None,
     Yaml(Vec<Node>),
     Conf(qmconf::QmConfig),
+    Terraform(hcl_edit::structure::Body),
 }
 
 /// Reads and recognises every discovered file, each on its own.
@@ -306,6 +312,7 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
                 file.content = Content::Conf(config);
             }
         }
+        preload::Parsed::Terraform(body) => read_terraform(&mut file, text, body, sources),
         preload::Parsed::Nothing => file.id = Some(sources.add(SourceFile::new(path, text))),
     }
     file
@@ -352,6 +359,34 @@ fn read_yaml(
     file.content = Content::Yaml(docs);
 }
 
+/// A parsed Terraform file; HCL that does not parse is INT001.
+fn read_terraform(
+    file: &mut ReadFile,
+    text: String,
+    body: Result<hcl_edit::structure::Body, terraform::hcl::HclError>,
+    sources: &mut SourceMap,
+) {
+    match body {
+        Ok(body) => {
+            file.id = Some(sources.add(SourceFile::new(&file.path, text)));
+            file.content = Content::Terraform(body);
+        }
+        // A `.tfvars` that is not HCL is not read by Terraform itself unless named on its
+        // command line (SOPS-encrypted variables are JSON): nothing to report.
+        Err(_) if file.path.extension().is_some_and(|e| e == "tfvars") => {
+            file.kind = Kind::Unrecognised;
+        }
+        Err(error) => {
+            let message = format!("this file is not valid HCL: {}", error.message);
+            let id = sources.add(SourceFile::new(&file.path, text));
+            file.kind = Kind::Invalid;
+            file.id = Some(id);
+            file.findings
+                .push(int001(Location::new(id, error.span), message));
+        }
+    }
+}
+
 /// The `file:` of every patch an Omni template names (on the cluster, control plane, workers
 /// and machines).
 fn omni_patch_files(docs: &[Node]) -> Vec<String> {
@@ -368,7 +403,7 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
     let has_intent = files.iter().any(|f| {
         f.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && std::fs::read_to_string(f).is_ok_and(|text| {
+            && crate::source::read_text(f).is_ok_and(|text| {
                 ["cluster:", "proxmox:", "nodes:"]
                     .iter()
                     .all(|key| text.lines().any(|l| l.starts_with(key)))
@@ -399,9 +434,48 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
 }
 
 fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
-    let text = std::fs::read_to_string(dir.join(crate::write::MANIFEST_NAME)).ok()?;
+    let text = crate::source::read_text(&dir.join(crate::write::MANIFEST_NAME)).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(json.get("files")?.as_object()?.keys().cloned().collect())
+}
+
+/// One file's text through the Terraform reader (parse, evaluate, embedded YAML), as a
+/// module of its own: what the fuzz targets run. Returns every span a fact points at.
+pub fn read_terraform_text(text: &str) -> Vec<Span> {
+    let Ok(body) = terraform::parse(text) else {
+        return Vec::new();
+    };
+    let file = terraform::TfFile {
+        file: FileId(0),
+        path: PathBuf::from("main.tf"),
+        text: text.to_owned(),
+        body,
+    };
+    let facts = terraform::read(std::slice::from_ref(&file));
+    let vm_spans = facts.vms.iter().flat_map(|(vm, _)| {
+        let disks = vm.disks.iter().map(|d| d.at.span);
+        std::iter::once(vm.origin.span).chain(disks)
+    });
+    let doc_spans = facts
+        .talos
+        .iter()
+        .flat_map(|t| t.docs.iter().map(|d| d.span));
+    vm_spans.chain(doc_spans).collect()
+}
+
+/// One `talconfig.yaml` text through the talhelper reader: what the fuzz targets run.
+/// Returns every span a node or patch points at.
+pub fn read_talconfig_text(text: &str) -> Vec<Span> {
+    let Ok(doc) = yaml::parse_document(text) else {
+        return Vec::new();
+    };
+    let config = talhelper::read(FileId(0), Path::new("talconfig.yaml"), text, &doc);
+    let nodes = config.talos_files.iter().map(|f| f.node.at.span);
+    let docs = config
+        .talos_files
+        .iter()
+        .flat_map(|f| f.config.documents.iter().map(|d| d.span));
+    nodes.chain(docs).collect()
 }
 
 fn int001(at: Location, message: impl Into<String>) -> Finding {
@@ -419,6 +493,10 @@ struct RepoReader<'a> {
     collected: longhorn::Collected,
     /// The `.talhorn.yaml` that context facts point into.
     config_file: Option<ConfigFile>,
+    tf_files: Vec<terraform::TfFile>,
+    talhelper: Vec<talhelper::Talconfig>,
+    /// YAML files that Terraform or talhelper patch with, and the scope they give them.
+    patch_files: Vec<(PathBuf, crate::model::Scope)>,
 }
 
 impl<'a> RepoReader<'a> {
@@ -431,6 +509,9 @@ impl<'a> RepoReader<'a> {
             talos_files: Vec::new(),
             collected: longhorn::Collected::default(),
             config_file,
+            tf_files: Vec::new(),
+            talhelper: Vec::new(),
+            patch_files: Vec::new(),
         }
     }
 
@@ -442,6 +523,12 @@ impl<'a> RepoReader<'a> {
         let Some(id) = file.id else { return };
         let text = &self.sources.get(id).text;
         match (&file.content, file.kind) {
+            (Content::Terraform(body), Kind::Terraform) => self.tf_files.push(terraform::TfFile {
+                file: id,
+                path: file.path.clone(),
+                text: text.clone(),
+                body: body.clone(),
+            }),
             (Content::Conf(config), Kind::QmConf) => {
                 self.cluster.vms.push(proxmox::vm(id, &file.path, config));
                 self.qm_configs.push((id, config.clone()));
@@ -506,6 +593,15 @@ impl<'a> RepoReader<'a> {
                     self.cluster.versions.talos.get_or_insert(version);
                 }
             }
+            Kind::TalhelperConfig => {
+                if let Some(doc) = docs.first() {
+                    let config = talhelper::read(file, path, text, doc);
+                    self.cluster
+                        .load_findings
+                        .extend(config.findings.iter().cloned());
+                    self.talhelper.push(config);
+                }
+            }
             _ => {}
         }
     }
@@ -514,6 +610,10 @@ impl<'a> RepoReader<'a> {
         self.cluster
             .load_findings
             .append(&mut self.collected.findings);
+        self.settle_talhelper();
+        self.settle_terraform();
+        self.settle_patch_files();
+        self.collected.resolve_references();
         self.settle_versions();
         self.validate_vm_configs();
         let chart = self.longhorn_chart();
@@ -530,8 +630,88 @@ impl<'a> RepoReader<'a> {
             proxmox::assign_disk_roles(vm, &serials);
         }
         self.settle_cni();
+        self.settle_endpoint();
         self.cluster.sources = self.sources;
         self.cluster
+    }
+
+    /// talhelper's nodes, patches and schematics join the Talos files; its `talosVersion` is
+    /// the cluster's Talos version.
+    fn settle_talhelper(&mut self) {
+        for config in std::mem::take(&mut self.talhelper) {
+            self.talos_files.extend(config.talos_files);
+            self.patch_files.extend(config.patch_files);
+            if self.cluster.talos.schematic.is_none() {
+                self.cluster.talos.schematic = config.schematic;
+            }
+            if self.cluster.versions.talos.is_none() {
+                self.cluster.versions.talos = config.talos_version;
+            }
+        }
+    }
+
+    fn settle_terraform(&mut self) {
+        let mut facts = terraform::read(&self.tf_files);
+        let names: HashSet<String> = self
+            .talos_files
+            .iter()
+            .flat_map(|f| {
+                [
+                    Some(f.stem.clone()),
+                    f.node.hostname.as_ref().map(|h| h.value.clone()),
+                ]
+            })
+            .flatten()
+            .collect();
+        let repo_has_talos = !self.talos_files.is_empty()
+            || !facts.talos.is_empty()
+            || self.cluster.talos.schematic.is_some()
+            || facts.schematic.is_some();
+        let vms = facts.talos_vms(|name| names.contains(name), repo_has_talos);
+        self.cluster.vms.extend(vms);
+        self.cluster.load_findings.extend(facts.findings);
+        for embedded in facts.talos {
+            let path = Path::new(&embedded.name);
+            let mut file = talos::read(embedded.file, path, embedded.docs);
+            file.named_scope = embedded.role.map(crate::model::Scope::Role);
+            self.talos_files.push(file);
+        }
+        if let (None, Some((file, doc, at))) = (&self.cluster.talos.schematic, facts.schematic) {
+            let mut schematic = talos::schematic(file, &doc);
+            schematic.at = Location::new(file, at);
+            self.cluster.talos.schematic = Some(schematic);
+        }
+        self.collected.longhorn.extend(facts.longhorn);
+        if self.cluster.versions.talos.is_none() {
+            self.cluster.versions.talos = facts.talos_version;
+        }
+        self.patch_files.extend(facts.patch_files);
+        self.drop_templates(&facts.template_files);
+    }
+
+    /// A `templatefile()` with template directives is not a Talos config as written.
+    fn drop_templates(&mut self, templates: &[PathBuf]) {
+        let sources = &self.sources;
+        let is_template = |file: &talos::TalosFile| {
+            file.config.file.is_some_and(|id| {
+                let source = sources.get(id);
+                templates.contains(&terraform::normalize(&source.path))
+                    && (source.text.contains("${") || source.text.contains("%{"))
+            })
+        };
+        self.talos_files.retain(|f| !is_template(f));
+    }
+
+    /// A YAML file a Terraform resource or talhelper patches with takes that patch's scope.
+    fn settle_patch_files(&mut self) {
+        for file in &mut self.talos_files {
+            let Some(id) = file.config.file else { continue };
+            let path = terraform::normalize(self.sources.path(id));
+            let scope = self.patch_files.iter().find(|(p, _)| *p == path);
+            if let (Some((_, scope)), None) = (scope, &file.named_scope) {
+                file.named_scope = Some(scope.clone());
+            }
+        }
     }
 
     /// Versions from the files (installer tag, chart version), else from the lint context.
@@ -750,6 +930,14 @@ impl<'a> RepoReader<'a> {
         }
     }
 
+    /// The first `cluster.controlPlane.endpoint` of the Talos files, unless the intent gave one.
+    fn settle_endpoint(&mut self) {
+        if self.cluster.network.endpoint.is_none() {
+            self.cluster.network.endpoint =
+                self.talos_files.iter().find_map(|f| f.endpoint.clone());
+        }
+    }
+
     fn settle_cni(&mut self) {
         if self.cluster.network.cni.is_some() {
             return;
@@ -790,6 +978,7 @@ fn merge_node(node: &mut TalosNode, other: TalosNode) {
     node.dhcp = node.dhcp.take().or(other.dhcp);
     node.link_mtu = node.link_mtu.take().or(other.link_mtu);
     node.mac = node.mac.take().or(other.mac);
+    node.vip = node.vip.take().or(other.vip);
     node.labels.extend(other.labels);
     node.network_known |= other.network_known;
 }
@@ -798,6 +987,9 @@ fn merge_node(node: &mut TalosNode, other: TalosNode) {
 fn inherit_node_facts(node: &mut TalosNode, shared: &TalosNode) {
     if node.link_mtu.is_none() {
         node.link_mtu.clone_from(&shared.link_mtu);
+    }
+    if node.vip.is_none() {
+        node.vip.clone_from(&shared.vip);
     }
     for (key, value) in &shared.labels {
         if node.labels.iter().all(|(k, _)| k != key) {

@@ -25,6 +25,7 @@ pub enum Parsed {
     Nothing,
     Yaml(Result<Vec<Node>, YamlError>),
     Conf(qmconf::QmConfig),
+    Terraform(Result<hcl_edit::structure::Body, super::terraform::hcl::HclError>),
 }
 
 /// Loads the files, in parallel, in the order of `paths`.
@@ -58,6 +59,7 @@ fn parse(reads: Reads, text: String) -> (String, Parsed) {
     let parsed = match reads {
         Reads::Yaml => Parsed::Yaml(yaml::parse_documents(&text)),
         Reads::Conf => Parsed::Conf(qmconf::parse(&text)),
+        Reads::Terraform => Parsed::Terraform(super::terraform::parse(&text)),
         Reads::Text | Reads::Nothing => Parsed::Nothing,
     };
     (text, parsed)

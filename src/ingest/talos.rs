@@ -22,6 +22,8 @@ pub struct TalosFile {
     pub named_scope: Option<Scope>,
     /// The CNI named in `cluster.network.cni.name`.
     pub cni: Option<Fact<String>>,
+    /// `cluster.controlPlane.endpoint`.
+    pub endpoint: Option<Fact<String>>,
     /// Disk serials that disk selectors in this file mention.
     pub selected_serials: Vec<String>,
 }
@@ -34,7 +36,8 @@ impl TalosFile {
         if let Some(scope) = &self.named_scope {
             return scope.clone();
         }
-        if let Some(hostname) = &self.node.hostname {
+        // `hostname: ""` names no node (Talos then picks one from DHCP or the platform).
+        if let Some(hostname) = self.node.hostname.as_ref().filter(|h| !h.value.is_empty()) {
             return Scope::Node(hostname.value.clone());
         }
         if is_vm_name(&self.stem) {
@@ -72,6 +75,7 @@ pub fn read(file: FileId, path: &Path, docs: Vec<Node>) -> TalosFile {
         config: TalosConfig::new(Scope::All, origin),
         node: TalosNode::new(stem.clone(), origin),
         cni: None,
+        endpoint: None,
         selected_serials: Vec::new(),
     };
     for doc in &docs {
@@ -88,6 +92,7 @@ pub fn read(file: FileId, path: &Path, docs: Vec<Node>) -> TalosFile {
         stem,
         named_scope,
         cni: reader.cni,
+        endpoint: reader.endpoint,
         selected_serials: reader.selected_serials,
     }
 }
@@ -97,6 +102,7 @@ struct Reader {
     config: TalosConfig,
     node: TalosNode,
     cni: Option<Fact<String>>,
+    endpoint: Option<Fact<String>>,
     selected_serials: Vec<String>,
 }
 
@@ -117,6 +123,11 @@ impl Reader {
                 self.node.network_known = true;
             }
             Some("LinkConfig") => self.link_config(doc),
+            // Talos 1.14's replacement of `machine.install`.
+            Some("UnattendedInstallConfig") => {
+                self.config.install_image = str_fact(self.at, doc.path(&["installer", "image"]));
+            }
+            Some("Layer2VIPConfig") => self.node.vip = str_fact(self.at, doc.get("name")),
             // Talos 1.14 moved `machine.nodeLabels` here.
             Some("KubeNodeConfig") => self.labels(doc.get("labels")),
             Some("DHCPv4Config" | "DHCPv6Config") => {
@@ -173,6 +184,9 @@ impl Reader {
             bool_fact(self.at, cluster.get("allowSchedulingOnControlPlanes"));
         if let Some(name) = cluster.path(&["network", "cni", "name"]) {
             self.cni = str_fact(self.at, Some(name));
+        }
+        if let Some(endpoint) = cluster.path(&["controlPlane", "endpoint"]) {
+            self.endpoint = str_fact(self.at, Some(endpoint));
         }
     }
 
@@ -282,6 +296,9 @@ impl Reader {
             }
             if let Some(mtu) = u32_fact(self.at, interface.get("mtu")) {
                 self.node.link_mtu = Some(mtu);
+            }
+            if let Some(vip) = str_fact(self.at, interface.path(&["vip", "ip"])) {
+                self.node.vip = Some(vip);
             }
             let mac = interface.path(&["deviceSelector", "hardwareAddr"]);
             if let Some(mac) = str_fact(self.at, mac) {

@@ -71,18 +71,86 @@ pub fn load_all(file: FileId, text: &str) -> Result<(LoadedIntent, Vec<Finding>)
         errors.sort_by_key(|f| f.at);
         return Err(errors);
     }
-    let intent: Intent = serde_json::from_value(json).map_err(|e| {
-        vec![Finding::new(
-            "INT003",
-            Severity::Error,
-            Location::new(file, root.span),
-            format!("the intent does not match its schema: {e}"),
-        )]
-    })?;
+    let intent: Intent =
+        serde_json::from_value(json).map_err(|e| vec![type_error(file, text, &root, &e)])?;
     let loaded = LoadedIntent { intent, root, file };
     let mut errors = semantic_errors(&loaded);
     errors.sort_by_key(|f| f.at);
     Ok((loaded, errors))
+}
+
+/// A value the schema let through but the intent's types refuse: a number where a whole number
+/// is needed (`vmid: 201.0`: JSON Schema counts 201.0 as an integer) or one out of range.
+/// serde names the value but not where it is, so the value is found in the tree.
+fn type_error(file: FileId, text: &str, root: &Node, error: &serde_json::Error) -> Finding {
+    let message = error.to_string();
+    let culprit = number_in_message(&message).and_then(|n| find_number(root, n, String::new()));
+    let Some((node, pointer)) = culprit else {
+        let message = format!("the intent does not match its schema: {message}");
+        return Finding::new(
+            "INT003",
+            Severity::Error,
+            Location::new(file, root.span),
+            message,
+        );
+    };
+    let written = text.get(node.span.start..node.span.end).unwrap_or_default();
+    let what = describe_pointer(&pointer);
+    let message = match node.value {
+        yaml::Value::Float(_) => format!(
+            "{what} is `{written}`, a decimal number; it takes a whole number: write it without \
+             a decimal point or exponent"
+        ),
+        _ => format!("{what} is `{written}`, out of range for this field"),
+    };
+    Finding::new(
+        "INT003",
+        Severity::Error,
+        Location::new(file, node.span),
+        message,
+    )
+}
+
+/// A number as serde's message names it: "invalid type: floating point `201.0`, expected u32"
+/// or "invalid value: integer `-1`, expected u32".
+#[derive(Clone, Copy)]
+enum Named {
+    Float(f64),
+    Int(i64),
+}
+
+fn number_in_message(message: &str) -> Option<Named> {
+    let (before, rest) = message.split_once('`')?;
+    let (literal, _) = rest.split_once('`')?;
+    if before.ends_with("floating point ") {
+        literal.parse().ok().map(Named::Float)
+    } else if before.ends_with("integer ") {
+        literal.parse().ok().map(Named::Int)
+    } else {
+        None
+    }
+}
+
+/// The first scalar holding `number` (depth first, in file order) and its JSON pointer.
+fn find_number(node: &Node, number: Named, pointer: String) -> Option<(&Node, String)> {
+    #[allow(clippy::float_cmp)]
+    let matches = match (&node.value, number) {
+        (yaml::Value::Float(f), Named::Float(n)) => *f == n,
+        (yaml::Value::Int(i), Named::Int(n)) => *i == n,
+        _ => false,
+    };
+    if matches {
+        return Some((node, pointer));
+    }
+    match &node.value {
+        yaml::Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+            let key = k.scalar_text()?.replace('~', "~0").replace('/', "~1");
+            find_number(v, number, format!("{pointer}/{key}"))
+        }),
+        yaml::Value::Seq(items) => (items.iter().enumerate())
+            .find_map(|(i, item)| find_number(item, number, format!("{pointer}/{i}"))),
+        _ => None,
+    }
 }
 
 fn schema() -> &'static (Json, Option<jsonschema::Validator>) {
@@ -309,8 +377,8 @@ fn describe_pattern(pattern: &str) -> String {
             "must be an official extension name like siderolabs/iscsi-tools",
         ),
         (
-            "^[A-Za-z0-9_.,:=/+-]+$",
-            "must be one kernel argument without spaces, quotes or '#'",
+            "^[A-Za-z0-9_.,:/+-][A-Za-z0-9_.,:=/+-]*$",
+            "must be one kernel argument (`name` or `name=value`) without spaces, quotes or '#'",
         ),
         (
             "^[A-Za-z0-9_.+-]+$",
@@ -463,6 +531,9 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
             &format!("node `{}`'s address", node.name),
         );
     }
+    if let Some(vip) = &intent.cluster.vip {
+        check_ip("/cluster/vip".into(), vip, "the VIP");
+    }
     for (i, ns) in intent.network.nameservers.iter().enumerate() {
         if ns.parse::<Ipv4Addr>().is_err() {
             errors.push(error(
@@ -470,6 +541,20 @@ fn semantic_errors(loaded: &LoadedIntent) -> Vec<Finding> {
                 format!("`{ns}` is not a valid IPv4 address"),
             ));
         }
+    }
+    if let Some(vip) = &intent.cluster.vip
+        && let Some(i) = intent.nodes.iter().position(|n| &n.ip == vip)
+    {
+        errors.push(
+            error(
+                "/cluster/vip",
+                format!(
+                    "the VIP {vip} is node `{}`'s own address: Talos moves a VIP between control planes, so it must be an address no node holds",
+                    intent.nodes[i].name
+                ),
+            )
+            .related(loaded.loc(&format!("/nodes/{i}/ip")), "the node's address"),
+        );
     }
     check_references(loaded, &mut errors);
     check_sizes(loaded, &mut errors);
@@ -651,12 +736,23 @@ pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
     Some((addr.parse().ok()?, prefix))
 }
 
+/// The host of an endpoint URL: `https://10.20.0.10:6443` → `10.20.0.10`.
+pub fn endpoint_host(endpoint: &str) -> &str {
+    let rest = endpoint
+        .trim()
+        .split_once("://")
+        .map_or(endpoint.trim(), |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _port)| host)
+}
+
+/// Whether `addr` lies in `net/prefix`; a prefix above 32 (from a written `/99`) counts as 32.
 pub fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(prefix.min(32)))
+        .unwrap_or(0);
     (u32::from(addr) & mask) == (u32::from(net) & mask)
 }
 

@@ -7,7 +7,7 @@
 mod load;
 pub mod size;
 
-pub use load::{LoadedIntent, did_you_mean, in_subnet, load, load_all, parse_cidr};
+pub use load::{LoadedIntent, did_you_mean, endpoint_host, in_subnet, load, load_all, parse_cidr};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -38,6 +38,8 @@ pub struct ClusterSpec {
     pub endpoint: String,
     pub talos: String,
     pub kubernetes: Option<String>,
+    /// Shared Layer-2 VIP of the control planes (`interfaces[].vip` / `Layer2VIPConfig`).
+    pub vip: Option<String>,
     #[serde(default = "default_platform")]
     pub platform: Platform,
     #[serde(default)]

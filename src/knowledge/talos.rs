@@ -190,6 +190,18 @@ pub enum KernelForm {
     KernelDocuments,
 }
 
+/// Where the install disk and installer image are declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallForm {
+    /// `machine.install.{disk,image}` (≤ v1.13).
+    MachineInstall,
+    /// An `UnattendedInstallConfig` document (`installer.image`,
+    /// `provisioning.diskSelector.match`): v1.14's gen config writes one and rejects
+    /// `machine.install` next to it (`generate/init.go`, `runtime/unattended_install.go` at
+    /// v1.14.0-rc.1).
+    UnattendedInstallConfig,
+}
+
 /// Where the cluster's CNI and kube-proxy are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterNetworkForm {
@@ -260,6 +272,7 @@ pub struct Dialect {
     pub install_extra_kernel_args: bool,
     /// `machine.kubelet` may be patched; v1.14 configs carry `KubeletConfig`, which conflicts.
     pub machine_kubelet: bool,
+    pub install: InstallForm,
     pub cluster_network: ClusterNetworkForm,
     pub installer: InstallerForm,
 }
@@ -291,6 +304,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::Generic,
     },
@@ -305,6 +319,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
@@ -319,6 +334,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
@@ -333,6 +349,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
@@ -347,6 +364,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
         machine_kubelet: true,
+        install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
     },
@@ -361,6 +379,7 @@ pub const DIALECTS: &[Dialect] = &[
         kernel: KernelForm::KernelDocuments,
         install_extra_kernel_args: false,
         machine_kubelet: false,
+        install: InstallForm::UnattendedInstallConfig,
         cluster_network: ClusterNetworkForm::KubeDocuments,
         installer: InstallerForm::PerPlatform,
     },

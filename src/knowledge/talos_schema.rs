@@ -251,9 +251,6 @@ struct Deprecation {
     since_minor: u32,
     replacement: &'static str,
     rejected: Option<Rejection>,
-    /// `talosctl gen config` of that version still writes the field itself, so a patch that
-    /// sets it is only worth a note (info), not a warning.
-    still_generated: bool,
 }
 
 /// From `from_minor` on, Talos fails on the field under `condition` (in practice always: the
@@ -272,14 +269,12 @@ const DEPRECATIONS: &[Deprecation] = &[
         since_minor: 10,
         replacement: "a `UserVolumeConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.install.extensions",
         since_minor: 10,
         replacement: "the Image Factory schematic (`customization.systemExtensions`) and its installer image",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.12 drops most of its fields from the schema, v1.13 the whole key.
@@ -287,7 +282,6 @@ const DEPRECATIONS: &[Deprecation] = &[
         since_minor: 13,
         replacement: "the network documents (`HostnameConfig`, `LinkConfig`, `ResolverConfig`, `KubeSpanConfig`, …)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.12+ generated configs carry `HostnameConfig{auto: stable}`.
@@ -299,7 +293,6 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `HostnameConfig` that talosctl generates",
             error: "static hostname is already set in v1alpha1 config",
         }),
-        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `ResolverConfig`.
@@ -311,21 +304,18 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `ResolverConfig` that talosctl generates",
             error: ".machine.network.nameservers is already set in v1alpha1 config",
         }),
-        still_generated: false,
     },
     Deprecation {
         path: "machine.network.interfaces",
         since_minor: 12,
         replacement: "`LinkConfig` documents (and `LinkAliasConfig`, `DHCPv4Config`, … as needed)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.registries",
         since_minor: 12,
         replacement: "the `RegistryMirrorConfig`, `RegistryAuthConfig` and `RegistryTLSConfig` documents",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.12+ generated configs set `install.grubUseUKICmdline: true`.
@@ -337,42 +327,36 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "in metal mode, with the `grubUseUKICmdline: true` that talosctl generates",
             error: "install.extraKernelArgs and install.grubUseUKICmdline can't be used together",
         }),
-        still_generated: false,
     },
     Deprecation {
         path: "machine.network.kubespan",
         since_minor: 13,
         replacement: "a `KubeSpanConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.env",
         since_minor: 13,
         replacement: "an `EnvironmentConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.kernel",
         since_minor: 14,
         replacement: "`KernelModuleConfig` documents (one per module)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.sysctls",
         since_minor: 14,
         replacement: "a `SysctlConfig` document (`params:`)",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         path: "machine.sysfs",
         since_minor: 14,
         replacement: "a `SysfsConfig` document",
         rejected: None,
-        still_generated: false,
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeletConfig`, which has no `extraMounts`.
@@ -384,16 +368,22 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `KubeletConfig` that talosctl generates",
             error: "kubelet config is already set in v1alpha1 config (.machine.kubelet)",
         }),
-        still_generated: false,
     },
     Deprecation {
         path: "machine.install",
         since_minor: 14,
-        replacement: "an `UnattendedInstallConfig` document (Talos rejects both together: \"UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)\")",
-        rejected: None,
-        // v1.14's gen config still writes `machine.install.image` (research §3.1: its default is
-        // the factory metal installer, T14 `pkg/images/images.go`).
-        still_generated: true,
+        replacement: "the `UnattendedInstallConfig` document (`installer.image`, `provisioning.diskSelector.match`)",
+        // Research §3.1 says v1.14's gen config still writes `machine.install.image`; Talos's
+        // code says otherwise and wins: at v1.14.0-rc.1 `generate/init.go` leaves
+        // `machine.install` nil when `contract.UnattendedInstallConfig()` (> 1.13) and writes an
+        // `UnattendedInstallConfig` whenever an install disk is set (talosctl's default
+        // `--install-disk /dev/sda`), and `UnattendedInstallConfigV1Alpha1.V1Alpha1ConflictValidate`
+        // rejects any `machine.install` next to it.
+        rejected: Some(Rejection {
+            from_minor: 14,
+            condition: "next to the `UnattendedInstallConfig` that talosctl gen config writes",
+            error: "UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)",
+        }),
     },
     Deprecation {
         // v1.14 generated configs carry a `KubeNetworkConfig`.
@@ -405,7 +395,6 @@ const DEPRECATIONS: &[Deprecation] = &[
             condition: "next to the `KubeNetworkConfig` that talosctl generates",
             error: "cluster network config is already set in the v1alpha1 config",
         }),
-        still_generated: false,
     },
 ];
 
@@ -750,12 +739,7 @@ impl Validator<'_> {
                         "`{keys}` is deprecated since Talos v1.{}",
                         known.since_minor
                     );
-                    let severity = if known.still_generated {
-                        Severity::Info
-                    } else {
-                        Severity::Warning
-                    };
-                    self.report(DEPRECATED, severity, key.span, message, help);
+                    self.report(DEPRECATED, Severity::Warning, key.span, message, help);
                 }
             }
             return true;

@@ -53,6 +53,7 @@ pub fn lower(intent: &LoadedIntent, pinned: &Pinned, cluster: &mut Cluster) {
     net.gateway = net.gateway.take().or(network.gateway);
     net.speed_gbps = net.speed_gbps.take().or(network.speed_gbps);
     net.cni = net.cni.take().or(network.cni);
+    net.endpoint = net.endpoint.take().or(network.endpoint);
 }
 
 fn network(intent: &LoadedIntent) -> Network {
@@ -78,6 +79,10 @@ fn network(intent: &LoadedIntent) -> Network {
                 .clone()
                 .map(|e| Fact::new(e, intent.loc("/network/cni/encapsulation"))),
         }),
+        endpoint: Some(Fact::new(
+            intent.intent.cluster.endpoint.clone(),
+            intent.loc("/cluster/endpoint"),
+        )),
     }
 }
 

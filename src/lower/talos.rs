@@ -261,6 +261,12 @@ fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
         )),
         _ => None,
     };
+    talos.vip = spec
+        .cluster
+        .vip
+        .clone()
+        .filter(|_| node.role == Role::Controlplane)
+        .map(|vip| Fact::new(vip, intent.loc("/cluster/vip")));
     let mac = &super::node_macs(intent)[index];
     talos.mac = Some(Fact::new(mac.value.to_lowercase(), mac.at));
     let mut labels: Vec<(String, Fact<String>)> = node

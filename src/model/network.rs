@@ -29,4 +29,6 @@ pub struct Network {
     pub gateway: Option<Fact<Ipv4Addr>>,
     pub speed_gbps: Option<Fact<f64>>,
     pub cni: Option<Cni>,
+    /// The Kubernetes API endpoint (`https://HOST:PORT`) as written.
+    pub endpoint: Option<Fact<String>>,
 }

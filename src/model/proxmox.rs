@@ -135,6 +135,10 @@ pub struct Vm {
     pub cloud_init: Option<CloudInit>,
     pub disks: Vec<Disk>,
     pub nics: Vec<Nic>,
+    /// Facts written in the source but not knowable from it (a Terraform attribute set from
+    /// `each.value`, a `dynamic` block): `cpu`, `memory`, `balloon`, `disks`, `disk.discard`,
+    /// `nic.mtu`, ... Rules that need one of them stay silent on the VM.
+    pub unknown: Vec<&'static str>,
 }
 
 impl Vm {
@@ -167,7 +171,18 @@ impl Vm {
             cloud_init: None,
             disks: Vec::new(),
             nics: Vec::new(),
+            unknown: Vec::new(),
         }
+    }
+
+    /// Whether a fact is written but unknown (see [`Vm::unknown`]).
+    pub fn is_unknown(&self, field: &str) -> bool {
+        self.unknown.contains(&field)
+    }
+
+    /// Whether any of the facts is unknown.
+    pub fn any_unknown(&self, fields: &[&str]) -> bool {
+        fields.iter().any(|f| self.is_unknown(f))
     }
 
     /// A name for messages: `VM 101 (cp-1)`.

@@ -126,6 +126,8 @@ pub struct TalosNode {
     /// The link MTU set in the Talos network config.
     pub link_mtu: Option<Fact<u32>>,
     pub mac: Option<Fact<String>>,
+    /// A shared Layer-2 VIP this node takes part in (`interfaces[].vip.ip`, `Layer2VIPConfig`).
+    pub vip: Option<Fact<String>>,
     pub labels: Vec<(String, Fact<String>)>,
     /// Whether the node's network config was seen at all (TAL013 needs it).
     pub network_known: bool,
@@ -142,6 +144,7 @@ impl TalosNode {
             dhcp: None,
             link_mtu: None,
             mac: None,
+            vip: None,
             labels: Vec::new(),
             network_known: false,
         }

@@ -1,6 +1,6 @@
 //! `concise`: one `path:line:col: CODE [severity] message` line per finding, for grep and editors.
 
-use super::{Paint, Report, ReportOptions, statistics_table};
+use super::{Paint, Report, ReportOptions, escape_control, escape_line, statistics_table};
 
 pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
     let paint = Paint {
@@ -9,13 +9,18 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
     let mut out = String::new();
     for entry in &report.entries {
         let finding = entry.finding;
-        let place = format!("{}:{}:{}:", entry.at.path, entry.at.line, entry.at.column);
+        let place = format!(
+            "{}:{}:{}:",
+            escape_line(&entry.at.path),
+            entry.at.line,
+            entry.at.column
+        );
         out.push_str(&format!(
             "{} {} {} {}\n",
             paint.bold(&place),
             paint.severity(finding.severity, finding.code),
             paint.severity(finding.severity, &format!("[{}]", finding.severity)),
-            single_line(&finding.message),
+            escape_control(&single_line(&finding.message)),
         ));
     }
     if opts.statistics && !report.entries.is_empty() {

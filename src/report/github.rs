@@ -2,9 +2,10 @@
 //!
 //! `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=CODE name::message`, with
 //! `warning` and `notice` (for info). Escaping follows actions/toolkit's `escapeData` and
-//! `escapeProperty`.
+//! `escapeProperty`, after control characters from the input are made visible (an ESC would
+//! colour the log, a carriage return hide a line).
 
-use super::{Entry, Report};
+use super::{Entry, Report, escape_control};
 use crate::finding::Severity;
 use std::fmt::Write as _;
 
@@ -95,9 +96,11 @@ fn overflow_notices(report: &Report<'_>) -> String {
     out
 }
 
-/// actions/toolkit `escapeData`: the message after `::`.
+/// actions/toolkit `escapeData`: the message after `::`. Line breaks survive as `%0A`.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
+    let text = text.replace("\r\n", "\n");
+    escape_control(&text)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -113,7 +116,13 @@ mod tests {
 
     #[test]
     fn escaping_matches_actions_toolkit() {
-        assert_eq!(escape_data("50%,a:b\r\nc"), "50%25,a:b%0D%0Ac");
-        assert_eq!(escape_property("50%,a:b\r\nc"), "50%25%2Ca%3Ab%0D%0Ac");
+        assert_eq!(escape_data("50%,a:b\rx\nc"), "50%25,a:b\\x0dx%0Ac");
+        assert_eq!(escape_property("50%,a:b\nc"), "50%25%2Ca%3Ab%0Ac");
+    }
+
+    #[test]
+    fn control_characters_from_input_are_shown_not_acted_on() {
+        assert_eq!(escape_data("a\u{1b}[2Jb\r\nc"), "a\\x1b[2Jb%0Ac");
+        assert_eq!(escape_property("x\u{1b}y\nz"), "x\\x1by%0Az");
     }
 }

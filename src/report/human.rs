@@ -3,6 +3,7 @@
 //! Related locations in the finding's own file become extra labels on its snippet; those in
 //! other files become related diagnostics, each with its own snippet.
 
+use super::escape::{EscapedText, escape_control, escape_line};
 use super::{Entry, Position, Report, ReportOptions, statistics_table};
 use crate::finding::Severity;
 use miette::{
@@ -16,6 +17,10 @@ use std::fmt;
 const WIDTH: usize = 100;
 /// Narrower than this, snippets become unreadable.
 const MIN_WIDTH: usize = 40;
+
+/// Lines longer than this (in bytes) are not shown in a snippet; the message says where
+/// instead. miette cannot underline past column 65,535, and a megabyte line helps nobody.
+const MAX_SNIPPET_LINE: usize = 1_000;
 
 pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
     let theme = if opts.color {
@@ -35,7 +40,8 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
             // Writing into a String cannot fail; keep the finding visible if miette ever does.
             out.push_str(&format!(
                 "{}: {}\n",
-                entry.finding.code, entry.finding.message
+                entry.finding.code,
+                escape_control(&entry.finding.message)
             ));
         }
         out.push('\n');
@@ -68,16 +74,18 @@ impl FindingDiagnostic {
             Some(name) => format!("{}[{}] {}", finding.severity, finding.code, name),
             None => format!("{}[{}]", finding.severity, finding.code),
         };
+        let snippet = Snippet::of(&entry.at);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             None,
-            source_span(&entry.at),
+            source_span(snippet.as_ref(), &entry.at),
         )];
         let mut related = Vec::new();
         for other in &entry.related {
-            if other.at.file.is_some() && other.at.path == entry.at.path {
+            let same_file = other.at.file.is_some() && other.at.path == entry.at.path;
+            if same_file && snippet.is_some() && fits_snippet(&other.at) {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(other.message.to_owned()),
-                    source_span(&other.at),
+                    Some(escape_control(other.message).into_owned()),
+                    source_span(snippet.as_ref(), &other.at),
                 ));
             } else {
                 related.push(Self::related(&other.at, other.message));
@@ -86,32 +94,70 @@ impl FindingDiagnostic {
         Self {
             header: Some(header),
             severity: miette_severity(finding.severity),
-            message: with_path_if_no_snippet(&finding.message, &entry.at),
-            help: finding.help.clone(),
-            source: named_source(&entry.at),
+            message: located_message(&finding.message, &entry.at, snippet.is_some()),
+            help: finding
+                .help
+                .as_deref()
+                .map(|h| escape_control(h).into_owned()),
+            source: snippet.map(|s| s.source),
             labels,
             related,
         }
     }
 
     fn related(at: &Position<'_>, message: &str) -> Self {
+        let snippet = Snippet::of(at);
         Self {
             header: None,
             severity: miette::Severity::Advice,
-            message: with_path_if_no_snippet(message, at),
+            message: located_message(message, at, snippet.is_some()),
             help: None,
-            source: named_source(at),
-            labels: vec![LabeledSpan::new_primary_with_span(None, source_span(at))],
+            labels: vec![LabeledSpan::new_primary_with_span(
+                None,
+                source_span(snippet.as_ref(), at),
+            )],
+            source: snippet.map(|s| s.source),
             related: Vec::new(),
         }
     }
 }
 
-/// Without a snippet, miette shows no location: say where in the message instead.
-fn with_path_if_no_snippet(message: &str, at: &Position<'_>) -> String {
-    match at.file {
-        Some(_) => message.to_owned(),
-        None => format!("{message} (in {})", at.path),
+/// A file's text as miette shows it: control characters escaped, spans moved to match.
+struct Snippet {
+    source: NamedSource<String>,
+    escaped: EscapedText,
+}
+
+impl Snippet {
+    /// `None` when there is no file or the place is on a line too long to show.
+    fn of(at: &Position<'_>) -> Option<Self> {
+        let file = at.file.filter(|_| fits_snippet(at))?;
+        let escaped = EscapedText::new(&file.text);
+        let source = NamedSource::new(escape_line(&at.path), escaped.text.clone());
+        Some(Self { source, escaped })
+    }
+}
+
+/// Whether every line of the place, and the context line on either side, is short enough to
+/// show.
+fn fits_snippet(at: &Position<'_>) -> bool {
+    let Some(file) = at.file else {
+        return false;
+    };
+    let first = at.line.saturating_sub(1).max(1);
+    let last = (at.end_line + 1).min(file.line_count());
+    (first..=last).all(|line| file.line_span(line).len() <= MAX_SNIPPET_LINE)
+}
+
+/// The message, escaped; without a snippet, miette shows no location, so the message says
+/// where.
+fn located_message(message: &str, at: &Position<'_>, snippet: bool) -> String {
+    let message = escape_control(message);
+    let path = escape_line(&at.path);
+    match (snippet, at.file) {
+        (true, _) => message.into_owned(),
+        (false, Some(_)) => format!("{message} (at {path}:{}:{})", at.line, at.column),
+        (false, None) => format!("{message} (in {path})"),
     }
 }
 
@@ -123,13 +169,15 @@ fn miette_severity(severity: Severity) -> miette::Severity {
     }
 }
 
-fn named_source(at: &Position<'_>) -> Option<NamedSource<String>> {
-    at.file
-        .map(|file| NamedSource::new(&at.path, file.text.clone()))
-}
-
-fn source_span(at: &Position<'_>) -> SourceSpan {
-    SourceSpan::new(at.span.start.into(), at.span.len())
+fn source_span(snippet: Option<&Snippet>, at: &Position<'_>) -> SourceSpan {
+    let (start, end) = match snippet {
+        Some(snippet) => (
+            snippet.escaped.offset(at.span.start),
+            snippet.escaped.offset(at.span.end),
+        ),
+        None => (at.span.start, at.span.end),
+    };
+    SourceSpan::new(start.into(), end - start)
 }
 
 impl fmt::Display for FindingDiagnostic {

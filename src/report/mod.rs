@@ -5,12 +5,15 @@
 //! not depend on the order rules ran in.
 
 pub mod concise;
+mod escape;
 mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
+
+pub use escape::{escape_control, escape_line};
 
 use crate::finding::{Finding, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};

@@ -208,8 +208,8 @@ impl LintConfig {
 
     /// Reads a config file. Unknown keys and bad values are errors (exit 2).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
+        let text = crate::source::read_text(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         let root_dir = parent_dir(path).to_path_buf();
         let mut config = Self::parse(&text, path, root_dir)?;
         config.source = std::fs::canonicalize(path).ok();

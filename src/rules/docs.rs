@@ -49,12 +49,43 @@ pub fn json() -> String {
     serde_json::to_string_pretty(&rules).unwrap_or_default() + "\n"
 }
 
+/// Every file format `talhorn lint` reads, with an example in `fixtures/formats/` (linted
+/// clean by `tests/formats.rs`). Rules run on the facts, whichever format gave them.
+const FORMATS: &str = "## Files read
+
+| format | recognised by | facts | example |
+|---|---|---|---|
+| talhorn intent | `cluster:` + `nodes:` + `proxmox:` | everything | [examples/](../examples) |
+| Proxmox `qm.conf` | `*.conf` with VM keys, or under `qemu-server/` | VM | |
+| `storage.cfg`, `interfaces` | file name | storages, bridges | |
+| Talos machine config / patch | `machine:`/`cluster:` or a Talos `kind` | Talos node and config | |
+| Image Factory schematic | `customization:` | schematic | |
+| Longhorn / Cilium Helm values | their top-level keys, or `values*.yaml` in a `longhorn/`, `cilium/` folder | Longhorn, CNI | |
+| Flux `HelmRelease` | `spec.chart.spec.chart`, or `spec.chartRef` to an `OCIRepository` / `HelmChart` (its tag is the chart version); `valuesFrom` a ConfigMap / Secret of the repository | Longhorn values | [longhorn.yaml](../fixtures/formats/kubernetes/longhorn.yaml) |
+| Argo CD `Application` | `spec.source(s).chart` | Longhorn values | |
+| Longhorn resources | `BackupTarget`, `Setting` (`longhorn.io`), ConfigMaps `longhorn-default-setting` / `longhorn-default-resource`, StorageClasses of `driver.longhorn.io` | backup target, settings, class replica count | [longhorn.yaml](../fixtures/formats/kubernetes/longhorn.yaml) |
+| Terraform / OpenTofu VM | `proxmox_virtual_environment_vm` (bpg), `proxmox_vm_qemu` (Telmate) in `*.tf` | VM (at the `.tf` line) | [bpg.tf](../fixtures/formats/terraform/bpg.tf), [telmate.tf](../fixtures/formats/terraform/telmate.tf) |
+| Talos in Terraform | `config_patches` of `talos_machine_configuration*` (heredoc YAML, `yamlencode`, `file()`, `templatefile()` without directives), `talos_image_factory_schematic`, `talos_version` | Talos config of the `machine_type` role, schematic, Talos version | [talos.tf](../fixtures/formats/terraform/talos.tf) |
+| Longhorn in Terraform | `helm_release` of the `longhorn` chart (`values`, `set`, `version`) | Longhorn values | [longhorn.tf](../fixtures/formats/terraform/longhorn.tf) |
+| talhelper `talconfig.yaml` | `clusterName` + `nodes` with `hostname` | Talos version, nodes, patches (inline or `@file`) per cluster / role / node, schematic, user volumes | [talconfig.yaml](../fixtures/formats/talhelper/talconfig.yaml) |
+
+Terraform values are evaluated from literals, `locals`, `variable` defaults and `*.tfvars`
+(when they agree); a value set by a `module` call, `each.value`, `count.index`, a data source or
+a resource attribute is unknown, and a rule that needs it stays silent. A `count` / `for_each`
+resource is one template VM. An attribute the provider fills in differently from Proxmox
+(ballooning off, bpg's `virtio-scsi-pci` and `qemu64`, Telmate's `host`) takes the provider's
+default. Only VMs that say they run Talos (name, tags, image) or that a Talos resource refers to
+are checked, unless none does. talhelper's `talsecret*.yaml` and `talenv*.yaml` are never read.
+";
+
 /// `docs/rules.md` and `talhorn rules --format markdown`.
 pub fn markdown() -> String {
     let metas = all_meta();
     let mut out = String::from(
-        "# talhorn rules\n\n<!-- Generated from the rule registry by `talhorn rules --format markdown`; do not edit. -->\n\n| code | name | severity | summary |\n|---|---|---|---|\n",
+        "# talhorn rules\n\n<!-- Generated from the rule registry by `talhorn rules --format markdown`; do not edit. -->\n\n",
     );
+    out.push_str(FORMATS);
+    out.push_str("\n## Rules\n\n| code | name | severity | summary |\n|---|---|---|---|\n");
     for m in &metas {
         out.push_str(&format!(
             "| [{}](#{}) | {} | {} | {} |\n",

@@ -1,4 +1,4 @@
-//! `# talhorn: ignore[CODE] reason` comments in YAML files.
+//! `# talhorn: ignore[CODE] reason` comments in YAML and Terraform files.
 //!
 //! A comment suppresses findings of the listed codes on its own line, or on the next line when it
 //! stands alone. A reason is required. Comments that suppress nothing are reported as INT004.
@@ -22,10 +22,10 @@ struct Suppression {
     used: bool,
 }
 
-fn is_yaml(path: &std::path::Path) -> bool {
+fn takes_comments(path: &std::path::Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
+        Some("yaml" | "yml" | "tf" | "tfvars")
     )
 }
 
@@ -73,7 +73,7 @@ fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {
 pub fn apply(findings: Vec<Finding>, sources: &SourceMap, config: &LintConfig) -> Vec<Finding> {
     let mut suppressions: Vec<Suppression> = sources
         .iter()
-        .filter(|(_, f)| is_yaml(&f.path))
+        .filter(|(_, f)| takes_comments(&f.path))
         .flat_map(|(id, f)| parse_file(id, &f.text))
         .collect();
     let mut kept = Vec::with_capacity(findings.len());

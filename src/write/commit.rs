@@ -1,12 +1,22 @@
-//! Carrying out a plan: stage everything, then commit; on a staging failure, undo the staging.
+//! Carrying out a plan, crash-safe: journal, stage, make durable, commit point, renames.
+//!
+//! 1. The journal (`journal.rs`) is saved in the staging state.
+//! 2. Every new content is written to a temporary file beside its target, without one `fsync`
+//!    per file.
+//! 3. Everything is made durable at once (`syncfs`), and the journal is switched to the
+//!    committing state, durably: the commit point.
+//! 4. The files are renamed into place, stale files deleted, the manifest renamed last; once
+//!    that is durable, the journal is deleted.
+//!
+//! A failure before the commit point undoes the staging; a failure or a kill after it leaves
+//! the journal, and the next build finishes the commit before anything else ([`recover`]).
 
-use super::paths::{MANIFEST_NAME, TEMP_SUFFIX, parent_dirs};
-use super::{Action, BlockedFile, Change, Plan, WriteError};
-use std::collections::BTreeSet;
+use super::handle::{self, DirAt, OutputDir};
+use super::journal::{self, Entry, JOURNAL_NAME, Journal, State};
+use super::manifest::sha256_hex;
+use super::paths::{MANIFEST_NAME, parent_dirs};
+use super::{Action, BlockedFile, Change, Existing, Plan, WriteError};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
 /// What [`apply`] did, not counting the manifest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,22 +53,78 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Writes the plan: all of it, or (when anything fails before the first rename) none of it.
+/// What the start of a build did about a commit a killed build left unfinished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// It had passed its commit point: its files were moved into place.
+    Finished,
+    /// It had not: its temporary files were removed, the output is as before it.
+    RolledBack,
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Finished => "finished the commit of a build that was interrupted",
+            Self::RolledBack => "rolled back the commit of a build that was interrupted",
+        })
+    }
+}
+
+/// Writes the plan: all of it, or (when anything fails before the commit point) none of it.
 ///
 /// Refuses a plan with blocked changes unless it was made with `force`.
 pub fn apply(plan: &Plan) -> Result<Summary, WriteError> {
+    let out = plan.writer()?;
+    let result = apply_locked(plan, out);
+    // The plan is spent: applying it again would write from a stale view of the directory.
+    out.unlock();
+    result
+}
+
+fn apply_locked(plan: &Plan, out: &OutputDir) -> Result<Summary, WriteError> {
     refuse_blocked(plan)?;
-    let mut staging = Staging::default();
-    for change in &plan.changes {
-        if let Some(content) = &change.after
-            && let Err(err) = staging.stage(&plan.out_dir, change, content)
-        {
-            staging.abandon();
-            return Err(err);
+    let Some(mut journal) = Journal::of(plan, out)? else {
+        return Ok(Summary::of(plan));
+    };
+    journal.save(out, false)?;
+    if let Err(err) = stage(out, plan) {
+        // If undoing fails too, the journal stays and the next build finishes the undoing.
+        let _ = roll_back(out, &journal);
+        return Err(err);
+    }
+    journal.state = State::Committing;
+    if let Err(err) = journal.save(out, true) {
+        let _ = roll_back(out, &journal);
+        return Err(err);
+    }
+    finish(out, &journal, false)?;
+    Ok(Summary::of(plan))
+}
+
+/// Finishes or undoes the commit a killed build left in `out`, if any.
+pub fn recover(out: &OutputDir) -> Result<Option<Recovery>, WriteError> {
+    let Some(journal) = journal::load(out)? else {
+        let leftover = handle::temp_name(JOURNAL_NAME);
+        if out.contains(&leftover) {
+            journal::remove(out).map_err(|source| WriteError::Stage {
+                doing: "remove the leftover",
+                path: out.join(&leftover),
+                source,
+            })?;
+        }
+        return Ok(None);
+    };
+    match journal.state {
+        State::Staging => {
+            roll_back(out, &journal)?;
+            Ok(Some(Recovery::RolledBack))
+        }
+        State::Committing => {
+            finish(out, &journal, true)?;
+            Ok(Some(Recovery::Finished))
         }
     }
-    staging.commit(plan)?;
-    Ok(Summary::of(plan))
 }
 
 fn refuse_blocked(plan: &Plan) -> Result<(), WriteError> {
@@ -84,193 +150,195 @@ fn refuse_blocked(plan: &Plan) -> Result<(), WriteError> {
     })
 }
 
-/// New content waiting in a temporary file beside its target.
-struct Staged {
-    rel: String,
-    temp: PathBuf,
-    target: PathBuf,
-}
-
-/// What staging has done so far, so it can be undone.
-#[derive(Default)]
-struct Staging {
-    created_dirs: Vec<PathBuf>,
-    staged: Vec<Staged>,
-}
-
-impl Staging {
-    fn stage(&mut self, out_dir: &Path, change: &Change, content: &[u8]) -> Result<(), WriteError> {
-        let (dir, name) = match change.path.rsplit_once('/') {
-            Some((dir, name)) => (out_dir.join(dir), name),
-            None => (out_dir.to_path_buf(), change.path.as_str()),
-        };
-        self.ensure_dir(&dir)?;
-        let temp = dir.join(format!(".{name}{TEMP_SUFFIX}"));
-        let target = dir.join(name);
-        let file = create_fresh(&temp).map_err(|source| WriteError::Stage {
-            doing: "create the temporary file",
-            path: temp.clone(),
-            source,
-        })?;
-        self.staged.push(Staged {
-            rel: change.path.clone(),
-            temp,
-            target: target.clone(),
-        });
-        // An update keeps the file's mode (say, an executable bit the user added).
-        let keep_mode_of = (change.action == Action::Update).then_some(target.as_path());
-        fill(file, content, keep_mode_of).map_err(|source| WriteError::Stage {
-            doing: "write new content for",
-            path: target.clone(),
-            source,
-        })
-    }
-
-    /// Creates `dir` and its missing ancestors, remembering each so a rollback can remove it.
-    fn ensure_dir(&mut self, dir: &Path) -> Result<(), WriteError> {
-        let mut missing = Vec::new();
-        let mut current = Some(dir);
-        while let Some(path) = current.filter(|path| !path.as_os_str().is_empty()) {
-            match fs::symlink_metadata(path) {
-                Ok(_) => break,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    missing.push(path.to_path_buf());
-                    current = path.parent();
-                }
-                Err(source) => {
-                    return Err(WriteError::Stage {
-                        doing: "inspect",
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-            }
-        }
-        for path in missing.into_iter().rev() {
-            if let Err(source) = fs::create_dir(&path) {
-                return Err(WriteError::Stage {
-                    doing: "create the directory",
-                    path,
-                    source,
-                });
-            }
-            self.created_dirs.push(path);
-        }
-        Ok(())
-    }
-
-    /// Removes every temporary file and every directory staging created. Best effort: this
-    /// runs after a failure, and the first error is the one worth reporting.
-    fn abandon(self) {
-        for staged in &self.staged {
-            let _ = fs::remove_file(&staged.temp);
-        }
-        for dir in self.created_dirs.iter().rev() {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-
-    /// Renames the files into place, deletes stale files, then renames the manifest.
-    fn commit(self, plan: &Plan) -> Result<(), WriteError> {
-        let (manifest, files): (Vec<Staged>, Vec<Staged>) = self
-            .staged
-            .into_iter()
-            .partition(|staged| staged.rel == MANIFEST_NAME);
-        let mut touched_dirs = BTreeSet::new();
-        for (replaced, staged) in files.iter().enumerate() {
-            if let Err(source) = fs::rename(&staged.temp, &staged.target) {
-                remove_temps(files.iter().skip(replaced).chain(&manifest));
-                return Err(WriteError::Commit {
-                    doing: "move the new content into",
-                    path: staged.target.clone(),
-                    source,
-                    replaced,
-                });
-            }
-            touched_dirs.extend(staged.target.parent().map(Path::to_path_buf));
-        }
-        let replaced = files.len();
-        for change in plan.changes.iter().filter(|c| c.action == Action::Delete) {
-            if let Err(err) = delete_stale(&plan.out_dir, &change.path) {
-                remove_temps(manifest.iter());
-                return Err(WriteError::Commit {
-                    doing: "delete the stale file",
-                    path: plan.out_dir.join(&change.path),
-                    source: err,
-                    replaced,
-                });
-            }
-        }
-        // The manifest must not claim files whose renames a crash could still lose.
-        for dir in &touched_dirs {
-            sync_dir(dir);
-        }
-        for staged in &manifest {
-            if let Err(source) = fs::rename(&staged.temp, &staged.target) {
-                remove_temps(manifest.iter());
-                return Err(WriteError::Commit {
-                    doing: "move the new manifest into",
-                    path: staged.target.clone(),
-                    source,
-                    replaced,
-                });
-            }
-        }
-        sync_dir(&plan.out_dir);
-        Ok(())
-    }
-}
-
-/// Opens a new, empty temporary file. One left over by an interrupted run is replaced (the name
-/// is reserved for talhorn); anything else in its place is an error.
-fn create_fresh(temp: &Path) -> io::Result<File> {
-    let open = || OpenOptions::new().write(true).create_new(true).open(temp);
-    match open() {
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-            if fs::symlink_metadata(temp)?.is_dir() {
-                return Err(err);
-            }
-            fs::remove_file(temp)?;
-            open()
-        }
-        other => other,
-    }
-}
-
-fn fill(mut file: File, content: &[u8], keep_mode_of: Option<&Path>) -> io::Result<()> {
-    file.write_all(content)?;
-    if let Some(existing) = keep_mode_of {
-        file.set_permissions(fs::metadata(existing)?.permissions())?;
-    }
-    file.sync_all()
-}
-
-fn remove_temps<'a>(staged: impl Iterator<Item = &'a Staged>) {
-    for staged in staged {
-        let _ = fs::remove_file(&staged.temp);
-    }
-}
-
-/// Deletes a stale generated file, then the directories it leaves empty (a removed node's
-/// directory, say). A file already gone is fine.
-fn delete_stale(out_dir: &Path, rel: &str) -> io::Result<()> {
-    match fs::remove_file(out_dir.join(rel)) {
-        Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
-        _ => {}
-    }
-    let dirs: Vec<&str> = parent_dirs(rel).collect();
-    for dir in dirs.iter().rev() {
-        // Fails on a directory that still holds anything, which then stays, as do its parents.
-        if fs::remove_dir(out_dir.join(dir)).is_err() {
-            break;
+/// Writes every new content into its temporary file.
+fn stage(out: &OutputDir, plan: &Plan) -> Result<(), WriteError> {
+    for change in &plan.changes {
+        if let Some(content) = &change.after {
+            stage_one(out, change, content)?;
         }
     }
     Ok(())
 }
 
-/// Makes renames in `dir` durable. Best effort: not every platform can open a directory.
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = File::open(dir) {
-        let _ = handle.sync_all();
+fn stage_one(out: &OutputDir, change: &Change, content: &[u8]) -> Result<(), WriteError> {
+    let (dir_rel, name) = handle::split(&change.path);
+    let dir = out.make_dir(dir_rel)?;
+    let temp = handle::temp_name(name);
+    let file = handle::create_temp(&dir, &temp).map_err(|source| WriteError::Stage {
+        doing: "create the temporary file",
+        path: out.join(&sibling(dir_rel, &temp)),
+        source,
+    })?;
+    let stage_error = |source| WriteError::Stage {
+        doing: "write new content for",
+        path: out.join(&change.path),
+        source,
+    };
+    // An update keeps the file's mode (say, an executable bit the user added).
+    let mode = match change.action {
+        Action::Update => Some(handle::mode_of(&dir, name).map_err(stage_error)?),
+        _ => None,
+    };
+    handle::fill(file, content, mode).map_err(stage_error)
+}
+
+/// `name` in the directory `dir_rel`, as a relative path.
+fn sibling(dir_rel: &str, name: &str) -> String {
+    if dir_rel.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir_rel}/{name}")
     }
+}
+
+/// Undoes a commit that has not reached its commit point: removes its temporary files and the
+/// directories created for them (those still empty), then the journal.
+fn roll_back(out: &OutputDir, journal: &Journal) -> Result<(), WriteError> {
+    let mut first_error = None;
+    for entry in &journal.write {
+        let (dir_rel, name) = handle::split(&entry.path);
+        let temp = handle::temp_name(name);
+        let removed = match out.dir(dir_rel) {
+            Ok(DirAt::Open(dir)) => handle::remove_file(&dir, &temp),
+            Ok(_) => Ok(()),
+            Err(err) => Err(err),
+        };
+        match removed {
+            // A directory under a temporary file's name was never talhorn's: it stays.
+            Err(err) if err.kind() == std::io::ErrorKind::IsADirectory => {}
+            Err(source) => {
+                first_error.get_or_insert(WriteError::Stage {
+                    doing: "remove the temporary file",
+                    path: out.join(&sibling(dir_rel, &temp)),
+                    source,
+                });
+            }
+            Ok(()) => {}
+        }
+    }
+    if let Some(err) = first_error {
+        // The journal stays, so the next build tries again.
+        return Err(err);
+    }
+    for dir in journal.created_dirs.iter().rev() {
+        // One that now holds anything stays: it is no longer only talhorn's.
+        let _ = out.remove_dir(dir);
+    }
+    journal::remove(out).map_err(|source| WriteError::Stage {
+        doing: "remove",
+        path: out.join(JOURNAL_NAME),
+        source,
+    })
+}
+
+/// Completes a commit past its commit point: renames the staged files into place, deletes the
+/// stale ones, renames the manifest, makes that durable and deletes the journal. `verify`
+/// (for a commit a killed build left) checks each staged file's hash first.
+fn finish(out: &OutputDir, journal: &Journal, verify: bool) -> Result<(), WriteError> {
+    let (manifest, files): (Vec<&Entry>, Vec<&Entry>) = journal
+        .write
+        .iter()
+        .partition(|entry| entry.path == MANIFEST_NAME);
+    let mut replaced = 0;
+    for entry in files {
+        move_into_place(out, entry, verify)
+            .map_err(|err| in_commit(err, "move the new content into", replaced))?;
+        replaced += 1;
+    }
+    for entry in &journal.delete {
+        delete_stale(out, entry)
+            .map_err(|err| in_commit(err, "delete the stale file", replaced))?;
+    }
+    for entry in manifest {
+        move_into_place(out, entry, verify)
+            .map_err(|err| in_commit(err, "move the new manifest into", replaced))?;
+    }
+    let io_error = |doing, source| WriteError::Commit {
+        doing,
+        path: out.join(""),
+        source,
+        replaced,
+    };
+    // The journal may only go once the renames it describes would survive a power loss.
+    out.sync_dirs()
+        .map_err(|err| io_error("make the new files durable in", err))?;
+    journal::remove(out).map_err(|err| io_error("remove the journal from", err))
+}
+
+/// An I/O error after the commit point, told as one: the output is partly updated.
+fn in_commit(err: WriteError, doing: &'static str, replaced: usize) -> WriteError {
+    match err {
+        WriteError::Read { path, source } | WriteError::Stage { path, source, .. } => {
+            WriteError::Commit {
+                doing,
+                path,
+                source,
+                replaced,
+            }
+        }
+        other => other,
+    }
+}
+
+fn move_into_place(out: &OutputDir, entry: &Entry, verify: bool) -> Result<(), WriteError> {
+    let (dir_rel, name) = handle::split(&entry.path);
+    let temp = handle::temp_name(name);
+    let io_error = |source| WriteError::Read {
+        path: out.join(&entry.path),
+        source,
+    };
+    let dir = match out.dir(dir_rel).map_err(io_error)? {
+        DirAt::Open(dir) => dir,
+        _ => return Err(damaged(out, entry, "its directory is gone")),
+    };
+    if verify {
+        match out.inspect_in(&dir, &temp, &sibling(dir_rel, &temp))? {
+            Existing::File(bytes) if sha256_hex(&bytes) == entry.sha256 => {}
+            // Moved before the build was killed.
+            Existing::Absent if has_hash(out, &entry.path, &entry.sha256)? => return Ok(()),
+            _ => {
+                return Err(damaged(
+                    out,
+                    entry,
+                    "its staged content is missing or altered",
+                ));
+            }
+        }
+    }
+    handle::rename(&dir, &temp, name).map_err(io_error)
+}
+
+/// True when the file at `rel` has the content hashed `sha256`.
+fn has_hash(out: &OutputDir, rel: &str, sha256: &str) -> Result<bool, WriteError> {
+    Ok(matches!(out.inspect(rel)?, Existing::File(bytes) if sha256_hex(&bytes) == sha256))
+}
+
+fn damaged(out: &OutputDir, entry: &Entry, what: &str) -> WriteError {
+    journal::bad(
+        out,
+        format!("it moves new content into {:?}, but {what}", entry.path),
+    )
+}
+
+/// Deletes a stale generated file if it still has the content planned for deletion, then the
+/// directories it leaves empty (a removed node's directory, say). A file already gone is fine.
+fn delete_stale(out: &OutputDir, entry: &Entry) -> Result<(), WriteError> {
+    if !has_hash(out, &entry.path, &entry.sha256)? {
+        return Ok(());
+    }
+    let (dir_rel, name) = handle::split(&entry.path);
+    let io_error = |source| WriteError::Read {
+        path: out.join(&entry.path),
+        source,
+    };
+    if let DirAt::Open(dir) = out.dir(dir_rel).map_err(io_error)? {
+        handle::remove_file(&dir, name).map_err(io_error)?;
+    }
+    for dir in parent_dirs(&entry.path).collect::<Vec<_>>().iter().rev() {
+        // Fails on a directory that still holds anything, which then stays, as do its parents.
+        if out.remove_dir(dir).is_err() {
+            break;
+        }
+    }
+    Ok(())
 }

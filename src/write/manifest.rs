@@ -52,7 +52,7 @@ pub fn parse(bytes: &[u8]) -> Result<Hashes, String> {
     Ok(on_disk.files)
 }
 
-fn is_sha256_hex(text: &str) -> bool {
+pub fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64
         && text
             .bytes()

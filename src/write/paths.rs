@@ -39,6 +39,9 @@ pub fn problem_with(path: &str) -> Option<&'static str> {
     if path == MANIFEST_NAME {
         return Some("talhorn reserves that name for its manifest");
     }
+    if path == super::JOURNAL_NAME || path == super::LOCK_NAME {
+        return Some("talhorn reserves that name for its commit journal and lock");
+    }
     if path.ends_with(TEMP_SUFFIX) {
         return Some("talhorn reserves names ending in .talhorn-tmp for its temporary files");
     }
@@ -162,6 +165,8 @@ mod tests {
             "a\0b",
             "a\nb",
             MANIFEST_NAME,
+            super::super::JOURNAL_NAME,
+            super::super::LOCK_NAME,
             "talos/.x.yaml.talhorn-tmp",
         ] {
             assert!(problem_with(path).is_some(), "{path:?} was accepted");

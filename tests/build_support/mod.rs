@@ -38,25 +38,36 @@ pub fn fixture_name(intent: &Path) -> String {
 /// Builds an intent in memory; panics (naming the intent) when it does not build cleanly,
 /// because every fixture is meant to be a valid, lint-clean intent.
 pub fn build(intent: &Path) -> Vec<Artifact> {
+    let text =
+        std::fs::read_to_string(intent).unwrap_or_else(|e| panic!("{}: {e}", intent.display()));
+    try_build(intent, &text).unwrap_or_else(|problem| panic!("{problem}"))
+}
+
+/// Builds intent `text` (read from, or standing in for, `intent`) in memory, as `talhorn
+/// build` does; `Err` says why it does not build cleanly (load errors, unsupported or
+/// newer-than-known versions, lint errors).
+pub fn try_build(intent: &Path, text: &str) -> Result<Vec<Artifact>, String> {
     let name = intent.display();
-    let text = std::fs::read_to_string(intent).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut cluster = Cluster::default();
-    let file = cluster.sources.add(SourceFile::new(intent, text.clone()));
-    let loaded = talhorn::intent::load(file, &text)
-        .unwrap_or_else(|errors| panic!("{name} does not load: {errors:#?}"));
+    let file = cluster
+        .sources
+        .add(SourceFile::new(intent, text.to_string()));
+    let loaded = talhorn::intent::load(file, text)
+        .map_err(|errors| format!("{name} does not load: {errors:#?}"))?;
     let (pinned, warnings) = talhorn::lower::pin_versions(&loaded)
-        .unwrap_or_else(|errors| panic!("{name} has unsupported versions: {errors:#?}"));
-    assert!(
-        warnings.is_empty(),
-        "{name}: version warnings {warnings:#?}"
-    );
+        .map_err(|errors| format!("{name} has unsupported versions: {errors:#?}"))?;
+    if !warnings.is_empty() {
+        return Err(format!("{name}: version warnings {warnings:#?}"));
+    }
     talhorn::lower::lower(&loaded, &pinned, &mut cluster);
     let findings = talhorn::rules::run(&cluster, &LintConfig::default());
     let errors: Vec<_> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .collect();
-    assert!(errors.is_empty(), "{name} has lint errors: {errors:#?}");
+    if !errors.is_empty() {
+        return Err(format!("{name} has lint errors: {errors:#?}"));
+    }
     let intent_file = intent
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -69,20 +80,24 @@ pub fn build(intent: &Path) -> Vec<Artifact> {
         dialect: pinned.dialect,
         chart: pinned.chart.as_ref(),
     };
-    talhorn::emit::emit(&input, &[]).unwrap_or_else(|e| panic!("{name} does not emit: {e}"))
+    talhorn::emit::emit(&input, &[]).map_err(|e| format!("{name} does not emit: {e}"))
 }
 
-/// Builds an intent and writes it into a fresh temporary directory, as `build -o` would.
-pub fn build_into_temp_dir(intent: &Path) -> tempfile::TempDir {
-    let artifacts = build(intent);
+/// Writes built artifacts into a fresh temporary directory, as `build -o` would.
+pub fn write_into_temp_dir(intent: &Path, artifacts: &[Artifact]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let options = WriteOptions {
         mode: Mode::Write,
         ..WriteOptions::default()
     };
-    talhorn::write::run(dir.path(), &artifacts, &options)
+    talhorn::write::run(dir.path(), artifacts, &options)
         .unwrap_or_else(|e| panic!("writing {}: {e}", intent.display()));
     dir
+}
+
+/// Builds an intent and writes it into a fresh temporary directory, as `build -o` would.
+pub fn build_into_temp_dir(intent: &Path) -> tempfile::TempDir {
+    write_into_temp_dir(intent, &build(intent))
 }
 
 /// Every file under `root` (relative, '/'-separated, sorted), excluding the manifest.

@@ -26,3 +26,10 @@ pub fn shared_dir() -> Option<PathBuf> {
     );
     None
 }
+
+/// The binary under test. `TALHORN_BIN` overrides it: a target directory shared between
+/// branches may hold another branch's build at `CARGO_BIN_EXE_talhorn`.
+pub fn talhorn_bin() -> PathBuf {
+    std::env::var_os("TALHORN_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_talhorn").into(), PathBuf::from)
+}

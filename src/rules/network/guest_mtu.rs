@@ -36,6 +36,9 @@ pub fn bridge_of<'a>(cluster: &'a Cluster, nic: &Nic) -> Option<&'a Bridge> {
 
 /// The VM's primary NIC (lowest `netN`): the link the Talos node config describes.
 pub fn primary_nic(vm: &Vm) -> Option<&Nic> {
+    if vm.any_unknown(&["nics", "nic.mtu", "nic.bridge"]) {
+        return None;
+    }
     vm.nics.iter().min_by_key(|nic| {
         nic.slot
             .trim_start_matches("net")

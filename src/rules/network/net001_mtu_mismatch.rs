@@ -144,7 +144,11 @@ impl Rule for MtuMismatch {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["nics", "nic.mtu", "nic.bridge"]))
+        {
             for nic in &vm.nics {
                 let Some(bridge) = bridge_of(cluster, nic) else {
                     continue;

@@ -67,7 +67,11 @@ impl Rule for CpuLacksX8664V2 {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["cpu", "args"]))
+        {
             if vm.args.as_ref().is_some_and(|a| args_add_v2(&a.value)) {
                 continue;
             }

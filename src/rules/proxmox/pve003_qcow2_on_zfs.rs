@@ -48,7 +48,11 @@ impl Rule for Qcow2OnZfs {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["disks", "disk.format"]))
+        {
             for disk in vm.block_disks() {
                 let Some(format) = disk_format(disk).filter(|f| f.value == "qcow2") else {
                     continue;

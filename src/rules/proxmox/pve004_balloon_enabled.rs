@@ -89,7 +89,11 @@ impl Rule for BalloonEnabled {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["balloon", "memory"]))
+        {
             check_vm(vm, out);
         }
     }

@@ -156,7 +156,7 @@ impl Rule for MemoryBelowMinimum {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster.vms.iter().filter(|vm| !vm.any_unknown(&["memory"])) {
             check_vm(cluster, vm, out);
         }
     }

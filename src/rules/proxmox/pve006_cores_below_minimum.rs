@@ -104,7 +104,11 @@ impl Rule for CoresBelowMinimum {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["cores", "sockets"]))
+        {
             check_vm(cluster, vm, out);
         }
     }

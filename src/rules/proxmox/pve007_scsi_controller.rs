@@ -48,7 +48,11 @@ impl Rule for ScsiController {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in cluster.vms.iter().filter(|vm| has_scsi_disk(vm)) {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| has_scsi_disk(vm) && !vm.any_unknown(&["scsihw", "disks"]))
+        {
             let finding = match &vm.scsihw {
                 Some(hw) if VIRTIO_SCSI.contains(&hw.value.as_str()) => continue,
                 Some(hw) => META.finding(

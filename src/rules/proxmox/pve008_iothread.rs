@@ -84,7 +84,11 @@ impl Rule for Iothread {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["disks", "scsihw", "disk.iothread"]))
+        {
             check_vm(vm, out);
         }
     }

@@ -49,7 +49,11 @@ impl Rule for DiscardOff {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["disks", "disk.discard"]))
+        {
             for disk in vm.block_disks().filter(|d| !is_cloudinit(d)) {
                 let (at, what) = match &disk.discard {
                     Some(discard) if discard.value => continue,

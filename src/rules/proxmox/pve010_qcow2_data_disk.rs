@@ -44,7 +44,11 @@ impl Rule for Qcow2DataDisk {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         let pve = cluster.versions.proxmox.as_ref().map(|v| v.value);
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["disks", "disk.format"]))
+        {
             for disk in vm.data_disks() {
                 let Some(format) = disk_format(disk).filter(|f| f.value == "qcow2") else {
                     continue;

@@ -41,7 +41,11 @@ impl Rule for NumaOff {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["numa", "sockets"]))
+        {
             let Some(sockets) = vm.sockets.as_ref().filter(|s| s.value > 1) else {
                 continue;
             };

@@ -56,7 +56,7 @@ impl GuestAgentMismatch {
             .extensions
             .iter()
             .find(|e| e.value == GUEST_AGENT_EXTENSION);
-        for vm in &cluster.vms {
+        for vm in cluster.vms.iter().filter(|vm| !vm.any_unknown(&["agent"])) {
             let enabled = vm.agent.as_ref().is_some_and(|a| a.value);
             let agent_at = vm.agent.as_ref().map_or(vm.origin, |a| a.at);
             match (enabled, extension) {

@@ -123,7 +123,11 @@ impl Rule for BootOrder {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in &cluster.vms {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["boot_order", "disks", "nics"]))
+        {
             check_vm(vm, out);
         }
     }

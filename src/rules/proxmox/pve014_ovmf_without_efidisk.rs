@@ -43,7 +43,11 @@ impl Rule for OvmfWithoutEfidisk {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in cluster.vms.iter().filter(|vm| vm.efidisk.is_none()) {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| vm.efidisk.is_none() && !vm.any_unknown(&["bios", "efidisk"]))
+        {
             let Some(bios) = vm.bios.as_ref().filter(|b| b.value == "ovmf") else {
                 continue;
             };

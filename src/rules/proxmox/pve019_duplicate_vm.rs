@@ -79,7 +79,9 @@ impl Rule for DuplicateVm {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         report_duplicates(&cluster.vms, |vm| vm.vmid.clone(), "VMID", out);
-        report_duplicates(&cluster.vms, |vm| vm.name.clone(), "name", out);
+        // A Terraform template VM's name stands for many VMs (or is only its address).
+        let name = |vm: &Vm| vm.name.clone().filter(|_| !vm.is_unknown("name"));
+        report_duplicates(&cluster.vms, name, "name", out);
     }
 }
 

@@ -26,6 +26,7 @@ pub mod tal014_unknown_extension;
 pub mod tal015_longhorn_on_ephemeral;
 pub mod tal016_unknown_kernel_module;
 pub mod tal017_disk_selector_unseen;
+pub mod tal018_route_destination_unspecified;
 
 pub static RULES: &[&dyn Rule] = &[
     &tal001_missing_iscsi_tools::MissingIscsiTools,
@@ -45,6 +46,7 @@ pub static RULES: &[&dyn Rule] = &[
     &tal015_longhorn_on_ephemeral::LonghornOnEphemeral,
     &tal016_unknown_kernel_module::UnknownKernelModule,
     &tal017_disk_selector_unseen::DiskSelectorUnseen,
+    &tal018_route_destination_unspecified::RouteDestinationUnspecified,
 ];
 
 /// Each VM with the Talos configs that apply to it: through its Talos node when nodes are

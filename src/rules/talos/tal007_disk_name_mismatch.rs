@@ -158,7 +158,7 @@ impl Rule for DiskNameMismatch {
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
         for (vm, configs) in super::vm_configs(cluster) {
-            if vm.disks.is_empty() {
+            if vm.disks.is_empty() || vm.is_unknown("disks") {
                 continue;
             }
             for (device, at, what) in devices(&configs) {

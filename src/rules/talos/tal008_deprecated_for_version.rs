@@ -13,14 +13,17 @@ pub static META: RuleMeta = RuleMeta {
 A field that the target Talos version's config schema no longer lists, but that Talos still
 accepts (or rejects only in combination with the documents that replace it):
 `machine.disks` and `machine.install.extensions` on ≥ 1.10; `machine.network.*` and
-`machine.install.extraKernelArgs` on ≥ 1.12; `machine.kernel`, `machine.sysctls` and
-`machine.kubelet` on 1.14. Warning when Talos only deprecates it; error where Talos rejects it.
+`machine.install.extraKernelArgs` on ≥ 1.12; `machine.kernel`, `machine.sysctls`,
+`machine.kubelet` and `machine.install` on 1.14. Warning when Talos only deprecates it; error
+where Talos rejects it.
 
 ## Why
 Deprecated fields keep working until they don't: on 1.12 a generated config already has a
 `HostnameConfig`, so `machine.network.hostname` fails with `static hostname is already set in
 v1alpha1 config`; `install.extraKernelArgs` fails with `grubUseUKICmdline`; on 1.14 a
-`machine.kubelet` patch conflicts with the generated `KubeletConfig`. The JSON schema omits these
+`machine.kubelet` patch conflicts with the generated `KubeletConfig`, and any `machine.install`
+conflicts with the generated `UnattendedInstallConfig` (`UnattendedInstallConfig config is
+incompatible with v1alpha1 config (.machine.install)`). The JSON schema omits these
 fields, so they are not unknown keys (INT002): they are version drift.
 
 ## Example
@@ -34,11 +37,29 @@ machine:
 ## Fix
 Use the replacement document: `UserVolumeConfig` for `machine.disks`, the schematic for
 extensions and kernel arguments, `HostnameConfig`/`LinkConfig`/`ResolverConfig` for the network,
-`KernelModuleConfig`/`SysctlConfig` on 1.14.
+`KernelModuleConfig`/`SysctlConfig` on 1.14, and on 1.14 the `UnattendedInstallConfig` document
+for the install disk and image:
+
+```yaml
+apiVersion: v1alpha1
+kind: UnattendedInstallConfig
+installer:
+  image: factory.talos.dev/nocloud-installer/<schematic-id>:v1.14.0-rc.1
+provisioning:
+  diskSelector:
+    match: disk.dev_path == "/dev/sda"
+```
+
+`shared/research/talos.md` §3.1 says v1.14's gen config still writes `machine.install.image`;
+Talos's code says otherwise and wins: at v1.14.0-rc.1 `generate/init.go` leaves
+`machine.install` out for the 1.14 contract and writes an `UnattendedInstallConfig` (talosctl's
+default `--install-disk /dev/sda`), so `machine.install` in a patch is an error there, not a
+note.
 
 ## Source
 siderolabs/talos `v1alpha1_types.go` deprecation markers (v1.10–v1.14), `network/hostname.go`,
-`k8s/kubelet.go` (v1.14); talhorn research `talos.md` §3.3.
+`k8s/kubelet.go` (v1.14), `generate/init.go` and `runtime/unattended_install.go`
+(v1.14.0-rc.1); talhorn research `talos.md` §3.3.
 "#,
 };
 
