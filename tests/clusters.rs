@@ -398,3 +398,29 @@ fn json_and_sarif_findings_name_their_cluster() {
         .collect();
     assert_eq!(clusters, ["clusters/lab", "clusters/prod"]);
 }
+
+/// A single-cluster repository that keeps talhelper in `talos/` and Terraform in `terraform/`
+/// (with its provider) is one cluster: the markers in those layer folders make the folder above
+/// them the root, so the Longhorn values in `kubernetes/` are joined with the Talos nodes.
+/// (Each layer folder used to become a cluster of its own, hiding every cross-layer finding.)
+#[test]
+fn root_markers_in_layer_folders_make_the_repository_one_cluster() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &root.join("talos/talconfig.yaml"),
+        "clusterName: lab\ntalosVersion: v1.11.6\nendpoint: https://10.0.0.11:6443\nnodes:\n  - hostname: w-1\n    ipAddress: 10.0.0.12\n    controlPlane: false\n",
+    );
+    write(
+        &root.join("terraform/main.tf"),
+        "provider \"proxmox\" {\n  endpoint = \"https://pve:8006/\"\n}\n",
+    );
+    write(
+        &root.join("kubernetes/longhorn/values.yaml"),
+        "defaultSettings:\n  defaultDataPath: /var/lib/longhorn\n",
+    );
+    let outcome = lint(root);
+    let names: Vec<_> = outcome.clusters.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names.len(), 1, "one cluster expected: {names:?}");
+}

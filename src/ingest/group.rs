@@ -5,8 +5,10 @@
 //! repositories. A cluster is:
 //! - an intent, or an Omni cluster template (with the patch files it names);
 //! - the files under a *cluster root*: a folder with its own `.talhorn.yaml`, a talhelper
-//!   `talconfig.yaml`, a Terraform root module or an intent; a folder `clusters/<name>/`; or a
-//!   folder matching `clusters:` in `.talhorn.yaml`. A file belongs to the nearest root above it.
+//!   `talconfig.yaml`, a Terraform root module or an intent (a marker inside a layer folder such
+//!   as `talos/` or `terraform/` makes the folder above it the root); a folder `clusters/<name>/`;
+//!   or a folder matching `clusters:` in `.talhorn.yaml`. A file belongs to the nearest root
+//!   above it.
 //! - the files under no root (the repository's own cluster).
 //!
 //! Files above every cluster root that `.talhorn.yaml` lists under `shared:` belong to every
@@ -191,7 +193,7 @@ impl Roots {
             || dir.join(crate::rules::config::FILE_NAME).is_file()
             || is_conventional_cluster_folder(&key)
             || self.declared(&key)
-            || has_root_marker_file(dir);
+            || marks_root(dir);
         self.cache.insert(key, root);
         root
     }
@@ -218,6 +220,34 @@ fn is_conventional_cluster_folder(dir: &Path) -> bool {
     dir.parent()
         .and_then(Path::file_name)
         .is_some_and(|parent| parent == "clusters")
+}
+
+/// Folders that hold one layer of a cluster's repository. A root marker in one of them
+/// (`talos/talconfig.yaml`, `terraform/main.tf` with its provider) makes the folder *above* it
+/// the cluster root, so the cluster's other layers (`kubernetes/`, `proxmox/`) join it: a
+/// single-cluster repository stays one cluster.
+const LAYER_FOLDERS: &[&str] = &[
+    "talos",
+    "talhelper",
+    "terraform",
+    "tofu",
+    "opentofu",
+    "infra",
+];
+
+fn is_layer_folder(dir: &Path) -> bool {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| LAYER_FOLDERS.contains(&name))
+}
+
+/// Whether `dir` is a cluster root by its marker files: its own (unless it is a layer folder),
+/// or those of a layer folder inside it.
+fn marks_root(dir: &Path) -> bool {
+    (!is_layer_folder(dir) && has_root_marker_file(dir))
+        || LAYER_FOLDERS
+            .iter()
+            .any(|layer| has_root_marker_file(&dir.join(layer)))
 }
 
 /// A talhelper `talconfig.yaml`, or a Terraform/OpenTofu root module: a `.tf` file with a
