@@ -19,7 +19,7 @@ use tempfile::TempDir;
 /// An intent with the nodes `first..first + count` and Longhorn data disks of `disk_gb`.
 fn intent(first: usize, count: usize, disk_gb: u32) -> String {
     let mut text = format!(
-        "cluster: {{ name: crash, endpoint: https://10.0.0.10:6443, talos: v1.11.6 }}\n\
+        "cluster: {{ name: crash, endpoint: https://10.0.0.10:6443, vip: 10.0.0.10, talos: v1.11.6 }}\n\
          proxmox: {{ version: 9, node: pve1, storage: {{ local-lvm: {{ type: lvmthin }} }}, \
          bridges: {{ vmbr0: {{ mtu: 9000 }} }} }}\n\
          network: {{ bridge: vmbr0, mtu: 9000, cidr: 10.0.0.0/16, gateway: 10.0.0.1, \

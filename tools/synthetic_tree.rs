@@ -240,7 +240,7 @@ fn configmap(c: usize, a: usize, app: &str) -> String {
 /// An intent of `nodes` nodes (3 control planes, the rest workers) on one Proxmox host.
 pub fn intent(nodes: usize) -> String {
     let mut text = String::from(
-        "cluster: { name: bench, endpoint: https://10.0.0.10:6443, talos: v1.11.6 }\n\
+        "cluster: { name: bench, endpoint: https://10.0.0.10:6443, vip: 10.0.0.10, talos: v1.11.6 }\n\
          proxmox: { version: 9, node: pve1, storage: { local-lvm: { type: lvmthin } }, bridges: { vmbr0: { mtu: 9000 } } }\n\
          network: { bridge: vmbr0, mtu: 9000, cidr: 10.0.0.0/16, gateway: 10.0.0.1, nameservers: [10.0.0.1] }\n\
          talos: { extensions: [siderolabs/iscsi-tools, siderolabs/util-linux-tools] }\n\

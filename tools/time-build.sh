@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 
 # The intent: three control planes, the rest workers, one Proxmox node (as benches/pipeline.rs).
 {
-    echo "cluster: { name: bench, endpoint: https://10.0.0.10:6443, talos: v1.11.6 }"
+    echo "cluster: { name: bench, endpoint: https://10.0.0.10:6443, vip: 10.0.0.10, talos: v1.11.6 }"
     echo "proxmox: { version: 9, node: pve1, storage: { local-lvm: { type: lvmthin } }, bridges: { vmbr0: { mtu: 9000 } } }"
     echo "network: { bridge: vmbr0, mtu: 9000, cidr: 10.0.0.0/16, gateway: 10.0.0.1, nameservers: [10.0.0.1] }"
     echo "talos: { extensions: [siderolabs/iscsi-tools, siderolabs/util-linux-tools] }"
