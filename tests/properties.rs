@@ -639,9 +639,7 @@ fn same_lines(
             }
             _ => path.clone(),
         };
-        let base = theirs
-            .get(&base_path)
-            .ok_or(format!("{path} is new"))?;
+        let base = theirs.get(&base_path).ok_or(format!("{path} is new"))?;
         let lines = |b: &[u8]| String::from_utf8_lossy(b).lines().count();
         if lines(content) != lines(base) {
             return Err(format!(
