@@ -9,12 +9,13 @@
 //! socket) is refused when named and skipped with a note when found in a tree.
 
 use super::IngestError;
+use super::group::normalize;
 use crate::rules::LintConfig;
 use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
 use ignore::WalkBuilder;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use crate::source::MAX_FILE_BYTES;
@@ -242,21 +243,6 @@ impl Exclude {
         };
         !relative.as_os_str().is_empty() && self.globs.iter().any(|g| g.is_match(&relative))
     }
-}
-
-/// Drops `.` components and resolves `..` lexically (no filesystem access).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Reads a file as text (see [`crate::source::read_text`]); the error says what is wrong with
