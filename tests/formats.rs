@@ -681,3 +681,25 @@ resource "proxmox_vm_qemu" "talos_w" {
         ]
     );
 }
+
+/// talhelper's `endpoint` is the cluster's endpoint: NET005 fires when no control plane holds it
+/// and no VIP in `networkInterfaces` serves it, and stays silent with the VIP.
+#[test]
+fn talconfig_endpoint_must_be_served() {
+    let talconfig = |vip: &str| {
+        format!(
+            "clusterName: lab\ntalosVersion: v1.11.6\nendpoint: https://10.0.0.10:6443\nnodes:\n  - hostname: cp-1\n    ipAddress: 10.0.0.11\n    controlPlane: true\n    networkInterfaces:\n      - interface: ens18\n        addresses: [10.0.0.11/24]\n{vip}"
+        )
+    };
+    let unserved = lint(&[("talos/talconfig.yaml", &talconfig(""))]);
+    assert!(
+        unserved.has("NET005 talos/talconfig.yaml:3"),
+        "{:?}",
+        unserved.findings
+    );
+    let served = lint(&[(
+        "talos/talconfig.yaml",
+        &talconfig("        vip:\n          ip: 10.0.0.10\n"),
+    )]);
+    assert!(served.codes("NET005").is_empty(), "{:?}", served.findings);
+}

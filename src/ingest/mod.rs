@@ -647,6 +647,9 @@ impl<'a> RepoReader<'a> {
             if self.cluster.versions.talos.is_none() {
                 self.cluster.versions.talos = config.talos_version;
             }
+            if self.cluster.network.endpoint.is_none() {
+                self.cluster.network.endpoint = config.endpoint;
+            }
         }
     }
 

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default)]
 pub struct Talconfig {
     pub talos_version: Option<Fact<String>>,
+    /// `endpoint`: the Kubernetes API endpoint talhelper writes into every node's config.
+    pub endpoint: Option<Fact<String>>,
     pub talos_files: Vec<TalosFile>,
     /// `@./patches/x.yaml` files and the scope the patch gives them.
     pub patch_files: Vec<(PathBuf, Scope)>,
@@ -44,6 +46,7 @@ pub fn read(file: FileId, path: &Path, text: &str, doc: &Node) -> Talconfig {
                     }
                 })
             }),
+            endpoint: str_fact(at, doc.get("endpoint")),
             ..Talconfig::default()
         },
     };
