@@ -298,7 +298,7 @@ impl Counts {
 }
 
 /// What a run that recognised no file says.
-pub const NOTHING_RECOGNISED: &str = "No file was recognised, so nothing was checked: talhorn reads intents, qm.conf, storage.cfg, interfaces, Talos configs, schematics, Longhorn/Cilium values and manifests (see `talhorn lint --show-files`).";
+pub const NOTHING_RECOGNISED: &str = "No file was recognised, so nothing was checked: talhorn reads intents, qm.conf, storage.cfg, interfaces, Terraform/OpenTofu, talhelper talconfig.yaml, Talos configs, schematics, Longhorn/Cilium values and manifests (see `talhorn lint --show-files`).";
 
 fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
