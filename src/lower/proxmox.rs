@@ -272,18 +272,9 @@ fn cdrom(iso: &str, at: Location) -> Disk {
         .split_once(':')
         .map_or((None, iso), |(s, v)| (Some(s.to_string()), v));
     Disk {
-        slot: "ide2".into(),
-        bus: Bus::Ide,
-        role: DiskRole::Cdrom,
         storage,
         volume: Some(volume.to_string()),
-        format: None,
-        size_mib: None,
-        discard: None,
-        iothread: None,
-        ssd: None,
-        serial: None,
-        at,
+        ..Disk::new("ide2", Bus::Ide, DiskRole::Cdrom, at)
     }
 }
 

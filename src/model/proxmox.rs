@@ -65,6 +65,26 @@ pub struct Disk {
     pub at: Location,
 }
 
+impl Disk {
+    /// A disk whose volume and options are not known (yet).
+    pub fn new(slot: impl Into<String>, bus: Bus, role: DiskRole, at: Location) -> Self {
+        Self {
+            slot: slot.into(),
+            bus,
+            role,
+            storage: None,
+            volume: None,
+            format: None,
+            size_mib: None,
+            discard: None,
+            iothread: None,
+            ssd: None,
+            serial: None,
+            at,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Nic {
     /// `net0`.

@@ -291,20 +291,7 @@ impl VmReader<'_> {
     }
 
     fn empty_disk(&self, slot: String, bus: Bus, span: Span) -> Disk {
-        Disk {
-            slot,
-            bus,
-            role: DiskRole::Other,
-            storage: None,
-            volume: None,
-            format: None,
-            size_mib: None,
-            discard: None,
-            iothread: None,
-            ssd: None,
-            serial: None,
-            at: self.at(span),
-        }
+        Disk::new(slot, bus, DiskRole::Other, self.at(span))
     }
 
     fn bpg_disk(&mut self, body: &Body, span: Span) -> Option<Disk> {

@@ -184,20 +184,12 @@ mod tests {
     fn vm(slots: &[(&str, DiskRole)]) -> Vm {
         let mut vm = Vm::new(at(0));
         for (slot, role) in slots {
-            vm.disks.push(Disk {
-                slot: (*slot).into(),
-                bus: Bus::of_slot(slot).unwrap_or(Bus::Scsi),
-                role: *role,
-                storage: None,
-                volume: None,
-                format: None,
-                size_mib: None,
-                discard: None,
-                iothread: None,
-                ssd: None,
-                serial: None,
-                at: at(1),
-            });
+            vm.disks.push(Disk::new(
+                *slot,
+                Bus::of_slot(slot).unwrap_or(Bus::Scsi),
+                *role,
+                at(1),
+            ));
         }
         vm
     }
