@@ -146,6 +146,39 @@ fn talos_1_14_installs_through_the_unattended_install_config() {
 }
 
 #[test]
+fn talos_1_14_allows_control_plane_scheduling_by_deleting_the_taint() {
+    let artifacts = build_edited(V114, |text| {
+        text.replacen(
+            "  talos: v1.14.0-rc.1\n",
+            "  talos: v1.14.0-rc.1\n  allowSchedulingOnControlPlanes: true\n",
+            1,
+        )
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let role = artifacts
+        .iter()
+        .find(|a| a.path == "talos/controlplane.yaml")
+        .expect("control-plane patch");
+    let docs = parse_documents(std::str::from_utf8(&role.content).expect("utf-8")).expect("YAML");
+    assert!(
+        docs.iter().all(|d| d
+            .path(&["cluster", "allowSchedulingOnControlPlanes"])
+            .is_none()),
+        "Talos 1.14 rejects cluster.allowSchedulingOnControlPlanes next to its KubeNodeConfig"
+    );
+    let node_config = of_kind(&docs, "KubeNodeConfig");
+    assert_eq!(node_config.len(), 1);
+    assert_eq!(
+        text(
+            node_config[0],
+            &["taints", "node-role.kubernetes.io/control-plane", "$patch"]
+        )
+        .as_deref(),
+        Some("delete")
+    );
+}
+
+#[test]
 fn an_endpoint_nothing_serves_is_refused() {
     let refused = build_edited(V112, |t| t.replace("  vip: 10.60.0.10\n", ""))
         .expect_err("NET005 is an error");

@@ -186,7 +186,7 @@ fn dialect_forms_per_minor() {
         assert_eq!(d.network, network, "1.{minor}");
         assert_eq!(d.kernel, kernel, "1.{minor}");
         assert_eq!(d.install_extra_kernel_args, extra_args, "1.{minor}");
-        assert_eq!(d.machine_kubelet, kubelet, "1.{minor}");
+        assert_eq!(d.legacy_kubernetes_fields, kubelet, "1.{minor}");
         assert_eq!(d.installer, installer, "1.{minor}");
         assert_eq!(d.preview, minor == 14, "1.{minor}");
     }
@@ -948,11 +948,9 @@ fn tal008_on_1_14_for_the_legacy_kernel_and_install_keys() {
             ("TAL008", Severity::Warning, "kernel"),
             ("TAL008", Severity::Warning, "sysctls"),
             ("TAL008", Severity::Error, "kubelet"),
-            (
-                "TAL008",
-                Severity::Warning,
-                "allowSchedulingOnControlPlanes"
-            ),
+            // The generated `KubeNodeConfig` rejects it (`k8s/node.go`, checked by the v1.14.1
+            // oracle); it was a mere "not documented" warning before.
+            ("TAL008", Severity::Error, "allowSchedulingOnControlPlanes"),
         ]
     );
 }

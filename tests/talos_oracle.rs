@@ -16,10 +16,11 @@ mod build_support;
 
 use build_support::{fixture_intents, fixture_name, repo, try_build, write_into_temp_dir};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use talhorn::knowledge::talos::{DIALECTS, Dialect};
+use talhorn::knowledge::talos::{CONTROL_PLANE_TAINT, DIALECTS, Dialect};
 
 // ---------------------------------------------------------------------------------------------
 // Known oracle failures outside this test's reach.
@@ -28,15 +29,7 @@ use talhorn::knowledge::talos::{DIALECTS, Dialect};
 /// Talos minor or 0 for every minor, a substring of the oracle's message, why it is accepted
 /// for now). Every entry that is used is printed; an entry that matches nothing fails the test,
 /// so the list cannot go stale.
-const KNOWN_ORACLE_FAILURES: &[(&str, u32, &str, &str)] = &[(
-    "*",
-    14,
-    "\"UnattendedInstallConfig\" \"v1alpha1\": not registered",
-    "the newest Talos 1.14 machinery on the Go proxy is v1.14.0-alpha.2, which predates the \
-     UnattendedInstallConfig that v1.14.0-rc.1's gen config writes and talhorn emits for 1.14 \
-     (generate/init.go, runtime/unattended_install.go at v1.14.0-rc.1); the 1.14 output stays \
-     unchecked by the oracle until a newer machinery is served (bump tools/talos-oracle/v1.14.mod)",
-)];
+const KNOWN_ORACLE_FAILURES: &[(&str, u32, &str, &str)] = &[];
 
 /// The directory of the oracle binaries, built once per test run; `None` without Go.
 fn oracle_dir() -> Option<&'static Path> {
@@ -100,8 +93,15 @@ struct OracleRequest {
     nodes: Vec<OracleNode>,
 }
 
-/// A problem the oracle reported, as one line: `node (stage): message`.
-fn run_oracle(binary: &Path, request: &OracleRequest) -> Vec<String> {
+/// What the oracle answered.
+struct OracleReport {
+    /// Each problem as one line: `node (stage): message`.
+    problems: Vec<String>,
+    /// Node name -> the config Talos would run with (gen config + role and node patches).
+    rendered: BTreeMap<String, String>,
+}
+
+fn run_oracle(binary: &Path, request: &OracleRequest) -> OracleReport {
     let at = |paths: &[PathBuf]| -> Vec<String> {
         paths.iter().map(|p| format!("@{}", p.display())).collect()
     };
@@ -163,7 +163,18 @@ fn run_oracle(binary: &Path, request: &OracleRequest) -> Vec<String> {
         output.status.success(),
         "exit status and report disagree: {report}"
     );
-    problems
+    let rendered = report["rendered"]
+        .as_object()
+        .unwrap_or_else(|| panic!("the oracle report has no `rendered` configs: {report}"))
+        .iter()
+        .map(|(node, config)| {
+            (
+                node.clone(),
+                config.as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    OracleReport { problems, rendered }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,6 +211,7 @@ struct IntentFacts {
     native_minor: u32,
     kubernetes: Option<String>,
     nodes: Vec<(String, String)>,
+    allow_scheduling_on_control_planes: bool,
 }
 
 fn intent_facts(path: &Path, text: &str) -> IntentFacts {
@@ -222,10 +234,54 @@ fn intent_facts(path: &Path, text: &str) -> IntentFacts {
             .iter()
             .map(|n| (n.name.clone(), n.role.as_str().to_string()))
             .collect(),
+        allow_scheduling_on_control_planes: spec.cluster.allow_scheduling_on_control_planes,
     }
 }
 
-/// Builds `intent` retargeted to `dialect` and runs the oracle on the output. `Ok(problems)`,
+/// Whether Talos lets workloads onto a control plane with this rendered config: up to v1.13
+/// `cluster.allowSchedulingOnControlPlanes: true`; from v1.14 (which rejects that field) no
+/// control-plane taint in the `KubeNodeConfig` document.
+fn control_plane_schedulable(rendered: &str) -> bool {
+    let docs = talhorn::yaml::parse_documents(rendered)
+        .unwrap_or_else(|e| panic!("the oracle rendered unreadable YAML: {e:?}\n{rendered}"));
+    let node_config = docs
+        .iter()
+        .find(|d| d.get("kind").and_then(|k| k.as_str()) == Some("KubeNodeConfig"));
+    match node_config {
+        Some(doc) => doc.path(&["taints", CONTROL_PLANE_TAINT]).is_none(),
+        None => docs.iter().any(|d| {
+            d.path(&["cluster", "allowSchedulingOnControlPlanes"])
+                .and_then(|v| v.scalar_text())
+                .is_some_and(|v| v == "true")
+        }),
+    }
+}
+
+/// The control planes whose rendered config does not do what the intent chose for scheduling
+/// workloads there (`cluster.allowSchedulingOnControlPlanes`).
+fn scheduling_mismatches(
+    fixture: &str,
+    minor: u32,
+    facts: &IntentFacts,
+    report: &OracleReport,
+) -> Vec<String> {
+    let wanted = facts.allow_scheduling_on_control_planes;
+    facts
+        .nodes
+        .iter()
+        .filter(|(_, role)| role == "controlplane")
+        .filter_map(|(name, _)| report.rendered.get(name).map(|config| (name, config)))
+        .filter(|(_, config)| control_plane_schedulable(config) != wanted)
+        .map(|(name, _)| {
+            format!(
+                "{fixture} on v1.{minor}: {name}: the intent says allowSchedulingOnControlPlanes: \
+                 {wanted}, the config Talos renders says the opposite"
+            )
+        })
+        .collect()
+}
+
+/// Builds `intent` retargeted to `dialect` and runs the oracle on the output. `Ok(report)`,
 /// or `Err(why talhorn refuses to build it)`: a fixture intent that talhorn refuses for some
 /// minor (an extension or engine that minor lacks) is skipped there, printed, because there is
 /// no output to check. The native minor of each fixture must always build.
@@ -235,7 +291,7 @@ fn check_intent(
     text: &str,
     facts: &IntentFacts,
     dialect: &Dialect,
-) -> Result<Vec<String>, String> {
+) -> Result<OracleReport, String> {
     let version = dialect.latest_version().to_string();
     let retargeted = retarget(text, &version, facts.native_minor, dialect.minor);
     let artifacts = try_build(intent, &retargeted)?;
@@ -283,9 +339,13 @@ fn triage(fixture: &str, minor: u32, problems: Vec<String>, used: &mut [bool]) -
     unexpected
 }
 
-/// One fixture intent's oracle results: (fixture, its own minor, per minor: the problems, or why
-/// talhorn refuses to build it for that minor).
-type IntentResults = (String, u32, Vec<(u32, Result<Vec<String>, String>)>);
+/// One fixture intent's oracle results: (fixture, its facts, per minor: the oracle's report, or
+/// why talhorn refuses to build it for that minor).
+type IntentResults = (
+    String,
+    IntentFacts,
+    Vec<(u32, Result<OracleReport, String>)>,
+);
 
 #[test]
 fn every_fixture_intent_passes_the_oracle_for_every_minor() {
@@ -303,7 +363,7 @@ fn every_fixture_intent_passes_the_oracle_for_every_minor() {
                         .iter()
                         .map(|d| (d.minor, check_intent(oracle, &intent, &text, &facts, d)))
                         .collect();
-                    (fixture_name(&intent), facts.native_minor, per_minor)
+                    (fixture_name(&intent), facts, per_minor)
                 })
             })
             .collect();
@@ -315,14 +375,17 @@ fn every_fixture_intent_passes_the_oracle_for_every_minor() {
     let mut failures = Vec::new();
     let mut used = vec![false; KNOWN_ORACLE_FAILURES.len()];
     let mut checked = 0;
-    for (fixture, native_minor, per_minor) in results {
+    let mut schedulable_checked = 0;
+    for (fixture, facts, per_minor) in results {
         for (minor, result) in per_minor {
             match result {
-                Ok(problems) => {
+                Ok(report) => {
                     checked += 1;
-                    failures.extend(triage(&fixture, minor, problems, &mut used));
+                    schedulable_checked += usize::from(facts.allow_scheduling_on_control_planes);
+                    failures.extend(scheduling_mismatches(&fixture, minor, &facts, &report));
+                    failures.extend(triage(&fixture, minor, report.problems, &mut used));
                 }
-                Err(why) if minor == native_minor => {
+                Err(why) if minor == facts.native_minor => {
                     panic!("{fixture} does not build for its own Talos version: {why}")
                 }
                 Err(why) => {
@@ -354,6 +417,12 @@ fn every_fixture_intent_passes_the_oracle_for_every_minor() {
         "Talos rejects talhorn's output ({} problem(s), {checked} builds checked):\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    // Both choices must be exercised, or the scheduling check could not fail.
+    assert!(
+        schedulable_checked > 0 && schedulable_checked < checked,
+        "the fixture intents must include builds with and without allowSchedulingOnControlPlanes \
+         ({schedulable_checked} of {checked} allow it)"
     );
     eprintln!("{checked} fixture builds checked by the Talos oracle");
 }
@@ -491,7 +560,7 @@ fn oracle_on_fixture(oracle: &Path, code: &str, case: &Path) -> Result<Vec<Strin
         worker_patches: worker.into_iter().collect(),
         nodes,
     };
-    Ok(run_oracle(&oracle_for(oracle, parsed.minor), &request))
+    Ok(run_oracle(&oracle_for(oracle, parsed.minor), &request).problems)
 }
 
 #[test]

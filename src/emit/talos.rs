@@ -3,7 +3,9 @@
 
 use super::yaml_out::{documents, set_path};
 use crate::intent::{LoadedIntent, Role};
-use crate::knowledge::talos::{ClusterNetworkForm, Dialect, InstallForm, KernelForm, NetworkForm};
+use crate::knowledge::talos::{
+    CONTROL_PLANE_TAINT, ClusterNetworkForm, Dialect, InstallForm, KernelForm, NetworkForm,
+};
 use crate::model::{Scope, Talos, TalosConfig, TalosNode};
 use serde_json::{Value as Json, json};
 
@@ -29,6 +31,21 @@ impl Patch {
         let items: Vec<Json> = items.into_iter().collect();
         if !items.is_empty() {
             self.set(path, Json::Array(items));
+        }
+    }
+
+    fn allow_scheduling_on_control_planes(&mut self, dialect: &Dialect) {
+        if dialect.legacy_kubernetes_fields {
+            self.set("cluster.allowSchedulingOnControlPlanes", json!(true));
+        } else {
+            // v1.14's gen config puts the control-plane taint in `KubeNodeConfig.taints` and
+            // rejects `cluster.allowSchedulingOnControlPlanes` next to it (`k8s/node.go`), so
+            // the patch deletes the taint instead.
+            self.extra.push(json!({
+                "apiVersion": "v1alpha1",
+                "kind": "KubeNodeConfig",
+                "taints": { CONTROL_PLANE_TAINT: { "$patch": "delete" } },
+            }));
         }
     }
 
@@ -122,7 +139,7 @@ impl Patch {
             .as_ref()
             .is_some_and(|f| f.value)
         {
-            self.set("cluster.allowSchedulingOnControlPlanes", json!(true));
+            self.allow_scheduling_on_control_planes(dialect);
         }
         self.add_cluster_network(config, dialect);
         for volume in &config.user_volumes {
@@ -185,7 +202,7 @@ impl Patch {
                 .iter()
                 .map(|(k, v)| (k.clone(), json!(v.value)))
                 .collect();
-            if dialect.machine_kubelet {
+            if dialect.legacy_kubernetes_fields {
                 self.set("machine.nodeLabels", Json::Object(labels));
             } else {
                 // The v1.14 schema has no `machine.nodeLabels`; `KubeNodeConfig.labels` replaces it.

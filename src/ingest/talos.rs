@@ -3,6 +3,7 @@
 
 use super::yaml_facts::{Located, bool_fact, str_fact, u32_fact};
 use crate::intent::Role;
+use crate::knowledge::talos::CONTROL_PLANE_TAINT;
 use crate::model::talos::{MachineDisk, SchematicFacts};
 use crate::model::{Mount, Scope, TalosConfig, TalosNode, UserVolume};
 use crate::source::{Fact, FileId, Location};
@@ -129,7 +130,10 @@ impl Reader {
             }
             Some("Layer2VIPConfig") => self.node.vip = str_fact(self.at, doc.get("name")),
             // Talos 1.14 moved `machine.nodeLabels` here.
-            Some("KubeNodeConfig") => self.labels(doc.get("labels")),
+            Some("KubeNodeConfig") => {
+                self.labels(doc.get("labels"));
+                self.control_plane_taint(doc.get("taints"));
+            }
             Some("DHCPv4Config" | "DHCPv6Config") => {
                 self.node.dhcp = Some(self.at.fact(true, doc.span));
                 self.node.network_known = true;
@@ -178,10 +182,22 @@ impl Reader {
         self.node.labels.extend(labels);
     }
 
+    /// Talos 1.14 taints control planes in the generated `KubeNodeConfig`; a patch that deletes
+    /// that taint (`taints: {node-role.kubernetes.io/control-plane: {$patch: delete}}`) is how
+    /// workloads are allowed there, as `cluster.allowSchedulingOnControlPlanes: true` was before.
+    fn control_plane_taint(&mut self, taints: Option<&Node>) {
+        let Some(taint) = taints.and_then(|t| t.get(CONTROL_PLANE_TAINT)) else {
+            return;
+        };
+        let deleted = taint.get("$patch").and_then(Node::as_str) == Some("delete");
+        self.config.allow_scheduling_on_control_planes = Some(self.at.fact(deleted, taint.span));
+    }
+
     fn cluster(&mut self, cluster: Option<&Node>) {
         let Some(cluster) = cluster else { return };
-        self.config.allow_scheduling_on_control_planes =
-            bool_fact(self.at, cluster.get("allowSchedulingOnControlPlanes"));
+        if let Some(allow) = bool_fact(self.at, cluster.get("allowSchedulingOnControlPlanes")) {
+            self.config.allow_scheduling_on_control_planes = Some(allow);
+        }
         if let Some(name) = cluster.path(&["network", "cni", "name"]) {
             self.cni = str_fact(self.at, Some(name));
         }
@@ -396,5 +412,29 @@ mod tests {
         );
         assert_eq!(serials, ["lh-101", "lh-102"]);
         assert!(serials_in_selector("disk.size > 10u * GiB").is_empty());
+    }
+
+    fn allow_scheduling(text: &str) -> Option<bool> {
+        let docs = crate::yaml::parse_documents(text).expect("valid YAML");
+        let file = read(FileId(0), Path::new("talos/controlplane.yaml"), docs);
+        file.config
+            .allow_scheduling_on_control_planes
+            .map(|f| f.value)
+    }
+
+    #[test]
+    fn deleting_the_control_plane_taint_allows_scheduling_there() {
+        let deleted = "apiVersion: v1alpha1\nkind: KubeNodeConfig\ntaints:\n  node-role.kubernetes.io/control-plane:\n    $patch: delete\n";
+        assert_eq!(allow_scheduling(deleted), Some(true));
+        let tainted = "apiVersion: v1alpha1\nkind: KubeNodeConfig\ntaints:\n  node-role.kubernetes.io/control-plane: NoSchedule\n";
+        assert_eq!(allow_scheduling(tainted), Some(false));
+        let labels_only = "apiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  a: b\n";
+        assert_eq!(allow_scheduling(labels_only), None);
+    }
+
+    #[test]
+    fn a_cluster_section_without_the_field_keeps_an_earlier_choice() {
+        let text = "apiVersion: v1alpha1\nkind: KubeNodeConfig\ntaints:\n  node-role.kubernetes.io/control-plane:\n    $patch: delete\n---\ncluster:\n  clusterName: lab\n";
+        assert_eq!(allow_scheduling(text), Some(true));
     }
 }

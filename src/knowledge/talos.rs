@@ -212,6 +212,10 @@ pub enum ClusterNetworkForm {
     KubeDocuments,
 }
 
+/// The taint Talos puts on control planes unless workloads may run there
+/// (`constants.LabelNodeRoleControlPlane`; from v1.14 in `KubeNodeConfig.taints`).
+pub const CONTROL_PLANE_TAINT: &str = "node-role.kubernetes.io/control-plane";
+
 /// `constants.KubeProxyImage`: gen config writes `<this>:v<kubernetes>`.
 pub const KUBE_PROXY_IMAGE: &str = "registry.k8s.io/kube-proxy";
 
@@ -270,8 +274,12 @@ pub struct Dialect {
     /// `machine.install.extraKernelArgs` works; from v1.12 generated configs set
     /// `grubUseUKICmdline: true` and Talos rejects the pair, so kernel args go in the schematic.
     pub install_extra_kernel_args: bool,
-    /// `machine.kubelet` may be patched; v1.14 configs carry `KubeletConfig`, which conflicts.
-    pub machine_kubelet: bool,
+    /// Kubernetes settings are fields of the machine-config document (`machine.kubelet`,
+    /// `machine.nodeLabels`, `cluster.allowSchedulingOnControlPlanes`, ...). From v1.14 gen config
+    /// writes them as documents instead (`KubeletConfig`, `KubeNodeConfig`, ...;
+    /// `VersionContract.MultidocKubernetesConfigSupported`), and Talos rejects the old fields
+    /// next to them (`V1Alpha1ConflictValidate` in `pkg/machinery/config/types/k8s`).
+    pub legacy_kubernetes_fields: bool,
     pub install: InstallForm,
     pub cluster_network: ClusterNetworkForm,
     pub installer: InstallerForm,
@@ -303,7 +311,7 @@ pub const DIALECTS: &[Dialect] = &[
         network: NetworkForm::MachineNetwork,
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
-        machine_kubelet: true,
+        legacy_kubernetes_fields: true,
         install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::Generic,
@@ -318,7 +326,7 @@ pub const DIALECTS: &[Dialect] = &[
         network: NetworkForm::MachineNetwork,
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
-        machine_kubelet: true,
+        legacy_kubernetes_fields: true,
         install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
@@ -333,7 +341,7 @@ pub const DIALECTS: &[Dialect] = &[
         network: NetworkForm::MachineNetwork,
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: true,
-        machine_kubelet: true,
+        legacy_kubernetes_fields: true,
         install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
@@ -348,7 +356,7 @@ pub const DIALECTS: &[Dialect] = &[
         network: NetworkForm::NetworkDocuments,
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
-        machine_kubelet: true,
+        legacy_kubernetes_fields: true,
         install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
@@ -363,7 +371,7 @@ pub const DIALECTS: &[Dialect] = &[
         network: NetworkForm::NetworkDocuments,
         kernel: KernelForm::MachineKernel,
         install_extra_kernel_args: false,
-        machine_kubelet: true,
+        legacy_kubernetes_fields: true,
         install: InstallForm::MachineInstall,
         cluster_network: ClusterNetworkForm::ClusterConfig,
         installer: InstallerForm::PerPlatform,
@@ -378,7 +386,7 @@ pub const DIALECTS: &[Dialect] = &[
         network: NetworkForm::NetworkDocuments,
         kernel: KernelForm::KernelDocuments,
         install_extra_kernel_args: false,
-        machine_kubelet: false,
+        legacy_kubernetes_fields: false,
         install: InstallForm::UnattendedInstallConfig,
         cluster_network: ClusterNetworkForm::KubeDocuments,
         installer: InstallerForm::PerPlatform,

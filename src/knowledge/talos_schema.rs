@@ -370,6 +370,47 @@ const DEPRECATIONS: &[Deprecation] = &[
         }),
     },
     Deprecation {
+        // v1.14 generated configs carry a `KubeNodeConfig` (control planes: with the taint).
+        path: "cluster.allowSchedulingOnControlPlanes",
+        since_minor: 14,
+        replacement: "a `KubeNodeConfig` patch that deletes the control-plane taint (`taints: {node-role.kubernetes.io/control-plane: {$patch: delete}}`)",
+        rejected: Some(Rejection {
+            from_minor: 14,
+            condition: "next to the `KubeNodeConfig` that talosctl generates",
+            error: ".cluster.allowSchedulingOnControlPlanes is already set in v1alpha1 config",
+        }),
+    },
+    Deprecation {
+        path: "machine.nodeLabels",
+        since_minor: 14,
+        replacement: "`labels` of a `KubeNodeConfig` document",
+        rejected: Some(Rejection {
+            from_minor: 14,
+            condition: "next to the `KubeNodeConfig` that talosctl generates",
+            error: ".machine.nodeLabels is already set in v1alpha1 config",
+        }),
+    },
+    Deprecation {
+        path: "machine.nodeAnnotations",
+        since_minor: 14,
+        replacement: "`annotations` of a `KubeNodeConfig` document",
+        rejected: Some(Rejection {
+            from_minor: 14,
+            condition: "next to the `KubeNodeConfig` that talosctl generates",
+            error: ".machine.nodeAnnotations is already set in v1alpha1 config",
+        }),
+    },
+    Deprecation {
+        path: "machine.nodeTaints",
+        since_minor: 14,
+        replacement: "`taints` of a `KubeNodeConfig` document",
+        rejected: Some(Rejection {
+            from_minor: 14,
+            condition: "next to the `KubeNodeConfig` that talosctl generates",
+            error: ".machine.nodeTaints is already set in v1alpha1 config",
+        }),
+    },
+    Deprecation {
         path: "machine.install",
         since_minor: 14,
         replacement: "the `UnattendedInstallConfig` document (`installer.image`, `provisioning.diskSelector.match`)",

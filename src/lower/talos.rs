@@ -148,7 +148,7 @@ fn storage_config(
             disk_at,
         )),
     }
-    if dialect.machine_kubelet {
+    if dialect.legacy_kubernetes_fields {
         config.extra_mounts.push(Fact::new(
             Mount {
                 destination: data_path.to_string(),

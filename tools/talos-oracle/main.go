@@ -16,7 +16,8 @@
 // every rendered node config back and validates it. Patches use talosctl's syntax (`@file`
 // or inline YAML/JSON).
 //
-// stdout: {"machinery": "<module version>", "checked": [node names], "problems": [...]};
+// stdout: {"machinery": "<module version>", "checked": [node names], "problems": [...],
+// "rendered": {node name: the node's rendered config (YAML, throwaway secrets)}};
 // exit status 0 when there is no problem, 1 when there is at least one, 2 when the request
 // itself is unusable.
 package main
@@ -70,6 +71,9 @@ type report struct {
 	Machinery string    `json:"machinery"`
 	Checked   []string  `json:"checked"`
 	Problems  []problem `json:"problems"`
+	// What Talos would run with, so a test can check that a choice of the intent survived
+	// gen config and the patches (not only that the result is valid).
+	Rendered map[string]string `json:"rendered"`
 }
 
 // metalMode is talosctl's `--mode metal`: installs to disk, not in a container.
@@ -91,7 +95,7 @@ func main() {
 		fail("cannot read the request on stdin: %v", err)
 	}
 
-	rep := report{Machinery: machineryVersion(), Checked: []string{}, Problems: []problem{}}
+	rep := report{Machinery: machineryVersion(), Checked: []string{}, Problems: []problem{}, Rendered: map[string]string{}}
 	run(&req, &rep)
 
 	out := json.NewEncoder(os.Stdout)
@@ -200,6 +204,8 @@ func checkNode(configBundle *bundle.Bundle, n node, rep *report) {
 
 		return
 	}
+
+	rep.Rendered[n.Name] = string(rendered)
 
 	// `talosctl validate --config <node>.yaml --mode metal --strict`
 	cfg, err := configloader.NewFromBytes(rendered)

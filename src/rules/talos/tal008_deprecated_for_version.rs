@@ -14,8 +14,9 @@ A field that the target Talos version's config schema no longer lists, but that 
 accepts (or rejects only in combination with the documents that replace it):
 `machine.disks` and `machine.install.extensions` on ≥ 1.10; `machine.network.*` and
 `machine.install.extraKernelArgs` on ≥ 1.12; `machine.kernel`, `machine.sysctls`,
-`machine.kubelet` and `machine.install` on 1.14. Warning when Talos only deprecates it; error
-where Talos rejects it.
+`machine.kubelet`, `machine.install`, `machine.nodeLabels`, `machine.nodeAnnotations`,
+`machine.nodeTaints` and `cluster.allowSchedulingOnControlPlanes` on 1.14. Warning when Talos
+only deprecates it; error where Talos rejects it.
 
 ## Why
 Deprecated fields keep working until they don't: on 1.12 a generated config already has a
@@ -23,7 +24,9 @@ Deprecated fields keep working until they don't: on 1.12 a generated config alre
 v1alpha1 config`; `install.extraKernelArgs` fails with `grubUseUKICmdline`; on 1.14 a
 `machine.kubelet` patch conflicts with the generated `KubeletConfig`, and any `machine.install`
 conflicts with the generated `UnattendedInstallConfig` (`UnattendedInstallConfig config is
-incompatible with v1alpha1 config (.machine.install)`). The JSON schema omits these
+incompatible with v1alpha1 config (.machine.install)`), and node labels, annotations, taints and
+`allowSchedulingOnControlPlanes` conflict with the generated `KubeNodeConfig`
+(`.cluster.allowSchedulingOnControlPlanes is already set in v1alpha1 config`). The JSON schema omits these
 fields, so they are not unknown keys (INT002): they are version drift.
 
 ## Example
@@ -50,6 +53,17 @@ provisioning:
     match: disk.dev_path == "/dev/sda"
 ```
 
+On 1.14, node labels go into a `KubeNodeConfig` document, and workloads are allowed on control
+planes by deleting the taint that gen config puts there:
+
+```yaml
+apiVersion: v1alpha1
+kind: KubeNodeConfig
+taints:
+  node-role.kubernetes.io/control-plane:
+    $patch: delete
+```
+
 `shared/research/talos.md` §3.1 says v1.14's gen config still writes `machine.install.image`;
 Talos's code says otherwise and wins: at v1.14.0-rc.1 `generate/init.go` leaves
 `machine.install` out for the 1.14 contract and writes an `UnattendedInstallConfig` (talosctl's
@@ -58,7 +72,7 @@ note.
 
 ## Source
 siderolabs/talos `v1alpha1_types.go` deprecation markers (v1.10–v1.14), `network/hostname.go`,
-`k8s/kubelet.go` (v1.14), `generate/init.go` and `runtime/unattended_install.go`
+`k8s/kubelet.go`, `k8s/node.go` (v1.14; checked with the v1.14.1 machinery), `generate/init.go` and `runtime/unattended_install.go`
 (v1.14.0-rc.1); talhorn research `talos.md` §3.3.
 "#,
 };
