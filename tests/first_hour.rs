@@ -264,6 +264,26 @@ fn sizes_proxmox_cannot_carry_are_located_errors_not_defaults() {
     }
 }
 
+#[test]
+fn a_retired_intent_key_is_refused_by_name_not_ignored() {
+    let dir = repo_with_intent(|t| {
+        replace_once(
+            &t,
+            "  bridge: vmbr0\n",
+            "  bridge: vmbr0\n  interface: eth0\n",
+        )
+    });
+    let run = talhorn(dir.path(), &["build", "cluster.yaml", "-o", "out"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`network.interface` is no longer read")
+            && run.stderr.contains("nodes[].mac"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
 // ---- item 8: fingerprints that survive a line inserted above ----
 
 fn fingerprints(dir: &Path, format: &str) -> Vec<String> {

@@ -9,7 +9,8 @@ use crate::knowledge::talos::{
 use crate::model::{Scope, Talos, TalosConfig, TalosNode};
 use serde_json::{Value as Json, json};
 
-/// Where Talos should look for the link when the node has no MAC (Proxmox's first virtio NIC).
+/// The link of a node without a MAC (Proxmox's first virtio NIC). Nodes built from an intent
+/// always have one (given, or derived for the VM), so this is only the model's fallback.
 pub const DEFAULT_INTERFACE: &str = "ens18";
 
 /// The `LinkAliasConfig` name of the node's NIC, selected by MAC (Talos ≥ 1.12).
@@ -187,10 +188,6 @@ impl Patch {
 
     fn add_node(&mut self, node: &TalosNode, intent: &LoadedIntent, dialect: &Dialect) {
         let network = &intent.intent.network;
-        let interface = network
-            .interface
-            .clone()
-            .unwrap_or_else(|| DEFAULT_INTERFACE.to_string());
         let addresses: Vec<String> = node.addresses.iter().map(|a| a.value.clone()).collect();
         let hostname = node
             .hostname
@@ -215,7 +212,7 @@ impl Patch {
             NetworkForm::MachineNetwork => {
                 let mut iface = match &node.mac {
                     Some(mac) => json!({ "deviceSelector": { "hardwareAddr": mac.value } }),
-                    None => json!({ "interface": interface }),
+                    None => json!({ "interface": DEFAULT_INTERFACE }),
                 };
                 set_path(&mut iface, "addresses", json!(addresses));
                 let default_route = json!({ "network": "0.0.0.0/0", "gateway": network.gateway });
@@ -247,7 +244,7 @@ impl Patch {
                         }));
                         LINK_ALIAS.to_string()
                     }
-                    None => interface,
+                    None => DEFAULT_INTERFACE.to_string(),
                 };
                 let mut link = json!({
                     "apiVersion": "v1alpha1",

@@ -198,6 +198,10 @@ fn schema_finding(
                 let span = root
                     .key_at_pointer(&key_pointer)
                     .map_or(node.span, |k| k.span);
+                if let Some(retired) = RETIRED_KEYS.iter().find(|r| r.pointer == key_pointer) {
+                    return Finding::new("INT002", Severity::Error, at(span), retired.message)
+                        .help(retired.help);
+                }
                 let allowed = allowed_keys(schema, &pointer);
                 Finding::new(
                     "INT002",
@@ -440,6 +444,21 @@ fn resolve<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
     }
     node
 }
+
+/// An intent key earlier versions read and this one does not: refused by name, with why,
+/// rather than as an unknown key (or, worse, accepted and ignored).
+struct RetiredKey {
+    pointer: &'static str,
+    message: &'static str,
+    help: &'static str,
+}
+
+const RETIRED_KEYS: &[RetiredKey] = &[RetiredKey {
+    // The link name for nodes without a MAC; every node now has one (given or derived).
+    pointer: "/network/interface",
+    message: "`network.interface` is no longer read: talhorn selects each node's NIC by its MAC",
+    help: "remove `network.interface`; to pin a NIC, set `nodes[].mac` (otherwise a MAC is derived for the VM and its Talos config)",
+}];
 
 /// "did you mean `x`?" when an allowed value is close, else the list of allowed values.
 fn did_you_mean_value(value: &str, allowed: &[String]) -> String {

@@ -84,7 +84,6 @@ pub struct NetworkSpec {
     pub bridge: String,
     pub mtu: Option<u32>,
     pub vlan: Option<u16>,
-    pub interface: Option<String>,
     pub cidr: String,
     pub gateway: String,
     #[serde(default)]
