@@ -595,6 +595,11 @@ impl<'a> RepoReader<'a> {
             }
             Kind::TalhelperConfig => {
                 if let Some(doc) = docs.first() {
+                    let whole = Location::new(file, Span::new(0, text.len()));
+                    self.cluster.dialects.push(crate::model::Region::new(
+                        whole,
+                        crate::model::Dialect::Talhelper,
+                    ));
                     let config = talhelper::read(file, path, text, doc);
                     self.cluster
                         .load_findings
@@ -672,6 +677,7 @@ impl<'a> RepoReader<'a> {
             || facts.schematic.is_some();
         let vms = facts.talos_vms(|name| names.contains(name), repo_has_talos);
         self.cluster.vms.extend(vms);
+        self.cluster.dialects.extend(facts.regions);
         self.cluster.load_findings.extend(facts.findings);
         for embedded in facts.talos {
             let path = Path::new(&embedded.name);

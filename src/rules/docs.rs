@@ -76,6 +76,15 @@ resource is one template VM. An attribute the provider fills in differently from
 (ballooning off, bpg's `virtio-scsi-pci` and `qemu64`, Telmate's `host`) takes the provider's
 default. Only VMs that say they run Talos (name, tags, image) or that a Talos resource refers to
 are checked, unless none does. talhelper's `talsecret*.yaml` and `talenv*.yaml` are never read.
+
+Fix hints speak the file a finding is in. The rule documentation below writes fixes as
+`qm.conf` lines and Talos patches; a finding in a bpg VM names bpg's attribute (`disk {
+discard = \"on\" }`, `cpu { type = \"host\" }`, `memory { floating = 0 }`, `boot_order = [...]`),
+one in a Telmate VM Telmate's (`discard = true`, `balloon = 0`, `scsihw`, `boot = \"order=...\"`),
+one in Terraform's `config_patches` or `talos_image_factory_schematic` that resource (and
+`data.talos_image_factory_urls` for the installer), one in `talconfig.yaml` the talhelper key
+(`worker.schematic`, `nodes[1].installDiskSelector`, `kernelModules`, `talosImageURL`, the patch it
+is in), and one in an intent the intent key.
 ";
 
 /// `docs/rules.md` and `talhorn rules --format markdown`.

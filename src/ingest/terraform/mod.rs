@@ -12,8 +12,7 @@ use super::embedded;
 use super::longhorn::ValuesSource;
 use crate::finding::{Finding, Severity};
 use crate::intent::Role;
-use crate::model::Scope;
-use crate::model::Vm;
+use crate::model::{Dialect, Region, Scope, Vm};
 use crate::source::{Fact, FileId, Location, Span};
 use crate::yaml::{Node, Value};
 use hcl::{Eval, FileRef, Scope as HclScope, span_of};
@@ -64,6 +63,8 @@ pub struct TerraformFacts {
     pub schematic: Option<(FileId, Node, Span)>,
     pub longhorn: Vec<ValuesSource>,
     pub talos_version: Option<Fact<String>>,
+    /// The VM resources, `config_patches` and schematics, for fix hints in their terms.
+    pub regions: Vec<Region>,
     pub findings: Vec<Finding>,
 }
 
@@ -276,6 +277,11 @@ impl ModuleReader<'_, '_> {
             };
             if let Some(provider) = vm::Provider::of_resource(kind) {
                 if block.ident.as_str() == "resource" {
+                    let dialect = match provider {
+                        vm::Provider::Bpg => Dialect::Bpg,
+                        vm::Provider::Telmate => Dialect::Telmate,
+                    };
+                    self.region(span_of(block), dialect);
                     let vm = vm::read(provider, self.eval, self.tf.file, block);
                     let says = self.says_talos(kind, name, block);
                     self.facts.vms.push((vm, says));
@@ -335,6 +341,11 @@ impl ModuleReader<'_, '_> {
             .or_else(|| role_of_kind(kind))
     }
 
+    fn region(&mut self, span: Span, dialect: Dialect) {
+        let at = Location::new(self.tf.file, span);
+        self.facts.regions.push(Region::new(at, dialect));
+    }
+
     fn written(&self, span: Span) -> &str {
         self.tf.text.get(span.start..span.end).unwrap_or_default()
     }
@@ -343,6 +354,8 @@ impl ModuleReader<'_, '_> {
         let Some(patches) = block.body.get_attribute("config_patches") else {
             return;
         };
+        // Findings about a whole patch point at the resource, so the region is the block.
+        self.region(span_of(block), Dialect::ConfigPatches);
         let role = self.role(kind, name, block);
         let entries: Vec<&Expression> = match &patches.value {
             Expression::Array(array) => array.iter().collect(),
@@ -438,6 +451,7 @@ impl ModuleReader<'_, '_> {
         let Some(attribute) = block.body.get_attribute("schematic") else {
             return;
         };
+        self.region(span_of(attribute), Dialect::TerraformSchematic);
         let docs = self.yaml_of(&attribute.value, Scope::All);
         if let Some(doc) = docs.into_iter().next() {
             self.facts.schematic = Some((self.tf.file, doc, hcl::key_span(attribute)));
