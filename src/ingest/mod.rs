@@ -989,6 +989,7 @@ fn merge_node(node: &mut TalosNode, other: TalosNode) {
     node.mac = node.mac.take().or(other.mac);
     node.vip = node.vip.take().or(other.vip);
     node.labels.extend(other.labels);
+    node.annotations.extend(other.annotations);
     node.network_known |= other.network_known;
 }
 
@@ -1003,6 +1004,11 @@ fn inherit_node_facts(node: &mut TalosNode, shared: &TalosNode) {
     for (key, value) in &shared.labels {
         if node.labels.iter().all(|(k, _)| k != key) {
             node.labels.push((key.clone(), value.clone()));
+        }
+    }
+    for (key, value) in &shared.annotations {
+        if node.annotations.iter().all(|(k, _)| k != key) {
+            node.annotations.push((key.clone(), value.clone()));
         }
     }
 }

@@ -218,6 +218,9 @@ fn machine_doc(node: &Node, control_plane: bool) -> Node {
     if let Some((k, v)) = node.entry("nodeLabels") {
         machine.push((key("nodeLabels", k.span), v.clone()));
     }
+    if let Some((k, v)) = node.entry("nodeAnnotations") {
+        machine.push((key("nodeAnnotations", k.span), v.clone()));
+    }
     if let Some((k, v)) = node.entry("kernelModules") {
         let modules = map(vec![(key("modules", k.span), v.clone())]);
         machine.push((key("kernel", k.span), modules));
