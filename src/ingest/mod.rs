@@ -704,7 +704,7 @@ impl<'a> RepoReader<'a> {
         let is_template = |file: &talos::TalosFile| {
             file.config.file.is_some_and(|id| {
                 let source = sources.get(id);
-                templates.contains(&terraform::normalize(&source.path))
+                templates.contains(&group::normalize(&source.path))
                     && (source.text.contains("${") || source.text.contains("%{"))
             })
         };
@@ -715,7 +715,7 @@ impl<'a> RepoReader<'a> {
     fn settle_patch_files(&mut self) {
         for file in &mut self.talos_files {
             let Some(id) = file.config.file else { continue };
-            let path = terraform::normalize(self.sources.path(id));
+            let path = group::normalize(self.sources.path(id));
             let scope = self.patch_files.iter().find(|(p, _)| *p == path);
             if let (Some((_, scope)), None) = (scope, &file.named_scope) {
                 file.named_scope = Some(scope.clone());

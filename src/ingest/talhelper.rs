@@ -102,7 +102,7 @@ impl Reader<'_> {
             match &patch.value {
                 Value::Str(s) if s.trim_start().starts_with('@') => {
                     let relative = s.trim().trim_start_matches('@');
-                    let path = super::terraform::normalize(&self.dir.join(relative));
+                    let path = super::group::normalize(&self.dir.join(relative));
                     self.out.patch_files.push((path, scope.clone()));
                 }
                 Value::Str(_) => {

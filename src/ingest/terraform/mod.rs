@@ -9,6 +9,7 @@ pub mod hcl;
 mod vm;
 
 use super::embedded;
+use super::group::normalize;
 use super::longhorn::ValuesSource;
 use crate::finding::{Finding, Severity};
 use crate::intent::Role;
@@ -19,7 +20,7 @@ use hcl::{Eval, FileRef, Scope as HclScope, span_of};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 pub use hcl::parse;
 
@@ -142,23 +143,6 @@ pub fn read(files: &[TfFile]) -> TerraformFacts {
 
 fn parent(path: &Path) -> PathBuf {
     normalize(path.parent().unwrap_or(Path::new("")))
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// For each module directory, the variables some `module "x" { source = "./dir" ... }` sets.
@@ -619,19 +603,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_module_call_climbing_out_of_its_folder_names_the_module_folder() {
+        let text = "module \"vm\" {\n  source = \"../../modules/vm\"\n  cores = 2\n}\n";
+        let file = TfFile {
+            file: FileId(0),
+            path: PathBuf::from("repo/envs/prod/main.tf"),
+            text: text.to_owned(),
+            body: parse(text).unwrap_or_else(|e| panic!("{}", e.message)),
+        };
+        let passed = variables_passed_by_module_calls(std::slice::from_ref(&file));
+        assert_eq!(
+            passed.get(Path::new("repo/modules/vm")),
+            Some(&vec!["cores".to_owned()])
+        );
+    }
+
+    #[test]
     fn helm_set_names_split_on_unescaped_dots() {
         assert_eq!(
             helm_path("defaultSettings.backupTarget"),
             ["defaultSettings", "backupTarget"]
         );
         assert_eq!(helm_path(r"a\.b.c"), ["a.b", "c"]);
-    }
-
-    #[test]
-    fn paths_normalize_lexically() {
-        assert_eq!(
-            normalize(Path::new("a/./b/../c.yaml")),
-            PathBuf::from("a/c.yaml")
-        );
     }
 }
