@@ -428,3 +428,72 @@ fn hints_on_talconfig_name_talhelper_keys() {
         &["intent", "cluster.vip"],
     );
 }
+
+/// Lints files written to a temporary repository; the helps of `code`'s findings, with the file
+/// each is in.
+fn helps_in(files: &[(&str, &str)], code: &str) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let config = LintConfig {
+        root: dir.path().to_path_buf(),
+        ..LintConfig::default()
+    };
+    let outcome =
+        lint_paths(&[dir.path().to_path_buf()], &config).unwrap_or_else(|e| panic!("{e}"));
+    outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == code)
+        .map(|f| {
+            let path = &outcome.sources.get(f.at.file).path;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            (name.into_owned(), f.help.clone().unwrap_or_default())
+        })
+        .collect()
+}
+
+#[test]
+fn a_vm_fact_from_a_variable_a_local_or_tfvars_gets_the_providers_hint() {
+    // Evaluated values point at the attribute that uses them, inside the VM resource.
+    let vm = r#"resource "proxmox_virtual_environment_vm" "cp" {
+  name = "cp-1"
+  tags = ["talos", "controlplane"]
+  cpu {
+    type  = "host"
+    cores = var.cores
+  }
+  memory {
+    dedicated = local.memory
+  }
+}
+"#;
+    let files = [
+        ("terraform/main.tf", vm),
+        (
+            "terraform/variables.tf",
+            "variable \"cores\" {\n  default = 4\n}\nlocals {\n  memory = 1024\n}\n",
+        ),
+        ("terraform/terraform.tfvars", "cores = 1\n"),
+    ];
+    let memory = helps_in(&files, "PVE005");
+    assert_eq!(
+        memory,
+        [(
+            "main.tf".to_owned(),
+            "set `memory { dedicated = 4096 }` or more".to_owned()
+        )]
+    );
+    let cores = helps_in(&files, "PVE006");
+    assert_eq!(
+        cores,
+        [(
+            "main.tf".to_owned(),
+            "set `cpu { cores = 2 }` or more".to_owned()
+        )]
+    );
+}

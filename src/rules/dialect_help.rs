@@ -547,8 +547,11 @@ fn nic_mtu(help: &str, block: &str) -> Option<String> {
     }
 }
 
-/// NET004's "give X a Y of its own" with the provider's attribute.
+/// NET004's "give X a Y of its own" with the provider's attribute, for a VM's address.
 fn address_owner(help: &str, mac: &str, ip: &str) -> Option<String> {
+    if !(help.starts_with("give VM ") || help.starts_with("give the VM ")) {
+        return None;
+    }
     let owner = help
         .strip_prefix("give ")?
         .rsplit_once(" a MAC address")
@@ -652,6 +655,22 @@ mod tests {
         assert!(
             bpg("PVE013", "add `boot: order=` listing the OS disk first")
                 .contains("`boot_order` with the OS disk first")
+        );
+    }
+
+    #[test]
+    fn an_address_hint_is_for_a_vm_only() {
+        assert_eq!(
+            address_owner("give node `w-2` an address of its own", "mac", "ip"),
+            None
+        );
+        assert_eq!(
+            address_owner(
+                "give VM 202 (w-2) `net0` a MAC address of its own",
+                "`m`",
+                "ip"
+            ),
+            Some("give VM 202 (w-2) `net0` a `m` that no other machine uses".to_owned())
         );
     }
 
