@@ -480,6 +480,90 @@ data:
 }
 
 #[test]
+fn storage_class_selectors_node_disks_and_node_annotations_are_located_facts() {
+    let storage_class = r#"apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: longhorn-fast
+provisioner: driver.longhorn.io
+parameters:
+  diskSelector: "ssd, fast"
+  nodeSelector: storage
+"#;
+    let node = r#"apiVersion: longhorn.io/v1beta2
+kind: Node
+metadata:
+  name: w-1
+spec:
+  disks:
+    data:
+      path: /var/mnt/data
+      tags: [ssd]
+"#;
+    let patch = r#"machine:
+  type: worker
+  network:
+    hostname: w-1
+  nodeAnnotations:
+    node.longhorn.io/default-disks-config: '[{"path":"/var/mnt/longhorn"}]'
+"#;
+    let values = "persistence:\n  defaultNodeSelector:\n    enable: true\n    selector: \"a,b\"\n";
+    let linted = lint(&[
+        ("longhorn/values.yaml", values),
+        ("longhorn/storageclass.yaml", storage_class),
+        ("longhorn/node.yaml", node),
+        ("talos/nodes/w-1.yaml", patch),
+    ]);
+    let cluster = &linted.cluster;
+    let longhorn = cluster.longhorn.as_ref().expect("longhorn");
+    let written = |at: talhorn::source::Location| {
+        let text = &cluster.sources.get(at.file).text;
+        text[at.span.start..at.span.end].to_owned()
+    };
+    let class = longhorn
+        .classes
+        .iter()
+        .find(|c| c.name == "longhorn-fast")
+        .expect("class");
+    let disk = class.disk_selector.as_ref().expect("disk selector");
+    assert_eq!(disk.value, ["ssd", "fast"]);
+    assert_eq!(written(disk.at), "\"ssd, fast\"");
+    let nodes = class.node_selector.as_ref().expect("node selector");
+    assert_eq!(
+        (nodes.value.as_slice(), written(nodes.at).as_str()),
+        (&["storage".to_owned()][..], "storage")
+    );
+    let chart = longhorn
+        .classes
+        .iter()
+        .find(|c| c.name == "longhorn")
+        .expect("the chart's class");
+    assert!(chart.disk_selector.is_none());
+    assert_eq!(
+        chart.node_selector.as_ref().map(|s| s.value.clone()),
+        Some(vec!["a".to_owned(), "b".to_owned()])
+    );
+    let [disk] = longhorn.node_disks.as_slice() else {
+        panic!("{:?}", longhorn.node_disks)
+    };
+    assert_eq!(
+        (disk.node.as_str(), disk.tags.as_slice()),
+        ("w-1", &["ssd".to_owned()][..])
+    );
+    assert_eq!(written(disk.at), "data");
+    let w1 = cluster
+        .talos
+        .nodes
+        .iter()
+        .find(|n| n.name == "w-1")
+        .expect("w-1");
+    let annotation = w1
+        .annotation("node.longhorn.io/default-disks-config")
+        .expect("annotation");
+    assert_eq!(annotation.value, r#"[{"path":"/var/mnt/longhorn"}]"#);
+}
+
+#[test]
 fn a_flux_chart_ref_and_values_from_a_configmap_feed_longhorn() {
     let release = r#"apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease

@@ -175,10 +175,11 @@ impl LiteralBlock {
     }
 
     fn remap(&self, node: &mut Node) {
-        node.span = Span::new(
-            self.file_offset(node.span.start),
-            self.file_end(node.span.end),
-        );
+        let start = self.file_offset(node.span.start);
+        // An empty span at a line start (a document that begins at `---`) stays empty: its
+        // end is not the end of the line before.
+        let end = self.file_end(node.span.end).max(start);
+        node.span = Span::new(start, end);
         for_children(node, &mut |child| self.remap(child));
     }
 }
@@ -232,6 +233,30 @@ mod tests {
         let values = values_of(text).unwrap_or_else(|e| panic!("{e}"));
         let a = values.get("a").expect("a");
         assert_eq!(&text[a.span.start..a.span.end], "values");
+    }
+
+    #[test]
+    fn spans_of_a_document_after_a_separator_are_ordered() {
+        // A Terraform heredoc holding two documents (found by the `terraform` fuzz target).
+        let text = "x = <<-EOT\n      a: 1\n      ---\n      kind: B\n    EOT\n";
+        let start = text.find("      a").unwrap_or(0);
+        let end = text.find("    EOT").unwrap_or(0);
+        let docs =
+            parse_region(text, Span::new(start, end), true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(docs.len(), 2);
+        fn check(node: &Node, text: &str) {
+            assert!(
+                node.span.start <= node.span.end && node.span.end <= text.len(),
+                "{:?}",
+                node.span
+            );
+            for_children(&mut node.clone(), &mut |child| check(child, text));
+        }
+        for doc in &docs {
+            check(doc, text);
+        }
+        let kind = docs[1].get("kind").expect("kind");
+        assert_eq!(&text[kind.span.start..kind.span.end], "B");
     }
 
     #[test]

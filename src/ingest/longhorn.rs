@@ -10,7 +10,7 @@ use super::yaml_facts::{Located, bool_fact, str_fact, u32_fact};
 use crate::intent::GitOps;
 use crate::knowledge::longhorn::{self as knowledge, ChartVersion, Engine, SettingValue};
 use crate::model::Longhorn;
-use crate::model::longhorn::Namespace;
+use crate::model::longhorn::{Namespace, NodeDisk, StorageClass, tag_list};
 use crate::model::network::Cni;
 use crate::source::{Fact, FileId, Location};
 use crate::yaml::Node;
@@ -43,6 +43,10 @@ pub struct Collected {
     pub settings: Vec<(String, Fact<String>)>,
     /// `numberOfReplicas` of Longhorn StorageClasses.
     pub class_replicas: Vec<Fact<u32>>,
+    /// Longhorn StorageClasses (their disk and node selectors).
+    pub classes: Vec<StorageClass>,
+    /// Disks of Longhorn `Node` resources.
+    pub node_disks: Vec<NodeDisk>,
     /// `valuesFrom` of Longhorn HelmReleases, resolved by [`Collected::resolve_references`].
     values_from: Vec<ValuesRef>,
     /// ConfigMap / Secret values files: (kind, name, key, values).
@@ -88,6 +92,7 @@ impl Collected {
                 Some("HelmRelease") => self.helm_release(at, doc),
                 Some("Application") => self.application(at, text, doc),
                 Some("BackupTarget") if is_longhorn_api(doc) => self.backup_target(at, doc),
+                Some("Node") if is_longhorn_api(doc) => self.longhorn_node(at, doc),
                 Some("Setting") if is_longhorn_api(doc) => {
                     let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
                     if let (Some(name), Some(value)) = (name, str_fact(at, doc.get("value"))) {
@@ -141,13 +146,40 @@ impl Collected {
         }
     }
 
-    /// A StorageClass of the `driver.longhorn.io` provisioner: its `numberOfReplicas`.
+    /// A StorageClass of the `driver.longhorn.io` provisioner: its `numberOfReplicas`, disk
+    /// and node selectors.
     fn storage_class(&mut self, at: Located, doc: &Node) {
         if doc.get("provisioner").and_then(Node::as_str) != Some("driver.longhorn.io") {
             return;
         }
         if let Some(replicas) = u32_fact(at, doc.path(&["parameters", "numberOfReplicas"])) {
             self.class_replicas.push(replicas);
+        }
+        let selector = |key: &str| {
+            str_fact(at, doc.path(&["parameters", key])).map(|f| f.map(|v| tag_list(&v)))
+        };
+        let name = doc.path(&["metadata", "name"]).and_then(Node::scalar_text);
+        self.classes.push(StorageClass {
+            name: name.unwrap_or_default(),
+            at: at.loc(doc.get("kind").map_or(doc.span, |k| k.span)),
+            disk_selector: selector("diskSelector"),
+            node_selector: selector("nodeSelector"),
+        });
+    }
+
+    /// A Longhorn `Node` resource: the tags of each disk in `spec.disks`.
+    fn longhorn_node(&mut self, at: Located, doc: &Node) {
+        let Some(node) = doc.path(&["metadata", "name"]).and_then(Node::scalar_text) else {
+            return;
+        };
+        let disks = doc.path(&["spec", "disks"]).and_then(Node::as_map);
+        for (name, disk) in disks.unwrap_or_default() {
+            let tags = disk.get("tags").and_then(Node::as_seq).unwrap_or_default();
+            self.node_disks.push(NodeDisk {
+                node: node.clone(),
+                tags: tags.iter().filter_map(Node::scalar_text).collect(),
+                at: at.loc(name.span),
+            });
         }
     }
 
@@ -415,6 +447,10 @@ fn fill_from_settings(longhorn: &mut Longhorn, collected: &Collected) {
         &mut longhorn.class_replica_count,
         collected.class_replicas.first().cloned(),
     );
+    longhorn.classes.extend(collected.classes.iter().cloned());
+    longhorn
+        .node_disks
+        .extend(collected.node_disks.iter().cloned());
 }
 
 fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
@@ -484,9 +520,34 @@ fn fill_from_values(
         &mut longhorn.v2_memory_mib,
         memory.and_then(|f| Some(Fact::new(f.value.trim().parse().ok()?, f.at))),
     );
+    if let Some(class) = default_class(at, values) {
+        longhorn.classes.push(class);
+    }
     let hugepages = setting("dataEngineHugepageEnabled", Engine::V2);
     longhorn.v2_hugepages_disabled |=
         hugepages.is_some_and(|f| f.value.eq_ignore_ascii_case("false"));
+}
+
+/// The chart's default StorageClass (`longhorn`) when it has an enabled disk or node selector:
+/// `persistence.defaultDiskSelector` / `defaultNodeSelector` with `enable: true`.
+fn default_class(at: Located, values: &Node) -> Option<StorageClass> {
+    let selector = |key: &str| {
+        let section = values.path(&["persistence", key])?;
+        let enabled = section.get("enable").and_then(Node::scalar_text)?;
+        if enabled != "true" {
+            return None;
+        }
+        str_fact(at, section.get("selector")).map(|f| f.map(|v| tag_list(&v)))
+    };
+    let disk_selector = selector("defaultDiskSelector");
+    let node_selector = selector("defaultNodeSelector");
+    let fact_at = disk_selector.as_ref().or(node_selector.as_ref())?.at;
+    Some(StorageClass {
+        name: "longhorn".to_owned(),
+        at: fact_at,
+        disk_selector,
+        node_selector,
+    })
 }
 
 /// `defaultSettings.<name>` for one engine, read as the manager reads it for a known chart

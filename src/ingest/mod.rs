@@ -595,6 +595,11 @@ impl<'a> RepoReader<'a> {
             }
             Kind::TalhelperConfig => {
                 if let Some(doc) = docs.first() {
+                    let whole = Location::new(file, Span::new(0, text.len()));
+                    self.cluster.dialects.push(crate::model::Region::new(
+                        whole,
+                        crate::model::Dialect::Talhelper,
+                    ));
                     let config = talhelper::read(file, path, text, doc);
                     self.cluster
                         .load_findings
@@ -672,6 +677,7 @@ impl<'a> RepoReader<'a> {
             || facts.schematic.is_some();
         let vms = facts.talos_vms(|name| names.contains(name), repo_has_talos);
         self.cluster.vms.extend(vms);
+        self.cluster.dialects.extend(facts.regions);
         self.cluster.load_findings.extend(facts.findings);
         for embedded in facts.talos {
             let path = Path::new(&embedded.name);
@@ -698,7 +704,7 @@ impl<'a> RepoReader<'a> {
         let is_template = |file: &talos::TalosFile| {
             file.config.file.is_some_and(|id| {
                 let source = sources.get(id);
-                templates.contains(&terraform::normalize(&source.path))
+                templates.contains(&group::normalize(&source.path))
                     && (source.text.contains("${") || source.text.contains("%{"))
             })
         };
@@ -709,7 +715,7 @@ impl<'a> RepoReader<'a> {
     fn settle_patch_files(&mut self) {
         for file in &mut self.talos_files {
             let Some(id) = file.config.file else { continue };
-            let path = terraform::normalize(self.sources.path(id));
+            let path = group::normalize(self.sources.path(id));
             let scope = self.patch_files.iter().find(|(p, _)| *p == path);
             if let (Some((_, scope)), None) = (scope, &file.named_scope) {
                 file.named_scope = Some(scope.clone());
@@ -983,6 +989,7 @@ fn merge_node(node: &mut TalosNode, other: TalosNode) {
     node.mac = node.mac.take().or(other.mac);
     node.vip = node.vip.take().or(other.vip);
     node.labels.extend(other.labels);
+    node.annotations.extend(other.annotations);
     node.network_known |= other.network_known;
 }
 
@@ -997,6 +1004,11 @@ fn inherit_node_facts(node: &mut TalosNode, shared: &TalosNode) {
     for (key, value) in &shared.labels {
         if node.labels.iter().all(|(k, _)| k != key) {
             node.labels.push((key.clone(), value.clone()));
+        }
+    }
+    for (key, value) in &shared.annotations {
+        if node.annotations.iter().all(|(k, _)| k != key) {
+            node.annotations.push((key.clone(), value.clone()));
         }
     }
 }

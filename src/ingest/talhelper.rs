@@ -102,7 +102,7 @@ impl Reader<'_> {
             match &patch.value {
                 Value::Str(s) if s.trim_start().starts_with('@') => {
                     let relative = s.trim().trim_start_matches('@');
-                    let path = super::terraform::normalize(&self.dir.join(relative));
+                    let path = super::group::normalize(&self.dir.join(relative));
                     self.out.patch_files.push((path, scope.clone()));
                 }
                 Value::Str(_) => {
@@ -217,6 +217,9 @@ fn machine_doc(node: &Node, control_plane: bool) -> Node {
     machine.push((key("network", span), map(network)));
     if let Some((k, v)) = node.entry("nodeLabels") {
         machine.push((key("nodeLabels", k.span), v.clone()));
+    }
+    if let Some((k, v)) = node.entry("nodeAnnotations") {
+        machine.push((key("nodeAnnotations", k.span), v.clone()));
     }
     if let Some((k, v)) = node.entry("kernelModules") {
         let modules = map(vec![(key("modules", k.span), v.clone())]);

@@ -168,18 +168,15 @@ impl Reader {
         self.install(machine.get("install"));
         self.machine_disks(machine.get("disks"));
         self.labels(machine.get("nodeLabels"));
+        self.node
+            .annotations
+            .extend(string_map(self.at, machine.get("nodeAnnotations")));
         self.network(machine.get("network"));
         self.cluster(doc.get("cluster"));
     }
 
     fn labels(&mut self, labels: Option<&Node>) {
-        let Some(labels) = labels.and_then(Node::as_map) else {
-            return;
-        };
-        let labels = labels
-            .iter()
-            .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(self.at, Some(v))?)));
-        self.node.labels.extend(labels);
+        self.node.labels.extend(string_map(self.at, labels));
     }
 
     /// Talos 1.14 taints control planes in the generated `KubeNodeConfig`; a patch that deletes
@@ -399,6 +396,15 @@ pub fn installer_tag(image: &Fact<String>, text: &str) -> Option<Fact<String>> {
         None => span,
     };
     Some(Fact::new(tag.to_owned(), Location::new(image.at.file, at)))
+}
+
+/// A map of strings (labels, annotations) as written.
+fn string_map(at: Located, map: Option<&Node>) -> Vec<(String, Fact<String>)> {
+    map.and_then(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| Some((k.scalar_text()?, str_fact(at, Some(v))?)))
+        .collect()
 }
 
 #[cfg(test)]

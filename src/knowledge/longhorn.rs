@@ -898,6 +898,47 @@ pub struct BackupTarget {
     pub path: String,
 }
 
+/// The node annotation whose JSON array lists the disks Longhorn creates on a node labelled
+/// `node.longhorn.io/create-default-disk: config`.
+pub const DEFAULT_DISKS_CONFIG: &str = "node.longhorn.io/default-disks-config";
+
+/// The tags of each disk in a `node.longhorn.io/default-disks-config` annotation, or `None` when
+/// Longhorn ignores the whole annotation: not a JSON array of objects, an entry without a
+/// `path`, a path or name listed twice, or tags that are not a list of strings
+/// (longhorn-manager `types.UnmarshalToDisks` and its validation; talhorn research
+/// `longhorn.md` §4).
+pub fn default_disk_tags(annotation: &str) -> Option<Vec<Vec<String>>> {
+    let disks: Vec<serde_json::Value> = serde_json::from_str(annotation).ok()?;
+    let mut paths = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    let mut tags = Vec::with_capacity(disks.len());
+    for disk in &disks {
+        let disk = disk.as_object()?;
+        let path = disk
+            .get("path")?
+            .as_str()
+            .filter(|p| !p.trim().is_empty())?;
+        if !paths.insert(path) {
+            return None;
+        }
+        if let Some(name) = disk.get("name").and_then(serde_json::Value::as_str)
+            && !names.insert(name)
+        {
+            return None;
+        }
+        let disk_tags = match disk.get("tags") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(list) => list
+                .as_array()?
+                .iter()
+                .map(|t| t.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()?,
+        };
+        tags.push(disk_tags);
+    }
+    Some(tags)
+}
+
 /// Parses a backup target URL: `Ok` with the parts, or the problem that prevents reading it.
 pub fn parse_backup_target(url: &str) -> Result<BackupTarget, BackupTargetProblem> {
     let (scheme, rest) = url
@@ -1588,6 +1629,21 @@ fn describe_lines(minors: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_disks_config_gives_each_disk_its_tags_or_nothing() {
+        let config = r#"[{"path":"/var/mnt/a","allowScheduling":true},
+            {"name":"fast","path":"/var/mnt/b","tags":["ssd","fast"]}]"#;
+        assert_eq!(
+            default_disk_tags(config),
+            Some(vec![vec![], vec!["ssd".to_owned(), "fast".to_owned()]])
+        );
+        assert_eq!(default_disk_tags("[]"), Some(vec![]));
+        assert_eq!(default_disk_tags(r#"[{"tags":["ssd"]}]"#), None);
+        assert_eq!(default_disk_tags(r#"[{"path":"/a"},{"path":"/a"}]"#), None);
+        assert_eq!(default_disk_tags(r#"[{"path":"/a","tags":"ssd"}]"#), None);
+        assert_eq!(default_disk_tags("ssd"), None);
+    }
 
     #[test]
     fn charts_are_sorted_by_minor_line() {

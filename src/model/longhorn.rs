@@ -21,6 +21,36 @@ impl Namespace {
     }
 }
 
+/// A Longhorn StorageClass (`driver.longhorn.io`), or the chart's default class
+/// (`persistence.defaultDiskSelector` / `defaultNodeSelector`): the tags a disk (`diskSelector`)
+/// and a node (`nodeSelector`) must all carry to hold a replica of its volumes.
+#[derive(Debug, Clone)]
+pub struct StorageClass {
+    /// `metadata.name` (`longhorn` for the chart's class).
+    pub name: String,
+    pub at: Location,
+    pub disk_selector: Option<Fact<Vec<String>>>,
+    pub node_selector: Option<Fact<Vec<String>>>,
+}
+
+/// A disk a Longhorn `Node` resource of the repository declares (`spec.disks.<name>`).
+#[derive(Debug, Clone)]
+pub struct NodeDisk {
+    /// The Longhorn node (`metadata.name`).
+    pub node: String,
+    pub tags: Vec<String>,
+    pub at: Location,
+}
+
+/// `a,b` → `[a, b]`: Longhorn's comma-separated tag lists.
+pub fn tag_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct Longhorn {
     /// Where the Longhorn install is declared (values file start, HelmRelease, intent section).
@@ -43,6 +73,10 @@ pub struct Longhorn {
     pub gitops: Option<Fact<GitOps>>,
     pub namespace: Option<Namespace>,
     pub allow_scheduling_on_control_planes: Option<Fact<bool>>,
+    /// StorageClasses of the repository and the chart's default class.
+    pub classes: Vec<StorageClass>,
+    /// Disks declared by Longhorn `Node` resources of the repository.
+    pub node_disks: Vec<NodeDisk>,
 }
 
 impl Longhorn {
@@ -65,6 +99,8 @@ impl Longhorn {
             gitops: None,
             namespace: None,
             allow_scheduling_on_control_planes: None,
+            classes: Vec::new(),
+            node_disks: Vec::new(),
         }
     }
 

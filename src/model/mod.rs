@@ -15,7 +15,7 @@ pub use proxmox::{Bridge, Disk, DiskRole, Host, Nic, Storage, Vm};
 pub use talos::{Mount, Scope, Talos, TalosConfig, TalosNode, UserVolume};
 
 use crate::finding::Finding;
-use crate::source::{Fact, SourceMap};
+use crate::source::{Fact, Location, SourceMap};
 
 pub use crate::intent::{Engine, GitOps, Role};
 
@@ -43,9 +43,52 @@ pub struct Cluster {
     pub network: Network,
     /// Findings produced while reading files (parse errors, unknown keys, ...), before rules run.
     pub load_findings: Vec<Finding>,
+    /// Parts of files written in a language other than the one a rule's help speaks (a
+    /// Terraform VM, a talhelper config), so that a fix is given in the terms of that file.
+    pub dialects: Vec<Region>,
+}
+
+/// The language of a part of a file, when it is not `qm.conf` or a Talos document as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// A `proxmox_virtual_environment_vm` resource (bpg/proxmox).
+    Bpg,
+    /// A `proxmox_vm_qemu` resource (Telmate/proxmox).
+    Telmate,
+    /// The `config_patches` of a `talos_machine_configuration*` resource or data source.
+    ConfigPatches,
+    /// The `schematic` of a `talos_image_factory_schematic` resource.
+    TerraformSchematic,
+    /// talhelper's `talconfig.yaml`.
+    Talhelper,
+}
+
+/// A span of a file written in a [`Dialect`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub at: Location,
+    pub dialect: Dialect,
+}
+
+impl Region {
+    pub const fn new(at: Location, dialect: Dialect) -> Self {
+        Self { at, dialect }
+    }
 }
 
 impl Cluster {
+    /// The innermost region that holds `at` (its start), when one does.
+    pub fn region_at(&self, at: Location) -> Option<&Region> {
+        self.dialects
+            .iter()
+            .filter(|r| {
+                r.at.file == at.file
+                    && r.at.span.start <= at.span.start
+                    && at.span.start < r.at.span.end
+            })
+            .min_by_key(|r| r.at.span.end.saturating_sub(r.at.span.start))
+    }
+
     /// Talos minor version (`11` for v1.11.6), when known.
     pub fn talos_minor(&self) -> Option<u32> {
         let version = self.versions.talos.as_ref()?;

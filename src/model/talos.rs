@@ -129,11 +129,24 @@ pub struct TalosNode {
     /// A shared Layer-2 VIP this node takes part in (`interfaces[].vip.ip`, `Layer2VIPConfig`).
     pub vip: Option<Fact<String>>,
     pub labels: Vec<(String, Fact<String>)>,
+    /// Kubernetes node annotations (`machine.nodeAnnotations`, talhelper `nodeAnnotations`).
+    pub annotations: Vec<(String, Fact<String>)>,
     /// Whether the node's network config was seen at all (TAL013 needs it).
     pub network_known: bool,
 }
 
 impl TalosNode {
+    pub fn label(&self, key: &str) -> Option<&Fact<String>> {
+        self.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&Fact<String>> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
     pub fn new(name: impl Into<String>, at: Location) -> Self {
         Self {
             name: name.into(),
@@ -146,6 +159,7 @@ impl TalosNode {
             mac: None,
             vip: None,
             labels: Vec::new(),
+            annotations: Vec::new(),
             network_known: false,
         }
     }

@@ -58,16 +58,16 @@ const FORMATS: &str = "## Files read
 | talhorn intent | `cluster:` + `nodes:` + `proxmox:` | everything | [examples/](../examples) |
 | Proxmox `qm.conf` | `*.conf` with VM keys, or under `qemu-server/` | VM | |
 | `storage.cfg`, `interfaces` | file name | storages, bridges | |
-| Talos machine config / patch | `machine:`/`cluster:` or a Talos `kind` | Talos node and config | |
+| Talos machine config / patch | `machine:`/`cluster:` or a Talos `kind` | Talos node (with its labels and annotations) and config | |
 | Image Factory schematic | `customization:` | schematic | |
-| Longhorn / Cilium Helm values | their top-level keys, or `values*.yaml` in a `longhorn/`, `cilium/` folder | Longhorn, CNI | |
+| Longhorn / Cilium Helm values | their top-level keys, or `values*.yaml` in a `longhorn/`, `cilium/` folder | Longhorn (with the default class's `persistence.defaultDiskSelector` / `defaultNodeSelector`), CNI | |
 | Flux `HelmRelease` | `spec.chart.spec.chart`, or `spec.chartRef` to an `OCIRepository` / `HelmChart` (its tag is the chart version); `valuesFrom` a ConfigMap / Secret of the repository | Longhorn values | [longhorn.yaml](../fixtures/formats/kubernetes/longhorn.yaml) |
 | Argo CD `Application` | `spec.source(s).chart` | Longhorn values | |
-| Longhorn resources | `BackupTarget`, `Setting` (`longhorn.io`), ConfigMaps `longhorn-default-setting` / `longhorn-default-resource`, StorageClasses of `driver.longhorn.io` | backup target, settings, class replica count | [longhorn.yaml](../fixtures/formats/kubernetes/longhorn.yaml) |
+| Longhorn resources | `BackupTarget`, `Setting`, `Node` (`longhorn.io`), ConfigMaps `longhorn-default-setting` / `longhorn-default-resource`, StorageClasses of `driver.longhorn.io` | backup target, settings, disk tags (`spec.disks`), class replica count, disk and node selectors | [longhorn.yaml](../fixtures/formats/kubernetes/longhorn.yaml) |
 | Terraform / OpenTofu VM | `proxmox_virtual_environment_vm` (bpg), `proxmox_vm_qemu` (Telmate) in `*.tf` | VM (at the `.tf` line) | [bpg.tf](../fixtures/formats/terraform/bpg.tf), [telmate.tf](../fixtures/formats/terraform/telmate.tf) |
 | Talos in Terraform | `config_patches` of `talos_machine_configuration*` (heredoc YAML, `yamlencode`, `file()`, `templatefile()` without directives), `talos_image_factory_schematic`, `talos_version` | Talos config of the `machine_type` role, schematic, Talos version | [talos.tf](../fixtures/formats/terraform/talos.tf) |
 | Longhorn in Terraform | `helm_release` of the `longhorn` chart (`values`, `set`, `version`) | Longhorn values | [longhorn.tf](../fixtures/formats/terraform/longhorn.tf) |
-| talhelper `talconfig.yaml` | `clusterName` + `nodes` with `hostname` | Talos version, nodes, patches (inline or `@file`) per cluster / role / node, schematic, user volumes | [talconfig.yaml](../fixtures/formats/talhelper/talconfig.yaml) |
+| talhelper `talconfig.yaml` | `clusterName` + `nodes` with `hostname` | Talos version, nodes (with `nodeLabels`, `nodeAnnotations`), patches (inline or `@file`) per cluster / role / node, schematic, user volumes | [talconfig.yaml](../fixtures/formats/talhelper/talconfig.yaml) |
 
 Terraform values are evaluated from literals, `locals`, `variable` defaults and `*.tfvars`
 (when they agree); a value set by a `module` call, `each.value`, `count.index`, a data source or
@@ -76,6 +76,23 @@ resource is one template VM. An attribute the provider fills in differently from
 (ballooning off, bpg's `virtio-scsi-pci` and `qemu64`, Telmate's `host`) takes the provider's
 default. Only VMs that say they run Talos (name, tags, image) or that a Talos resource refers to
 are checked, unless none does. talhelper's `talsecret*.yaml` and `talenv*.yaml` are never read.
+
+Fix hints speak the file a finding is in. The rule documentation below writes fixes as
+`qm.conf` lines and Talos patches; a finding in a bpg VM names bpg's attribute (`disk {
+discard = \"on\" }`, `cpu { type = \"host\" }`, `memory { floating = 0 }`, `boot_order = [...]`),
+one in a Telmate VM Telmate's (`discard = true`, `balloon = 0`, `scsihw`, `boot = \"order=...\"`),
+one in Terraform's `config_patches` or `talos_image_factory_schematic` that resource (and
+`data.talos_image_factory_urls` for the installer), one in `talconfig.yaml` the talhelper key
+(`worker.schematic`, `nodes[1].installDiskSelector`, `kernelModules`, `talosImageURL`, the patch it
+is in), and one in an intent the intent key.
+
+Longhorn disk tags are known only where the repository declares every disk: with
+`createDefaultDiskLabeledNodes` on, a node labelled `node.longhorn.io/create-default-disk:
+config` gets the disks of its `node.longhorn.io/default-disks-config` annotation (Talos
+`machine.nodeAnnotations`, talhelper `nodeAnnotations`), one labelled `true` an untagged default
+disk, and a Longhorn `Node` resource the disks of its `spec.disks`. LHN012 checks StorageClass
+disk selectors against them; a StorageClass's `nodeSelector` is read but checked by no rule
+(node tags are often set in the Longhorn UI, so the repository cannot prove which exist).
 ";
 
 /// `docs/rules.md` and `talhorn rules --format markdown`.

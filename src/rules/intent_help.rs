@@ -131,10 +131,35 @@ fn is_intent(cluster: &Cluster, file: FileId) -> bool {
         .any(|vm| vm.file.is_none() && vm.origin.file == file)
 }
 
-/// A key path in the intent: `["defaults", "worker", "cpu"]`, `["nodes", "3"]`.
+/// A key path in the intent (or another YAML file): `["defaults", "worker", "cpu"]`,
+/// `["nodes", "3"]`.
 pub struct Key(Vec<String>);
 
 impl Key {
+    pub const fn new(path: Vec<String>) -> Self {
+        Self(path)
+    }
+
+    /// The last key (`installDisk` of `nodes[1].installDisk`).
+    pub fn last(&self) -> Option<&str> {
+        self.0.last().map(String::as_str)
+    }
+
+    /// The path up to and including the nearest `token` on it (`worker.schematic`).
+    pub fn up_to(&self, token: &str) -> Option<String> {
+        let i = self.0.iter().rposition(|t| t == token)?;
+        Some(Self(self.0[..=i].to_vec()).to_string())
+    }
+
+    /// The list entry the path passes through first (`nodes[1]` of `nodes[1].installDisk`),
+    /// else the whole path.
+    pub fn entry(&self) -> String {
+        match self.0.iter().position(|t| t.parse::<usize>().is_ok()) {
+            Some(i) => Self(self.0[..=i].to_vec()).to_string(),
+            None => self.to_string(),
+        }
+    }
+
     /// The path of `field` for the entry the finding points at: itself when it is that field,
     /// else the field under it (a default that was not written is set on the node).
     fn field(&self, field: &str) -> String {
@@ -174,7 +199,7 @@ impl std::fmt::Display for Key {
 
 /// The keys leading to the innermost value (or key) at `span`'s start. A collection's span
 /// only marks where it starts, so each level takes the last entry that starts at or before it.
-fn path_at(root: &Node, span: Span) -> Vec<String> {
+pub(super) fn path_at(root: &Node, span: Span) -> Vec<String> {
     let target = span.start;
     let mut path = Vec::new();
     let mut node = root;

@@ -5,6 +5,7 @@
 //! one, add it to its layer's `RULES`, and give it a firing and a silent test.
 
 pub mod config;
+pub mod dialect_help;
 pub mod docs;
 pub mod intent_help;
 pub mod longhorn;
@@ -139,6 +140,7 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
         }
     }
     intent_help::apply(&mut findings, cluster);
+    dialect_help::apply(&mut findings, cluster);
     let mut findings = suppress::apply(findings, &cluster.sources, config);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, cluster)

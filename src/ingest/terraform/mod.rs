@@ -9,18 +9,18 @@ pub mod hcl;
 mod vm;
 
 use super::embedded;
+use super::group::normalize;
 use super::longhorn::ValuesSource;
 use crate::finding::{Finding, Severity};
 use crate::intent::Role;
-use crate::model::Scope;
-use crate::model::Vm;
+use crate::model::{Dialect, Region, Scope, Vm};
 use crate::source::{Fact, FileId, Location, Span};
 use crate::yaml::{Node, Value};
 use hcl::{Eval, FileRef, Scope as HclScope, span_of};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 pub use hcl::parse;
 
@@ -64,6 +64,8 @@ pub struct TerraformFacts {
     pub schematic: Option<(FileId, Node, Span)>,
     pub longhorn: Vec<ValuesSource>,
     pub talos_version: Option<Fact<String>>,
+    /// The VM resources, `config_patches` and schematics, for fix hints in their terms.
+    pub regions: Vec<Region>,
     pub findings: Vec<Finding>,
 }
 
@@ -141,23 +143,6 @@ pub fn read(files: &[TfFile]) -> TerraformFacts {
 
 fn parent(path: &Path) -> PathBuf {
     normalize(path.parent().unwrap_or(Path::new("")))
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// For each module directory, the variables some `module "x" { source = "./dir" ... }` sets.
@@ -276,6 +261,11 @@ impl ModuleReader<'_, '_> {
             };
             if let Some(provider) = vm::Provider::of_resource(kind) {
                 if block.ident.as_str() == "resource" {
+                    let dialect = match provider {
+                        vm::Provider::Bpg => Dialect::Bpg,
+                        vm::Provider::Telmate => Dialect::Telmate,
+                    };
+                    self.region(span_of(block), dialect);
                     let vm = vm::read(provider, self.eval, self.tf.file, block);
                     let says = self.says_talos(kind, name, block);
                     self.facts.vms.push((vm, says));
@@ -335,6 +325,11 @@ impl ModuleReader<'_, '_> {
             .or_else(|| role_of_kind(kind))
     }
 
+    fn region(&mut self, span: Span, dialect: Dialect) {
+        let at = Location::new(self.tf.file, span);
+        self.facts.regions.push(Region::new(at, dialect));
+    }
+
     fn written(&self, span: Span) -> &str {
         self.tf.text.get(span.start..span.end).unwrap_or_default()
     }
@@ -343,6 +338,8 @@ impl ModuleReader<'_, '_> {
         let Some(patches) = block.body.get_attribute("config_patches") else {
             return;
         };
+        // Findings about a whole patch point at the resource, so the region is the block.
+        self.region(span_of(block), Dialect::ConfigPatches);
         let role = self.role(kind, name, block);
         let entries: Vec<&Expression> = match &patches.value {
             Expression::Array(array) => array.iter().collect(),
@@ -438,6 +435,7 @@ impl ModuleReader<'_, '_> {
         let Some(attribute) = block.body.get_attribute("schematic") else {
             return;
         };
+        self.region(span_of(attribute), Dialect::TerraformSchematic);
         let docs = self.yaml_of(&attribute.value, Scope::All);
         if let Some(doc) = docs.into_iter().next() {
             self.facts.schematic = Some((self.tf.file, doc, hcl::key_span(attribute)));
@@ -605,19 +603,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_module_call_climbing_out_of_its_folder_names_the_module_folder() {
+        let text = "module \"vm\" {\n  source = \"../../modules/vm\"\n  cores = 2\n}\n";
+        let file = TfFile {
+            file: FileId(0),
+            path: PathBuf::from("repo/envs/prod/main.tf"),
+            text: text.to_owned(),
+            body: parse(text).unwrap_or_else(|e| panic!("{}", e.message)),
+        };
+        let passed = variables_passed_by_module_calls(std::slice::from_ref(&file));
+        assert_eq!(
+            passed.get(Path::new("repo/modules/vm")),
+            Some(&vec!["cores".to_owned()])
+        );
+    }
+
+    #[test]
     fn helm_set_names_split_on_unescaped_dots() {
         assert_eq!(
             helm_path("defaultSettings.backupTarget"),
             ["defaultSettings", "backupTarget"]
         );
         assert_eq!(helm_path(r"a\.b.c"), ["a.b", "c"]);
-    }
-
-    #[test]
-    fn paths_normalize_lexically() {
-        assert_eq!(
-            normalize(Path::new("a/./b/../c.yaml")),
-            PathBuf::from("a/c.yaml")
-        );
     }
 }

@@ -16,6 +16,7 @@ pub mod lhn008_backup_target_invalid;
 pub mod lhn009_v2_experimental;
 pub mod lhn010_replica_defaults_differ;
 pub mod lhn011_single_replica;
+pub mod lhn012_disk_selector_unmatched;
 
 pub static RULES: &[&dyn Rule] = &[
     &lhn001_namespace_not_privileged::NamespaceNotPrivileged,
@@ -29,6 +30,7 @@ pub static RULES: &[&dyn Rule] = &[
     &lhn009_v2_experimental::V2Experimental,
     &lhn010_replica_defaults_differ::ReplicaDefaultsDiffer,
     &lhn011_single_replica::SingleReplica,
+    &lhn012_disk_selector_unmatched::DiskSelectorUnmatched,
 ];
 
 /// The replica counts the values set: the StorageClass default (what PVCs get) and the UI

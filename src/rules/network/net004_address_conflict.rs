@@ -78,12 +78,21 @@ fn report_duplicates<'a, K: Eq + std::hash::Hash>(
                     ),
                 )
                 .related(*first_at, format!("{first_owner} uses it here"))
-                .help(format!("give {owner} a {what} of its own")),
+                .help(format!("give {owner} {} {what} of its own", article(what))),
             ),
             None => {
                 first.insert(key, (fact.at, owner));
             }
         }
+    }
+}
+
+/// `a` or `an` before a noun (`an address`, `a MAC address`).
+fn article(noun: &str) -> &'static str {
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
 
