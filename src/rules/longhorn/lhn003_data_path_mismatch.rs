@@ -1,5 +1,5 @@
 use crate::finding::{Finding, Severity};
-use crate::model::Cluster;
+use crate::model::{Cluster, Longhorn};
 use crate::rules::talos::{longhorn_data_path, path_covers};
 use crate::rules::{Layer, Rule, RuleMeta};
 use crate::source::Location;
@@ -20,6 +20,12 @@ of them.
 Longhorn creates its default disk at `defaultDataPath`. If that is not the prepared volume,
 replicas go to the system disk (or to a directory the kubelet cannot see) while the dedicated
 disk stays empty. Changing the path later means evacuating every replica.
+
+Silent when the repository adds Longhorn disks beside the default one — a StorageClass that
+selects disks by tag (`diskSelector`), or Longhorn `Node` resources that declare disks: the
+prepared path is then one of those disks, not a place for `defaultDataPath` (a real repository
+mounts a USB SSD at `/var/lib/longhorn-ssd`, adds it as a disk tagged `ssd` and keeps the
+default disk). TAL015 still reports a default disk left on the system disk.
 
 ## Example
 ```yaml
@@ -60,6 +66,17 @@ fn talos_paths(cluster: &Cluster) -> Vec<(String, Location, &'static str)> {
     paths
 }
 
+/// Whether the repository gives Longhorn disks other than the default one at `defaultDataPath`.
+fn adds_disks_beside_the_default(longhorn: &Longhorn) -> bool {
+    let selects_tagged_disks = longhorn.classes.iter().any(|class| {
+        class
+            .disk_selector
+            .as_ref()
+            .is_some_and(|tags| !tags.value.is_empty())
+    });
+    selects_tagged_disks || !longhorn.node_disks.is_empty()
+}
+
 impl Rule for DataPathMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -71,6 +88,9 @@ impl Rule for DataPathMismatch {
         else {
             return;
         };
+        if adds_disks_beside_the_default(longhorn) {
+            return;
+        }
         let paths = talos_paths(cluster);
         if paths
             .iter()
@@ -136,6 +156,23 @@ mod tests {
         assert_eq!(found[0].related[0].at, at(40));
         let found = run(&DataPathMismatch, &with_volume(Some("/var/lib/longhorn/")));
         assert_eq!(found[0].at, at(3));
+    }
+
+    #[test]
+    fn a_prepared_path_added_as_a_tagged_disk_is_silent() {
+        let mut c = with_volume(None);
+        let longhorn = c.longhorn.as_mut().expect("longhorn");
+        longhorn.classes.push(crate::model::longhorn::StorageClass {
+            name: "longhorn-ssd".into(),
+            at: at(60),
+            disk_selector: Some(fact(vec!["ssd".to_string()], 61)),
+            node_selector: None,
+        });
+        assert!(run(&DataPathMismatch, &c).is_empty());
+        // A class without a disk selector adds no disk.
+        let longhorn = c.longhorn.as_mut().expect("longhorn");
+        longhorn.classes[0].disk_selector = None;
+        assert_eq!(run(&DataPathMismatch, &c).len(), 1);
     }
 
     #[test]
