@@ -135,6 +135,8 @@ fn is_own_cluster(file: &Member<'_>, roots: &Roots) -> bool {
 /// Decides which folders are cluster roots (each folder is looked at once).
 struct Roots {
     cache: HashMap<PathBuf, bool>,
+    /// The nearest root at or above a folder (as the paths spell it), once found.
+    nearest: HashMap<PathBuf, Option<PathBuf>>,
     /// Intents per folder (a folder holding an intent is a root).
     intents: HashMap<PathBuf, usize>,
     config_root: PathBuf,
@@ -153,6 +155,7 @@ impl Roots {
         }
         Self {
             cache: HashMap::new(),
+            nearest: HashMap::new(),
             intents,
             config_root: normalize(&cwd.join(&config.root)),
             clusters: config.clusters.clone(),
@@ -166,22 +169,34 @@ impl Roots {
     }
 
     /// The nearest cluster root above `path`, up to the repository root (the folder with
-    /// `.git`) or the top of the path.
+    /// `.git`) or the top of the path. The answer is remembered for every folder on the way
+    /// up, so each folder is looked at once, not once per file below it.
     fn nearest(&mut self, path: &Path) -> Option<PathBuf> {
-        for dir in path.ancestors().skip(1) {
-            let dir = if dir.as_os_str().is_empty() {
+        let mut walked = Vec::new();
+        let mut dir = path.parent();
+        let found = loop {
+            let Some(at) = dir else { break None };
+            let at = if at.as_os_str().is_empty() {
                 Path::new(".")
             } else {
-                dir
+                at
             };
-            if self.is_root(dir) {
-                return Some(dir.to_path_buf());
+            if let Some(found) = self.nearest.get(at) {
+                break found.clone();
             }
-            if dir.join(".git").exists() || dir == Path::new(".") {
-                return None;
+            walked.push(at.to_path_buf());
+            if self.is_root(at) {
+                break Some(at.to_path_buf());
             }
+            if at.join(".git").exists() || at == Path::new(".") {
+                break None;
+            }
+            dir = at.parent();
+        };
+        for dir in walked {
+            self.nearest.insert(dir, found.clone());
         }
-        None
+        found
     }
 
     fn is_root(&mut self, dir: &Path) -> bool {
