@@ -400,23 +400,15 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 /// When the lint set holds an intent, files that `talhorn build` generated from it (listed in a
 /// `.talhorn-manifest.json` above them) are skipped: the intent is linted instead, and reading
 /// both would report every VM twice.
+///
+/// The manifests are looked for first (once per folder): without a listed file, the YAML files
+/// are not read a second time to look for an intent.
 fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
-    let has_intent = files.iter().any(|f| {
-        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && crate::source::read_text(f).is_ok_and(|text| {
-                ["cluster:", "proxmox:", "nodes:"]
-                    .iter()
-                    .all(|key| text.lines().any(|l| l.starts_with(key)))
-            })
-    });
-    if !has_intent {
-        return files.iter().collect();
-    }
     let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> = HashMap::new();
-    files
+    let generated: Vec<bool> = files
         .iter()
-        .filter(|file| {
-            !file.ancestors().skip(1).any(|dir| {
+        .map(|file| {
+            file.ancestors().skip(1).any(|dir| {
                 let listed = manifests
                     .entry(dir.to_path_buf())
                     .or_insert_with(|| manifest_paths(dir));
@@ -430,7 +422,28 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
                     .is_some_and(|(set, rel)| set.contains(&rel))
             })
         })
+        .collect();
+    if !generated.contains(&true) || !has_intent(files) {
+        return files.iter().collect();
+    }
+    files
+        .iter()
+        .zip(generated)
+        .filter(|(_, generated)| !generated)
+        .map(|(file, _)| file)
         .collect()
+}
+
+/// Whether a YAML file among `files` looks like an intent (its top-level keys at line starts).
+fn has_intent(files: &[PathBuf]) -> bool {
+    files.iter().any(|f| {
+        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            && crate::source::read_text(f).is_ok_and(|text| {
+                ["cluster:", "proxmox:", "nodes:"]
+                    .iter()
+                    .all(|key| text.lines().any(|l| l.starts_with(key)))
+            })
+    })
 }
 
 fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
