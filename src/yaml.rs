@@ -8,6 +8,7 @@
 use crate::source::Span;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The largest YAML file talhorn reads.
@@ -209,6 +210,163 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
         on_workers(|| serde_saphyr::from_multiple_with_options(text, options()))
             .map_err(|e| to_yaml_error(&e, text))?;
     Ok(docs.into_iter().flatten().collect())
+}
+
+/// One document as [`skim_documents`] sees it: its top-level entries in order, each a key's
+/// text and, when [`parse_documents`] would read the value as a string, that string.
+pub type SkimmedDocument<'t> = Vec<(Cow<'t, str>, Option<Cow<'t, str>>)>;
+
+/// What a skim follows, far inside serde-saphyr's budget (nesting [`MAX_DEPTH`], 1,000,000
+/// events, 250,000 nodes, [`MAX_YAML_BYTES`] of scalars): larger input is left to
+/// [`parse_documents`], which reports what exceeds the budget.
+const SKIM_MAX_DEPTH: usize = 64;
+const SKIM_MAX_EVENTS: usize = 100_000;
+const SKIM_MAX_BYTES: usize = 1024 * 1024;
+
+/// The top-level entries of every document, from one pass of serde-saphyr's own parser
+/// (granit) without building a tree: several times cheaper than [`parse_documents`].
+///
+/// `Some` only when [`parse_documents`] is certain to succeed on `text` and to return these
+/// documents, each a mapping with these top-level keys: the same parser, with serde-saphyr's
+/// options, accepts the whole stream, and nothing serde-saphyr checks beyond the parser
+/// occurs — no anchor, alias, tag or merge key (`<<`), no number that may not be finite,
+/// nothing near the budget. Documents that are empty or null are
+/// dropped, as [`parse_documents`] drops them. Anything else (a syntax error too) is `None`:
+/// the caller parses in full, which reports it.
+pub fn skim_documents(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
+    use granit_parser::{Event, Parser, ScalarStyle};
+    /// An open collection: a sequence, or a mapping and whether its next node is a key.
+    enum Open {
+        Seq,
+        Map { key_next: bool },
+    }
+    /// Where a node stands.
+    enum At {
+        Root,
+        TopKey,
+        TopValue,
+        Inside,
+    }
+    if text.len() > SKIM_MAX_BYTES {
+        return None;
+    }
+    let mut docs = Vec::new();
+    let mut events = 0;
+    let mut starts = 0;
+    let mut document: Option<SkimmedDocument<'_>> = None;
+    let mut open: Vec<Open> = Vec::new();
+    let mut key: Option<Cow<'_, str>> = None;
+    // serde-saphyr parses with granit's default options: its lookahead and nesting limits
+    // are the defaults for the budget talhorn sets.
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        let (event, _) = event.ok()?;
+        events += 1;
+        if events > SKIM_MAX_EVENTS {
+            return None;
+        }
+        let is_node = matches!(
+            event,
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
+        );
+        let depth = open.len();
+        let at = match open.last_mut() {
+            _ if !is_node => At::Inside,
+            None => At::Root,
+            Some(Open::Map { key_next }) => {
+                *key_next = !*key_next;
+                match (depth, !*key_next) {
+                    (1, true) => At::TopKey,
+                    (1, false) => At::TopValue,
+                    _ => At::Inside,
+                }
+            }
+            Some(Open::Seq) => At::Inside,
+        };
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                starts += 1;
+                if starts > MAX_DOCUMENTS {
+                    return None;
+                }
+            }
+            Event::DocumentEnd => docs.extend(document.take()),
+            Event::Scalar(value, style, 0, None) => match at {
+                // An empty or null document: dropped.
+                At::Root
+                    if style == ScalarStyle::Plain
+                        && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL") => {}
+                At::Root => return None,
+                // A merge key, or a number serde-saphyr may reject as not finite.
+                _ if value == "<<" || (style == ScalarStyle::Plain && may_be_infinite(&value)) => {
+                    return None;
+                }
+                At::TopKey => key = Some(value),
+                At::TopValue => {
+                    let string =
+                        (style != ScalarStyle::Plain || plain_is_string(&value)).then_some(value);
+                    document.as_mut()?.push((key.take()?, string));
+                }
+                At::Inside => {}
+            },
+            Event::MappingStart(_, 0, None) | Event::SequenceStart(_, 0, None) => {
+                let mapping = matches!(event, Event::MappingStart(..));
+                match at {
+                    At::Root if mapping => document = Some(Vec::new()),
+                    At::Root | At::TopKey => return None,
+                    At::TopValue => document.as_mut()?.push((key.take()?, None)),
+                    At::Inside if depth >= SKIM_MAX_DEPTH => return None,
+                    At::Inside => {}
+                }
+                open.push(if mapping {
+                    Open::Map { key_next: true }
+                } else {
+                    Open::Seq
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                open.pop();
+            }
+            _ => return None,
+        }
+    }
+    Some(docs)
+}
+
+/// Whether a plain scalar might be read as an infinite or NaN float (`.inf`, `1e999`, a
+/// 400-digit number), which serde-saphyr's default policy rejects as an error.
+fn may_be_infinite(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let has = |word: &[u8]| {
+        bytes
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    has(b"inf")
+        || has(b"nan")
+        || (bytes
+            .first()
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'))
+            && (has(b"e") || value.len() > 300))
+}
+
+/// Whether a plain scalar is certain to be read as a string: a word of letters, digits and
+/// `.`, `/`, `_`, `-` that starts with a letter and is none of YAML 1.1's booleans, null or
+/// the float words (so not a number, boolean or null in any YAML schema). Other plain scalars
+/// may be strings too; the skim just does not tell.
+fn plain_is_string(value: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "yes", "n", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan",
+    ];
+    value
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'-'))
+        && !WORDS.iter().any(|w| value.eq_ignore_ascii_case(w))
 }
 
 /// Stack of each worker thread. Each nesting level costs tens of KiB of stack in a debug build,
@@ -469,6 +627,139 @@ mod tests {
             threads.len()
         );
         assert!(!threads.contains(&std::thread::current().id()));
+    }
+
+    /// What a full parse says of the top-level entries: each key and value when a string.
+    fn top_level(docs: &[Node]) -> Vec<Vec<(Option<String>, Option<String>)>> {
+        let text = |n: &Node| n.as_str().map(str::to_owned);
+        docs.iter()
+            .map(|doc| {
+                let entries = doc.as_map().unwrap_or_default();
+                entries.iter().map(|(k, v)| (text(k), text(v))).collect()
+            })
+            .collect()
+    }
+
+    fn skimmed(text: &str) -> Option<Vec<Vec<(String, Option<String>)>>> {
+        skim_documents(text).map(|docs| {
+            docs.into_iter()
+                .map(|doc| {
+                    doc.into_iter()
+                        .map(|(k, v)| (k.into_owned(), v.map(Cow::into_owned)))
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
+    /// A skim that answers agrees with the full parse: the parse succeeds, with the same
+    /// documents and entries; a key is that string there (unless the parse reads it as
+    /// another type, and then it is no word a lookup could name), and every value the skim
+    /// calls a string is that string there.
+    fn assert_skim_agrees(text: &str) {
+        let Some(skim) = skimmed(text) else { return };
+        let docs = parse_documents(text)
+            .unwrap_or_else(|e| panic!("skimmed, but the parse fails ({e}): {text:?}"));
+        let full = top_level(&docs);
+        assert_eq!(skim.len(), full.len(), "documents of {text:?}");
+        for (skim, full) in skim.iter().zip(&full) {
+            assert_eq!(skim.len(), full.len(), "entries of {text:?}");
+            for ((sk, sv), (fk, fv)) in skim.iter().zip(full) {
+                match fk {
+                    Some(fk) => assert_eq!(sk, fk, "key in {text:?}"),
+                    None => assert!(!plain_is_string(sk), "key {sk:?} in {text:?}"),
+                }
+                if sv.is_some() {
+                    assert_eq!(sv, fv, "value of {sk} in {text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn skim_reads_top_level_strings() {
+        let text = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n\
+                    spec: {replicas: 2}\n---\n# only a comment\n---\napiVersion: v1\n\
+                    kind: 'Service'\nport: 80\non: yes\nname: \"80\"\n";
+        let skim = skimmed(text).unwrap();
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(skim.len(), 2);
+        assert_eq!(skim[0][1], ("kind".to_owned(), s("Deployment")));
+        assert_eq!(skim[0][2], ("metadata".to_owned(), None));
+        assert_eq!(skim[1][1], ("kind".to_owned(), s("Service")));
+        // Not certain to be strings: a number, a YAML 1.1 boolean.
+        assert_eq!(skim[1][2].1, None);
+        assert_eq!(skim[1][3].1, None);
+        assert_eq!(skim[1][4].1, s("80"));
+        assert_skim_agrees(text);
+    }
+
+    #[test]
+    fn skim_leaves_to_the_parser_what_it_cannot_vouch_for() {
+        for text in [
+            "a: [1, 2\n",         // a syntax error
+            "a: &x 1\nb: *x\n",   // an anchor and an alias
+            "a: !!str 1\n",       // a tag
+            "a:\n  <<: {b: 1}\n", // a merge key
+            "a:\n  b: .inf\n",    // serde-saphyr rejects infinite floats
+            "a:\n  - 1e999\n",
+            "- a\n- b\n", // not a mapping
+            "plain\n",
+            "? [a]\n: b\n", // a key that is not a scalar
+        ] {
+            assert!(skim_documents(text).is_none(), "{text:?}");
+        }
+        let deep = "a: ".to_owned() + &"[".repeat(100) + &"]".repeat(100) + "\n";
+        assert!(skim_documents(&deep).is_none());
+        // Near the budget's event and node counts.
+        let long = "a: [".to_owned() + &"b, ".repeat(150_000) + "]\n";
+        assert!(skim_documents(&long).is_none());
+        // Empty and null documents are dropped, as the parse drops them.
+        let text = "---\n---\n~\n---\na: b\n";
+        assert_eq!(skimmed(text).map(|d| d.len()), Some(1));
+        assert_skim_agrees(text);
+    }
+
+    #[test]
+    fn plain_words_that_are_not_strings_are_not_vouched_for() {
+        for word in [
+            "yes", "No", "ON", "off", "y", "true", "Null", "inf", "NaN", "1", "0x1f",
+        ] {
+            assert!(!plain_is_string(word), "{word}");
+        }
+        for word in [
+            "v1",
+            "apps/v1",
+            "Deployment",
+            "networking.k8s.io/v1",
+            "a_b-c",
+        ] {
+            assert!(plain_is_string(word), "{word}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3_000))]
+        /// Streams stitched from fragments that are often valid and often tricky (anchors,
+        /// tags, merge keys, flow collections, odd scalars, indentation mistakes): whenever
+        /// the skim answers, the full parse succeeds and agrees with it.
+        #[test]
+        fn skim_never_vouches_for_what_the_parse_rejects_or_reads_otherwise(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "apiVersion: v1\n", "kind: Deployment\n", "kind: 'Job'\n", "kind: \"x\\ty\"\n",
+                "metadata:\n", "  name: a\n", "  labels: {a: b, c: [d, e]}\n", "  - x\n",
+                "- y\n", "spec:\n", "    replicas: 2\n", "  v: .inf\n", "  w: 1e3\n",
+                "  x: &a 1\n", "  y: *a\n", "  <<: {m: 1}\n", "  t: !!int 3\n", "---\n",
+                "...\n", "# c\n", "\n", "  z: |\n    text\n", "k: [\n", "k: }\n", "\t- 1\n",
+                "kind: Namespace\n", "a: b: c\n", "key: \"unterminated\n", "? k\n", ": v\n",
+                "x: yes\n", "x: 0o17\n", "x: 12:30\n", "x: ~\n", "   deep: 1\n", "apiVersion:\n",
+                "kind: [a]\n", "%YAML 1.2\n", "x: '''\n", "x: @y\n", "x: `y\n", "\"q\": 1\n",
+                "x: \"\\q\"\n", "x: -.INF\n", "x: +12e03\n", "x: 0b101\n", "x: 1_000\n",
+                "x: 2001-12-14\n", "kind: !Job\n", "x: {a: *b}\n", "x: \u{85}\n", "x: \u{feff}\n",
+            ]), 0..12)
+        ) {
+            assert_skim_agrees(&parts.concat());
+        }
     }
 
     #[test]

@@ -312,6 +312,12 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
                 file.content = Content::Conf(config);
             }
         }
+        preload::Parsed::UnreadManifests => {
+            // Nothing in it is read, so its text is not kept (every file read keeps its
+            // place in the source map, so file ids do not change).
+            file.kind = Kind::Manifests;
+            file.id = Some(sources.add(SourceFile::new(path, "")));
+        }
         preload::Parsed::Terraform(body) => read_terraform(&mut file, text, body, sources),
         preload::Parsed::Nothing => file.id = Some(sources.add(SourceFile::new(path, text))),
     }
