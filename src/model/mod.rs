@@ -16,6 +16,8 @@ pub use talos::{Mount, Scope, Talos, TalosConfig, TalosNode, UserVolume};
 
 use crate::finding::Finding;
 use crate::source::{Fact, SourceMap};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 pub use crate::intent::{Engine, GitOps, Role};
 
@@ -43,6 +45,55 @@ pub struct Cluster {
     pub network: Network,
     /// Findings produced while reading files (parse errors, unknown keys, ...), before rules run.
     pub load_findings: Vec<Finding>,
+    /// Name indexes the joins build for themselves (`..Cluster::default()` when building).
+    pub joins: Joins,
+}
+
+/// The VMs and Talos nodes by name, for the joins rules make once per node or VM (a scan each
+/// would make them quadratic in the number of nodes). Built on first use: the model is
+/// complete by then (ingest and lower fill it, rules only read it). A model that has grown
+/// since is scanned instead, and an answer is checked before it is given.
+#[derive(Default)]
+pub struct Joins(OnceLock<JoinIndex>);
+
+impl std::fmt::Debug for Joins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Joins")
+    }
+}
+
+struct JoinIndex {
+    /// How many VMs and nodes were indexed.
+    vms: usize,
+    nodes: usize,
+    /// The first VM of each name.
+    vm_by_name: HashMap<String, usize>,
+    /// The first Talos node of each name or hostname.
+    node_by_name: HashMap<String, usize>,
+}
+
+impl JoinIndex {
+    fn new(cluster: &Cluster) -> Self {
+        let mut vm_by_name = HashMap::new();
+        for (i, vm) in cluster.vms.iter().enumerate() {
+            if let Some(name) = &vm.name {
+                vm_by_name.entry(name.value.clone()).or_insert(i);
+            }
+        }
+        let mut node_by_name = HashMap::new();
+        for (i, node) in cluster.talos.nodes.iter().enumerate() {
+            node_by_name.entry(node.name.clone()).or_insert(i);
+            if let Some(hostname) = &node.hostname {
+                node_by_name.entry(hostname.value.clone()).or_insert(i);
+            }
+        }
+        Self {
+            vms: cluster.vms.len(),
+            nodes: cluster.talos.nodes.len(),
+            vm_by_name,
+            node_by_name,
+        }
+    }
 }
 
 impl Cluster {
@@ -58,25 +109,56 @@ impl Cluster {
         minor_of(&version.value)
     }
 
+    /// The name indexes, unless the model grew after they were built.
+    fn joins(&self) -> Option<&JoinIndex> {
+        let index = self.joins.0.get_or_init(|| JoinIndex::new(self));
+        (index.vms == self.vms.len() && index.nodes == self.talos.nodes.len()).then_some(index)
+    }
+
     /// The VM that runs a Talos node (joined by name, hostname or address).
     pub fn vm_of(&self, node: &TalosNode) -> Option<&Vm> {
-        self.vms.iter().find(|vm| {
+        let runs = |vm: &&Vm| {
             vm.name.as_ref().is_some_and(|n| n.value == node.name)
                 || node
                     .hostname
                     .as_ref()
                     .zip(vm.name.as_ref())
                     .is_some_and(|(h, n)| h.value == n.value)
-        })
+        };
+        if let Some(index) = self.joins() {
+            let hostname = node.hostname.as_ref().map(|h| h.value.as_str());
+            let first = [Some(node.name.as_str()), hostname]
+                .into_iter()
+                .flatten()
+                .filter_map(|name| index.vm_by_name.get(name).copied())
+                .min();
+            match first.map(|i| self.vms.get(i).filter(runs)) {
+                None => return None,
+                Some(Some(vm)) => return Some(vm),
+                Some(None) => {}
+            }
+        }
+        self.vms.iter().find(runs)
     }
 
     /// The Talos node a VM runs (joined by name).
     pub fn talos_node_of(&self, vm: &Vm) -> Option<&TalosNode> {
         let name = &vm.name.as_ref()?.value;
-        self.talos
-            .nodes
-            .iter()
-            .find(|n| &n.name == name || n.hostname.as_ref().is_some_and(|h| &h.value == name))
+        let runs = |n: &&TalosNode| {
+            &n.name == name || n.hostname.as_ref().is_some_and(|h| &h.value == name)
+        };
+        if let Some(index) = self.joins() {
+            match index
+                .node_by_name
+                .get(name)
+                .map(|&i| self.talos.nodes.get(i).filter(runs))
+            {
+                None => return None,
+                Some(Some(node)) => return Some(node),
+                Some(None) => {}
+            }
+        }
+        self.talos.nodes.iter().find(runs)
     }
 
     /// The role of a VM: stated on the VM (tags, intent) or on its Talos node.
