@@ -207,3 +207,79 @@ pub fn minor_of(version: &str) -> Option<u32> {
         .parse()
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Location, Span};
+
+    const AT: Location = Location::new(FileId(0), Span::at(0));
+
+    fn vm(name: &str) -> Vm {
+        let mut vm = Vm::new(AT);
+        vm.name = Some(Fact::new(name.to_owned(), AT));
+        vm
+    }
+
+    fn node(name: &str, hostname: Option<&str>) -> TalosNode {
+        let mut node = TalosNode::new(name, AT);
+        node.hostname = hostname.map(|h| Fact::new(h.to_owned(), AT));
+        node
+    }
+
+    /// The indexed joins give what a scan in model order gives: the first VM by name or
+    /// hostname, the first node by name or hostname, also after the model grew.
+    #[test]
+    fn indexed_joins_answer_as_the_scan_does() {
+        let mut cluster = Cluster::default();
+        cluster.vms = vec![vm("a"), vm("host-b"), vm("b"), vm("a")];
+        cluster.talos.nodes = vec![
+            node("b", Some("host-b")),
+            node("c", None),
+            node("x", Some("c")),
+        ];
+        let vm_index = |n: &TalosNode, c: &Cluster| {
+            c.vm_of(n)
+                .map(|v| c.vms.iter().position(|w| std::ptr::eq(v, w)).unwrap())
+        };
+        // By hostname, at an earlier index than the VM of the node's own name.
+        assert_eq!(vm_index(&cluster.talos.nodes[0], &cluster), Some(1));
+        assert_eq!(vm_index(&node("a", None), &cluster), Some(0));
+        assert_eq!(vm_index(&cluster.talos.nodes[1], &cluster), None);
+        let node_name = |v: &Vm, c: &Cluster| c.talos_node_of(v).map(|n| n.name.clone());
+        assert_eq!(node_name(&vm("host-b"), &cluster), Some("b".into()));
+        // The first node named or hostnamed `c`.
+        assert_eq!(node_name(&vm("c"), &cluster), Some("c".into()));
+        assert_eq!(node_name(&vm("z"), &cluster), None);
+        // Grown after the index was built: still found.
+        cluster.vms.push(vm("c"));
+        cluster.talos.nodes.push(node("z", None));
+        assert_eq!(vm_index(&cluster.talos.nodes[1], &cluster), Some(4));
+        assert_eq!(node_name(&vm("z"), &cluster), Some("z".into()));
+    }
+
+    #[test]
+    fn indexed_configs_keep_the_order_of_application() {
+        let mut talos = Talos::default();
+        let config = |scope: Scope| TalosConfig::new(scope, AT);
+        talos.configs = vec![
+            config(Scope::Node("n".into())),
+            config(Scope::Role(Role::Worker)),
+            config(Scope::All),
+            config(Scope::Node("m".into())),
+            config(Scope::Node("n".into())),
+        ];
+        let mut n = node("n", None);
+        n.role = Some(Role::Worker);
+        let order = |t: &Talos, n: &TalosNode| -> Vec<usize> {
+            t.configs_for(n)
+                .map(|c| t.configs.iter().position(|d| std::ptr::eq(c, d)).unwrap())
+                .collect()
+        };
+        assert_eq!(order(&talos, &n), vec![2, 1, 0, 4]);
+        assert_eq!(talos.own_configs(&n).len(), 2);
+        talos.configs.push(config(Scope::Node("n".into())));
+        assert_eq!(order(&talos, &n), vec![2, 1, 0, 4, 5]);
+        assert_eq!(talos.own_configs(&n).len(), 3);
+    }
+}
