@@ -147,7 +147,7 @@ impl Node {
     pub fn at_pointer(&self, pointer: &str) -> &Node {
         let mut node = self;
         for token in pointer.split('/').skip(1) {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = unescape_pointer_token(token);
             let next = match &node.value {
                 Value::Map(_) => node.get(&token),
                 Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
@@ -164,8 +164,18 @@ impl Node {
     /// The key node for the entry at a JSON pointer, if the pointer ends in a mapping key.
     pub fn key_at_pointer(&self, pointer: &str) -> Option<&Node> {
         let (parent, last) = pointer.rsplit_once('/')?;
-        let last = last.replace("~1", "/").replace("~0", "~");
+        let last = unescape_pointer_token(last);
         self.at_pointer(parent).entry(&last).map(|(k, _)| k)
+    }
+}
+
+/// A JSON pointer token with `~1` and `~0` unescaped; most have neither, and are not copied
+/// (a build locates every fact of every node by pointer).
+fn unescape_pointer_token(token: &str) -> Cow<'_, str> {
+    if token.contains('~') {
+        Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(token)
     }
 }
 
@@ -760,6 +770,18 @@ mod tests {
         ) {
             assert_skim_agrees(&parts.concat());
         }
+    }
+
+    #[test]
+    fn json_pointer_tokens_are_unescaped() {
+        let text = "labels:\n  node.longhorn.io/create-default-disk: \"true\"\n  a~b: c\n";
+        let doc = parse_document(text).unwrap();
+        let slash = "/labels/node.longhorn.io~1create-default-disk";
+        assert_eq!(text_of(text, doc.at_pointer(slash)), "\"true\"");
+        assert_eq!(
+            text_of(text, doc.key_at_pointer("/labels/a~0b").unwrap()),
+            "a~b"
+        );
     }
 
     #[test]
