@@ -116,7 +116,7 @@ pub fn ingest_with_stdin(
         })
         .collect();
     let mut groups = group::group(&members, config);
-    let clusters = model_clusters(&mut groups, &files, config, &mut sources)?;
+    let clusters = model_clusters(&mut groups, &mut files, config, &mut sources)?;
     let files = file_entries(files, &groups)
         .into_iter()
         .filter(|f| !f.clusters.is_empty())
@@ -130,10 +130,11 @@ pub fn ingest_with_stdin(
 }
 
 /// One model per group, each with its own configuration (whose `exclude` also applies, as when
-/// the cluster's folder is linted alone).
+/// the cluster's folder is linted alone). A file's parsed content goes to the last cluster that
+/// reads it (the others get a copy), so it is not held twice and is freed once read.
 fn model_clusters(
     groups: &mut [group::Group],
-    files: &[ReadFile],
+    files: &mut [ReadFile],
     config: &LintConfig,
     sources: &mut SourceMap,
 ) -> Result<Vec<ClusterInput>, IngestError> {
@@ -147,12 +148,23 @@ fn model_clusters(
         }
         configs.push((own, config_file));
     }
+    let mut readers_left = vec![0_usize; files.len()];
+    for &index in groups.iter().flat_map(|g| &g.members) {
+        readers_left[index] += 1;
+    }
     let mut clusters = Vec::with_capacity(groups.len());
     for (group, (own, config_file)) in groups.iter().zip(configs) {
         let mut reader =
             RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
         for &index in &group.members {
-            reader.add(&files[index]);
+            readers_left[index] -= 1;
+            let file = &mut files[index];
+            let content = if readers_left[index] == 0 {
+                std::mem::replace(&mut file.content, Content::None)
+            } else {
+                file.content.clone()
+            };
+            reader.add(file, content);
         }
         clusters.push(ClusterInput {
             name: group.name.clone(),
@@ -243,6 +255,7 @@ struct ReadFile {
     references: Vec<PathBuf>,
 }
 
+#[derive(Clone)]
 enum Content {
     None,
     Yaml(Vec<Node>),
@@ -534,23 +547,23 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    /// Adds one file's facts (and its own problems) to the cluster.
-    fn add(&mut self, file: &ReadFile) {
+    /// Adds one file's facts (and its own problems) to the cluster; `content` is its parse.
+    fn add(&mut self, file: &ReadFile, content: Content) {
         self.cluster
             .load_findings
             .extend(file.findings.iter().cloned());
         let Some(id) = file.id else { return };
         let text = &self.sources.get(id).text;
-        match (&file.content, file.kind) {
+        match (content, file.kind) {
             (Content::Terraform(body), Kind::Terraform) => self.tf_files.push(terraform::TfFile {
                 file: id,
                 path: file.path.clone(),
                 text: text.clone(),
-                body: body.clone(),
+                body,
             }),
             (Content::Conf(config), Kind::QmConf) => {
-                self.cluster.vms.push(proxmox::vm(id, &file.path, config));
-                self.qm_configs.push((id, config.clone()));
+                self.cluster.vms.push(proxmox::vm(id, &file.path, &config));
+                self.qm_configs.push((id, config));
             }
             (_, Kind::StorageCfg) => {
                 let cfg = storage_cfg::parse(text);
@@ -579,29 +592,27 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    fn yaml(&mut self, file: FileId, path: &Path, kind: Kind, docs: &[Node]) {
+    fn yaml(&mut self, file: FileId, path: &Path, kind: Kind, docs: Vec<Node>) {
         let text = &self.sources.get(file).text;
         match kind {
             Kind::Intent => intent::read(&mut self.cluster, file, text),
-            Kind::Talos => self
-                .talos_files
-                .push(talos::read(file, path, docs.to_vec())),
+            Kind::Talos => self.talos_files.push(talos::read(file, path, docs)),
             Kind::Schematic => {
                 if let (None, Some(doc)) = (&self.cluster.talos.schematic, docs.first()) {
                     self.cluster.talos.schematic = Some(talos::schematic(file, doc));
                 }
             }
             Kind::LonghornValues | Kind::CiliumValues => {
-                let Some(values) = docs.first() else {
+                let Some(values) = docs.into_iter().next() else {
                     return;
                 };
-                let source = longhorn::Collected::values_file(file, values.clone());
+                let source = longhorn::Collected::values_file(file, values);
                 match kind {
                     Kind::LonghornValues => self.collected.longhorn.push(source),
                     _ => self.collected.cilium.push(source),
                 }
             }
-            Kind::Manifests => self.collected.manifests(file, text, docs),
+            Kind::Manifests => self.collected.manifests(file, text, &docs),
             Kind::OmniTemplate => {
                 // Omni installs the Talos version its template names.
                 let cluster_doc = docs
