@@ -113,6 +113,7 @@ pub fn ingest_with_stdin(
             path: &f.path,
             kind: f.kind,
             references: f.references.clone(),
+            declares_root_module: f.declares_root_module,
         })
         .collect();
     let mut groups = group::group(&members, config);
@@ -253,6 +254,8 @@ struct ReadFile {
     findings: Vec<Finding>,
     /// Files an Omni template names as patches.
     references: Vec<PathBuf>,
+    /// Terraform that configures a provider or backend (a root module; grouping needs it).
+    declares_root_module: bool,
 }
 
 #[derive(Clone)]
@@ -277,6 +280,7 @@ fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec
                 content: Content::None,
                 findings: vec![int001(Location::file_start(id), problem.clone())],
                 references: Vec::new(),
+                declares_root_module: false,
             }
         })
         .collect();
@@ -299,6 +303,7 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
         content: Content::None,
         findings: Vec::new(),
         references: Vec::new(),
+        declares_root_module: false,
     };
     if by_name.reads == Reads::Nothing {
         return file;
@@ -331,7 +336,10 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
             file.kind = Kind::Manifests;
             file.id = Some(sources.add(SourceFile::new(path, "")));
         }
-        preload::Parsed::Terraform(body) => read_terraform(&mut file, text, body, sources),
+        preload::Parsed::Terraform(body) => {
+            file.declares_root_module = group::declares_root_module(&text);
+            read_terraform(&mut file, text, body, sources);
+        }
         preload::Parsed::Nothing => file.id = Some(sources.add(SourceFile::new(path, text))),
     }
     file
