@@ -511,11 +511,6 @@ fn is_manifest(doc: &Node) -> bool {
         && doc.get("kind").and_then(Node::as_str).is_some()
 }
 
-/// The benchmark's synthetic tree, a corpus for the tests.
-#[cfg(test)]
-#[path = "../../tools/synthetic_tree.rs"]
-mod synthetic_tree;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,24 +690,8 @@ mod tests {
     /// document of a read kind.
     #[test]
     fn unread_manifests_agree_with_the_full_parse_on_the_corpora() {
-        fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).unwrap().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if is_yaml(&path) {
-                    out.push(path);
-                }
-            }
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let synthetic = tempfile::tempdir().unwrap();
-        super::synthetic_tree::write_tree(synthetic.path(), 300).unwrap();
-        let mut files = Vec::new();
-        walk(synthetic.path(), &mut files);
-        for dir in ["fixtures", "examples", "tests"] {
-            walk(&root.join(dir), &mut files);
-        }
+        let files = crate::yaml::yaml_corpus(synthetic.path());
         let mut unread = 0;
         for path in files {
             let Ok(text) = std::fs::read_to_string(&path) else {
