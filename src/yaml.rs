@@ -806,7 +806,10 @@ mod tests {
             .collect()
     }
 
-    fn skimmed(text: &str) -> Option<Vec<Vec<(String, Option<String>)>>> {
+    /// A document's top-level entries, owned.
+    type Entries = Vec<(String, Option<String>)>;
+
+    fn skimmed(text: &str) -> Option<Vec<Entries>> {
         skim_documents(text).map(|docs| {
             docs.into_iter()
                 .map(|doc| {

@@ -287,7 +287,7 @@ pub fn is_unread_manifests(text: &str) -> bool {
                 return false;
             };
             api_version != "v1alpha1"
-                && !READ_MANIFEST_KINDS.contains(&kind.as_ref())
+                && !READ_MANIFEST_KINDS.contains(&kind)
                 && doc.iter().all(|(k, _)| {
                     !matches!(k.as_ref(), "clusterName" | "cluster" | "nodes" | "proxmox")
                 })

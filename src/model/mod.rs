@@ -231,8 +231,10 @@ mod tests {
     /// hostname, the first node by name or hostname, also after the model grew.
     #[test]
     fn indexed_joins_answer_as_the_scan_does() {
-        let mut cluster = Cluster::default();
-        cluster.vms = vec![vm("a"), vm("host-b"), vm("b"), vm("a")];
+        let mut cluster = Cluster {
+            vms: vec![vm("a"), vm("host-b"), vm("b"), vm("a")],
+            ..Cluster::default()
+        };
         cluster.talos.nodes = vec![
             node("b", Some("host-b")),
             node("c", None),
