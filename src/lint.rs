@@ -3,6 +3,7 @@
 use crate::finding::Finding;
 use crate::ingest::{self, ClusterInput, FileEntry, IngestError};
 use crate::rules::config::NearestConfigs;
+use crate::rules::suppress::Suppressions;
 use crate::rules::{self, LintConfig};
 use crate::source::SourceMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ pub fn lint_paths_with_stdin(
     // file is found once, when a configuration first needs it.
     let nearest = std::cell::OnceCell::new();
     let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&ingested.sources));
+    // So are the suppression comments in them.
+    let suppressions = Suppressions::find(&ingested.sources);
     let mut findings = Vec::new();
     for input in &ingested.clusters {
         // The cluster's configuration, and each file's nearest `.talhorn.yaml` within it.
@@ -53,7 +56,7 @@ pub fn lint_paths_with_stdin(
             .unwrap_or(config)
             .resolve(find_nearest)
             .map_err(|e| IngestError(e.to_string()))?;
-        for mut finding in rules::run(&input.cluster, &config) {
+        for mut finding in rules::run_cluster(&input.cluster, &config, &suppressions) {
             finding.cluster = Some(input.name.clone());
             findings.push(finding);
         }
