@@ -269,26 +269,38 @@ fn is_layer_folder(dir: &Path) -> bool {
 
 impl Roots {
     /// Whether `dir` is a cluster root by its marker files: its own (unless it is a layer
-    /// folder), or those of a layer folder inside it.
+    /// folder), or those of a layer folder inside it. `dir` is listed once; a layer folder
+    /// its listing does not show is not looked for (one failed open each, for every folder
+    /// above every file, otherwise).
     fn marks_root(&self, dir: &Path) -> bool {
-        (!is_layer_folder(dir) && self.has_root_marker_file(dir))
-            || LAYER_FOLDERS
-                .iter()
-                .any(|layer| self.has_root_marker_file(&dir.join(layer)))
+        let entries = sorted_entries(dir);
+        let has_layer = |layer: &str| {
+            entries.as_ref().is_none_or(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.file_name().is_some_and(|n| n == layer))
+            })
+        };
+        (!is_layer_folder(dir)
+            && entries
+                .as_ref()
+                .is_some_and(|entries| self.has_root_marker_file(dir, entries)))
+            || LAYER_FOLDERS.iter().any(|layer| {
+                has_layer(layer)
+                    && sorted_entries(&dir.join(layer)).is_some_and(|entries| {
+                        self.has_root_marker_file(&dir.join(layer), &entries)
+                    })
+            })
     }
 
-    /// A talhelper `talconfig.yaml`, or a Terraform/OpenTofu root module: a `.tf` file with a
-    /// `provider` or `backend` block, a lock file or a `*.tfvars` (a module under `modules/` is
-    /// never a root: the root module that calls it is). A `.tf` file the run read is not read
-    /// again; one outside the lint set (a folder above the linted one) is.
-    fn has_root_marker_file(&self, dir: &Path) -> bool {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return false;
-        };
+    /// Whether `entries` (the files of `dir`) hold a talhelper `talconfig.yaml`, or a
+    /// Terraform/OpenTofu root module: a `.tf` file with a `provider` or `backend` block, a
+    /// lock file or a `*.tfvars` (a module under `modules/` is never a root: the root module
+    /// that calls it is). A `.tf` file the run read is not read again; one outside the lint
+    /// set (a folder above the linted one) is.
+    fn has_root_marker_file(&self, dir: &Path, entries: &[PathBuf]) -> bool {
         let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
-        let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        names.sort();
-        names.iter().any(|path| {
+        entries.iter().any(|path| {
             let name = path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -313,6 +325,17 @@ impl Roots {
                     ))
         })
     }
+}
+
+/// The entries of a folder, sorted; `None` when it cannot be listed.
+fn sorted_entries(dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 /// Whether Terraform text configures a provider or a backend (what only a root module does).
