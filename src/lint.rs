@@ -2,6 +2,8 @@
 
 use crate::finding::Finding;
 use crate::ingest::{self, ClusterInput, FileEntry, IngestError};
+use crate::rules::config::NearestConfigs;
+use crate::rules::suppress::Suppressions;
 use crate::rules::{self, LintConfig};
 use crate::source::SourceMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +41,12 @@ pub fn lint_paths_with_stdin(
     config: &LintConfig,
 ) -> Result<LintOutcome, IngestError> {
     let ingested = ingest::ingest_with_stdin(paths, stdin, config)?;
+    // Every cluster's source map is the run's (shared), so the nearest `.talhorn.yaml` of each
+    // file is found once, when a configuration first needs it.
+    let nearest = std::cell::OnceCell::new();
+    let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&ingested.sources));
+    // So are the suppression comments in them.
+    let suppressions = Suppressions::find(&ingested.sources);
     let mut findings = Vec::new();
     for input in &ingested.clusters {
         // The cluster's configuration, and each file's nearest `.talhorn.yaml` within it.
@@ -46,9 +54,9 @@ pub fn lint_paths_with_stdin(
             .config
             .as_ref()
             .unwrap_or(config)
-            .resolve(&input.cluster.sources)
+            .resolve(find_nearest)
             .map_err(|e| IngestError(e.to_string()))?;
-        for mut finding in rules::run(&input.cluster, &config) {
+        for mut finding in rules::run_cluster(&input.cluster, &config, &suppressions) {
             finding.cluster = Some(input.name.clone());
             findings.push(finding);
         }

@@ -138,16 +138,18 @@ impl SourceFile {
 /// Every file a run has read, so findings can be rendered with snippets.
 ///
 /// Files are shared, not copied, between clones: every cluster of a repository holds the same
-/// map, so a [`FileId`] means the same file in each of them and in the report.
+/// map, so a [`FileId`] means the same file in each of them and in the report. A clone costs
+/// one reference count, whatever the number of files (a run clones the map once per
+/// cluster); adding to a clone copies its list of files first.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    files: Vec<Arc<SourceFile>>,
+    files: Arc<Vec<Arc<SourceFile>>>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(Arc::new(file));
+        Arc::make_mut(&mut self.files).push(Arc::new(file));
         id
     }
 

@@ -4,10 +4,17 @@
 //! [`parse_documents`]: serde-saphyr does the parsing under a budget (alias bombs, deep nesting,
 //! huge inputs), and every node, key included, keeps its byte span. Duplicate keys are kept so
 //! that rules can report them.
+//!
+//! Most files are plain YAML (no anchors, tags or merge keys, scalars whose type is certain):
+//! for them the tree is built straight from the events of serde-saphyr's own parser, the same
+//! tree serde-saphyr builds, at a fraction of the cost ([`build_documents`]); everything else,
+//! errors included, goes through serde-saphyr. [`skim_documents`] reads only the top-level
+//! entries, for files whose content does not matter beyond them.
 
 use crate::source::Span;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The largest YAML file talhorn reads.
@@ -146,7 +153,7 @@ impl Node {
     pub fn at_pointer(&self, pointer: &str) -> &Node {
         let mut node = self;
         for token in pointer.split('/').skip(1) {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = unescape_pointer_token(token);
             let next = match &node.value {
                 Value::Map(_) => node.get(&token),
                 Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
@@ -163,8 +170,18 @@ impl Node {
     /// The key node for the entry at a JSON pointer, if the pointer ends in a mapping key.
     pub fn key_at_pointer(&self, pointer: &str) -> Option<&Node> {
         let (parent, last) = pointer.rsplit_once('/')?;
-        let last = last.replace("~1", "/").replace("~0", "~");
+        let last = unescape_pointer_token(last);
         self.at_pointer(parent).entry(&last).map(|(k, _)| k)
+    }
+}
+
+/// A JSON pointer token with `~1` and `~0` unescaped; most have neither, and are not copied
+/// (a build locates every fact of every node by pointer).
+fn unescape_pointer_token(token: &str) -> Cow<'_, str> {
+    if token.contains('~') {
+        Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(token)
     }
 }
 
@@ -205,10 +222,288 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
             span: Span::at(0),
         });
     }
+    // Most files are plain enough to build straight from the parser's events.
+    match build_documents(text) {
+        Some(docs) => Ok(docs),
+        None => parse_with_serde(text),
+    }
+}
+
+/// The documents through serde-saphyr: everything [`build_documents`] leaves to it, with its
+/// typing of every scalar, its budget and its error messages.
+fn parse_with_serde(text: &str) -> Result<Vec<Node>, YamlError> {
     let docs: Vec<Option<Node>> =
         on_workers(|| serde_saphyr::from_multiple_with_options(text, options()))
             .map_err(|e| to_yaml_error(&e, text))?;
     Ok(docs.into_iter().flatten().collect())
+}
+
+/// One document as [`skim_documents`] sees it: its top-level entries in order, each a key's
+/// text and, when [`parse_documents`] would read the value as a string, that string.
+pub type SkimmedDocument<'t> = Vec<(Cow<'t, str>, Option<Cow<'t, str>>)>;
+
+/// What a skim follows, far inside serde-saphyr's budget (nesting [`MAX_DEPTH`], 1,000,000
+/// events, 250,000 nodes, [`MAX_YAML_BYTES`] of scalars): larger input is left to
+/// [`parse_documents`], which reports what exceeds the budget.
+const SKIM_MAX_DEPTH: usize = 64;
+const SKIM_MAX_EVENTS: usize = 100_000;
+const SKIM_MAX_BYTES: usize = 1024 * 1024;
+
+/// The top-level entries of every document, from one pass of serde-saphyr's own parser
+/// (granit) without building a tree: several times cheaper than [`parse_documents`].
+///
+/// `Some` only when [`parse_documents`] is certain to succeed on `text` and to return these
+/// documents, each a mapping with these top-level keys: the same parser, with serde-saphyr's
+/// options, accepts the whole stream, and nothing serde-saphyr checks beyond the parser
+/// occurs — no anchor, alias, tag or merge key (`<<`), no number that may not be finite,
+/// nothing near the budget. Documents that are empty or null are
+/// dropped, as [`parse_documents`] drops them. Anything else (a syntax error too) is `None`:
+/// the caller parses in full, which reports it.
+pub fn skim_documents(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
+    use granit_parser::{Event, Parser, ScalarStyle};
+    /// An open collection: a sequence, or a mapping and whether its next node is a key.
+    enum Open {
+        Seq,
+        Map { key_next: bool },
+    }
+    /// Where a node stands.
+    enum At {
+        Root,
+        TopKey,
+        TopValue,
+        Inside,
+    }
+    if text.len() > SKIM_MAX_BYTES {
+        return None;
+    }
+    let mut docs = Vec::new();
+    let mut events = 0;
+    let mut starts = 0;
+    let mut document: Option<SkimmedDocument<'_>> = None;
+    let mut open: Vec<Open> = Vec::new();
+    let mut key: Option<Cow<'_, str>> = None;
+    // serde-saphyr parses with granit's default options: its lookahead and nesting limits
+    // are the defaults for the budget talhorn sets.
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        let (event, _) = event.ok()?;
+        events += 1;
+        if events > SKIM_MAX_EVENTS {
+            return None;
+        }
+        let is_node = matches!(
+            event,
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
+        );
+        let depth = open.len();
+        let at = match open.last_mut() {
+            _ if !is_node => At::Inside,
+            None => At::Root,
+            Some(Open::Map { key_next }) => {
+                *key_next = !*key_next;
+                match (depth, !*key_next) {
+                    (1, true) => At::TopKey,
+                    (1, false) => At::TopValue,
+                    _ => At::Inside,
+                }
+            }
+            Some(Open::Seq) => At::Inside,
+        };
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                starts += 1;
+                if starts > MAX_DOCUMENTS {
+                    return None;
+                }
+            }
+            Event::DocumentEnd => docs.extend(document.take()),
+            Event::Scalar(value, style, 0, None) => match at {
+                // An empty or null document: dropped.
+                At::Root
+                    if style == ScalarStyle::Plain
+                        && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL") => {}
+                At::Root => return None,
+                // A merge key, or a number serde-saphyr may reject as not finite.
+                _ if value == "<<" || (style == ScalarStyle::Plain && may_be_infinite(&value)) => {
+                    return None;
+                }
+                At::TopKey => key = Some(value),
+                At::TopValue => {
+                    let string =
+                        (style != ScalarStyle::Plain || plain_is_string(&value)).then_some(value);
+                    document.as_mut()?.push((key.take()?, string));
+                }
+                At::Inside => {}
+            },
+            Event::MappingStart(_, 0, None) | Event::SequenceStart(_, 0, None) => {
+                let mapping = matches!(event, Event::MappingStart(..));
+                match at {
+                    At::Root if mapping => document = Some(Vec::new()),
+                    At::Root | At::TopKey => return None,
+                    At::TopValue => document.as_mut()?.push((key.take()?, None)),
+                    At::Inside if depth >= SKIM_MAX_DEPTH => return None,
+                    At::Inside => {}
+                }
+                open.push(if mapping {
+                    Open::Map { key_next: true }
+                } else {
+                    Open::Seq
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                open.pop();
+            }
+            _ => return None,
+        }
+    }
+    Some(docs)
+}
+
+/// Whether a plain scalar might be read as an infinite or NaN float (`.inf`, `-.NaN`, `1e999`,
+/// a 400-digit number), which serde-saphyr's default policy rejects as an error: the float
+/// words, and numbers that start with a dot or have an exponent or hundreds of digits.
+fn may_be_infinite(value: &str) -> bool {
+    let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
+    let word = ["inf", "infinity", "nan"]
+        .iter()
+        .any(|w| unsigned.eq_ignore_ascii_case(w));
+    let numeral = unsigned.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    word || unsigned.starts_with('.')
+        || (numeral && (unsigned.contains(['e', 'E']) || value.len() > 300))
+}
+
+/// Whether a plain scalar is certain to be read as a string (serde-saphyr tries a boolean, an
+/// integer, then a float): one that starts with a digit, sign or dot only when it holds a
+/// character no number has, or two dots (`200G`, `10.0.0.0/16`, `1.10.2`), and none of the
+/// float words; any other when it is none of YAML 1.1's booleans and the null words. Other
+/// plain scalars may be strings too; this does not tell.
+fn plain_is_string(value: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "~", "y", "yes", "n", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan",
+    ];
+    let Some(first) = value.bytes().next() else {
+        return false;
+    };
+    if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
+        // Integers: digits, `_`, a radix prefix and hex digits; floats (Rust's grammar): one
+        // dot, an exponent, a sign, `inf` and `nan`.
+        let number_byte = |b: u8| b.is_ascii_hexdigit() || b"._+-xXoObB".contains(&b);
+        let dots = value.bytes().filter(|&b| b == b'.').count();
+        return !may_be_infinite(value) && (dots >= 2 || value.bytes().any(|b| !number_byte(b)));
+    }
+    !WORDS.iter().any(|w| value.eq_ignore_ascii_case(w))
+}
+
+/// Builds the documents straight from serde-saphyr's own parser (granit), without serde's
+/// visitor protocol: several times cheaper, and the same tree. `None` (parse with serde-saphyr)
+/// for anything where the two could differ: what the skim leaves to the parser (see
+/// [`skim_documents`]), a plain scalar whose type is not certain ([`plain_value`]), a key
+/// that is not a string.
+///
+/// Every node's span is its first event's, as serde-saphyr's `Spanned` takes it.
+fn build_documents(text: &str) -> Option<Vec<Node>> {
+    use granit_parser::{Event, Parser, ScalarStyle};
+    /// An open collection, its span, and (for a mapping) the key waiting for its value.
+    enum Open {
+        Seq(Vec<Node>, Span),
+        Map(Vec<(Node, Node)>, Option<Node>, Span),
+    }
+    if text.len() > SKIM_MAX_BYTES {
+        return None;
+    }
+    let mut docs = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let (mut events, mut starts) = (0, 0);
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        let (event, span) = event.ok()?;
+        events += 1;
+        if events > SKIM_MAX_EVENTS {
+            return None;
+        }
+        let at = match (span.start.byte_offset(), span.end.byte_offset()) {
+            (Some(start), Some(end)) => Span::new(start, end.max(start)),
+            _ => Span::at(0),
+        };
+        let at_key = matches!(open.last(), Some(Open::Map(_, None, _)));
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                starts += 1;
+                if starts > MAX_DOCUMENTS {
+                    return None;
+                }
+                continue;
+            }
+            Event::Scalar(value, style, 0, None) => {
+                let plain = style == ScalarStyle::Plain;
+                if value == "<<" || (plain && may_be_infinite(&value)) {
+                    return None;
+                }
+                let value = if plain {
+                    plain_value(&value)?
+                } else {
+                    Value::Str(value.into_owned())
+                };
+                match (&value, open.is_empty(), at_key) {
+                    // An empty or null document: dropped.
+                    (Value::Null, true, _) => continue,
+                    (Value::Null | Value::Bool(_) | Value::Int(_), _, true) => return None,
+                    _ => Node::new(value, at),
+                }
+            }
+            Event::MappingStart(_, 0, None) | Event::SequenceStart(_, 0, None) => {
+                if open.len() >= SKIM_MAX_DEPTH || at_key {
+                    return None;
+                }
+                open.push(match event {
+                    Event::MappingStart(..) => Open::Map(Vec::new(), None, at),
+                    _ => Open::Seq(Vec::new(), at),
+                });
+                continue;
+            }
+            Event::MappingEnd => match open.pop()? {
+                Open::Map(entries, None, at) => Node::new(Value::Map(entries), at),
+                _ => return None,
+            },
+            Event::SequenceEnd => match open.pop()? {
+                Open::Seq(items, at) => Node::new(Value::Seq(items), at),
+                Open::Map(..) => return None,
+            },
+            _ => return None,
+        };
+        match open.last_mut() {
+            None => docs.push(node),
+            Some(Open::Seq(items, _)) => items.push(node),
+            Some(Open::Map(entries, key, _)) => match key.take() {
+                Some(key) => entries.push((key, node)),
+                None => *key = Some(node),
+            },
+        }
+    }
+    open.is_empty().then_some(docs)
+}
+
+/// The value serde-saphyr gives a plain scalar, when it is certain: null (`""`, `~`, `null`),
+/// `true`/`false`, a decimal integer that fits, or a string [`plain_is_string`] vouches for.
+/// `None` for the rest (`yes`, `1.5`, `0x1f`, `0127`, `100m`, ...): left to serde-saphyr.
+fn plain_value(value: &str) -> Option<Value> {
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" => return Some(Value::Bool(true)),
+        "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let decimal = !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.starts_with('0') || value == "0");
+    if decimal {
+        return value.parse().ok().map(Value::Int);
+    }
+    plain_is_string(value).then(|| Value::Str(value.to_owned()))
 }
 
 /// Stack of each worker thread. Each nesting level costs tens of KiB of stack in a debug build,
@@ -392,6 +687,35 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// The benchmark's synthetic tree, a corpus for the tests.
+#[cfg(test)]
+#[path = "../tools/synthetic_tree.rs"]
+mod synthetic_tree;
+
+/// Every YAML file of the fixtures, the examples, the tests and a synthetic tree of 300 files
+/// written into `synthetic`: a corpus for the tests that compare two ways of reading YAML.
+#[cfg(test)]
+pub(crate) fn yaml_corpus(synthetic: &std::path::Path) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    synthetic_tree::write_tree(synthetic, 300).unwrap();
+    let mut files = Vec::new();
+    walk(synthetic, &mut files);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["fixtures", "examples", "tests"] {
+        walk(&root.join(dir), &mut files);
+    }
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,6 +793,245 @@ mod tests {
             threads.len()
         );
         assert!(!threads.contains(&std::thread::current().id()));
+    }
+
+    /// What a full parse says of the top-level entries: each key and value when a string.
+    fn top_level(docs: &[Node]) -> Vec<Vec<(Option<String>, Option<String>)>> {
+        let text = |n: &Node| n.as_str().map(str::to_owned);
+        docs.iter()
+            .map(|doc| {
+                let entries = doc.as_map().unwrap_or_default();
+                entries.iter().map(|(k, v)| (text(k), text(v))).collect()
+            })
+            .collect()
+    }
+
+    /// A document's top-level entries, owned.
+    type Entries = Vec<(String, Option<String>)>;
+
+    fn skimmed(text: &str) -> Option<Vec<Entries>> {
+        skim_documents(text).map(|docs| {
+            docs.into_iter()
+                .map(|doc| {
+                    doc.into_iter()
+                        .map(|(k, v)| (k.into_owned(), v.map(Cow::into_owned)))
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
+    /// A skim that answers agrees with the full parse: the parse succeeds, with the same
+    /// documents and entries; a key is that string there (unless the parse reads it as
+    /// another type, and then it is no word a lookup could name), and every value the skim
+    /// calls a string is that string there.
+    fn assert_skim_agrees(text: &str) {
+        let Some(skim) = skimmed(text) else { return };
+        let docs = parse_documents(text)
+            .unwrap_or_else(|e| panic!("skimmed, but the parse fails ({e}): {text:?}"));
+        let full = top_level(&docs);
+        assert_eq!(skim.len(), full.len(), "documents of {text:?}");
+        for (skim, full) in skim.iter().zip(&full) {
+            assert_eq!(skim.len(), full.len(), "entries of {text:?}");
+            for ((sk, sv), (fk, fv)) in skim.iter().zip(full) {
+                match fk {
+                    Some(fk) => assert_eq!(sk, fk, "key in {text:?}"),
+                    None => assert!(!plain_is_string(sk), "key {sk:?} in {text:?}"),
+                }
+                if sv.is_some() {
+                    assert_eq!(sv, fv, "value of {sk} in {text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn skim_reads_top_level_strings() {
+        let text = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n\
+                    spec: {replicas: 2}\n---\n# only a comment\n---\napiVersion: v1\n\
+                    kind: 'Service'\nport: 80\non: yes\nname: \"80\"\n";
+        let skim = skimmed(text).unwrap();
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(skim.len(), 2);
+        assert_eq!(skim[0][1], ("kind".to_owned(), s("Deployment")));
+        assert_eq!(skim[0][2], ("metadata".to_owned(), None));
+        assert_eq!(skim[1][1], ("kind".to_owned(), s("Service")));
+        // Not certain to be strings: a number, a YAML 1.1 boolean.
+        assert_eq!(skim[1][2].1, None);
+        assert_eq!(skim[1][3].1, None);
+        assert_eq!(skim[1][4].1, s("80"));
+        assert_skim_agrees(text);
+    }
+
+    #[test]
+    fn skim_leaves_to_the_parser_what_it_cannot_vouch_for() {
+        for text in [
+            "a: [1, 2\n",         // a syntax error
+            "a: &x 1\nb: *x\n",   // an anchor and an alias
+            "a: !!str 1\n",       // a tag
+            "a:\n  <<: {b: 1}\n", // a merge key
+            "a:\n  b: .inf\n",    // serde-saphyr rejects infinite floats
+            "a:\n  - 1e999\n",
+            "- a\n- b\n", // not a mapping
+            "plain\n",
+            "? [a]\n: b\n", // a key that is not a scalar
+        ] {
+            assert!(skim_documents(text).is_none(), "{text:?}");
+        }
+        let deep = "a: ".to_owned() + &"[".repeat(100) + &"]".repeat(100) + "\n";
+        assert!(skim_documents(&deep).is_none());
+        // Near the budget's event and node counts.
+        let long = "a: [".to_owned() + &"b, ".repeat(150_000) + "]\n";
+        assert!(skim_documents(&long).is_none());
+        // Empty and null documents are dropped, as the parse drops them.
+        let text = "---\n---\n~\n---\na: b\n";
+        assert_eq!(skimmed(text).map(|d| d.len()), Some(1));
+        assert_skim_agrees(text);
+    }
+
+    #[test]
+    fn plain_words_that_are_not_strings_are_not_vouched_for() {
+        for word in [
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "true",
+            "Null",
+            "~",
+            "inf",
+            "NaN",
+            "1",
+            "0x1f",
+            "1.5",
+            "-.inf",
+            "1e3",
+            "1_000",
+            "0b101",
+            "+12",
+            "2001-12-14",
+            "",
+        ] {
+            assert!(!plain_is_string(word), "{word}");
+        }
+        for word in [
+            "v1",
+            "apps/v1",
+            "Deployment",
+            "a_b-c",
+            "200G",
+            "10.0.0.0/16",
+            "1.10.2",
+            "info",
+            "nano",
+            "12:30",
+        ] {
+            assert!(plain_is_string(word), "{word}");
+        }
+    }
+    /// Whenever the builder answers, serde-saphyr gives the same tree: values, types and
+    /// spans.
+    fn assert_built_as_serde_parses(text: &str) {
+        if let Some(built) = build_documents(text) {
+            let parsed = parse_with_serde(text)
+                .unwrap_or_else(|e| panic!("built, but serde-saphyr fails ({e}): {text:?}"));
+            assert_eq!(built, parsed, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_builder_types_and_locates_as_serde_saphyr() {
+        let text = "a: 1\nb: -20\nc: 0\nd: true\ne: ~\nf:\ng: \"x\"\nh: 'y'\ni: |\n  z\n\
+                    j: [k, {l: m}]\nk: /dev/sda\no: ghcr.io/x:v1.11.6\n\
+                    q: 100m\nr: 10.0.0.0/16\n---\n- p\n";
+        let docs = build_documents(text).unwrap();
+        let doc = &docs[0];
+        assert_eq!(doc.get("a").unwrap().as_i64(), Some(1));
+        assert_eq!(doc.get("b").unwrap().as_i64(), Some(-20));
+        assert_eq!(doc.get("d").unwrap().as_bool(), Some(true));
+        assert!(doc.get("e").unwrap().is_null() && doc.get("f").unwrap().is_null());
+        assert_eq!(text_of(text, doc.get("o").unwrap()), "ghcr.io/x:v1.11.6");
+        assert_eq!(doc.get("r").unwrap().as_str(), Some("10.0.0.0/16"));
+        assert_eq!(docs[1].as_seq().map(<[Node]>::len), Some(1));
+        assert_built_as_serde_parses(text);
+        // Documents that are scalars (a ConfigMap's values are parsed as YAML).
+        for text in ["hello from app", "a\n---\n\"b\"\n---\n|\n  c\n", "8080\n"] {
+            assert!(build_documents(text).is_some(), "{text:?}");
+            assert_built_as_serde_parses(text);
+        }
+        // Left to serde-saphyr: types it might read otherwise, and what the skim leaves.
+        for text in [
+            "a: yes\n",
+            "a: 1.5\n",
+            "a: 0x1f\n",
+            "a: 0127\n",
+            "a: 2001-12-14\n",
+            "a: +1\n",
+            "1: a\n",
+            "true: a\n",
+            "a: &x 1\n",
+            "a: !!str 1\n",
+            "a: [1, 2\n",
+        ] {
+            assert!(build_documents(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn built_trees_equal_serde_saphyr_trees_on_the_corpora() {
+        let synthetic = tempfile::tempdir().unwrap();
+        let mut built = 0;
+        for path in yaml_corpus(synthetic.path()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            built += usize::from(build_documents(&text).is_some());
+            assert_built_as_serde_parses(&text);
+        }
+        assert!(built > 100, "{built}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3_000))]
+        /// Streams stitched from fragments that are often valid and often tricky (anchors,
+        /// tags, merge keys, flow collections, odd scalars, indentation mistakes): whenever
+        /// the skim or the builder answers, serde-saphyr succeeds and agrees with it.
+        #[test]
+        fn skim_never_vouches_for_what_the_parse_rejects_or_reads_otherwise(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "apiVersion: v1\n", "kind: Deployment\n", "kind: 'Job'\n", "kind: \"x\\ty\"\n",
+                "metadata:\n", "  name: a\n", "  labels: {a: b, c: [d, e]}\n", "  - x\n",
+                "- y\n", "spec:\n", "    replicas: 2\n", "  v: .inf\n", "  w: 1e3\n",
+                "  x: &a 1\n", "  y: *a\n", "  <<: {m: 1}\n", "  t: !!int 3\n", "---\n",
+                "...\n", "# c\n", "\n", "  z: |\n    text\n", "k: [\n", "k: }\n", "\t- 1\n",
+                "kind: Namespace\n", "a: b: c\n", "key: \"unterminated\n", "? k\n", ": v\n",
+                "x: yes\n", "x: 0o17\n", "x: 12:30\n", "x: ~\n", "   deep: 1\n", "apiVersion:\n",
+                "kind: [a]\n", "%YAML 1.2\n", "x: '''\n", "x: @y\n", "x: `y\n", "\"q\": 1\n",
+                "x: \"\\q\"\n", "x: -.INF\n", "x: +12e03\n", "x: 0b101\n", "x: 1_000\n",
+                "x: 2001-12-14\n", "kind: !Job\n", "x: {a: *b}\n", "x: \u{85}\n", "x: \u{feff}\n",
+                "1: a\n", "x: -5\n", "x: 0\n", "x: 00\n", "x: True\n", "x: \"\"\n", "- - a\n",
+                "  - {a: 1, b: [2, c]}\n", "x: >-\n  folded\n  text\n", "x: -\n", "x: 12345678901234567890\n",
+                "? - a\n", "x: null\n", "x: NULL\n", "x: nUll\n", "~: a\n", "x: a #c\n",
+                "x: info\n", "x: +Inf\n", "x: -nan\n", "x: 200G\n", "x: 1.10.2\n", "x: 0.0.0.0/0\n",
+            ]), 0..12)
+        ) {
+            let text = parts.concat();
+            assert_skim_agrees(&text);
+            assert_built_as_serde_parses(&text);
+        }
+    }
+
+    #[test]
+    fn json_pointer_tokens_are_unescaped() {
+        let text = "labels:\n  node.longhorn.io/create-default-disk: \"true\"\n  a~b: c\n";
+        let doc = parse_document(text).unwrap();
+        let slash = "/labels/node.longhorn.io~1create-default-disk";
+        assert_eq!(text_of(text, doc.at_pointer(slash)), "\"true\"");
+        assert_eq!(
+            text_of(text, doc.key_at_pointer("/labels/a~0b").unwrap()),
+            "a~b"
+        );
     }
 
     #[test]

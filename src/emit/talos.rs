@@ -313,11 +313,7 @@ fn node_patch(
     dialect: &Dialect,
 ) -> Vec<Json> {
     let mut patch = Patch::default();
-    for config in talos
-        .configs
-        .iter()
-        .filter(|c| c.scope == Scope::Node(node.name.clone()))
-    {
+    for config in talos.own_configs(node) {
         patch.add_config(config, dialect);
     }
     patch.add_node(node, intent, dialect);

@@ -6,6 +6,7 @@
 //! its meaning (a ` #` comment, surrounding blanks, an empty value).
 
 use minijinja::{Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -24,7 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+        if breaks_line(c) {
             // Writing to a String cannot fail.
             let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         } else {
@@ -34,8 +35,22 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// A character [`one_line`] escapes.
+fn breaks_line(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 fn formatter(out: &mut Output, _state: &State, value: &Value) -> Result<(), Error> {
-    out.write_str(&one_line(&value.to_string()))
+    // A string is written as it is unless it needs escapes: no copy per printed value.
+    let text = value
+        .as_str()
+        .map_or_else(|| Cow::Owned(value.to_string()), Cow::Borrowed);
+    let text = if text.chars().any(breaks_line) {
+        Cow::Owned(one_line(&text))
+    } else {
+        text
+    };
+    out.write_str(&text)
         .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
 }
 

@@ -9,7 +9,7 @@
 use super::discover::in_dir_named;
 use crate::knowledge::talos_schema;
 use crate::load::qmconf::QmConfig;
-use crate::yaml::Node;
+use crate::yaml::{Node, SkimmedDocument};
 use std::path::Path;
 
 /// What a file was recognised as.
@@ -247,6 +247,79 @@ pub fn conf_kind(path: &Path, config: &QmConfig) -> Kind {
         .iter()
         .find(|r| matches!(r.evidence, Evidence::Conf(is) if is(path, config)))
         .map_or(Kind::Unrecognised, |r| r.kind)
+}
+
+/// Kinds of Kubernetes manifests whose documents talhorn reads
+/// (`super::longhorn::Collected::manifests`); a test keeps the two in step.
+const READ_MANIFEST_KINDS: &[&str] = &[
+    "Namespace",
+    "HelmRelease",
+    "Application",
+    "BackupTarget",
+    "Setting",
+    "ConfigMap",
+    "Secret",
+    "OCIRepository",
+    "HelmChart",
+    "Node",
+    "StorageClass",
+];
+
+/// Whether a YAML file is Kubernetes manifests none of whose documents talhorn reads (a
+/// Deployment, a Service), told from a skim instead of a full parse: then its full parse would
+/// succeed, [`yaml_kind`] would say [`Kind::Manifests`] (every document has a string
+/// `apiVersion` and `kind`; none is a Talos document; no key of a talhelper config or an
+/// intent), and no document would add a fact. Most files of a GitOps repository are such.
+/// A file with a suppression comment (`# talhorn: ignore[...]`) is parsed as before, so its
+/// comment is still checked.
+pub fn is_unread_manifests(text: &str) -> bool {
+    if text.contains("talhorn:") || !may_be_unread_manifests(text) {
+        return false;
+    }
+    let Some(docs) = crate::yaml::skim_documents(text) else {
+        return false;
+    };
+    !docs.is_empty()
+        && docs.iter().all(|doc| {
+            let (Some(api_version), Some(kind)) = (
+                skimmed_string(doc, "apiVersion"),
+                skimmed_string(doc, "kind"),
+            ) else {
+                return false;
+            };
+            api_version != "v1alpha1"
+                && !READ_MANIFEST_KINDS.contains(&kind)
+                && doc.iter().all(|(k, _)| {
+                    !matches!(k.as_ref(), "clusterName" | "cluster" | "nodes" | "proxmox")
+                })
+        })
+}
+
+/// A look at the lines, before the skim: manifests as written in block style have an
+/// `apiVersion:` line, and a `kind:` line naming a kind talhorn reads, or Talos's `v1alpha1`,
+/// means a full parse is needed anyway. Only saves the skim where it cannot help; the skim
+/// decides.
+fn may_be_unread_manifests(text: &str) -> bool {
+    let mut api_version = false;
+    for line in text.lines() {
+        if let Some(value) = line.strip_prefix("apiVersion:") {
+            api_version = true;
+            if value.trim() == "v1alpha1" {
+                return false;
+            }
+        } else if let Some(value) = line.strip_prefix("kind:")
+            && READ_MANIFEST_KINDS.contains(&value.trim())
+        {
+            return false;
+        }
+    }
+    api_version
+}
+
+/// The string value of a top-level key (its last entry, as `Node::get`), if it is one.
+fn skimmed_string<'d>(doc: &'d SkimmedDocument<'_>, key: &str) -> Option<&'d str> {
+    let (_, value) = doc.iter().rev().find(|(k, _)| k == key)?;
+    value.as_deref()
 }
 
 /// Text that is a template until rendered (Go, Helm, Jinja).
@@ -552,6 +625,96 @@ mod tests {
     fn omni_cluster_templates_are_recognised() {
         let text = "kind: Cluster\nname: c1\ntalos:\n  version: v1.11.6\n---\nkind: ControlPlane\nmachines: [a]\n";
         assert_eq!(kind("t.yaml", text), Kind::OmniTemplate);
+    }
+
+    #[test]
+    fn manifests_nothing_reads_are_told_without_a_full_parse() {
+        let unread = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n---\n\
+                      apiVersion: v1\nkind: Service\nspec: {ports: [{port: 80}]}\n";
+        assert!(is_unread_manifests(unread));
+        assert_eq!(kind("a.yaml", unread), Kind::Manifests);
+        for text in [
+            // A kind whose documents are read, alone or beside unread ones.
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: longhorn-default-setting\n",
+            "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\nkind: Namespace\n",
+            // Talos documents, and no manifests at all.
+            "apiVersion: v1alpha1\nkind: UserVolumeConfig\nname: x\n",
+            "kind: LinkConfig\nname: eth0\n",
+            "replicaCount: 2\n",
+            // `kind` not certainly a string.
+            "apiVersion: v1\nkind: 1\n",
+            "apiVersion: v1\nkind: Job\nkind: yes\n",
+            // Keys of a talhelper config or an intent.
+            "apiVersion: v1\nkind: Job\nclusterName: c\nnodes: [{hostname: a}]\n",
+            // Invalid YAML is reported (INT001), so it is parsed in full.
+            "apiVersion: v1\nkind: Job\nspec: [\n",
+            // A suppression comment is checked (INT004).
+            "apiVersion: v1\nkind: Job # talhorn: ignore[TAL001] reason\n",
+            "",
+        ] {
+            assert!(!is_unread_manifests(text), "{text:?}");
+        }
+    }
+
+    /// `READ_MANIFEST_KINDS` names every kind `Collected::manifests` reads: a kind added there
+    /// and not here would be skipped unread.
+    #[test]
+    fn read_manifest_kinds_match_what_the_longhorn_reader_reads() {
+        let source = include_str!("longhorn.rs");
+        let start = source.find("pub fn manifests(").unwrap();
+        let body = &source[start..];
+        let body = &body[..body.find("\n    }\n").unwrap()];
+        let mut read = Vec::new();
+        for arm in body.split("Some(").skip(1) {
+            let arm = arm.trim_start_matches('(');
+            for kind in arm.split('|') {
+                if let Some(kind) = kind
+                    .trim()
+                    .strip_prefix('"')
+                    .and_then(|k| k.split('"').next())
+                {
+                    read.push(kind);
+                }
+                if !kind.trim_end().ends_with('"') {
+                    break;
+                }
+            }
+        }
+        read.sort_unstable();
+        let mut listed = READ_MANIFEST_KINDS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(read, listed);
+    }
+
+    /// Over every YAML file of the fixtures, the examples and the benchmark's synthetic tree:
+    /// a file the skim calls unread manifests parses, is recognised as manifests, and has no
+    /// document of a read kind.
+    #[test]
+    fn unread_manifests_agree_with_the_full_parse_on_the_corpora() {
+        let synthetic = tempfile::tempdir().unwrap();
+        let files = crate::yaml::yaml_corpus(synthetic.path());
+        let mut unread = 0;
+        for path in files {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if !is_unread_manifests(&text) {
+                continue;
+            }
+            unread += 1;
+            let docs = parse_documents(&text).unwrap();
+            assert_eq!(
+                yaml_kind(&path, &docs),
+                Kind::Manifests,
+                "{}",
+                path.display()
+            );
+            for doc in &docs {
+                let kind = doc.get("kind").and_then(Node::as_str).unwrap();
+                assert!(!READ_MANIFEST_KINDS.contains(&kind), "{}", path.display());
+            }
+        }
+        assert!(unread > 0);
     }
 
     #[test]

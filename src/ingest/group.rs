@@ -27,6 +27,9 @@ pub struct Member<'a> {
     pub kind: Kind,
     /// Files an Omni template names in its `patches` (relative to the template's folder).
     pub references: Vec<PathBuf>,
+    /// Terraform text that configures a provider or backend ([`declares_root_module`]), as
+    /// the read step found it, so grouping does not read the file again.
+    pub declares_root_module: bool,
 }
 
 /// One cluster: its name, its root folder and its members (indexes into the files).
@@ -135,6 +138,10 @@ fn is_own_cluster(file: &Member<'_>, roots: &Roots) -> bool {
 /// Decides which folders are cluster roots (each folder is looked at once).
 struct Roots {
     cache: HashMap<PathBuf, bool>,
+    /// Every read Terraform file (lexically normalized) and whether it declares a root module.
+    terraform: HashMap<PathBuf, bool>,
+    /// The nearest root at or above a folder (as the paths spell it), once found.
+    nearest: HashMap<PathBuf, Option<PathBuf>>,
     /// Intents per folder (a folder holding an intent is a root).
     intents: HashMap<PathBuf, usize>,
     config_root: PathBuf,
@@ -151,8 +158,15 @@ impl Roots {
             let dir = normalize(file.path.parent().unwrap_or(Path::new("")));
             *intents.entry(dir).or_default() += 1;
         }
+        let terraform = files
+            .iter()
+            .filter(|f| f.kind == Kind::Terraform)
+            .map(|f| (normalize(f.path), f.declares_root_module))
+            .collect();
         Self {
             cache: HashMap::new(),
+            terraform,
+            nearest: HashMap::new(),
             intents,
             config_root: normalize(&cwd.join(&config.root)),
             clusters: config.clusters.clone(),
@@ -166,22 +180,34 @@ impl Roots {
     }
 
     /// The nearest cluster root above `path`, up to the repository root (the folder with
-    /// `.git`) or the top of the path.
+    /// `.git`) or the top of the path. The answer is remembered for every folder on the way
+    /// up, so each folder is looked at once, not once per file below it.
     fn nearest(&mut self, path: &Path) -> Option<PathBuf> {
-        for dir in path.ancestors().skip(1) {
-            let dir = if dir.as_os_str().is_empty() {
+        let mut walked = Vec::new();
+        let mut dir = path.parent();
+        let found = loop {
+            let Some(at) = dir else { break None };
+            let at = if at.as_os_str().is_empty() {
                 Path::new(".")
             } else {
-                dir
+                at
             };
-            if self.is_root(dir) {
-                return Some(dir.to_path_buf());
+            if let Some(found) = self.nearest.get(at) {
+                break found.clone();
             }
-            if dir.join(".git").exists() || dir == Path::new(".") {
-                return None;
+            walked.push(at.to_path_buf());
+            if self.is_root(at) {
+                break Some(at.to_path_buf());
             }
+            if at.join(".git").exists() || at == Path::new(".") {
+                break None;
+            }
+            dir = at.parent();
+        };
+        for dir in walked {
+            self.nearest.insert(dir, found.clone());
         }
-        None
+        found
     }
 
     fn is_root(&mut self, dir: &Path) -> bool {
@@ -193,7 +219,7 @@ impl Roots {
             || dir.join(crate::rules::config::FILE_NAME).is_file()
             || is_conventional_cluster_folder(&key)
             || self.declared(&key)
-            || marks_root(dir);
+            || self.marks_root(dir);
         self.cache.insert(key, root);
         root
     }
@@ -241,47 +267,79 @@ fn is_layer_folder(dir: &Path) -> bool {
         .is_some_and(|name| LAYER_FOLDERS.contains(&name))
 }
 
-/// Whether `dir` is a cluster root by its marker files: its own (unless it is a layer folder),
-/// or those of a layer folder inside it.
-fn marks_root(dir: &Path) -> bool {
-    (!is_layer_folder(dir) && has_root_marker_file(dir))
-        || LAYER_FOLDERS
-            .iter()
-            .any(|layer| has_root_marker_file(&dir.join(layer)))
+impl Roots {
+    /// Whether `dir` is a cluster root by its marker files: its own (unless it is a layer
+    /// folder), or those of a layer folder inside it. `dir` is listed once; a layer folder
+    /// its listing does not show is not looked for (one failed open each, for every folder
+    /// above every file, otherwise).
+    fn marks_root(&self, dir: &Path) -> bool {
+        let entries = sorted_entries(dir);
+        let has_layer = |layer: &str| {
+            entries.as_ref().is_none_or(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.file_name().is_some_and(|n| n == layer))
+            })
+        };
+        (!is_layer_folder(dir)
+            && entries
+                .as_ref()
+                .is_some_and(|entries| self.has_root_marker_file(dir, entries)))
+            || LAYER_FOLDERS.iter().any(|layer| {
+                has_layer(layer)
+                    && sorted_entries(&dir.join(layer)).is_some_and(|entries| {
+                        self.has_root_marker_file(&dir.join(layer), &entries)
+                    })
+            })
+    }
+
+    /// Whether `entries` (the files of `dir`) hold a talhelper `talconfig.yaml`, or a
+    /// Terraform/OpenTofu root module: a `.tf` file with a `provider` or `backend` block, a
+    /// lock file or a `*.tfvars` (a module under `modules/` is never a root: the root module
+    /// that calls it is). A `.tf` file the run read is not read again; one outside the lint
+    /// set (a folder above the linted one) is.
+    fn has_root_marker_file(&self, dir: &Path, entries: &[PathBuf]) -> bool {
+        let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
+        entries.iter().any(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if classify::is_talconfig(path) {
+                return true;
+            }
+            if in_modules {
+                return false;
+            }
+            let is_tf_root_file = name == ".terraform.lock.hcl"
+                || name == "terraform.tfvars"
+                || name.ends_with(".auto.tfvars");
+            is_tf_root_file
+                || (name.ends_with(".tf")
+                    && self.terraform.get(&normalize(path)).map_or_else(
+                        || {
+                            super::discover::read_text(path)
+                                .is_ok_and(|text| declares_root_module(&text))
+                        },
+                        |&declares| declares,
+                    ))
+        })
+    }
 }
 
-/// A talhelper `talconfig.yaml`, or a Terraform/OpenTofu root module: a `.tf` file with a
-/// `provider` or `backend` block, a lock file or a `*.tfvars` (a module under `modules/` is
-/// never a root: the root module that calls it is).
-fn has_root_marker_file(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
-    let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+/// The entries of a folder, sorted; `None` when it cannot be listed.
+fn sorted_entries(dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     names.sort();
-    names.iter().any(|path| {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if classify::is_talconfig(path) {
-            return true;
-        }
-        if in_modules {
-            return false;
-        }
-        let is_tf_root_file = name == ".terraform.lock.hcl"
-            || name == "terraform.tfvars"
-            || name.ends_with(".auto.tfvars");
-        is_tf_root_file
-            || (name.ends_with(".tf")
-                && super::discover::read_text(path).is_ok_and(|text| declares_root_module(&text)))
-    })
+    Some(names)
 }
 
 /// Whether Terraform text configures a provider or a backend (what only a root module does).
-fn declares_root_module(text: &str) -> bool {
+pub fn declares_root_module(text: &str) -> bool {
     text.lines().map(str::trim_start).any(|line| {
         line.starts_with("provider \"")
             || line.starts_with("backend \"")
@@ -358,6 +416,42 @@ mod tests {
         assert!(!declares_root_module(
             "variable \"x\" {}\nresource \"a\" \"b\" {}\n"
         ));
+    }
+
+    /// The read step says whether a `.tf` file declares a root module; grouping takes its word
+    /// instead of reading the file again (here the file on disk says otherwise, to tell).
+    #[test]
+    fn a_read_terraform_file_is_not_read_again_to_find_roots() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        std::fs::write(root.join("a/main.tf"), "resource \"x\" \"y\" {}\n").unwrap();
+        let (tf, x, y) = (
+            root.join("a/main.tf"),
+            root.join("a/x.yaml"),
+            root.join("b/y.yaml"),
+        );
+        let member = |path, kind, declares_root_module| Member {
+            path,
+            kind,
+            references: Vec::new(),
+            declares_root_module,
+        };
+        let groups = |declares| {
+            let files = [
+                member(&tf, Kind::Terraform, declares),
+                member(&x, Kind::Manifests, false),
+                member(&y, Kind::Manifests, false),
+            ];
+            group(&files, &LintConfig::default())
+                .into_iter()
+                .map(|g| g.members)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(groups(true), vec![vec![0, 1], vec![2]]);
+        assert_eq!(groups(false), vec![vec![0, 1, 2]]);
     }
 
     #[test]

@@ -113,10 +113,11 @@ pub fn ingest_with_stdin(
             path: &f.path,
             kind: f.kind,
             references: f.references.clone(),
+            declares_root_module: f.declares_root_module,
         })
         .collect();
     let mut groups = group::group(&members, config);
-    let clusters = model_clusters(&mut groups, &files, config, &mut sources)?;
+    let clusters = model_clusters(&mut groups, &mut files, config, &mut sources)?;
     let files = file_entries(files, &groups)
         .into_iter()
         .filter(|f| !f.clusters.is_empty())
@@ -130,10 +131,11 @@ pub fn ingest_with_stdin(
 }
 
 /// One model per group, each with its own configuration (whose `exclude` also applies, as when
-/// the cluster's folder is linted alone).
+/// the cluster's folder is linted alone). A file's parsed content goes to the last cluster that
+/// reads it (the others get a copy), so it is not held twice and is freed once read.
 fn model_clusters(
     groups: &mut [group::Group],
-    files: &[ReadFile],
+    files: &mut [ReadFile],
     config: &LintConfig,
     sources: &mut SourceMap,
 ) -> Result<Vec<ClusterInput>, IngestError> {
@@ -147,12 +149,23 @@ fn model_clusters(
         }
         configs.push((own, config_file));
     }
+    let mut readers_left = vec![0_usize; files.len()];
+    for &index in groups.iter().flat_map(|g| &g.members) {
+        readers_left[index] += 1;
+    }
     let mut clusters = Vec::with_capacity(groups.len());
     for (group, (own, config_file)) in groups.iter().zip(configs) {
         let mut reader =
             RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
         for &index in &group.members {
-            reader.add(&files[index]);
+            readers_left[index] -= 1;
+            let file = &mut files[index];
+            let content = if readers_left[index] == 0 {
+                std::mem::replace(&mut file.content, Content::None)
+            } else {
+                file.content.clone()
+            };
+            reader.add(file, content);
         }
         clusters.push(ClusterInput {
             name: group.name.clone(),
@@ -241,8 +254,11 @@ struct ReadFile {
     findings: Vec<Finding>,
     /// Files an Omni template names as patches.
     references: Vec<PathBuf>,
+    /// Terraform that configures a provider or backend (a root module; grouping needs it).
+    declares_root_module: bool,
 }
 
+#[derive(Clone)]
 enum Content {
     None,
     Yaml(Vec<Node>),
@@ -264,6 +280,7 @@ fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec
                 content: Content::None,
                 findings: vec![int001(Location::file_start(id), problem.clone())],
                 references: Vec::new(),
+                declares_root_module: false,
             }
         })
         .collect();
@@ -286,6 +303,7 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
         content: Content::None,
         findings: Vec::new(),
         references: Vec::new(),
+        declares_root_module: false,
     };
     if by_name.reads == Reads::Nothing {
         return file;
@@ -312,7 +330,16 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
                 file.content = Content::Conf(config);
             }
         }
-        preload::Parsed::Terraform(body) => read_terraform(&mut file, text, body, sources),
+        preload::Parsed::UnreadManifests => {
+            // Nothing in it is read, so its text is not kept (every file read keeps its
+            // place in the source map, so file ids do not change).
+            file.kind = Kind::Manifests;
+            file.id = Some(sources.add(SourceFile::new(path, "")));
+        }
+        preload::Parsed::Terraform(body) => {
+            file.declares_root_module = group::declares_root_module(&text);
+            read_terraform(&mut file, text, body, sources);
+        }
         preload::Parsed::Nothing => file.id = Some(sources.add(SourceFile::new(path, text))),
     }
     file
@@ -400,23 +427,15 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 /// When the lint set holds an intent, files that `talhorn build` generated from it (listed in a
 /// `.talhorn-manifest.json` above them) are skipped: the intent is linted instead, and reading
 /// both would report every VM twice.
+///
+/// The manifests are looked for first (once per folder): without a listed file, the YAML files
+/// are not read a second time to look for an intent.
 fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
-    let has_intent = files.iter().any(|f| {
-        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && crate::source::read_text(f).is_ok_and(|text| {
-                ["cluster:", "proxmox:", "nodes:"]
-                    .iter()
-                    .all(|key| text.lines().any(|l| l.starts_with(key)))
-            })
-    });
-    if !has_intent {
-        return files.iter().collect();
-    }
     let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> = HashMap::new();
-    files
+    let generated: Vec<bool> = files
         .iter()
-        .filter(|file| {
-            !file.ancestors().skip(1).any(|dir| {
+        .map(|file| {
+            file.ancestors().skip(1).any(|dir| {
                 let listed = manifests
                     .entry(dir.to_path_buf())
                     .or_insert_with(|| manifest_paths(dir));
@@ -430,7 +449,28 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
                     .is_some_and(|(set, rel)| set.contains(&rel))
             })
         })
+        .collect();
+    if !generated.contains(&true) || !has_intent(files) {
+        return files.iter().collect();
+    }
+    files
+        .iter()
+        .zip(generated)
+        .filter(|(_, generated)| !generated)
+        .map(|(file, _)| file)
         .collect()
+}
+
+/// Whether a YAML file among `files` looks like an intent (its top-level keys at line starts).
+fn has_intent(files: &[PathBuf]) -> bool {
+    files.iter().any(|f| {
+        f.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            && crate::source::read_text(f).is_ok_and(|text| {
+                ["cluster:", "proxmox:", "nodes:"]
+                    .iter()
+                    .all(|key| text.lines().any(|l| l.starts_with(key)))
+            })
+    })
 }
 
 fn manifest_paths(dir: &Path) -> Option<HashSet<String>> {
@@ -515,23 +555,23 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    /// Adds one file's facts (and its own problems) to the cluster.
-    fn add(&mut self, file: &ReadFile) {
+    /// Adds one file's facts (and its own problems) to the cluster; `content` is its parse.
+    fn add(&mut self, file: &ReadFile, content: Content) {
         self.cluster
             .load_findings
             .extend(file.findings.iter().cloned());
         let Some(id) = file.id else { return };
         let text = &self.sources.get(id).text;
-        match (&file.content, file.kind) {
+        match (content, file.kind) {
             (Content::Terraform(body), Kind::Terraform) => self.tf_files.push(terraform::TfFile {
                 file: id,
                 path: file.path.clone(),
                 text: text.clone(),
-                body: body.clone(),
+                body,
             }),
             (Content::Conf(config), Kind::QmConf) => {
-                self.cluster.vms.push(proxmox::vm(id, &file.path, config));
-                self.qm_configs.push((id, config.clone()));
+                self.cluster.vms.push(proxmox::vm(id, &file.path, &config));
+                self.qm_configs.push((id, config));
             }
             (_, Kind::StorageCfg) => {
                 let cfg = storage_cfg::parse(text);
@@ -560,29 +600,27 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    fn yaml(&mut self, file: FileId, path: &Path, kind: Kind, docs: &[Node]) {
+    fn yaml(&mut self, file: FileId, path: &Path, kind: Kind, docs: Vec<Node>) {
         let text = &self.sources.get(file).text;
         match kind {
             Kind::Intent => intent::read(&mut self.cluster, file, text),
-            Kind::Talos => self
-                .talos_files
-                .push(talos::read(file, path, docs.to_vec())),
+            Kind::Talos => self.talos_files.push(talos::read(file, path, docs)),
             Kind::Schematic => {
                 if let (None, Some(doc)) = (&self.cluster.talos.schematic, docs.first()) {
                     self.cluster.talos.schematic = Some(talos::schematic(file, doc));
                 }
             }
             Kind::LonghornValues | Kind::CiliumValues => {
-                let Some(values) = docs.first() else {
+                let Some(values) = docs.into_iter().next() else {
                     return;
                 };
-                let source = longhorn::Collected::values_file(file, values.clone());
+                let source = longhorn::Collected::values_file(file, values);
                 match kind {
                     Kind::LonghornValues => self.collected.longhorn.push(source),
                     _ => self.collected.cilium.push(source),
                 }
             }
-            Kind::Manifests => self.collected.manifests(file, text, docs),
+            Kind::Manifests => self.collected.manifests(file, text, &docs),
             Kind::OmniTemplate => {
                 // Omni installs the Talos version its template names.
                 let cluster_doc = docs

@@ -24,6 +24,9 @@ pub enum Parsed {
     /// Not read (its name says talhorn does not read it) or read as text only.
     Nothing,
     Yaml(Result<Vec<Node>, YamlError>),
+    /// Valid YAML, Kubernetes manifests of kinds talhorn does not read: not parsed in full
+    /// ([`classify::is_unread_manifests`]).
+    UnreadManifests,
     Conf(qmconf::QmConfig),
     Terraform(Result<hcl_edit::structure::Body, super::terraform::hcl::HclError>),
 }
@@ -34,11 +37,11 @@ pub fn load_all(paths: &[&PathBuf]) -> Vec<Loaded> {
 }
 
 fn load(path: &Path) -> Loaded {
-    let reads = classify::by_name(path).reads;
-    let read = if reads == Reads::Nothing {
+    let by_name = classify::by_name(path);
+    let read = if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
     } else {
-        discover::read_text(path).map(|text| parse(reads, text))
+        discover::read_text(path).map(|text| parse(by_name, text))
     };
     Loaded {
         path: path.to_path_buf(),
@@ -48,15 +51,19 @@ fn load(path: &Path) -> Loaded {
 
 /// A file whose text was read elsewhere (standard input), parsed by the format its name says.
 pub fn from_text(path: &Path, text: Result<String, String>) -> Loaded {
-    let reads = classify::by_name(path).reads;
+    let by_name = classify::by_name(path);
     Loaded {
         path: path.to_path_buf(),
-        read: text.map(|text| parse(reads, text)),
+        read: text.map(|text| parse(by_name, text)),
     }
 }
 
-fn parse(reads: Reads, text: String) -> (String, Parsed) {
-    let parsed = match reads {
+fn parse(by_name: classify::ByName, text: String) -> (String, Parsed) {
+    let parsed = match by_name.reads {
+        // Only a file whose kind its content decides can be one of those manifests.
+        Reads::Yaml if by_name.kind.is_none() && classify::is_unread_manifests(&text) => {
+            Parsed::UnreadManifests
+        }
         Reads::Yaml => Parsed::Yaml(yaml::parse_documents(&text)),
         Reads::Conf => Parsed::Conf(qmconf::parse(&text)),
         Reads::Terraform => Parsed::Terraform(super::terraform::parse(&text)),

@@ -11,6 +11,7 @@ use crate::knowledge::talos::Dialect;
 use crate::model::network::Cni;
 use crate::model::{Cluster, Network};
 use crate::source::{Fact, Location};
+use std::collections::HashSet;
 
 pub use talos::schematic;
 
@@ -35,10 +36,12 @@ pub fn lower(intent: &LoadedIntent, pinned: &Pinned, cluster: &mut Cluster) {
     let host = proxmox::host(intent);
     cluster.host.storages.extend(host.storages);
     cluster.host.bridges.extend(host.bridges);
+    // Derived once: each MAC depends on the ones before it.
+    let macs = node_macs(intent);
     cluster
         .vms
-        .extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i)));
-    let talos = talos::talos(intent, pinned);
+        .extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i, &macs)));
+    let talos = talos::talos(intent, pinned, &macs);
     cluster.talos.nodes.extend(talos.nodes);
     cluster.talos.configs.extend(talos.configs);
     if cluster.talos.schematic.is_none() {
@@ -167,19 +170,19 @@ pub const MAC_PREFIX: [u8; 3] = [0xBC, 0x24, 0x11];
 pub(crate) fn node_macs(intent: &LoadedIntent) -> Vec<Fact<String>> {
     use sha2::{Digest, Sha256};
     let spec = &intent.intent;
-    let given: Vec<String> = spec
+    let given: HashSet<String> = spec
         .nodes
         .iter()
         .filter_map(|n| n.mac.as_ref().map(|m| m.to_uppercase()))
         .collect();
-    let mut taken: Vec<String> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
     spec.nodes
         .iter()
         .enumerate()
         .map(|(i, node)| {
             if let Some(mac) = &node.mac {
                 let mac = mac.to_uppercase();
-                taken.push(mac.clone());
+                taken.insert(mac.clone());
                 return Fact::new(mac, intent.loc(&format!("/nodes/{i}/mac")));
             }
             let mac = (0u32..)
@@ -195,7 +198,7 @@ pub(crate) fn node_macs(intent: &LoadedIntent) -> Vec<Fact<String>> {
                 })
                 .find(|mac| !taken.contains(mac) && !given.contains(mac))
                 .unwrap_or_default();
-            taken.push(mac.clone());
+            taken.insert(mac.clone());
             Fact::new(mac, intent.loc(&format!("/nodes/{i}")))
         })
         .collect()

@@ -81,7 +81,8 @@ fn default_storage(intent: &LoadedIntent) -> String {
         .map_or_else(|| "local-lvm".to_string(), |(name, _)| name.clone())
 }
 
-pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
+/// The VM of node `index`; `macs` are every node's ([`super::node_macs`]).
+pub(super) fn vm(intent: &LoadedIntent, index: usize, macs: &[Fact<String>]) -> Vm {
     let node = &intent.intent.nodes[index];
     let r = Resolved::new(intent, index);
     let defaults = match node.role {
@@ -183,7 +184,7 @@ pub(super) fn vm(intent: &LoadedIntent, index: usize) -> Vm {
             .and_then(|d| d.storage.clone())
             .map(|storage| cloud_init(intent, index, storage));
     }
-    vm.nics.push(nic(intent, index));
+    vm.nics.push(nic(intent, index, macs));
     order.push("net0".into());
     vm.boot_order = Some(Fact::new(order, r.node_loc()));
     vm
@@ -278,7 +279,7 @@ fn cdrom(iso: &str, at: Location) -> Disk {
     }
 }
 
-fn nic(intent: &LoadedIntent, index: usize) -> Nic {
+fn nic(intent: &LoadedIntent, index: usize, macs: &[Fact<String>]) -> Nic {
     let spec = &intent.intent;
     let bridge_mtu = spec
         .proxmox
@@ -300,7 +301,7 @@ fn nic(intent: &LoadedIntent, index: usize) -> Nic {
     Nic {
         slot: "net0".into(),
         model: Fact::new("virtio".into(), intent.loc(&format!("/nodes/{index}"))),
-        mac: Some(super::node_macs(intent)[index].clone()),
+        mac: macs.get(index).cloned(),
         bridge: Some(Fact::new(
             spec.network.bridge.clone(),
             intent.loc("/network/bridge"),

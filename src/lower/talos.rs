@@ -15,7 +15,8 @@ pub const V2_HUGEPAGES: &str = "1024";
 /// Mount options Longhorn needs for its data path in the kubelet (Talos `extraMounts` docs).
 pub const MOUNT_OPTIONS: &[&str] = &["bind", "rshared", "rw"];
 
-pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
+/// The Talos side of the intent; `macs` are every node's ([`super::node_macs`]).
+pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned, macs: &[Fact<String>]) -> Talos {
     let dialect = pinned.dialect;
     let spec = &intent.intent;
     let storage: Vec<usize> = (0..spec.nodes.len())
@@ -24,7 +25,7 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
     let mut configs = Vec::new();
     if spec.longhorn.is_some() && !storage.is_empty() {
         for scope in storage_scopes(intent, &storage) {
-            configs.push(storage_config(intent, dialect, scope, storage[0]));
+            configs.push(storage_config(intent, dialect, scope, storage[0], macs));
         }
     }
     if spec.cluster.allow_scheduling_on_control_planes {
@@ -55,13 +56,14 @@ pub(super) fn talos(intent: &LoadedIntent, pinned: &super::Pinned) -> Talos {
             let mut per_node = TalosConfig::new(Scope::Node(node.name.clone()), at);
             per_node.install_disk = Some(Fact::new(install_disk(intent, i), at));
             configs.push(per_node);
-            talos_node(intent, i)
+            talos_node(intent, i, macs)
         })
         .collect();
     Talos {
         nodes,
         configs,
         schematic: Some(schematic_facts(intent, &schematic)),
+        ..Talos::default()
     }
 }
 
@@ -117,6 +119,7 @@ fn storage_config(
     dialect: &Dialect,
     scope: Scope,
     first_storage_node: usize,
+    macs: &[Fact<String>],
 ) -> TalosConfig {
     let at = intent.key_loc("/longhorn");
     let disk_at = if intent.has("/longhorn/dataDisk") {
@@ -142,7 +145,7 @@ fn storage_config(
         )),
         DataDiskForm::MachineDisks => config.machine_disks.push(Fact::new(
             MachineDisk {
-                device: data_device(intent, first_storage_node),
+                device: data_device(intent, first_storage_node, macs),
                 mountpoint: Some(data_path.to_string()),
             },
             disk_at,
@@ -181,8 +184,8 @@ fn storage_config(
 
 /// The data disk's device for Talos 1.9, which has no disk selectors: its guest name on the
 /// first storage node's VM (nodes that differ are caught by TAL007).
-fn data_device(intent: &LoadedIntent, first_storage_node: usize) -> String {
-    let vm = super::proxmox::vm(intent, first_storage_node);
+fn data_device(intent: &LoadedIntent, first_storage_node: usize, macs: &[Fact<String>]) -> String {
+    let vm = super::proxmox::vm(intent, first_storage_node, macs);
     vm.data_disks()
         .next()
         .and_then(|disk| vm.guest_device(disk))
@@ -232,7 +235,7 @@ fn schematic_facts(intent: &LoadedIntent, schematic: &Schematic) -> SchematicFac
     }
 }
 
-fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
+fn talos_node(intent: &LoadedIntent, index: usize, macs: &[Fact<String>]) -> TalosNode {
     let spec = &intent.intent;
     let node = &spec.nodes[index];
     let at: Location = intent.loc(&format!("/nodes/{index}"));
@@ -267,8 +270,9 @@ fn talos_node(intent: &LoadedIntent, index: usize) -> TalosNode {
         .clone()
         .filter(|_| node.role == Role::Controlplane)
         .map(|vip| Fact::new(vip, intent.loc("/cluster/vip")));
-    let mac = &super::node_macs(intent)[index];
-    talos.mac = Some(Fact::new(mac.value.to_lowercase(), mac.at));
+    talos.mac = macs
+        .get(index)
+        .map(|mac| Fact::new(mac.value.to_lowercase(), mac.at));
     let mut labels: Vec<(String, Fact<String>)> = node
         .labels
         .iter()

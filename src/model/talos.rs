@@ -3,6 +3,8 @@
 use super::Role;
 use crate::source::{Fact, FileId, Location};
 use crate::yaml::Node;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Which nodes a config applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,9 +192,53 @@ pub struct Talos {
     pub nodes: Vec<TalosNode>,
     pub configs: Vec<TalosConfig>,
     pub schematic: Option<SchematicFacts>,
+    /// An index [`Self::configs_for`] builds for itself (`..Talos::default()` when building).
+    pub by_scope: ConfigIndex,
+}
+
+/// The configs by scope, for [`Talos::configs_for`], which rules ask once per node (a scan of
+/// every per-node config each time is quadratic in the number of nodes). Built on first use,
+/// when the model is complete; configs added since are scanned instead, and every config
+/// given is checked to cover the node.
+#[derive(Clone, Default)]
+pub struct ConfigIndex(OnceLock<ConfigsByScope>);
+
+impl std::fmt::Debug for ConfigIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConfigIndex")
+    }
+}
+
+#[derive(Clone)]
+struct ConfigsByScope {
+    /// How many configs were indexed.
+    configs: usize,
+    /// The configs for every node or a role, in order.
+    shared: Vec<usize>,
+    /// Each node's own configs, in order.
+    by_node: HashMap<String, Vec<usize>>,
 }
 
 impl Talos {
+    /// The index of the configs by scope, unless configs were added after it was built.
+    fn by_scope(&self) -> Option<&ConfigsByScope> {
+        let index = self.by_scope.0.get_or_init(|| {
+            let mut index = ConfigsByScope {
+                configs: self.configs.len(),
+                shared: Vec::new(),
+                by_node: HashMap::new(),
+            };
+            for (i, config) in self.configs.iter().enumerate() {
+                match &config.scope {
+                    Scope::Node(name) => index.by_node.entry(name.clone()).or_default().push(i),
+                    Scope::All | Scope::Role(_) => index.shared.push(i),
+                }
+            }
+            index
+        });
+        (index.configs == self.configs.len()).then_some(index)
+    }
+
     /// The configs that apply to a node, most general first (the order patches are applied).
     pub fn configs_for<'a>(&'a self, node: &'a TalosNode) -> impl Iterator<Item = &'a TalosConfig> {
         let rank = |c: &TalosConfig| match c.scope {
@@ -200,13 +246,40 @@ impl Talos {
             Scope::Role(_) => 1,
             Scope::Node(_) => 2,
         };
-        let mut configs: Vec<&TalosConfig> = self
-            .configs
-            .iter()
-            .filter(|c| c.scope.covers(node))
-            .collect();
+        let mut configs: Vec<&TalosConfig> = match self.by_scope() {
+            Some(index) => {
+                let own = index.by_node.get(&node.name).map_or(&[][..], Vec::as_slice);
+                let mut at: Vec<usize> = index.shared.iter().chain(own).copied().collect();
+                at.sort_unstable();
+                at.iter()
+                    .filter_map(|&i| self.configs.get(i))
+                    .filter(|c| c.scope.covers(node))
+                    .collect()
+            }
+            None => self
+                .configs
+                .iter()
+                .filter(|c| c.scope.covers(node))
+                .collect(),
+        };
         configs.sort_by_key(|c| rank(c));
         configs.into_iter()
+    }
+
+    /// A node's own configs (scope `Node` of its name), in order.
+    pub fn own_configs<'a>(&'a self, node: &TalosNode) -> Vec<&'a TalosConfig> {
+        let own = |c: &&TalosConfig| matches!(&c.scope, Scope::Node(name) if *name == node.name);
+        match self.by_scope() {
+            Some(index) => index
+                .by_node
+                .get(&node.name)
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| self.configs.get(i))
+                .filter(own)
+                .collect(),
+            None => self.configs.iter().filter(own).collect(),
+        }
     }
 
     /// The configs that apply to every node of a role.

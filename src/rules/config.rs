@@ -55,6 +55,38 @@ pub struct LintConfig {
     pub nearest: HashMap<PathBuf, Arc<LintConfig>>,
 }
 
+/// Every file's nearest `.talhorn.yaml`, found once for a run: the clusters of a run share its
+/// files, and looking again for each cluster would walk up the folders of every file once per
+/// cluster (a `stat` per folder and level).
+#[derive(Debug, Default)]
+pub struct NearestConfigs {
+    /// Each `.talhorn.yaml` found (`None`: none up to the repository root), in the order the
+    /// files first lead to it, with those files.
+    found: Vec<(Option<PathBuf>, Vec<PathBuf>)>,
+}
+
+impl NearestConfigs {
+    /// Finds the nearest `.talhorn.yaml` of every file in `sources` (each folder once).
+    pub fn find(sources: &SourceMap) -> Self {
+        let mut found: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+        let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
+        let mut by_dir: HashMap<&Path, usize> = HashMap::new();
+        let mut known = HashMap::new();
+        for (_, file) in sources.iter() {
+            let dir = parent_dir(&file.path);
+            let at = *by_dir.entry(dir).or_insert_with(|| {
+                let config = LintConfig::discover_with(dir, &mut known);
+                *index.entry(config.clone()).or_insert_with(|| {
+                    found.push((config, Vec::new()));
+                    found.len() - 1
+                })
+            });
+            found[at].1.push(file.path.clone());
+        }
+        Self { found }
+    }
+}
+
 /// A `.talhorn.yaml` that cannot be used; the message names the file and the position.
 #[derive(Debug)]
 pub struct ConfigError(pub String);
@@ -116,48 +148,39 @@ impl LintConfig {
         self.enabled(code) || self.nearest.values().any(|c| c.enabled(code))
     }
 
-    /// This configuration, with every file's nearest `.talhorn.yaml` found when `per_file`.
-    pub fn resolve(&self, sources: &SourceMap) -> Result<std::borrow::Cow<'_, Self>, ConfigError> {
+    /// This configuration, with every file's nearest `.talhorn.yaml` found when `per_file`
+    /// (`nearest` gives where they are: found once for the run, shared by its clusters).
+    pub fn resolve<'n>(
+        &self,
+        nearest: impl FnOnce() -> &'n NearestConfigs,
+    ) -> Result<std::borrow::Cow<'_, Self>, ConfigError> {
         if !self.per_file {
             return Ok(std::borrow::Cow::Borrowed(self));
         }
         let mut config = self.clone();
-        config.discover_per_file(sources)?;
+        config.use_nearest(nearest())?;
         Ok(std::borrow::Cow::Owned(config))
     }
 
-    /// Finds the nearest `.talhorn.yaml` of every file in `sources`; a file under another one
-    /// than this configuration's (or under none, when this one came from a file) gets it, with
-    /// the command line's overrides on top.
-    fn discover_per_file(&mut self, sources: &SourceMap) -> Result<(), ConfigError> {
-        let mut by_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-        let mut loaded: HashMap<Option<PathBuf>, Arc<Self>> = HashMap::new();
-        for (_, file) in sources.iter() {
-            let dir = parent_dir(&file.path).to_path_buf();
-            let found = by_dir
-                .entry(dir.clone())
-                .or_insert_with(|| Self::discover(&dir))
-                .clone();
-            if found == self.source {
+    /// A file under another `.talhorn.yaml` than this configuration's (or under none, when
+    /// this one came from a file) gets that one, with the command line's overrides on top.
+    fn use_nearest(&mut self, nearest: &NearestConfigs) -> Result<(), ConfigError> {
+        for (found, files) in &nearest.found {
+            if *found == self.source {
                 continue;
             }
-            let config = match loaded.get(&found) {
-                Some(config) => Arc::clone(config),
-                None => {
-                    let mut config = match &found {
-                        Some(path) => Self::load(path)?,
-                        None => Self {
-                            root: std::env::current_dir().unwrap_or_default(),
-                            ..Self::default()
-                        },
-                    };
-                    config.apply(&self.overrides);
-                    let config = Arc::new(config);
-                    loaded.insert(found, Arc::clone(&config));
-                    config
-                }
+            let mut config = match found {
+                Some(path) => Self::load(path)?,
+                None => Self {
+                    root: std::env::current_dir().unwrap_or_default(),
+                    ..Self::default()
+                },
             };
-            self.nearest.insert(file.path.clone(), config);
+            config.apply(&self.overrides);
+            let config = Arc::new(config);
+            for file in files {
+                self.nearest.insert(file.clone(), Arc::clone(&config));
+            }
         }
         Ok(())
     }
@@ -189,21 +212,39 @@ impl LintConfig {
     /// Finds `.talhorn.yaml` from `start` (a file's folder, or a folder) up to the repository
     /// root.
     pub fn discover(start: &Path) -> Option<PathBuf> {
+        Self::discover_with(start, &mut HashMap::new())
+    }
+
+    /// [`Self::discover`], remembering the answer for every folder on the way up in `known`
+    /// (canonical folder → answer), so that each folder is looked at once for many files.
+    fn discover_with(
+        start: &Path,
+        known: &mut HashMap<PathBuf, Option<PathBuf>>,
+    ) -> Option<PathBuf> {
         let start = if start.is_dir() {
             start
         } else {
             parent_dir(start)
         };
         let mut dir = std::fs::canonicalize(start).ok()?;
-        loop {
+        let mut walked = Vec::new();
+        let found = loop {
+            if let Some(found) = known.get(&dir) {
+                break found.clone();
+            }
+            walked.push(dir.clone());
             let candidate = dir.join(FILE_NAME);
             if candidate.is_file() {
-                return Some(candidate);
+                break Some(candidate);
             }
             if dir.join(".git").exists() || !dir.pop() {
-                return None;
+                break None;
             }
+        };
+        for dir in walked {
+            known.insert(dir, found.clone());
         }
+        found
     }
 
     /// Reads a config file. Unknown keys and bad values are errors (exit 2).

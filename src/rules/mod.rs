@@ -109,10 +109,24 @@ pub fn meta(code: &str) -> Option<&'static RuleMeta> {
 }
 
 /// Runs the selected rules, applies severity overrides and suppressions, and sorts the result.
+pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
+    run_cluster(
+        cluster,
+        config,
+        &suppress::Suppressions::find(&cluster.sources),
+    )
+}
+
+/// [`run`] for one cluster of a run of many, with the suppression comments of the run's files
+/// (the clusters share them) found once.
 ///
 /// Rules only read the model, so they run in parallel on the worker threads; their findings
 /// are joined in registry order, whatever the thread timing.
-pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
+pub fn run_cluster(
+    cluster: &Cluster,
+    config: &LintConfig,
+    suppressions: &suppress::Suppressions,
+) -> Vec<Finding> {
     use rayon::prelude::*;
     let enabled: Vec<&dyn Rule> = registry()
         .into_iter()
@@ -141,7 +155,7 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     }
     intent_help::apply(&mut findings, cluster);
     dialect_help::apply(&mut findings, cluster);
-    let mut findings = suppress::apply(findings, &cluster.sources, config);
+    let mut findings = suppress::apply(findings, &cluster.sources, config, suppressions);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, cluster)
 }

@@ -11,7 +11,7 @@ use crate::source::{FileId, Location, SourceMap, Span};
 
 const MARKER: &str = "talhorn: ignore[";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Suppression {
     file: FileId,
     /// 1-based lines it covers.
@@ -31,6 +31,11 @@ fn takes_comments(path: &std::path::Path) -> bool {
 
 fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
+    // Every cluster of a run looks through every file: one search for the marker first, not
+    // a look at each line, in the many files that have none.
+    if !text.contains(MARKER) {
+        return out;
+    }
     let mut offset = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let line_no = index + 1;
@@ -69,13 +74,33 @@ fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {
     out
 }
 
-/// Drops suppressed findings and adds INT004 for suppressions that matched nothing.
-pub fn apply(findings: Vec<Finding>, sources: &SourceMap, config: &LintConfig) -> Vec<Finding> {
-    let mut suppressions: Vec<Suppression> = sources
-        .iter()
-        .filter(|(_, f)| takes_comments(&f.path))
-        .flat_map(|(id, f)| parse_file(id, &f.text))
-        .collect();
+/// Every suppression comment in a run's files, found once: the clusters of a run share its
+/// files, and looking through all of them again for each cluster costs a pass over every
+/// file per cluster.
+#[derive(Debug, Clone)]
+pub struct Suppressions(Vec<Suppression>);
+
+impl Suppressions {
+    pub fn find(sources: &SourceMap) -> Self {
+        Self(
+            sources
+                .iter()
+                .filter(|(_, f)| takes_comments(&f.path))
+                .flat_map(|(id, f)| parse_file(id, &f.text))
+                .collect(),
+        )
+    }
+}
+
+/// Drops suppressed findings and adds INT004 for suppressions that matched nothing;
+/// `suppressions` are those of `sources` ([`Suppressions::find`]).
+pub fn apply(
+    findings: Vec<Finding>,
+    sources: &SourceMap,
+    config: &LintConfig,
+    suppressions: &Suppressions,
+) -> Vec<Finding> {
+    let mut suppressions = suppressions.0.clone();
     let mut kept = Vec::with_capacity(findings.len());
     for finding in findings {
         let (line, _) = sources.get(finding.at.file).line_col(finding.at.span.start);
