@@ -154,7 +154,7 @@ fn hints_on_a_bpg_vm_name_its_attributes() {
             (
                 "PVE014",
                 "fires-ovmf-no-efidisk-bpg",
-                "`efi_disk { datastore_id = ",
+                "an `efi_disk` block with `datastore_id`",
             ),
             (
                 "PVE015",
@@ -252,12 +252,12 @@ fn hints_on_a_telmate_vm_name_its_attributes() {
             (
                 "PVE014",
                 "fires-ovmf-no-efidisk-telmate",
-                "`efidisk { efitype = \"4m\"",
+                "an `efidisk` block with `efitype = \"4m\"`",
             ),
             (
                 "PVE015",
                 "fires-storage-worker-without-data-disk-telmate",
-                "`disks { virtio {",
+                "`virtio1` slot in the `virtio` block of `disks`",
             ),
             (
                 "PVE016",

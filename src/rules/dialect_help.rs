@@ -119,7 +119,7 @@ const BPG: &[(&str, Hint)] = &[
              `agent { enabled = false }`"
                 .into()
         } else {
-            "set `agent { enabled = true, trim = true }`".into()
+            "set `enabled = true` (and `trim = true`) in the `agent` block".into()
         })
     }),
     ("PVE013", |_, help| {
@@ -136,7 +136,11 @@ const BPG: &[(&str, Hint)] = &[
         })
     }),
     ("PVE014", |_, _| {
-        Some("add `efi_disk { datastore_id = \"local-lvm\", type = \"4m\" }`".into())
+        Some(
+            "add an `efi_disk` block with `datastore_id` (e.g. `\"local-lvm\"`) and \
+             `type = \"4m\"`"
+                .into(),
+        )
     }),
     ("PVE015", |_, _| {
         Some(
@@ -254,12 +258,17 @@ const TELMATE: &[(&str, Hint)] = &[
         })
     }),
     ("PVE014", |_, _| {
-        Some("add `efidisk { efitype = \"4m\", storage = \"local-lvm\" }`".into())
+        Some(
+            "add an `efidisk` block with `efitype = \"4m\"` and `storage` (e.g. \
+             `\"local-lvm\"`)"
+                .into(),
+        )
     }),
     ("PVE015", |_, _| {
         Some(
-            "add a data disk (e.g. `disks { virtio { virtio1 { disk { … serial = \"…\" } } } }`) \
-             and select it in a Talos UserVolumeConfig"
+            "add a data disk (a `virtio1` slot in the `virtio` block of `disks`, whose `disk` \
+             block sets `storage`, `size` and a `serial`) and select it in a Talos \
+             UserVolumeConfig"
                 .into(),
         )
     }),
@@ -620,7 +629,7 @@ mod tests {
         );
         assert_eq!(
             bpg("PVE012", "set `agent: enabled=1,fstrim_cloned_disks=1`"),
-            "set `agent { enabled = true, trim = true }`"
+            "set `enabled = true` (and `trim = true`) in the `agent` block"
         );
         assert_eq!(
             telmate("PVE012", "", "set `agent: enabled=1,fstrim_cloned_disks=1`"),
