@@ -365,6 +365,36 @@ fn hints_on_a_terraform_schematic_name_the_resource() {
 }
 
 #[test]
+fn hints_on_a_longhorn_helm_release_name_values_and_set() {
+    check(
+        Dialect::HelmRelease,
+        &[
+            (
+                "LHN003",
+                "fires-var-lib-longhorn-terraform",
+                "a `set` block with `name = \"defaultSettings.defaultDataPath\"` and `value = \"/var/mnt/longhorn\"`",
+            ),
+            (
+                "LHN007",
+                "fires-no-backup-terraform",
+                "a `set` block per key (`name = \"defaultBackupStore.backupTarget\"`",
+            ),
+            (
+                "LHN010",
+                "fires-class-and-ui-differ-terraform",
+                "in the `helm_release`",
+            ),
+            (
+                "LHN011",
+                "fires-one-replica-three-workers-terraform",
+                "`value = \"3\"`",
+            ),
+        ],
+        &[],
+    );
+}
+
+#[test]
 fn hints_on_talconfig_name_talhelper_keys() {
     check(
         Dialect::Talhelper,

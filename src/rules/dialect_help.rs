@@ -2,8 +2,9 @@
 //! file it was first written for (`discard=on`, `boot: order=`, `machine.kubelet.extraMounts`),
 //! but a finding located in a Terraform VM resource must name that provider's attribute
 //! (`disk { discard = "on" }` for bpg, `discard = true` for Telmate), one in a talhelper
-//! `talconfig.yaml` the talhelper key (`nodes[].schematic`, `patches`), and one in Terraform's
-//! `config_patches` the Terraform resource that holds the patch.
+//! `talconfig.yaml` the talhelper key (`nodes[].schematic`, `patches`), one in Terraform's
+//! `config_patches` the Terraform resource that holds the patch, and one in a Longhorn
+//! `helm_release` its `values` or `set` blocks.
 //!
 //! The ingest layer marks the parts of files written in such a [`Dialect`]
 //! ([`crate::model::Cluster::dialects`]); this module holds one table per dialect: for each
@@ -346,6 +347,33 @@ const TERRAFORM_SCHEMATIC: &[(&str, Hint)] = &[
     ("TAL002", |_, help| Some(in_terraform_schematic(help))),
 ];
 
+/// A Longhorn `helm_release`: a values key goes into its `values` or a `set` block.
+const HELM_RELEASE: &[(&str, Hint)] = &[
+    ("LHN003", |_, help| in_helm_release(help)),
+    ("LHN007", |_, help| in_helm_release(help)),
+    ("LHN010", |_, help| in_helm_release(help)),
+    ("LHN011", |_, help| in_helm_release(help)),
+];
+
+/// A Helm values hint (`set \`a.b: v\``) with where it goes in a `helm_release`.
+fn in_helm_release(help: &str) -> Option<String> {
+    let written = help.split('`').nth(1)?;
+    let (name, value) = match written.split_once(": ") {
+        Some((name, value)) => (name, Some(value.trim_matches('"'))),
+        None => (written, None),
+    };
+    if !name.contains('.') {
+        return None;
+    }
+    let set = match value {
+        Some(value) => format!("a `set` block with `name = \"{name}\"` and `value = \"{value}\"`"),
+        None => format!("a `set` block per key (`name = \"{name}\"`, …)"),
+    };
+    Some(format!(
+        "{help} (in the `helm_release`: in its `values`, or {set})"
+    ))
+}
+
 /// talhelper's `talconfig.yaml`: per node `schematic`, `installDisk` / `installDiskSelector`,
 /// `networkInterfaces`, `kernelModules`, `userVolumes`, `talosImageURL`; `patches` at the top,
 /// under `controlPlane` / `worker` and per node.
@@ -481,6 +509,7 @@ fn table(dialect: Dialect) -> &'static [(&'static str, Hint)] {
         Dialect::Telmate => TELMATE,
         Dialect::ConfigPatches => CONFIG_PATCHES,
         Dialect::TerraformSchematic => TERRAFORM_SCHEMATIC,
+        Dialect::HelmRelease => HELM_RELEASE,
         Dialect::Talhelper => TALHELPER,
     }
 }
@@ -665,6 +694,19 @@ mod tests {
             bpg("PVE013", "add `boot: order=` listing the OS disk first")
                 .contains("`boot_order` with the OS disk first")
         );
+    }
+
+    #[test]
+    fn a_helm_values_hint_names_the_set_block() {
+        assert_eq!(
+            in_helm_release("set `persistence.defaultClassReplicaCount: 3`").as_deref(),
+            Some(
+                "set `persistence.defaultClassReplicaCount: 3` (in the `helm_release`: in its \
+                 `values`, or a `set` block with `name = \"persistence.defaultClassReplicaCount\"` \
+                 and `value = \"3\"`)"
+            )
+        );
+        assert_eq!(in_helm_release("label the namespace `x: y`"), None);
     }
 
     #[test]
