@@ -154,7 +154,7 @@ fn hints_on_a_bpg_vm_name_its_attributes() {
             (
                 "PVE014",
                 "fires-ovmf-no-efidisk-bpg",
-                "`efi_disk { datastore_id = ",
+                "an `efi_disk` block with `datastore_id`",
             ),
             (
                 "PVE015",
@@ -252,12 +252,12 @@ fn hints_on_a_telmate_vm_name_its_attributes() {
             (
                 "PVE014",
                 "fires-ovmf-no-efidisk-telmate",
-                "`efidisk { efitype = \"4m\"",
+                "an `efidisk` block with `efitype = \"4m\"`",
             ),
             (
                 "PVE015",
                 "fires-storage-worker-without-data-disk-telmate",
-                "`disks { virtio {",
+                "`virtio1` slot in the `virtio` block of `disks`",
             ),
             (
                 "PVE016",
@@ -358,6 +358,36 @@ fn hints_on_a_terraform_schematic_name_the_resource() {
                 "TAL002",
                 "fires-no-util-linux-tools-terraform",
                 "`talos_image_factory_schematic`",
+            ),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn hints_on_a_longhorn_helm_release_name_values_and_set() {
+    check(
+        Dialect::HelmRelease,
+        &[
+            (
+                "LHN003",
+                "fires-var-lib-longhorn-terraform",
+                "a `set` block with `name = \"defaultSettings.defaultDataPath\"` and `value = \"/var/mnt/longhorn\"`",
+            ),
+            (
+                "LHN007",
+                "fires-no-backup-terraform",
+                "a `set` block per key (`name = \"defaultBackupStore.backupTarget\"`",
+            ),
+            (
+                "LHN010",
+                "fires-class-and-ui-differ-terraform",
+                "in the `helm_release`",
+            ),
+            (
+                "LHN011",
+                "fires-one-replica-three-workers-terraform",
+                "`value = \"3\"`",
             ),
         ],
         &[],

@@ -1,7 +1,8 @@
 //! The fuzz targets of `fuzz/` on the stable toolchain: a mutation fuzzer without coverage
 //! feedback that runs the `qm.conf` parser, the YAML reader, the intent loader, the
 //! Terraform and talhelper readers and the reporters (the intent's findings in every format)
-//! on inputs derived from `fixtures/bad/`, `examples/` and `fixtures/formats/`, for a fixed time.
+//! on inputs derived from `fixtures/bad/`, `examples/`, `fixtures/formats/` and `fixtures/rules/`,
+//! for a fixed time.
 //!
 //! ```text
 //! TALHORN_FUZZ_SECONDS=600 cargo test --release --test fuzz_stable -- --ignored --nocapture
@@ -127,6 +128,8 @@ fn seeds() -> Vec<Vec<u8>> {
     walk(&root.join("fixtures/bad"), &mut out);
     walk(&root.join("examples"), &mut out);
     walk(&root.join("fixtures/formats"), &mut out);
+    // Rule fixtures hold every format in the shapes rules read (a heredoc with `---` among them).
+    walk(&root.join("fixtures/rules"), &mut out);
     out.push(Vec::new());
     out
 }

@@ -63,6 +63,8 @@ pub enum Dialect {
     ConfigPatches,
     /// The `schematic` of a `talos_image_factory_schematic` resource.
     TerraformSchematic,
+    /// A `helm_release` of the Longhorn chart (`values`, `set` blocks).
+    HelmRelease,
     /// talhelper's `talconfig.yaml`.
     Talhelper,
 }

@@ -2,8 +2,9 @@
 //! file it was first written for (`discard=on`, `boot: order=`, `machine.kubelet.extraMounts`),
 //! but a finding located in a Terraform VM resource must name that provider's attribute
 //! (`disk { discard = "on" }` for bpg, `discard = true` for Telmate), one in a talhelper
-//! `talconfig.yaml` the talhelper key (`nodes[].schematic`, `patches`), and one in Terraform's
-//! `config_patches` the Terraform resource that holds the patch.
+//! `talconfig.yaml` the talhelper key (`nodes[].schematic`, `patches`), one in Terraform's
+//! `config_patches` the Terraform resource that holds the patch, and one in a Longhorn
+//! `helm_release` its `values` or `set` blocks.
 //!
 //! The ingest layer marks the parts of files written in such a [`Dialect`]
 //! ([`crate::model::Cluster::dialects`]); this module holds one table per dialect: for each
@@ -119,7 +120,7 @@ const BPG: &[(&str, Hint)] = &[
              `agent { enabled = false }`"
                 .into()
         } else {
-            "set `agent { enabled = true, trim = true }`".into()
+            "set `enabled = true` (and `trim = true`) in the `agent` block".into()
         })
     }),
     ("PVE013", |_, help| {
@@ -136,7 +137,11 @@ const BPG: &[(&str, Hint)] = &[
         })
     }),
     ("PVE014", |_, _| {
-        Some("add `efi_disk { datastore_id = \"local-lvm\", type = \"4m\" }`".into())
+        Some(
+            "add an `efi_disk` block with `datastore_id` (e.g. `\"local-lvm\"`) and \
+             `type = \"4m\"`"
+                .into(),
+        )
     }),
     ("PVE015", |_, _| {
         Some(
@@ -254,12 +259,17 @@ const TELMATE: &[(&str, Hint)] = &[
         })
     }),
     ("PVE014", |_, _| {
-        Some("add `efidisk { efitype = \"4m\", storage = \"local-lvm\" }`".into())
+        Some(
+            "add an `efidisk` block with `efitype = \"4m\"` and `storage` (e.g. \
+             `\"local-lvm\"`)"
+                .into(),
+        )
     }),
     ("PVE015", |_, _| {
         Some(
-            "add a data disk (e.g. `disks { virtio { virtio1 { disk { … serial = \"…\" } } } }`) \
-             and select it in a Talos UserVolumeConfig"
+            "add a data disk (a `virtio1` slot in the `virtio` block of `disks`, whose `disk` \
+             block sets `storage`, `size` and a `serial`) and select it in a Talos \
+             UserVolumeConfig"
                 .into(),
         )
     }),
@@ -336,6 +346,33 @@ const TERRAFORM_SCHEMATIC: &[(&str, Hint)] = &[
     ("TAL001", |_, help| Some(in_terraform_schematic(help))),
     ("TAL002", |_, help| Some(in_terraform_schematic(help))),
 ];
+
+/// A Longhorn `helm_release`: a values key goes into its `values` or a `set` block.
+const HELM_RELEASE: &[(&str, Hint)] = &[
+    ("LHN003", |_, help| in_helm_release(help)),
+    ("LHN007", |_, help| in_helm_release(help)),
+    ("LHN010", |_, help| in_helm_release(help)),
+    ("LHN011", |_, help| in_helm_release(help)),
+];
+
+/// A Helm values hint (`set \`a.b: v\``) with where it goes in a `helm_release`.
+fn in_helm_release(help: &str) -> Option<String> {
+    let written = help.split('`').nth(1)?;
+    let (name, value) = match written.split_once(": ") {
+        Some((name, value)) => (name, Some(value.trim_matches('"'))),
+        None => (written, None),
+    };
+    if !name.contains('.') {
+        return None;
+    }
+    let set = match value {
+        Some(value) => format!("a `set` block with `name = \"{name}\"` and `value = \"{value}\"`"),
+        None => format!("a `set` block per key (`name = \"{name}\"`, …)"),
+    };
+    Some(format!(
+        "{help} (in the `helm_release`: in its `values`, or {set})"
+    ))
+}
 
 /// talhelper's `talconfig.yaml`: per node `schematic`, `installDisk` / `installDiskSelector`,
 /// `networkInterfaces`, `kernelModules`, `userVolumes`, `talosImageURL`; `patches` at the top,
@@ -472,6 +509,7 @@ fn table(dialect: Dialect) -> &'static [(&'static str, Hint)] {
         Dialect::Telmate => TELMATE,
         Dialect::ConfigPatches => CONFIG_PATCHES,
         Dialect::TerraformSchematic => TERRAFORM_SCHEMATIC,
+        Dialect::HelmRelease => HELM_RELEASE,
         Dialect::Talhelper => TALHELPER,
     }
 }
@@ -620,7 +658,7 @@ mod tests {
         );
         assert_eq!(
             bpg("PVE012", "set `agent: enabled=1,fstrim_cloned_disks=1`"),
-            "set `agent { enabled = true, trim = true }`"
+            "set `enabled = true` (and `trim = true`) in the `agent` block"
         );
         assert_eq!(
             telmate("PVE012", "", "set `agent: enabled=1,fstrim_cloned_disks=1`"),
@@ -656,6 +694,19 @@ mod tests {
             bpg("PVE013", "add `boot: order=` listing the OS disk first")
                 .contains("`boot_order` with the OS disk first")
         );
+    }
+
+    #[test]
+    fn a_helm_values_hint_names_the_set_block() {
+        assert_eq!(
+            in_helm_release("set `persistence.defaultClassReplicaCount: 3`").as_deref(),
+            Some(
+                "set `persistence.defaultClassReplicaCount: 3` (in the `helm_release`: in its \
+                 `values`, or a `set` block with `name = \"persistence.defaultClassReplicaCount\"` \
+                 and `value = \"3\"`)"
+            )
+        );
+        assert_eq!(in_helm_release("label the namespace `x: y`"), None);
     }
 
     #[test]

@@ -82,7 +82,8 @@ Fix hints speak the file a finding is in. The rule documentation below writes fi
 discard = \"on\" }`, `cpu { type = \"host\" }`, `memory { floating = 0 }`, `boot_order = [...]`),
 one in a Telmate VM Telmate's (`discard = true`, `balloon = 0`, `scsihw`, `boot = \"order=...\"`),
 one in Terraform's `config_patches` or `talos_image_factory_schematic` that resource (and
-`data.talos_image_factory_urls` for the installer), one in `talconfig.yaml` the talhelper key
+`data.talos_image_factory_urls` for the installer), one in a Longhorn `helm_release` its
+`values` or a `set` block, one in `talconfig.yaml` the talhelper key
 (`worker.schematic`, `nodes[1].installDiskSelector`, `kernelModules`, `talosImageURL`, the patch it
 is in), and one in an intent the intent key.
 

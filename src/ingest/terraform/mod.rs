@@ -64,7 +64,8 @@ pub struct TerraformFacts {
     pub schematic: Option<(FileId, Node, Span)>,
     pub longhorn: Vec<ValuesSource>,
     pub talos_version: Option<Fact<String>>,
-    /// The VM resources, `config_patches` and schematics, for fix hints in their terms.
+    /// The VM resources, `config_patches`, schematics and Longhorn `helm_release`s, for fix
+    /// hints in their terms.
     pub regions: Vec<Region>,
     pub findings: Vec<Finding>,
 }
@@ -448,6 +449,7 @@ impl ModuleReader<'_, '_> {
         if chart.rsplit('/').next() != Some("longhorn") {
             return;
         }
+        self.region(span_of(block), Dialect::HelmRelease);
         let mut values = Node::new(Value::Map(Vec::new()), span_of(block));
         let mut any = false;
         if let Some(list) = block.body.get_attribute("values") {
