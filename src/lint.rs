@@ -47,7 +47,7 @@ pub fn lint_paths_with_stdin(
     let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&ingested.sources));
     // So are the suppression comments in them.
     let suppressions = Suppressions::find(&ingested.sources);
-    let mut findings = Vec::new();
+    let mut checked = Vec::with_capacity(ingested.clusters.len());
     for input in &ingested.clusters {
         // The cluster's configuration, and each file's nearest `.talhorn.yaml` within it.
         let config = input
@@ -56,7 +56,24 @@ pub fn lint_paths_with_stdin(
             .unwrap_or(config)
             .resolve(find_nearest)
             .map_err(|e| IngestError(e.to_string()))?;
-        for mut finding in rules::run_cluster(&input.cluster, &config, &suppressions) {
+        let findings = rules::check_cluster(&input.cluster, &config);
+        checked.push((input, config, findings));
+    }
+    // A comment that suppresses a finding of one cluster is used, whichever cluster asks.
+    let used = suppressions.used_by(
+        checked.iter().flat_map(|(_, _, findings)| findings),
+        &ingested.sources,
+    );
+    let mut findings = Vec::new();
+    for (input, config, cluster_findings) in checked {
+        let kept = rules::finish_cluster(
+            cluster_findings,
+            &input.cluster,
+            &config,
+            &suppressions,
+            &used,
+        );
+        for mut finding in kept {
             finding.cluster = Some(input.name.clone());
             findings.push(finding);
         }

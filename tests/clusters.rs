@@ -424,3 +424,43 @@ fn root_markers_in_layer_folders_make_the_repository_one_cluster() {
     let names: Vec<_> = outcome.clusters.iter().map(|c| c.name.clone()).collect();
     assert_eq!(names.len(), 1, "one cluster expected: {names:?}");
 }
+
+/// A suppression comment that covers a finding of its own cluster is used, whatever the other
+/// clusters of the run say (each used to call it unused, INT004).
+#[test]
+fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).expect("mkdir .git");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/TAL006/fires-ghcr-installer");
+    for name in ["alpha", "beta"] {
+        copy_cluster(&fixture, &root.join("clusters").join(name), 20);
+    }
+    let worker = root.join("clusters/alpha/talos/worker.yaml");
+    let text = fs::read_to_string(&worker).expect("read");
+    let text = text.replacen(
+        "    image: ghcr.io/siderolabs/installer:v1.11.6\n",
+        "    # talhorn: ignore[TAL006] upgrades go through Omni, which keeps the extensions\n    image: ghcr.io/siderolabs/installer:v1.11.6\n",
+        1,
+    );
+    fs::write(&worker, text).expect("write");
+    let outcome = lint(root);
+    assert_eq!(
+        cluster_names(&outcome).len(),
+        2,
+        "{:?}",
+        cluster_names(&outcome)
+    );
+    let codes: Vec<(PathBuf, &str)> = outcome
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, "TAL006" | "INT004"))
+        .map(|f| (outcome.sources.path(f.at.file).to_path_buf(), f.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [(root.join("clusters/beta/talos/worker.yaml"), "TAL006")],
+        "alpha's TAL006 is suppressed, beta's is not, and nothing is unused"
+    );
+}

@@ -110,23 +110,18 @@ pub fn meta(code: &str) -> Option<&'static RuleMeta> {
 
 /// Runs the selected rules, applies severity overrides and suppressions, and sorts the result.
 pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
-    run_cluster(
-        cluster,
-        config,
-        &suppress::Suppressions::find(&cluster.sources),
-    )
+    let suppressions = suppress::Suppressions::find(&cluster.sources);
+    let findings = check_cluster(cluster, config);
+    let used = suppressions.used_by(&findings, &cluster.sources);
+    finish_cluster(findings, cluster, config, &suppressions, &used)
 }
 
-/// [`run`] for one cluster of a run of many, with the suppression comments of the run's files
-/// (the clusters share them) found once.
+/// The findings of one cluster of a run of many, before suppression comments: with severity
+/// overrides and fix hints in the terms of each file.
 ///
 /// Rules only read the model, so they run in parallel on the worker threads; their findings
 /// are joined in registry order, whatever the thread timing.
-pub fn run_cluster(
-    cluster: &Cluster,
-    config: &LintConfig,
-    suppressions: &suppress::Suppressions,
-) -> Vec<Finding> {
+pub fn check_cluster(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     use rayon::prelude::*;
     let enabled: Vec<&dyn Rule> = registry()
         .into_iter()
@@ -155,7 +150,20 @@ pub fn run_cluster(
     }
     intent_help::apply(&mut findings, cluster);
     dialect_help::apply(&mut findings, cluster);
-    let mut findings = suppress::apply(findings, &cluster.sources, config, suppressions);
+    findings
+}
+
+/// [`check_cluster`]'s findings without those a suppression comment covers, plus INT004 for
+/// the comments that cover nothing in the whole run (`used`, [`suppress::Suppressions::used_by`]
+/// over every cluster's findings), sorted.
+pub fn finish_cluster(
+    findings: Vec<Finding>,
+    cluster: &Cluster,
+    config: &LintConfig,
+    suppressions: &suppress::Suppressions,
+    used: &[bool],
+) -> Vec<Finding> {
+    let mut findings = suppress::apply(findings, &cluster.sources, config, suppressions, used);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, cluster)
 }

@@ -19,7 +19,6 @@ struct Suppression {
     codes: Vec<String>,
     at: Location,
     has_reason: bool,
-    used: bool,
 }
 
 fn takes_comments(path: &std::path::Path) -> bool {
@@ -65,7 +64,6 @@ fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {
                         Span::new(offset + hash, offset + line.trim_end().len()),
                     ),
                     has_reason: !reason.is_empty(),
-                    used: false,
                 });
             }
         }
@@ -90,33 +88,57 @@ impl Suppressions {
                 .collect(),
         )
     }
+
+    /// The suppression that covers `finding`, if any.
+    fn covering(&self, finding: &Finding, sources: &SourceMap) -> Option<usize> {
+        let (line, _) = sources.get(finding.at.file).line_col(finding.at.span.start);
+        self.0.iter().position(|s| {
+            s.has_reason
+                && s.file == finding.at.file
+                && s.lines.contains(&line)
+                && s.codes.iter().any(|c| c == finding.code)
+        })
+    }
+
+    /// Which suppressions cover at least one of `findings`: those of every cluster of a run, so
+    /// that a comment used in its own cluster is not "unused" in the others.
+    pub fn used_by<'a>(
+        &self,
+        findings: impl IntoIterator<Item = &'a Finding>,
+        sources: &SourceMap,
+    ) -> Vec<bool> {
+        let mut used = vec![false; self.0.len()];
+        for finding in findings {
+            if let Some(i) = self.covering(finding, sources) {
+                used[i] = true;
+            }
+        }
+        used
+    }
 }
 
-/// Drops suppressed findings and adds INT004 for suppressions that matched nothing;
-/// `suppressions` are those of `sources` ([`Suppressions::find`]).
+/// Drops suppressed findings and adds INT004 for suppressions that matched nothing in the run
+/// (`used`, from [`Suppressions::used_by`]); `suppressions` are those of `sources`
+/// ([`Suppressions::find`]).
 pub fn apply(
     findings: Vec<Finding>,
     sources: &SourceMap,
     config: &LintConfig,
     suppressions: &Suppressions,
+    used: &[bool],
 ) -> Vec<Finding> {
-    let mut suppressions = suppressions.0.clone();
-    let mut kept = Vec::with_capacity(findings.len());
-    for finding in findings {
-        let (line, _) = sources.get(finding.at.file).line_col(finding.at.span.start);
-        let matching = suppressions.iter_mut().find(|s| {
-            s.has_reason
-                && s.file == finding.at.file
-                && s.lines.contains(&line)
-                && s.codes.iter().any(|c| c == finding.code)
-        });
-        match matching {
-            Some(s) => s.used = true,
-            None => kept.push(finding),
-        }
-    }
+    let mut kept: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| suppressions.covering(f, sources).is_none())
+        .collect();
+    let unused = suppressions
+        .0
+        .iter()
+        .zip(used)
+        .filter(|(_, used)| !**used)
+        .map(|(s, _)| s);
     if config.enabled_anywhere(INT004.code) {
-        for s in suppressions.iter().filter(|s| !s.used) {
+        for s in unused {
             let config = config.for_file(sources.path(s.at.file));
             if !config.enabled(INT004.code) {
                 continue;
