@@ -5,7 +5,7 @@ mod read;
 pub use read::{
     MAX_FILE_BYTES, ReadError, read_text, read_text_from, read_text_limited, special_kind,
 };
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`].
@@ -170,6 +170,28 @@ impl SourceMap {
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
         self.iter().find(|(_, f)| f.path == path).map(|(id, _)| id)
+    }
+}
+
+/// The path relative to `root` with `/` separators; absolute paths outside `root` stay absolute.
+pub fn display_path(path: &Path, root: &Path) -> String {
+    let relative = if path.is_absolute() {
+        path.strip_prefix(root).unwrap_or(path)
+    } else {
+        path
+    };
+    let parts: Vec<String> = relative
+        .components()
+        .filter(|component| !matches!(component, Component::CurDir))
+        .map(|component| match component {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => ".".to_owned(),
+        [only] if only.is_empty() => "/".to_owned(),
+        _ => parts.join("/"),
     }
 }
 

@@ -364,23 +364,9 @@ fn common_folder<'p>(paths: impl Iterator<Item = &'p Path>) -> PathBuf {
     common.unwrap_or_default()
 }
 
-/// The name of a cluster: its folder (or file) as the user sees it, with `/` separators.
+/// A cluster's name: its root as the reports show paths (relative to the working folder).
 fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let relative = path.strip_prefix(&cwd).unwrap_or(path);
-    let parts: Vec<String> = relative
-        .components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .map(|c| match c {
-            Component::RootDir => String::new(),
-            other => other.as_os_str().to_string_lossy().into_owned(),
-        })
-        .collect();
-    match parts.as_slice() {
-        [] => ".".to_owned(),
-        [only] if only.is_empty() => "/".to_owned(),
-        _ => parts.join("/"),
-    }
+    crate::source::display_path(path, &std::env::current_dir().unwrap_or_default())
 }
 
 /// The path from the filesystem root, resolved lexically (as configuration roots are).

@@ -13,6 +13,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
+pub(crate) use crate::source::display_path;
 pub use escape::{escape_control, escape_line};
 
 use crate::finding::{Finding, Severity};
@@ -20,7 +21,7 @@ use crate::source::{FileId, SourceFile, SourceMap, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// An output format of `talhorn lint --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -382,28 +383,6 @@ fn clamp_span(text: &str, span: Span) -> Span {
         end += 1;
     }
     Span::new(start, end)
-}
-
-/// The path relative to `root` with `/` separators; absolute paths outside `root` stay absolute.
-pub(crate) fn display_path(path: &Path, root: &Path) -> String {
-    let relative = if path.is_absolute() {
-        path.strip_prefix(root).unwrap_or(path)
-    } else {
-        path
-    };
-    let parts: Vec<String> = relative
-        .components()
-        .filter(|component| !matches!(component, Component::CurDir))
-        .map(|component| match component {
-            Component::RootDir => String::new(),
-            other => other.as_os_str().to_string_lossy().into_owned(),
-        })
-        .collect();
-    match parts.as_slice() {
-        [] => ".".to_owned(),
-        [only] if only.is_empty() => "/".to_owned(),
-        _ => parts.join("/"),
-    }
 }
 
 /// Pretty JSON with a final newline.
