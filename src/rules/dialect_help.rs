@@ -12,7 +12,7 @@
 //! to tell its variants apart) and the finding's context. A rule without an entry keeps its help.
 //! Intent files have their own table ([`super::intent_help`]).
 
-use super::intent_help::{Key, path_at};
+use super::intent_help::{Key, first_number, path_at};
 use crate::finding::Finding;
 use crate::model::{Cluster, Dialect};
 use crate::source::Span;
@@ -554,15 +554,6 @@ pub fn apply(findings: &mut [Finding], cluster: &Cluster) {
 
 fn span_range(span: Span) -> std::ops::Range<usize> {
     span.start..span.end
-}
-
-fn first_number(text: &str) -> Option<u64> {
-    let start = text.find(|c: char| c.is_ascii_digit())?;
-    let digits: String = text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 /// The devices of `boot: order=a;b;c` in a help.

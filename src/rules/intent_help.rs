@@ -237,7 +237,8 @@ pub(super) fn path_at(root: &Node, span: Span) -> Vec<String> {
     }
 }
 
-fn first_number(text: &str) -> Option<u64> {
+/// The first whole number in a help text (`raise memory to 4096` → 4096).
+pub(super) fn first_number(text: &str) -> Option<u64> {
     let start = text.find(|c: char| c.is_ascii_digit())?;
     let digits: String = text[start..]
         .chars()
