@@ -4,6 +4,8 @@
 //! the talhelper key. Each case lints a rule fixture (`fixtures/rules/<CODE>/<case>`) and checks
 //! the help of every finding of that rule in the `.tf` / `talconfig.yaml` file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use talhorn::lint::lint_paths;
 use talhorn::model::Dialect;
@@ -462,19 +464,7 @@ fn hints_on_talconfig_name_talhelper_keys() {
 /// Lints files written to a temporary repository; the helps of `code`'s findings, with the file
 /// each is in.
 fn helps_in(files: &[(&str, &str)], code: &str) -> Vec<(String, String)> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for (path, text) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-            .unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-    }
-    let config = LintConfig {
-        root: dir.path().to_path_buf(),
-        ..LintConfig::default()
-    };
-    let outcome =
-        lint_paths(&[dir.path().to_path_buf()], &config).unwrap_or_else(|e| panic!("{e}"));
+    let (_dir, outcome) = common::lint_files(files);
     outcome
         .findings
         .iter()

@@ -3,6 +3,8 @@
 //! resources and ConfigMaps. Each test lints a small repository and checks what lands in the
 //! model and which findings fire where.
 
+mod common;
+
 use std::path::Path;
 use talhorn::lint::lint_paths;
 use talhorn::model::{Cluster, Role, Scope};
@@ -15,19 +17,7 @@ struct Linted {
 }
 
 fn lint(files: &[(&str, &str)]) -> Linted {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for (path, text) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-            .unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-    }
-    let config = LintConfig {
-        root: dir.path().to_path_buf(),
-        ..LintConfig::default()
-    };
-    let outcome =
-        lint_paths(&[dir.path().to_path_buf()], &config).unwrap_or_else(|e| panic!("{e}"));
+    let (dir, outcome) = common::lint_files(files);
     let findings = outcome
         .findings
         .iter()

@@ -33,3 +33,22 @@ pub fn talhorn_bin() -> PathBuf {
     std::env::var_os("TALHORN_BIN")
         .map_or_else(|| env!("CARGO_BIN_EXE_talhorn").into(), PathBuf::from)
 }
+
+/// Writes `files` (path relative to the repository, text) into a temporary repository and lints
+/// it with the default configuration; the folder lives as long as the returned handle.
+pub fn lint_files(files: &[(&str, &str)]) -> (tempfile::TempDir, talhorn::lint::LintOutcome) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(std::path::Path::new(".")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let config = talhorn::rules::LintConfig {
+        root: dir.path().to_path_buf(),
+        ..talhorn::rules::LintConfig::default()
+    };
+    let outcome = talhorn::lint::lint_paths(&[dir.path().to_path_buf()], &config)
+        .unwrap_or_else(|e| panic!("{e}"));
+    (dir, outcome)
+}
