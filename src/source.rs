@@ -3,7 +3,8 @@
 mod read;
 
 pub use read::{
-    MAX_FILE_BYTES, ReadError, read_text, read_text_from, read_text_limited, special_kind,
+    MAX_FILE_BYTES, ReadError, read_checked_text, read_text, read_text_from, read_text_limited,
+    special_kind,
 };
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;

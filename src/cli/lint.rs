@@ -84,7 +84,9 @@ pub fn run(args: &LintArgs) -> i32 {
         .cloned()
         .collect();
     let outcome = match crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config) {
-        Ok(outcome) => outcome,
+        // The process ends after the report, and the system frees its memory at once: freeing
+        // every text, parse tree and model piece by piece first cost 5% of a large lint.
+        Ok(outcome) => std::mem::ManuallyDrop::new(outcome),
         Err(e) => return fail(e),
     };
     if args.show_files {

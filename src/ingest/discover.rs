@@ -251,6 +251,12 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     crate::source::read_text(path).map_err(with_hint)
 }
 
+/// [`read_text`] of a file discovery found ([`crate::source::read_checked_text`]: its type
+/// was checked by the walk or when it was named).
+pub fn read_discovered_text(path: &Path) -> Result<String, String> {
+    crate::source::read_checked_text(path).map_err(with_hint)
+}
+
 /// [`read_text`] from any reader (standard input for `talhorn lint -`).
 pub fn read_text_from(reader: impl Read) -> Result<String, String> {
     crate::source::read_text_from(reader, MAX_FILE_BYTES).map_err(with_hint)

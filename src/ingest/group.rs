@@ -18,7 +18,7 @@
 use super::classify::{self, Kind};
 use crate::rules::LintConfig;
 use globset::GlobMatcher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 /// What grouping needs to know about one file.
@@ -41,7 +41,7 @@ pub struct Group {
 }
 
 /// Where a file belongs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Unit {
     /// A folder that is a cluster root.
     Dir(PathBuf),
@@ -62,11 +62,14 @@ pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
                 .push(index);
         }
     }
-    let mut units: BTreeMap<Unit, Vec<usize>> = BTreeMap::new();
+    let mut units: HashMap<Unit, Vec<usize>> = HashMap::new();
     let mut shared = Vec::new();
     let mut unrooted = Vec::new();
     for (index, file) in files.iter().enumerate() {
-        if let Some(templates) = referenced.get(&normalize(file.path)) {
+        let templates = (!referenced.is_empty())
+            .then(|| referenced.get(&normalize(file.path)))
+            .flatten();
+        if let Some(templates) = templates {
             for &template in templates {
                 units.entry(Unit::File(template)).or_default().push(index);
             }
@@ -85,6 +88,9 @@ pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
             None => unrooted.push(index),
         }
     }
+    // In the order of the units, as before (the groups are sorted by name below).
+    let mut units: Vec<(Unit, Vec<usize>)> = units.into_iter().collect();
+    units.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut groups: Vec<Group> = units
         .into_iter()
         .map(|(unit, members)| match unit {
@@ -234,6 +240,9 @@ impl Roots {
 
     /// A file `.talhorn.yaml` lists under `shared:` (it belongs to every cluster).
     fn is_shared(&self, path: &Path) -> bool {
+        if self.shared.is_empty() {
+            return false;
+        }
         let absolute = normalize(&self.cwd.join(path));
         absolute
             .strip_prefix(&self.config_root)

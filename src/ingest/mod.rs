@@ -104,7 +104,7 @@ pub fn ingest_with_stdin(
     let mut files = read_files(&discovered, &mut sources);
     if let Some(name) = stdin {
         let text = discover::read_text_from(std::io::stdin().lock());
-        files.push(recognise(preload::from_text(name, text), &mut sources));
+        files.push(recognise(preload::from_text(name, text)).register(&mut sources));
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     let members: Vec<group::Member<'_>> = files
@@ -284,19 +284,63 @@ fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec
             }
         })
         .collect();
-    for loaded in preload::load_all(&without_generated_files(&discovered.files)) {
-        files.push(recognise(loaded, sources));
+    for recognised in preload::load_all(&without_generated_files(&discovered.files), recognise) {
+        files.push(recognised.register(sources));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
 
-/// Recognises a loaded file (or says why it could not be read), in path order so that file
-/// ids do not depend on thread timing.
-fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
+/// A file recognised on a worker thread, waiting for its place in the source map: ids are
+/// given in path order afterwards, so they do not depend on thread timing.
+struct Recognised {
+    /// The file, without its id.
+    file: ReadFile,
+    /// What the source map keeps of it (its text, or an empty text for its place), when it
+    /// is read at all.
+    source: Option<SourceFile>,
+    /// Why it cannot be read, and where (INT001).
+    problem: Option<(Span, String)>,
+}
+
+impl Recognised {
+    fn read(file: ReadFile, path: &Path, text: impl Into<String>) -> Self {
+        Self {
+            file,
+            source: Some(SourceFile::new(path, text)),
+            problem: None,
+        }
+    }
+
+    fn invalid(mut file: ReadFile, text: impl Into<String>, at: Span, problem: String) -> Self {
+        file.kind = Kind::Invalid;
+        let source = Some(SourceFile::new(&file.path, text));
+        Self {
+            file,
+            source,
+            problem: Some((at, problem)),
+        }
+    }
+
+    /// Gives the file its id (the next one in `sources`).
+    fn register(self, sources: &mut SourceMap) -> ReadFile {
+        let mut file = self.file;
+        if let Some(source) = self.source {
+            let id = sources.add(source);
+            file.id = Some(id);
+            if let Some((at, problem)) = self.problem {
+                file.findings.push(int001(Location::new(id, at), problem));
+            }
+        }
+        file
+    }
+}
+
+/// Recognises a loaded file, or says why it could not be read (on the worker that loaded it).
+fn recognise(loaded: preload::Loaded) -> Recognised {
     let path = loaded.path.as_path();
     let by_name = classify::by_name(path);
-    let mut file = ReadFile {
+    let file = ReadFile {
         path: path.to_path_buf(),
         kind: by_name.kind.unwrap_or(Kind::Unrecognised),
         id: None,
@@ -305,75 +349,76 @@ fn recognise(loaded: preload::Loaded, sources: &mut SourceMap) -> ReadFile {
         references: Vec::new(),
         declares_root_module: false,
     };
+    let unread = |file| Recognised {
+        file,
+        source: None,
+        problem: None,
+    };
     if by_name.reads == Reads::Nothing {
-        return file;
+        return unread(file);
     }
     let (text, parsed) = match loaded.read {
         Ok(read) => read,
-        Err(problem) => {
-            let id = sources.add(SourceFile::new(path, ""));
-            file.kind = Kind::Invalid;
-            file.id = Some(id);
-            file.findings
-                .push(int001(Location::file_start(id), problem));
-            return file;
-        }
+        Err(problem) => return Recognised::invalid(file, "", Span::at(0), problem),
     };
     match parsed {
-        preload::Parsed::Yaml(docs) => {
-            read_yaml(&mut file, text, docs, by_name.kind.is_some(), sources);
-        }
+        preload::Parsed::Yaml(docs) => read_yaml(file, text, docs, by_name.kind.is_some()),
         preload::Parsed::Conf(config) => {
+            let mut file = file;
             file.kind = classify::conf_kind(path, &config);
-            if file.kind == Kind::QmConf {
-                file.id = Some(sources.add(SourceFile::new(path, text)));
-                file.content = Content::Conf(config);
+            if file.kind != Kind::QmConf {
+                return unread(file);
             }
+            file.content = Content::Conf(config);
+            Recognised::read(file, path, text)
         }
         preload::Parsed::UnreadManifests => {
             // Nothing in it is read, so its text is not kept (every file read keeps its
             // place in the source map, so file ids do not change).
+            let mut file = file;
             file.kind = Kind::Manifests;
-            file.id = Some(sources.add(SourceFile::new(path, "")));
+            Recognised::read(file, path, "")
         }
         preload::Parsed::Terraform(body) => {
+            let mut file = file;
             file.declares_root_module = group::declares_root_module(&text);
-            read_terraform(&mut file, text, body, sources);
+            read_terraform(file, text, body)
         }
-        preload::Parsed::Nothing => file.id = Some(sources.add(SourceFile::new(path, text))),
+        preload::Parsed::Nothing => Recognised::read(file, path, text),
     }
-    file
 }
 
 /// A parsed YAML file, recognised by content unless its name decided (`named`).
 fn read_yaml(
-    file: &mut ReadFile,
+    mut file: ReadFile,
     text: String,
     docs: Result<Vec<Node>, yaml::YamlError>,
     named: bool,
-    sources: &mut SourceMap,
-) {
+) -> Recognised {
     let docs = match docs {
         Ok(docs) => docs,
         Err(_) if classify::has_template_markers(&text) => {
             file.kind = Kind::Templated;
-            return;
+            return Recognised {
+                file,
+                source: None,
+                problem: None,
+            };
         }
         Err(error) => {
             let message = format!("this file is not valid YAML: {}", error.message);
-            let id = sources.add(SourceFile::new(&file.path, text));
-            file.kind = Kind::Invalid;
-            file.id = Some(id);
-            file.findings
-                .push(int001(Location::new(id, error.span), message));
-            return;
+            return Recognised::invalid(file, text, error.span, message);
         }
     };
     if !named {
         file.kind = classify::yaml_kind(&file.path, &docs);
     }
     if file.kind == Kind::Unrecognised {
-        return;
+        return Recognised {
+            file,
+            source: None,
+            problem: None,
+        };
     }
     if file.kind == Kind::OmniTemplate {
         let dir = file.path.parent().unwrap_or(Path::new(""));
@@ -382,34 +427,36 @@ fn read_yaml(
             .map(|p| dir.join(p))
             .collect();
     }
-    file.id = Some(sources.add(SourceFile::new(&file.path, text)));
     file.content = Content::Yaml(docs);
+    let path = file.path.clone();
+    Recognised::read(file, &path, text)
 }
 
 /// A parsed Terraform file; HCL that does not parse is INT001.
 fn read_terraform(
-    file: &mut ReadFile,
+    mut file: ReadFile,
     text: String,
     body: Result<hcl_edit::structure::Body, terraform::hcl::HclError>,
-    sources: &mut SourceMap,
-) {
+) -> Recognised {
     match body {
         Ok(body) => {
-            file.id = Some(sources.add(SourceFile::new(&file.path, text)));
             file.content = Content::Terraform(body);
+            let path = file.path.clone();
+            Recognised::read(file, &path, text)
         }
         // A `.tfvars` that is not HCL is not read by Terraform itself unless named on its
         // command line (SOPS-encrypted variables are JSON): nothing to report.
         Err(_) if file.path.extension().is_some_and(|e| e == "tfvars") => {
             file.kind = Kind::Unrecognised;
+            Recognised {
+                file,
+                source: None,
+                problem: None,
+            }
         }
         Err(error) => {
             let message = format!("this file is not valid HCL: {}", error.message);
-            let id = sources.add(SourceFile::new(&file.path, text));
-            file.kind = Kind::Invalid;
-            file.id = Some(id);
-            file.findings
-                .push(int001(Location::new(id, error.span), message));
+            Recognised::invalid(file, text, error.span, message)
         }
     }
 }
@@ -431,22 +478,18 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 /// The manifests are looked for first (once per folder): without a listed file, the YAML files
 /// are not read a second time to look for an intent.
 fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
-    let mut manifests: HashMap<PathBuf, Option<HashSet<String>>> = HashMap::new();
+    let manifests = manifests_above(files);
+    if manifests.is_empty() {
+        return files.iter().collect();
+    }
     let generated: Vec<bool> = files
         .iter()
         .map(|file| {
             file.ancestors().skip(1).any(|dir| {
-                let listed = manifests
-                    .entry(dir.to_path_buf())
-                    .or_insert_with(|| manifest_paths(dir));
-                let relative = file
-                    .strip_prefix(dir)
-                    .ok()
-                    .map(|r| r.to_string_lossy().replace('\\', "/"));
-                listed
-                    .as_ref()
-                    .zip(relative)
-                    .is_some_and(|(set, rel)| set.contains(&rel))
+                manifests.get(dir).is_some_and(|listed| {
+                    file.strip_prefix(dir)
+                        .is_ok_and(|rel| listed.contains(&rel.to_string_lossy().replace('\\', "/")))
+                })
             })
         })
         .collect();
@@ -459,6 +502,27 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
         .filter(|(_, generated)| !generated)
         .map(|(file, _)| file)
         .collect()
+}
+
+/// The files each build manifest in the folders of `files`, or above them, lists; each folder
+/// is looked at once (the files are sorted, so most share the folder of the one before).
+fn manifests_above(files: &[PathBuf]) -> HashMap<&Path, HashSet<String>> {
+    let mut seen: HashSet<&Path> = HashSet::new();
+    let mut manifests = HashMap::new();
+    let mut previous_folder = None;
+    for folder in files.iter().filter_map(|file| file.parent()) {
+        if previous_folder == Some(folder) {
+            continue;
+        }
+        previous_folder = Some(folder);
+        // Once a folder is seen, so were all the folders above it.
+        for dir in folder.ancestors().take_while(|&dir| seen.insert(dir)) {
+            if let Some(listed) = manifest_paths(dir) {
+                manifests.insert(dir, listed);
+            }
+        }
+    }
+    manifests
 }
 
 /// Whether a YAML file among `files` looks like an intent (its top-level keys at line starts).

@@ -31,9 +31,11 @@ pub enum Parsed {
     Terraform(Result<hcl_edit::structure::Body, super::terraform::hcl::HclError>),
 }
 
-/// Loads the files, in parallel, in the order of `paths`.
-pub fn load_all(paths: &[&PathBuf]) -> Vec<Loaded> {
-    yaml::on_workers(|| paths.par_iter().map(|path| load(path)).collect())
+/// Loads the files discovery found (their type is checked), in parallel, in the order of
+/// `paths`.
+/// `then` runs on the worker too (recognition: the per-file work that needs no other file).
+pub fn load_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Loaded) -> T + Sync) -> Vec<T> {
+    yaml::on_workers(|| paths.par_iter().map(|path| then(load(path))).collect())
 }
 
 fn load(path: &Path) -> Loaded {
@@ -41,7 +43,7 @@ fn load(path: &Path) -> Loaded {
     let read = if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
     } else {
-        discover::read_text(path).map(|text| parse(by_name, text))
+        discover::read_discovered_text(path).map(|text| parse(by_name, text))
     };
     Loaded {
         path: path.to_path_buf(),

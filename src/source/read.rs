@@ -100,16 +100,34 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
 pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, ReadError> {
     let before = std::fs::metadata(path).map_err(ReadError::Io)?;
     check_regular(&before, limit)?;
+    read_opened(path, limit)
+}
+
+/// [`read_text`] of a path whose type the caller has just checked: an entry a directory walk
+/// listed as a regular file, or a path named on the command line whose metadata was checked.
+/// The look before the open is not repeated (one `stat` per file of a lint); the open handle
+/// is still checked, so a FIFO or a device swapped in since is never read.
+pub fn read_checked_text(path: &Path) -> Result<String, ReadError> {
+    read_opened(path, MAX_FILE_BYTES)
+}
+
+fn read_opened(path: &Path, limit: u64) -> Result<String, ReadError> {
     let file = open_nonblocking(path).map_err(ReadError::Io)?;
     // The path may have been swapped between the check and the open: the handle decides.
-    check_regular(&file.metadata().map_err(ReadError::Io)?, limit)?;
-    read_text_from(file, limit)
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    check_regular(&metadata, limit)?;
+    // The reported size is a hint for the buffer only: the limit still bounds the read.
+    let capacity = usize::try_from(metadata.len().min(limit) + 1).unwrap_or(0);
+    read_text_into(Vec::with_capacity(capacity), file, limit)
 }
 
 /// Reads text of at most `limit` bytes without a NUL byte from any reader (standard input for
 /// `talhorn lint -`), never buffering more than `limit + 1` bytes.
 pub fn read_text_from(reader: impl Read, limit: u64) -> Result<String, ReadError> {
-    let mut bytes = Vec::new();
+    read_text_into(Vec::new(), reader, limit)
+}
+
+fn read_text_into(mut bytes: Vec<u8>, reader: impl Read, limit: u64) -> Result<String, ReadError> {
     reader
         .take(limit + 1)
         .read_to_end(&mut bytes)
@@ -177,6 +195,32 @@ mod tests {
         if status.is_ok_and(|s| s.success()) {
             let error = read_text(&fifo).unwrap_err().to_string();
             assert!(error.contains("FIFO"), "{error}");
+            // Swapped in after a walk saw a regular file: the open handle is checked.
+            let error = read_checked_text(&fifo).unwrap_err().to_string();
+            assert!(error.contains("FIFO"), "{error}");
         }
+    }
+
+    /// The size the file reports sizes the buffer; the limit, not that size, bounds the read.
+    #[test]
+    fn a_checked_file_is_read_whole_and_within_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        std::fs::write(&path, "a: 1\nb: 2\n").unwrap();
+        assert_eq!(read_checked_text(&path).unwrap(), "a: 1\nb: 2\n");
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(read_checked_text(&path).unwrap(), "");
+        assert!(matches!(
+            read_opened(&path, 0),
+            Ok(text) if text.is_empty()
+        ));
+        std::fs::write(&path, "ab").unwrap();
+        assert!(matches!(
+            read_opened(&path, 1),
+            Err(ReadError::TooLarge {
+                size: Some(2),
+                limit: 1
+            })
+        ));
     }
 }
