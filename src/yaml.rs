@@ -11,6 +11,8 @@
 //! errors included, goes through serde-saphyr. [`skim_documents`] reads only the top-level
 //! entries, for files whose content does not matter beyond them.
 
+mod line_skim;
+
 use crate::source::Span;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -260,6 +262,11 @@ const SKIM_MAX_BYTES: usize = 1024 * 1024;
 /// dropped, as [`parse_documents`] drops them. Anything else (a syntax error too) is `None`:
 /// the caller parses in full, which reports it.
 pub fn skim_documents(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
+    line_skim::skim_lines(text).or_else(|| skim_events(text))
+}
+
+/// [`skim_documents`] by granit's events.
+fn skim_events(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
     use granit_parser::{Event, Parser, ScalarStyle};
     /// An open collection: a sequence, or a mapping and whether its next node is a key.
     enum Open {
@@ -845,6 +852,64 @@ mod tests {
         }
     }
 
+    /// Whenever the line skim answers, the parser pass answers the same.
+    fn assert_line_skim_agrees(text: &str) -> bool {
+        let Some(lines) = line_skim::skim_lines(text) else {
+            return false;
+        };
+        let events = skim_events(text);
+        assert_eq!(Some(lines), events, "{text:?}");
+        true
+    }
+
+    #[test]
+    fn the_line_skim_reads_manifests_as_the_parser_does() {
+        let text = "apiVersion: apps/v1 # c\nkind: \"Deployment\"\nmetadata:\n  name: x\n\
+                    spec:\n  template:\n    spec:\n      containers:\n      - name: a\n\
+                    \x20       image: 'r/a:1'\n        args: [--x, \"y\"]\n\
+                    \x20       resources: { limits: { cpu: 100m } }\n      - name: b\n\
+                    \x20 data:\n    f.yaml: |\n      a: [\n      # not a comment\n\n\
+                    \x20   g: >-\n      x\n    h: -1\n---\n# c\n---\nx: 1\ny: true\nz:\n";
+        assert!(assert_line_skim_agrees(text));
+        for text in [
+            "a: |\n  top-level block\n", // its string would need the block's folding
+            "a: b\n  c\n",               // a multi-line plain scalar
+            "a:\n  - x\n   - y\n",       // an indentation it does not follow
+            "a:\n\tb: 1\n",              // a tab
+            "a: 'it''s'\n",
+            "a: \"\\n\"\n",
+            "a: [b,\n  c]\n",
+            "a: &x 1\n",
+            "- a\n",
+            "a: b: c\n",
+            "a:\n  b: |\n     x\n    y\n",
+            "k\u{e9}y: 1\n",
+        ] {
+            assert!(line_skim::skim_lines(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_line_skim_agrees_with_the_parser_on_the_corpora() {
+        let synthetic = tempfile::tempdir().unwrap();
+        let (mut manifests, mut line_skimmed) = (0, 0);
+        for path in yaml_corpus(synthetic.path()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let answered = assert_line_skim_agrees(&text);
+            if path.starts_with(synthetic.path()) && skim_events(&text).is_some() {
+                manifests += 1;
+                line_skimmed += usize::from(answered);
+            }
+        }
+        // The common case is the fast one: the synthetic tree's manifests are all plain.
+        assert!(
+            manifests > 100 && line_skimmed == manifests,
+            "{line_skimmed}/{manifests}"
+        );
+    }
+
     #[test]
     fn skim_reads_top_level_strings() {
         let text = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n\
@@ -1014,11 +1079,37 @@ mod tests {
                 "  - {a: 1, b: [2, c]}\n", "x: >-\n  folded\n  text\n", "x: -\n", "x: 12345678901234567890\n",
                 "? - a\n", "x: null\n", "x: NULL\n", "x: nUll\n", "~: a\n", "x: a #c\n",
                 "x: info\n", "x: +Inf\n", "x: -nan\n", "x: 200G\n", "x: 1.10.2\n", "x: 0.0.0.0/0\n",
+                "- name: a\n", "  - name: b\n    image: c\n", "  y: [a, {b: c}]\n", "x: { a: 1 }\n",
+                "  s: |\n  t: u\n", "  s: |\n      deep\n    shallow\n", "x: \"a #b\" #c\n",
+                "x: 'a''b'\n", "- \n", "  - --flag\n", "x: [ ]\n", "x: {a: }\n", "x: |-\n\n  b\n",
+                "x: >\n   \n  b\n", "  c: |\n    l\n  # c\n", "x: [a b]\n", "x: \"q\"#c\n",
+                "x:   # c\n  - a\n", "x: a:b\n", "x: y # c: d\n", "    - z\n", "x: {a: [1, .inf]}\n",
             ]), 0..12)
         ) {
             let text = parts.concat();
+            assert_line_skim_agrees(&text);
             assert_skim_agrees(&text);
             assert_built_as_serde_parses(&text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3_000))]
+        /// Lines of manifests at random indentations (most streams are then invalid or read
+        /// otherwise than they look): whenever the line skim answers, the parser agrees.
+        #[test]
+        fn the_line_skim_follows_indentation_as_the_parser_does(
+            lines in proptest::collection::vec((0_usize..7, proptest::sample::select(vec![
+                "a:", "b: c", "- d", "- e: f", "-", "g: |", "h: >-", "text", "i: [j, {k: l}]",
+                "# c", "", "m: 'n'", "o: \"p\"", "---", "- - q", "r: s # t", "u:  ", "- v:",
+                "kind: Service", "apiVersion: v1", "w: -x", "y: [", "z: {}", "- [a]",
+            ])), 1..14)
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|(indent, line)| format!("{}{line}\n", " ".repeat(*indent)))
+                .collect();
+            assert_line_skim_agrees(&text);
         }
     }
 
