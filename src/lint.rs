@@ -6,6 +6,7 @@ use crate::rules::config::NearestConfigs;
 use crate::rules::suppress::Suppressions;
 use crate::rules::{self, LintConfig};
 use crate::source::SourceMap;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 pub struct LintOutcome {
@@ -43,22 +44,31 @@ pub fn lint_paths_with_stdin(
     let ingested = ingest::ingest_with_stdin(paths, stdin, config)?;
     // Every cluster's source map is the run's (shared), so the nearest `.talhorn.yaml` of each
     // file is found once, when a configuration first needs it.
-    let nearest = std::cell::OnceCell::new();
+    let nearest = std::sync::OnceLock::new();
     let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&ingested.sources));
     // So are the suppression comments in them.
     let suppressions = Suppressions::find(&ingested.sources);
-    let mut checked = Vec::with_capacity(ingested.clusters.len());
-    for input in &ingested.clusters {
-        // The cluster's configuration, and each file's nearest `.talhorn.yaml` within it.
-        let config = input
-            .config
-            .as_ref()
-            .unwrap_or(config)
-            .resolve(find_nearest)
-            .map_err(|e| IngestError(e.to_string()))?;
-        let findings = rules::check_cluster(&input.cluster, &config);
-        checked.push((input, config, findings));
-    }
+    // Clusters are independent: each is checked on a worker, and they come back in order.
+    let checked = crate::yaml::on_workers(|| {
+        ingested
+            .clusters
+            .par_iter()
+            .map(|input| {
+                // The cluster's configuration, and each file's nearest `.talhorn.yaml` in it.
+                let config = input
+                    .config
+                    .as_ref()
+                    .unwrap_or(config)
+                    .resolve(find_nearest)
+                    .map_err(|e| IngestError(e.to_string()))?;
+                let findings = rules::check_cluster(&input.cluster, &config);
+                Ok((input, config, findings))
+            })
+            .collect::<Vec<Result<_, IngestError>>>()
+    })
+    .into_iter()
+    // The first error in cluster order, whichever worker met it first.
+    .collect::<Result<Vec<_>, _>>()?;
     // A comment that suppresses a finding of one cluster is used, whichever cluster asks.
     let used = suppressions.used_by(
         checked.iter().flat_map(|(_, _, findings)| findings),

@@ -34,6 +34,7 @@ use crate::rules::LintConfig;
 use crate::source::{Fact, FileId, Location, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Node};
 use classify::Reads;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -131,8 +132,7 @@ pub fn ingest_with_stdin(
 }
 
 /// One model per group, each with its own configuration (whose `exclude` also applies, as when
-/// the cluster's folder is linted alone). A file's parsed content goes to the last cluster that
-/// reads it (the others get a copy), so it is not held twice and is freed once read.
+/// the cluster's folder is linted alone).
 fn model_clusters(
     groups: &mut [group::Group],
     files: &mut [ReadFile],
@@ -149,32 +149,57 @@ fn model_clusters(
         }
         configs.push((own, config_file));
     }
+    let contents = contents_per_group(groups, files);
+    let files: &[ReadFile] = files;
+    // Clusters are independent: each is folded on a worker, and they come back in group order.
+    let clusters = yaml::on_workers(|| {
+        groups
+            .par_iter()
+            .zip(configs)
+            .zip(contents)
+            .map(|((group, (own, config_file)), contents)| {
+                let mut reader =
+                    RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
+                for (&index, content) in group.members.iter().zip(contents) {
+                    reader.add(&files[index], content);
+                }
+                ClusterInput {
+                    name: group.name.clone(),
+                    root: group.root.clone(),
+                    cluster: reader.finish(),
+                    config: own,
+                }
+            })
+            .collect()
+    });
+    Ok(clusters)
+}
+
+/// Each group's parsed contents, member by member: the last group that reads a file takes its
+/// parse (the others get a copy), so parse trees are not held twice and are freed once read.
+fn contents_per_group(groups: &[group::Group], files: &mut [ReadFile]) -> Vec<Vec<Content>> {
     let mut readers_left = vec![0_usize; files.len()];
     for &index in groups.iter().flat_map(|g| &g.members) {
         readers_left[index] += 1;
     }
-    let mut clusters = Vec::with_capacity(groups.len());
-    for (group, (own, config_file)) in groups.iter().zip(configs) {
-        let mut reader =
-            RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
-        for &index in &group.members {
-            readers_left[index] -= 1;
-            let file = &mut files[index];
-            let content = if readers_left[index] == 0 {
-                std::mem::replace(&mut file.content, Content::None)
-            } else {
-                file.content.clone()
-            };
-            reader.add(file, content);
-        }
-        clusters.push(ClusterInput {
-            name: group.name.clone(),
-            root: group.root.clone(),
-            cluster: reader.finish(),
-            config: own,
-        });
-    }
-    Ok(clusters)
+    groups
+        .iter()
+        .map(|group| {
+            group
+                .members
+                .iter()
+                .map(|&index| {
+                    readers_left[index] -= 1;
+                    let file = &mut files[index];
+                    if readers_left[index] == 0 {
+                        std::mem::replace(&mut file.content, Content::None)
+                    } else {
+                        file.content.clone()
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {

@@ -71,11 +71,11 @@ impl NearestConfigs {
         let mut found: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
         let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
         let mut by_dir: HashMap<&Path, usize> = HashMap::new();
-        let mut known = HashMap::new();
+        let mut folders = Folders::default();
         for (_, file) in sources.iter() {
             let dir = parent_dir(&file.path);
             let at = *by_dir.entry(dir).or_insert_with(|| {
-                let config = LintConfig::discover_with(dir, &mut known);
+                let config = folders.nearest(dir);
                 *index.entry(config.clone()).or_insert_with(|| {
                     found.push((config, Vec::new()));
                     found.len() - 1
@@ -84,6 +84,44 @@ impl NearestConfigs {
             found[at].1.push(file.path.clone());
         }
         Self { found }
+    }
+}
+
+/// The nearest `.talhorn.yaml` of folders, each folder looked at once.
+#[derive(Default)]
+struct Folders {
+    /// Folders as the paths spell them → their answer.
+    spelled: HashMap<PathBuf, Option<PathBuf>>,
+    /// Canonical folders → their answer ([`LintConfig::discover_with`]).
+    canonical: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Folders {
+    /// [`LintConfig::discover`] of `dir`. Up the folders as the path spells them while each is
+    /// a named folder and not a symlink (then its parent on the path is its parent on disk):
+    /// one `lstat` per folder instead of resolving every folder's whole path. From a symlink,
+    /// `..`, `.` or the top of a relative path on, the canonical folders are walked.
+    fn nearest(&mut self, dir: &Path) -> Option<PathBuf> {
+        if let Some(found) = self.spelled.get(dir) {
+            return found.clone();
+        }
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        let plain_folder = dir.file_name().is_some()
+            && std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_dir());
+        let found = match parent {
+            Some(parent) if plain_folder => {
+                if dir.join(FILE_NAME).is_file() {
+                    std::fs::canonicalize(dir).ok().map(|d| d.join(FILE_NAME))
+                } else if dir.join(".git").exists() {
+                    None
+                } else {
+                    self.nearest(parent)
+                }
+            }
+            _ => LintConfig::discover_with(dir, &mut self.canonical),
+        };
+        self.spelled.insert(dir.to_path_buf(), found.clone());
+        found
     }
 }
 
@@ -423,4 +461,41 @@ fn parse_lint(node: &Node, config: &mut LintConfig, err: &ErrFn<'_>) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Going up the folders as the path spells them finds what resolving the whole path
+    /// finds, through a symlink too: `a/link/sub` is under `outer/elsewhere/`, so it takes
+    /// `outer/`'s configuration, not `a/`'s.
+    #[test]
+    fn folders_find_the_configuration_of_their_real_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for folder in [".git", "a/b/c", "outer/elsewhere/sub", "plain/d"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        std::fs::write(root.join("a").join(FILE_NAME), "").unwrap();
+        std::fs::write(root.join("outer").join(FILE_NAME), "").unwrap();
+        std::os::unix::fs::symlink(root.join("outer/elsewhere"), root.join("a/link")).unwrap();
+        let real = std::fs::canonicalize(root).unwrap();
+        let cases = [
+            ("a/link/sub", Some(real.join("outer").join(FILE_NAME))),
+            ("a/b/c", Some(real.join("a").join(FILE_NAME))),
+            ("a/b/c/../..", Some(real.join("a").join(FILE_NAME))),
+            ("plain/d", None),
+            ("missing", None),
+        ];
+        let mut folders = Folders::default();
+        for (folder, expected) in cases {
+            let path = root.join(folder);
+            assert_eq!(folders.nearest(&path), expected, "{folder}");
+            assert_eq!(LintConfig::discover(&path), expected, "{folder}");
+        }
+        // A repository root stops the walk.
+        std::fs::create_dir_all(root.join("a/b/.git")).unwrap();
+        assert_eq!(Folders::default().nearest(&root.join("a/b/c")), None);
+    }
 }
