@@ -534,6 +534,11 @@ fn workers() -> Option<&'static rayon::ThreadPool> {
         .as_ref()
 }
 
+/// How many worker threads there are (one per usable CPU, or `RAYON_NUM_THREADS`).
+pub fn worker_count() -> usize {
+    workers().map_or(1, rayon::ThreadPool::current_num_threads)
+}
+
 /// Runs `work` on the worker threads (directly when already on one), so the depth budget, not
 /// the caller's stack size, bounds the parser's recursion. Rayon parallel iterators inside
 /// `work` use the same workers, so parallel callers (lint's read stage) parse without a hop.

@@ -30,6 +30,18 @@ pub struct Discovered {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
+impl Discovered {
+    fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.problems.is_empty() && self.skipped.is_empty()
+    }
+
+    fn append(&mut self, mut other: Self) {
+        self.files.append(&mut other.files);
+        self.problems.append(&mut other.problems);
+        self.skipped.append(&mut other.skipped);
+    }
+}
+
 /// Walks every path. A path that does not exist, is not a regular file or directory, or is a
 /// symlink leading out of the root is an error; everything else is reported per file. Only
 /// files whose name can be one of ours are returned (see [`is_candidate`]), except files named
@@ -109,6 +121,7 @@ fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
     )))
 }
 
+/// Walks a tree on as many threads as the worker pool has; the caller sorts what it finds.
 fn walk(root: &Path, exclude: &Arc<Exclude>, found: &mut Discovered) {
     let filter = Arc::clone(exclude);
     let root_for_filter = root.to_path_buf();
@@ -116,36 +129,56 @@ fn walk(root: &Path, exclude: &Arc<Exclude>, found: &mut Discovered) {
         .follow_links(false)
         .require_git(false)
         .git_global(false)
-        .sort_by_file_name(std::cmp::Ord::cmp)
+        .threads(crate::yaml::worker_count())
         .filter_entry(move |entry| !filter.excludes(entry.path(), &root_for_filter))
-        .build();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
-                found.problems.push((path, format!("cannot read: {error}")));
-                continue;
+        .build_parallel();
+    let shared = std::sync::Mutex::new(std::mem::take(found));
+    walker.run(|| {
+        let shared = &shared;
+        Box::new(move |entry| {
+            let mut one = Discovered::default();
+            visit(root, entry, &mut one);
+            if !one.is_empty() {
+                shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .append(one);
             }
-        };
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        let path = entry.path();
-        if file_type.is_symlink() {
-            if let Some(problem) = unresolvable_symlink(path) {
-                found.problems.push((path.to_path_buf(), problem));
-            }
-        } else if file_type.is_file() {
-            if is_candidate(path) {
-                found.files.push(path.to_path_buf());
-            }
-        } else if !file_type.is_dir() && is_candidate(path) {
-            // A FIFO or a device under a config-like name: never opened.
-            let kind = entry.metadata().ok().and_then(|m| special_kind(&m));
-            let kind = kind.unwrap_or("a special file");
-            found.skipped.push((path.to_path_buf(), kind.to_string()));
+            ignore::WalkState::Continue
+        })
+    });
+    *found = shared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+}
+
+/// One entry of the walk: a candidate file, a special file, or a problem.
+fn visit(root: &Path, entry: Result<ignore::DirEntry, ignore::Error>, found: &mut Discovered) {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(error) => {
+            let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
+            found.problems.push((path, format!("cannot read: {error}")));
+            return;
         }
+    };
+    let Some(file_type) = entry.file_type() else {
+        return;
+    };
+    let path = entry.path();
+    if file_type.is_symlink() {
+        if let Some(problem) = unresolvable_symlink(path) {
+            found.problems.push((path.to_path_buf(), problem));
+        }
+    } else if file_type.is_file() {
+        if is_candidate(path) {
+            found.files.push(path.to_path_buf());
+        }
+    } else if !file_type.is_dir() && is_candidate(path) {
+        // A FIFO or a device under a config-like name: never opened.
+        let kind = entry.metadata().ok().and_then(|m| special_kind(&m));
+        let kind = kind.unwrap_or("a special file");
+        found.skipped.push((path.to_path_buf(), kind.to_string()));
     }
 }
 
