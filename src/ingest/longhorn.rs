@@ -12,7 +12,7 @@ use crate::knowledge::longhorn::{self as knowledge, ChartVersion, Engine, Settin
 use crate::model::Longhorn;
 use crate::model::longhorn::{Namespace, NodeDisk, StorageClass, tag_list};
 use crate::model::network::Cni;
-use crate::source::{Fact, FileId, Location};
+use crate::source::{Fact, FileId, Location, SourceMap};
 use crate::yaml::Node;
 
 pub const NAMESPACE: &str = "longhorn-system";
@@ -49,12 +49,35 @@ pub struct Collected {
     pub node_disks: Vec<NodeDisk>,
     /// `valuesFrom` of Longhorn HelmReleases, resolved by [`Collected::resolve_references`].
     values_from: Vec<ValuesRef>,
-    /// ConfigMap / Secret values files: (kind, name, key, values).
-    value_maps: Vec<(String, String, String, ValuesSource)>,
+    /// ConfigMap / Secret entries that may be values files, parsed only when a `valuesFrom`
+    /// names them (most ConfigMaps of a repository are not Helm values).
+    value_maps: Vec<ValueMapEntry>,
     /// HelmReleases with a `chartRef`: (index in `longhorn`, referenced name).
     chart_refs: Vec<(usize, String)>,
     /// OCIRepository / HelmChart versions by name.
     chart_versions: Vec<(String, Fact<String>)>,
+}
+
+/// One key of a ConfigMap's `data` or a Secret's `stringData`, as written.
+#[derive(Debug)]
+struct ValueMapEntry {
+    kind: String,
+    name: String,
+    key: String,
+    file: FileId,
+    key_node: Node,
+    value: Node,
+}
+
+impl ValueMapEntry {
+    /// The entry's text as a values file, when it is a YAML mapping.
+    fn values(&self, sources: &SourceMap) -> Option<ValuesSource> {
+        let text = &sources.get(self.file).text;
+        embedded::parse_string_value(text, &self.key_node, &self.value)
+            .ok()
+            .filter(|values| values.as_map().is_some())
+            .map(|values| Collected::values_file(self.file, values))
+    }
 }
 
 /// A HelmRelease's `valuesFrom` entry.
@@ -101,9 +124,9 @@ impl Collected {
                 }
                 Some("ConfigMap") => {
                     self.config_map(at, text, doc);
-                    self.values_map(at, text, "ConfigMap", doc);
+                    self.values_map(at, "ConfigMap", doc);
                 }
-                Some("Secret") => self.values_map(at, text, "Secret", doc),
+                Some("Secret") => self.values_map(at, "Secret", doc),
                 Some("OCIRepository" | "HelmChart") => self.chart_source(at, doc),
                 Some("StorageClass") => self.storage_class(at, doc),
                 _ => {}
@@ -274,7 +297,7 @@ impl Collected {
     }
 
     /// A ConfigMap's `data` or a Secret's `stringData`: values files a HelmRelease may read.
-    fn values_map(&mut self, at: Located, text: &str, kind: &str, doc: &Node) {
+    fn values_map(&mut self, at: Located, kind: &str, doc: &Node) {
         let Some(name) = doc.path(&["metadata", "name"]).and_then(Node::as_str) else {
             return;
         };
@@ -287,19 +310,20 @@ impl Collected {
             let Some(key_text) = key.scalar_text() else {
                 continue;
             };
-            if let Ok(values) = embedded::parse_string_value(text, key, value)
-                && values.as_map().is_some()
-            {
-                let source = Collected::values_file(at.0, values);
-                self.value_maps
-                    .push((kind.to_owned(), name.to_owned(), key_text, source));
-            }
+            self.value_maps.push(ValueMapEntry {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                key: key_text,
+                file: at.0,
+                key_node: key.clone(),
+                value: value.clone(),
+            });
         }
     }
 
     /// Joins `valuesFrom` and `chartRef` to what the repository holds: values from a
     /// ConfigMap or Secret follow the release's own (which Flux merges over them).
-    pub fn resolve_references(&mut self) {
+    pub fn resolve_references(&mut self, sources: &SourceMap) {
         for (index, name) in std::mem::take(&mut self.chart_refs) {
             let version = self.chart_versions.iter().find(|(n, _)| *n == name);
             if let (Some(source), Some((_, version))) = (self.longhorn.get_mut(index), version) {
@@ -308,11 +332,16 @@ impl Collected {
         }
         let chart_version = self.longhorn.first().and_then(|s| s.chart_version.clone());
         for reference in std::mem::take(&mut self.values_from) {
-            let found = self.value_maps.iter().find(|(kind, name, key, _)| {
-                *kind == reference.kind && *name == reference.name && *key == reference.key
-            });
-            if let Some((_, _, _, source)) = found {
-                let mut source = source.clone();
+            let found = self
+                .value_maps
+                .iter()
+                .filter(|entry| {
+                    entry.kind == reference.kind
+                        && entry.name == reference.name
+                        && entry.key == reference.key
+                })
+                .find_map(|entry| entry.values(sources));
+            if let Some(mut source) = found {
                 source.chart_version.clone_from(&chart_version);
                 self.longhorn.push(source);
             }

@@ -745,7 +745,7 @@ impl<'a> RepoReader<'a> {
         self.settle_talhelper();
         self.settle_terraform();
         self.settle_patch_files();
-        self.collected.resolve_references();
+        self.collected.resolve_references(&self.sources);
         self.settle_versions();
         self.validate_vm_configs();
         let chart = self.longhorn_chart();
