@@ -350,12 +350,13 @@ pub fn is_talconfig(path: &Path) -> bool {
 
 /// A file below a `templates` folder whose parent holds a `Chart.yaml`.
 pub fn is_helm_template(path: &Path) -> bool {
-    path.ancestors().skip(1).any(|dir| {
-        dir.file_name().is_some_and(|n| n == "templates")
-            && dir
-                .parent()
-                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
-    })
+    super::discover::contains_name(path, "templates")
+        && path.ancestors().skip(1).any(|dir| {
+            dir.file_name().is_some_and(|n| n == "templates")
+                && dir
+                    .parent()
+                    .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+        })
 }
 
 /// Keys that nearly every VM config has; other `*.conf` files (nginx, sysctl, ...) have none.

@@ -223,8 +223,21 @@ pub fn is_candidate(path: &Path) -> bool {
 
 /// Whether a path has a directory component called `dir`.
 pub fn in_dir_named(path: &Path, dir: &str) -> bool {
-    path.parent()
-        .is_some_and(|parent| parent.components().any(|c| c.as_os_str() == dir))
+    // Most paths do not even contain the name: no component walk for them (this runs for
+    // every file of a lint, several times).
+    contains_name(path, dir)
+        && path
+            .parent()
+            .is_some_and(|parent| parent.components().any(|c| c.as_os_str() == dir))
+}
+
+/// Whether the text of `path` contains `name` anywhere (a quick test before looking at its
+/// components).
+pub fn contains_name(path: &Path, name: &str) -> bool {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .windows(name.len())
+        .any(|w| w == name.as_bytes())
 }
 
 /// `exclude` globs, matched relative to the config's root (or, without one, to the walked root).

@@ -364,7 +364,7 @@ impl Recognised {
 /// Recognises a loaded file, or says why it could not be read (on the worker that loaded it).
 fn recognise(loaded: preload::Loaded) -> Recognised {
     let path = loaded.path.as_path();
-    let by_name = classify::by_name(path);
+    let by_name = loaded.by_name;
     let file = ReadFile {
         path: path.to_path_buf(),
         kind: by_name.kind.unwrap_or(Kind::Unrecognised),

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 /// One file, read and parsed by the format its name says.
 pub struct Loaded {
     pub path: PathBuf,
+    /// What the name says (so recognition does not ask again).
+    pub by_name: classify::ByName,
     /// The text and its parse, or why the file cannot be read (INT001).
     pub read: Result<(String, Parsed), String>,
 }
@@ -47,6 +49,7 @@ fn load(path: &Path) -> Loaded {
     };
     Loaded {
         path: path.to_path_buf(),
+        by_name,
         read,
     }
 }
@@ -56,6 +59,7 @@ pub fn from_text(path: &Path, text: Result<String, String>) -> Loaded {
     let by_name = classify::by_name(path);
     Loaded {
         path: path.to_path_buf(),
+        by_name,
         read: text.map(|text| parse(by_name, text)),
     }
 }
