@@ -516,6 +516,24 @@ fn is_manifest(doc: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick text test only saves work: a name in the text but not as a folder (or the
+    /// file's own name) is still no match.
+    #[test]
+    fn folder_names_are_whole_components_of_the_folder() {
+        use super::super::discover::in_dir_named;
+        assert!(in_dir_named(
+            Path::new("a/interfaces.d/eth0"),
+            "interfaces.d"
+        ));
+        assert!(!in_dir_named(
+            Path::new("a/interfaces.d.bak/eth0"),
+            "interfaces.d"
+        ));
+        assert!(!in_dir_named(Path::new("a/interfaces.d"), "interfaces.d"));
+        assert!(!is_helm_template(Path::new("chart/templates.yaml")));
+        assert!(!is_helm_template(Path::new("chart/my-templates/x.yaml")));
+    }
     use crate::yaml::parse_documents;
 
     fn kind(path: &str, text: &str) -> Kind {
