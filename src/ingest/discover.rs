@@ -63,13 +63,33 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
             found.files.push(path.clone());
         }
     }
-    found.files.sort();
+    sort_paths(&mut found.files);
     found.files.dedup();
     found.problems.sort();
     found.problems.dedup();
     found.skipped.sort();
     found.skipped.dedup();
     Ok(found)
+}
+
+/// Sorts paths in `Path` order. A parallel walk finds them in any order, and comparing paths
+/// component by component is slow: they are put in order by their bytes first, with the
+/// separator below every other byte (the same order for paths spelled alike), and then sorted
+/// by `Path`, which costs one comparison per path on a sorted list.
+fn sort_paths(paths: &mut [PathBuf]) {
+    fn separator_first(a: &Path, b: &Path) -> std::cmp::Ordering {
+        let (a, b) = (
+            a.as_os_str().as_encoded_bytes(),
+            b.as_os_str().as_encoded_bytes(),
+        );
+        let rank = |byte: u8| if byte == b'/' { 0 } else { byte };
+        match a.iter().zip(b).position(|(x, y)| x != y) {
+            Some(at) => rank(a[at]).cmp(&rank(b[at])),
+            None => a.len().cmp(&b.len()),
+        }
+    }
+    paths.sort_unstable_by(|a, b| separator_first(a, b));
+    paths.sort();
 }
 
 /// The metadata of a path named on the command line, after [`named_symlink`]'s check.
@@ -315,5 +335,25 @@ fn with_hint(error: ReadError) -> String {
             format!("{error}; exclude it in .talhorn.yaml (`exclude:`) if it is not a config file")
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte pre-sort and `Path`'s order agree where it matters (a folder before a name it
+    /// prefixes), and the result is `Path` order whatever the spelling.
+    #[test]
+    fn paths_are_sorted_in_path_order() {
+        let spelled = [
+            "a-b/x", "a/b", "a.b/c", "a/b/c", "ab", "a/b-c", "./a/c", "a//d", "a/", "b", "a",
+            "a/b/", "A", "z/../a",
+        ];
+        let mut paths: Vec<PathBuf> = spelled.iter().rev().map(PathBuf::from).collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        sort_paths(&mut paths);
+        assert_eq!(paths, expected);
     }
 }
