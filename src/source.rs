@@ -93,9 +93,11 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
+        let mut line_starts =
+            Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+        line_starts.push(0);
+        line_starts.extend(breaks.map(|i| i + 1));
         Self {
             path: path.into(),
             text,

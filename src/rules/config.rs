@@ -72,15 +72,21 @@ impl NearestConfigs {
         let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
         let mut by_dir: HashMap<&Path, usize> = HashMap::new();
         let mut folders = Folders::default();
+        // Files come in path order: most are in the folder of the one before.
+        let mut previous: Option<(&Path, usize)> = None;
         for (_, file) in sources.iter() {
             let dir = parent_dir(&file.path);
-            let at = *by_dir.entry(dir).or_insert_with(|| {
-                let config = folders.nearest(dir);
-                *index.entry(config.clone()).or_insert_with(|| {
-                    found.push((config, Vec::new()));
-                    found.len() - 1
-                })
-            });
+            let at = match previous {
+                Some((folder, at)) if folder == dir => at,
+                _ => *by_dir.entry(dir).or_insert_with(|| {
+                    let config = folders.nearest(dir);
+                    *index.entry(config.clone()).or_insert_with(|| {
+                        found.push((config, Vec::new()));
+                        found.len() - 1
+                    })
+                }),
+            };
+            previous = Some((dir, at));
             found[at].1.push(file.path.clone());
         }
         Self { found }
