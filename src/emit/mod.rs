@@ -68,7 +68,8 @@ pub fn emit(input: &EmitInput<'_>, parts: &[Part]) -> Result<Vec<Artifact>, Stri
     let wants = |p: Part| parts.is_empty() || parts.contains(&p);
     let cluster = input.cluster;
     let header = header(input);
-    let mut out = Vec::new();
+    // A qm.conf and a Talos patch per node, and a few more: sized up front (see talos::files).
+    let mut out = Vec::with_capacity(2 * cluster.vms.len() + 16);
     if wants(Part::Proxmox) {
         for vm in &cluster.vms {
             out.push(artifact(

@@ -58,34 +58,47 @@ fn formatter(out: &mut Output, _state: &State, value: &Value) -> Result<(), Erro
 
 /// Quotes a shell word: plain words stay as they are, anything else is single-quoted.
 pub fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
-    if plain {
+    if is_plain_word(word) {
         word.to_string()
     } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+        single_quoted(word)
     }
+}
+
+/// A word the shell reads as it is written: no quoting needed.
+fn is_plain_word(word: &str) -> bool {
+    !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+}
+
+fn single_quoted(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 fn sh(value: Value) -> String {
     shell_quote(&value.to_string())
 }
 
-/// A shell word already quoted by [`shell_quote`]: a template prints it as it is. The only way
-/// to make one is [`ShellWord::quote`], so no unquoted text passes for a quoted word.
-pub struct ShellWord(String);
+/// A shell word already quoted as [`shell_quote`] does: a template prints it as it is. The only
+/// way to make one is [`ShellWord::quote`], so no unquoted text passes for a quoted word.
+pub struct ShellWord(Value);
 
 impl ShellWord {
+    /// Like `Value::from(shell_quote(word))`, without the copy of a plain word.
     pub fn quote(word: &str) -> Self {
-        Self(shell_quote(word))
+        Self(if is_plain_word(word) {
+            Value::from(word)
+        } else {
+            Value::from(single_quoted(word))
+        })
     }
 }
 
 impl From<ShellWord> for Value {
     fn from(word: ShellWord) -> Self {
-        Self::from(word.0)
+        word.0
     }
 }
 
@@ -149,6 +162,23 @@ mod tests {
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
         assert_eq!(shell_quote("$(reboot)"), "'$(reboot)'");
         assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn a_shell_word_is_quoted_as_shell_quote_quotes_it() {
+        for word in [
+            "1001",
+            "local-lvm:32,discard=on",
+            "order=scsi0;net0",
+            "a'b",
+            "",
+            "a\nb",
+        ] {
+            assert_eq!(
+                Value::from(ShellWord::quote(word)).as_str(),
+                Some(shell_quote(word).as_str())
+            );
+        }
     }
 
     #[test]
