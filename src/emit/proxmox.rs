@@ -4,7 +4,9 @@ use super::templates::{self, ShellWord};
 use crate::model::proxmox::CloudInit;
 use crate::model::{Disk, DiskRole, Host, Nic, Vm};
 use minijinja::Value;
+use minijinja::value::Object;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A `qm.conf` line, and a `qm create` / `qm set` option (the flag without its `--`): plain
 /// pairs, turned into template values without a serde pass per VM.
@@ -18,22 +20,26 @@ fn pairs<'a, V: Into<Value>>(pairs: impl IntoIterator<Item = Pair<'a, V>>) -> Va
         .collect()
 }
 
-/// What `create-vms.sh` prints for one VM: every option value already a quoted shell word.
-struct VmScript<'a> {
-    label: String,
-    vmid: ShellWord,
-    create: Vec<Pair<'a, ShellWord>>,
-    sets: Vec<Pair<'a, ShellWord>>,
+/// What `create-vms.sh` prints for one VM, as template values: every option value is a quoted
+/// shell word. An object rather than a map: the template reads `vm.vmid` once per line.
+#[derive(Debug)]
+struct VmScript {
+    label: Value,
+    vmid: Value,
+    create: Value,
+    sets: Value,
 }
 
-impl From<VmScript<'_>> for Value {
-    fn from(script: VmScript<'_>) -> Self {
-        Self::from_iter([
-            ("label", Self::from(script.label)),
-            ("vmid", script.vmid.into()),
-            ("create", pairs(script.create)),
-            ("sets", pairs(script.sets)),
-        ])
+impl Object for VmScript {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let value = match key.as_str()? {
+            "label" => &self.label,
+            "vmid" => &self.vmid,
+            "create" => &self.create,
+            "sets" => &self.sets,
+            _ => return None,
+        };
+        Some(value.clone())
     }
 }
 
@@ -251,7 +257,7 @@ fn allocation(disk: &Disk) -> Option<String> {
     Some(parts.join(","))
 }
 
-fn script_for(vm: &Vm) -> VmScript<'_> {
+fn script_for(vm: &Vm) -> VmScript {
     let mut create = Vec::new();
     let mut arg = |flag, value: String| create.push((flag, ShellWord::quote(&value)));
     if let Some(n) = &vm.name {
@@ -313,10 +319,10 @@ fn script_for(vm: &Vm) -> VmScript<'_> {
         set("boot", format!("order={}", order.value.join(";")));
     }
     VmScript {
-        label: vm.label(),
-        vmid: ShellWord::quote(&vm.vmid.as_ref().map_or(0, |v| v.value).to_string()),
-        create,
-        sets,
+        label: Value::from(vm.label()),
+        vmid: ShellWord::quote(&vm.vmid.as_ref().map_or(0, |v| v.value).to_string()).into(),
+        create: pairs(create),
+        sets: pairs(sets),
     }
 }
 
@@ -335,7 +341,10 @@ pub fn conf(vm: &Vm, host: &Host, intent_file: &str) -> Result<String, String> {
 }
 
 pub fn create_script(vms: &[Vm], pve_node: &str, intent_file: &str) -> Result<String, String> {
-    let scripts: Value = vms.iter().map(|vm| Value::from(script_for(vm))).collect();
+    let scripts: Value = vms
+        .iter()
+        .map(|vm| Value::from_object(script_for(vm)))
+        .collect();
     templates::render(
         "create-vms.sh",
         minijinja::context! { intent_file => intent_file, node => pve_node, vms => scripts },

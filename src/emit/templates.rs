@@ -37,6 +37,12 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// Whether [`one_line`] would change the text. Printable ASCII, nearly every printed value, is
+/// told by a byte test the compiler vectorises; the rest by the character test.
+fn needs_escapes(text: &str) -> bool {
+    !text.bytes().all(|b| (b' '..=b'~').contains(&b)) && text.chars().any(breaks_line)
+}
+
 /// A character [`one_line`] escapes.
 fn breaks_line(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
@@ -47,7 +53,7 @@ fn formatter(out: &mut Output, _state: &State, value: &Value) -> Result<(), Erro
     let text = value
         .as_str()
         .map_or_else(|| Cow::Owned(value.to_string()), Cow::Borrowed);
-    let text = if text.chars().any(breaks_line) {
+    let text = if needs_escapes(&text) {
         Cow::Owned(one_line(&text))
     } else {
         text
@@ -191,6 +197,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[test]
+    fn only_text_with_a_line_breaking_character_needs_escapes() {
+        for text in ["", "homelab.yaml", "a b~", "é ü 中", "a\u{7f}"] {
+            assert_eq!(needs_escapes(text), one_line(text) != text, "{text:?}");
+        }
+        for text in [
+            "a\nb",
+            "\t",
+            "\u{1b}[31m",
+            "x\u{85}",
+            "\u{2028}",
+            "\u{2029}",
+        ] {
+            assert!(needs_escapes(text), "{text:?}");
+        }
     }
 
     #[test]
