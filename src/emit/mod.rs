@@ -68,27 +68,26 @@ pub fn emit(input: &EmitInput<'_>, parts: &[Part]) -> Result<Vec<Artifact>, Stri
     let wants = |p: Part| parts.is_empty() || parts.contains(&p);
     let cluster = input.cluster;
     let header = header(input);
-    let mut out = Vec::new();
-    if wants(Part::Proxmox) {
-        for vm in &cluster.vms {
-            out.push(artifact(
-                proxmox::conf_path(vm),
-                proxmox::conf(vm, &cluster.host, input.intent_file)?,
-            ));
-        }
-        let node = &input.intent.intent.proxmox.node;
-        out.push(artifact(
-            "proxmox/create-vms.sh",
-            proxmox::create_script(&cluster.vms, node, input.intent_file)?,
-        ));
-    }
+    // A qm.conf and a Talos patch per node, and a few more: sized up front (see talos::files).
+    let mut out = Vec::with_capacity(2 * cluster.vms.len() + 16);
+    // The two per-node parts are most of a build's time, and independent: on two threads.
+    let (proxmox, talos) = crate::yaml::on_workers(|| {
+        rayon::join(
+            || wants(Part::Proxmox).then(|| proxmox_files(input)),
+            || {
+                wants(Part::Talos)
+                    .then(|| talos::files(&cluster.talos, input.intent, input.dialect, &header))
+            },
+        )
+    });
+    out.extend(proxmox.transpose()?.into_iter().flatten());
     let schematic = crate::lower::schematic(input.intent);
-    if wants(Part::Talos) {
+    if let Some(talos) = talos.transpose()? {
         out.push(artifact(
             "talos/schematic.yaml",
             schematic_file(input, &schematic),
         ));
-        for (path, content) in talos::files(&cluster.talos, input.intent, input.dialect, &header)? {
+        for (path, content) in talos {
             out.push(artifact(format!("talos/{path}"), content));
         }
     }
@@ -108,6 +107,30 @@ pub fn emit(input: &EmitInput<'_>, parts: &[Part]) -> Result<Vec<Artifact>, Stri
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// `proxmox/`: every VM's `qm.conf` (rendered on the worker threads) and `create-vms.sh`. The
+/// first VM in order that fails to render is the error, as in a sequential loop.
+fn proxmox_files(input: &EmitInput<'_>) -> Result<Vec<Artifact>, String> {
+    use rayon::prelude::*;
+    let cluster = input.cluster;
+    let node = &input.intent.intent.proxmox.node;
+    let (confs, script) = rayon::join(
+        || {
+            cluster
+                .vms
+                .par_iter()
+                .map(|vm| proxmox::conf(vm, &cluster.host, input.intent_file))
+                .collect::<Vec<_>>()
+        },
+        || proxmox::create_script(&cluster.vms, node, input.intent_file),
+    );
+    let mut files = Vec::with_capacity(cluster.vms.len() + 1);
+    for (vm, conf) in cluster.vms.iter().zip(confs) {
+        files.push(artifact(proxmox::conf_path(vm), conf?));
+    }
+    files.push(artifact("proxmox/create-vms.sh", script?));
+    Ok(files)
 }
 
 fn schematic_file(input: &EmitInput<'_>, schematic: &Schematic) -> String {
@@ -268,4 +291,46 @@ fn runbook(input: &EmitInput<'_>, schematic: &Schematic) -> Result<String, Strin
             chart_repository => longhorn::CHART_REPOSITORY,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    const INTENT: &str = "\
+cluster: { name: t, endpoint: https://10.0.0.10:6443, vip: 10.0.0.10, talos: v1.11.6 }
+proxmox: { version: 9, node: pve1, storage: { local-lvm: { type: lvmthin } } }
+network: { bridge: vmbr0, cidr: 10.0.0.0/16, gateway: 10.0.0.1, nameservers: [10.0.0.1] }
+nodes:
+  - { name: n-0, role: controlplane, vmid: 1000, ip: 10.0.1.10 }
+  - { name: n-1, role: worker, vmid: 1001, ip: 10.0.1.11 }
+  - { name: n-2, role: worker, vmid: 1002, ip: 10.0.1.12 }
+";
+
+    /// The qm.conf files render on several threads; the error is still the first VM's.
+    #[test]
+    fn the_first_vm_that_cannot_be_written_is_the_error() {
+        let mut cluster = Cluster::default();
+        let file = cluster
+            .sources
+            .add(SourceFile::new("cluster.yaml", INTENT.to_string()));
+        let loaded = crate::intent::load(file, INTENT).unwrap();
+        let (pinned, _) = crate::lower::pin_versions(&loaded).unwrap();
+        crate::lower::lower(&loaded, &pinned, &mut cluster);
+        for vm in &mut cluster.vms[1..] {
+            let cpu = vm.cpu.as_mut().unwrap();
+            cpu.value = format!("host # {}", vm.vmid.as_ref().unwrap().value);
+        }
+        let input = EmitInput {
+            cluster: &cluster,
+            intent: &loaded,
+            intent_file: "cluster.yaml",
+            talos: &pinned.talos,
+            dialect: pinned.dialect,
+            chart: pinned.chart.as_ref(),
+        };
+        let error = emit(&input, &[]).unwrap_err();
+        assert!(error.contains("host # 1001"), "{error}");
+    }
 }

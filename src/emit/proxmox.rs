@@ -1,29 +1,46 @@
 //! `proxmox/<vmid>-<name>.conf` and `proxmox/create-vms.sh` from the model's VMs.
 
-use super::templates;
+use super::templates::{self, ShellWord};
 use crate::model::proxmox::CloudInit;
 use crate::model::{Disk, DiskRole, Host, Nic, Vm};
-use serde::Serialize;
+use minijinja::Value;
+use minijinja::value::Object;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-#[derive(Serialize)]
-struct Line {
-    key: String,
-    value: String,
+/// A `qm.conf` line, and a `qm create` / `qm set` option (the flag without its `--`): plain
+/// pairs, turned into template values without a serde pass per VM.
+type Pair<'a, V> = (&'a str, V);
+
+/// The template's list of `[key, value]` pairs (it unpacks them: `for key, value in ...`).
+fn pairs<'a, V: Into<Value>>(pairs: impl IntoIterator<Item = Pair<'a, V>>) -> Value {
+    pairs
+        .into_iter()
+        .map(|(key, value)| Value::from_iter([Value::from(key), value.into()]))
+        .collect()
 }
 
-#[derive(Serialize)]
-struct Arg {
-    flag: String,
-    value: String,
-}
-
-#[derive(Serialize)]
+/// What `create-vms.sh` prints for one VM, as template values: every option value is a quoted
+/// shell word. An object rather than a map: the template reads `vm.vmid` once per line.
+#[derive(Debug)]
 struct VmScript {
-    label: String,
-    vmid: u32,
-    create: Vec<Arg>,
-    sets: Vec<Arg>,
+    label: Value,
+    vmid: Value,
+    create: Value,
+    sets: Value,
+}
+
+impl Object for VmScript {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let value = match key.as_str()? {
+            "label" => &self.label,
+            "vmid" => &self.vmid,
+            "create" => &self.create,
+            "sets" => &self.sets,
+            _ => return None,
+        };
+        Some(value.clone())
+    }
 }
 
 fn bool_flag(b: bool) -> String {
@@ -119,10 +136,10 @@ fn cloud_init_options(ci: &CloudInit) -> Vec<(&'static str, String)> {
 const AGENT_ON: &str = "enabled=1,fstrim_cloned_disks=1";
 
 /// The `key: value` lines of a VM config, sorted by key as Proxmox writes them.
-fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
+fn conf_lines<'a>(vm: &'a Vm, host: &Host) -> Vec<Pair<'a, String>> {
     let vmid = vm.vmid.as_ref().map_or(0, |v| v.value);
-    let mut lines: Vec<(String, String)> = Vec::new();
-    let mut push = |k: &str, v: String| lines.push((k.to_string(), v));
+    let mut lines = Vec::new();
+    let mut push = |k: &'a str, v: String| lines.push((k, v));
     if vm.agent.as_ref().is_some_and(|a| a.value) {
         push("agent", AGENT_ON.into());
     }
@@ -217,11 +234,8 @@ fn conf_lines(vm: &Vm, host: &Host) -> Vec<Line> {
     if !vm.tags.is_empty() {
         push("tags", vm.tags.join(";"));
     }
-    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    lines.sort_by(|a, b| a.0.cmp(b.0));
     lines
-        .into_iter()
-        .map(|(key, value)| Line { key, value })
-        .collect()
 }
 
 /// `qm set` allocation syntax: `STORAGE:SIZE_IN_GIB,options`.
@@ -245,12 +259,7 @@ fn allocation(disk: &Disk) -> Option<String> {
 
 fn script_for(vm: &Vm) -> VmScript {
     let mut create = Vec::new();
-    let mut arg = |flag: &str, value: String| {
-        create.push(Arg {
-            flag: format!("--{flag}"),
-            value,
-        })
-    };
+    let mut arg = |flag, value: String| create.push((flag, ShellWord::quote(&value)));
     if let Some(n) = &vm.name {
         arg("name", n.value.clone());
     }
@@ -291,43 +300,29 @@ fn script_for(vm: &Vm) -> VmScript {
         arg("tags", vm.tags.join(";"));
     }
     let mut sets = Vec::new();
+    let mut set = |flag, value: String| sets.push((flag, ShellWord::quote(&value)));
     if let Some(storage) = vm.efidisk.as_ref().and_then(|e| e.storage.as_ref()) {
-        sets.push(Arg {
-            flag: "--efidisk0".into(),
-            value: format!("{storage}:1,efitype=4m"),
-        });
+        set("efidisk0", format!("{storage}:1,efitype=4m"));
     }
     for disk in &vm.disks {
         if let Some(value) = allocation(disk) {
-            sets.push(Arg {
-                flag: format!("--{}", disk.slot),
-                value,
-            });
+            set(&disk.slot, value);
         }
     }
     if let Some(ci) = &vm.cloud_init {
-        sets.push(Arg {
-            flag: format!("--{}", ci.slot),
-            value: format!("{}:cloudinit", ci.storage),
-        });
+        set(&ci.slot, format!("{}:cloudinit", ci.storage));
         for (key, value) in cloud_init_options(ci) {
-            sets.push(Arg {
-                flag: format!("--{key}"),
-                value,
-            });
+            set(key, value);
         }
     }
     if let Some(order) = &vm.boot_order {
-        sets.push(Arg {
-            flag: "--boot".into(),
-            value: format!("order={}", order.value.join(";")),
-        });
+        set("boot", format!("order={}", order.value.join(";")));
     }
     VmScript {
-        label: vm.label(),
-        vmid: vm.vmid.as_ref().map_or(0, |v| v.value),
-        create,
-        sets,
+        label: Value::from(vm.label()),
+        vmid: ShellWord::quote(&vm.vmid.as_ref().map_or(0, |v| v.value).to_string()).into(),
+        create: pairs(create),
+        sets: pairs(sets),
     }
 }
 
@@ -341,12 +336,15 @@ pub fn conf_path(vm: &Vm) -> String {
 pub fn conf(vm: &Vm, host: &Host, intent_file: &str) -> Result<String, String> {
     templates::render(
         "qm.conf",
-        minijinja::context! { intent_file => intent_file, lines => conf_lines(vm, host) },
+        minijinja::context! { intent_file => intent_file, lines => pairs(conf_lines(vm, host)) },
     )
 }
 
 pub fn create_script(vms: &[Vm], pve_node: &str, intent_file: &str) -> Result<String, String> {
-    let scripts: Vec<VmScript> = vms.iter().map(script_for).collect();
+    let scripts: Value = vms
+        .iter()
+        .map(|vm| Value::from_object(script_for(vm)))
+        .collect();
     templates::render(
         "create-vms.sh",
         minijinja::context! { intent_file => intent_file, node => pve_node, vms => scripts },

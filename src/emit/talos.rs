@@ -327,7 +327,9 @@ pub fn files(
     dialect: &Dialect,
     header: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let mut files = Vec::new();
+    // Sized up front: growing a list of a thousand files reallocates it, and glibc merges every
+    // freed small block each time a large one is asked for.
+    let mut files = Vec::with_capacity(2 + talos.nodes.len());
     for role in [Role::Controlplane, Role::Worker] {
         let docs = role_patch(talos, role, dialect);
         files.push((format!("{}.yaml", role.as_str()), documents(header, &docs)?));

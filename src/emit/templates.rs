@@ -3,7 +3,9 @@
 //! environment's formatter), so no input string (a node name, the intent's file name, …) can
 //! start a new line in any of them; the YAML header comments use the same function. On top of
 //! that, `sh` single-quotes a shell word and `qm` refuses a `qm.conf` value that would change
-//! its meaning (a ` #` comment, surrounding blanks, an empty value).
+//! its meaning (a ` #` comment, surrounding blanks, an empty value). `create-vms.sh` prints
+//! thousands of shell words: they arrive as [`ShellWord`]s, quoted in Rust by the same
+//! [`shell_quote`], so its loop calls no filter per word.
 
 use minijinja::{Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value};
 use std::borrow::Cow;
@@ -35,6 +37,12 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// Whether [`one_line`] would change the text. Printable ASCII, nearly every printed value, is
+/// told by a byte test the compiler vectorises; the rest by the character test.
+fn needs_escapes(text: &str) -> bool {
+    !text.bytes().all(|b| (b' '..=b'~').contains(&b)) && text.chars().any(breaks_line)
+}
+
 /// A character [`one_line`] escapes.
 fn breaks_line(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
@@ -45,7 +53,7 @@ fn formatter(out: &mut Output, _state: &State, value: &Value) -> Result<(), Erro
     let text = value
         .as_str()
         .map_or_else(|| Cow::Owned(value.to_string()), Cow::Borrowed);
-    let text = if text.chars().any(breaks_line) {
+    let text = if needs_escapes(&text) {
         Cow::Owned(one_line(&text))
     } else {
         text
@@ -56,25 +64,56 @@ fn formatter(out: &mut Output, _state: &State, value: &Value) -> Result<(), Erro
 
 /// Quotes a shell word: plain words stay as they are, anything else is single-quoted.
 pub fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
-    if plain {
+    if is_plain_word(word) {
         word.to_string()
     } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+        single_quoted(word)
     }
 }
 
-fn sh(value: minijinja::Value) -> String {
+/// A word the shell reads as it is written: no quoting needed.
+fn is_plain_word(word: &str) -> bool {
+    !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+}
+
+fn single_quoted(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+fn sh(value: Value) -> String {
     shell_quote(&value.to_string())
 }
 
+/// A shell word already quoted as [`shell_quote`] does: a template prints it as it is. The only
+/// way to make one is [`ShellWord::quote`], so no unquoted text passes for a quoted word.
+pub struct ShellWord(Value);
+
+impl ShellWord {
+    /// Like `Value::from(shell_quote(word))`, without the copy of a plain word.
+    pub fn quote(word: &str) -> Self {
+        Self(if is_plain_word(word) {
+            Value::from(word)
+        } else {
+            Value::from(single_quoted(word))
+        })
+    }
+}
+
+impl From<ShellWord> for Value {
+    fn from(word: ShellWord) -> Self {
+        word.0
+    }
+}
+
 /// A `qm.conf` value must stay on its line and must not contain ` #` (PVE keeps it as part of
-/// the value, which is never what was meant).
-fn qm(value: minijinja::Value) -> Result<String, Error> {
-    let text = value.to_string();
+/// the value, which is never what was meant). A good value is passed on as it is (no copy).
+fn qm(value: Value) -> Result<Value, Error> {
+    let text = value
+        .as_str()
+        .map_or_else(|| Cow::Owned(value.to_string()), Cow::Borrowed);
     if text.contains(['\n', '\r', '\0'])
         || text.contains(" #")
         || text.trim() != text
@@ -85,7 +124,7 @@ fn qm(value: minijinja::Value) -> Result<String, Error> {
             format!("refusing to write {text:?} into qm.conf: it would break the line"),
         ));
     }
-    Ok(text)
+    Ok(value)
 }
 
 fn environment() -> &'static Environment<'static> {
@@ -132,6 +171,23 @@ mod tests {
     }
 
     #[test]
+    fn a_shell_word_is_quoted_as_shell_quote_quotes_it() {
+        for word in [
+            "1001",
+            "local-lvm:32,discard=on",
+            "order=scsi0;net0",
+            "a'b",
+            "",
+            "a\nb",
+        ] {
+            assert_eq!(
+                Value::from(ShellWord::quote(word)).as_str(),
+                Some(shell_quote(word).as_str())
+            );
+        }
+    }
+
+    #[test]
     fn every_printed_value_stays_on_its_line() {
         assert_eq!(one_line("homelab.yaml"), "homelab.yaml");
         assert_eq!(one_line("a\nb\r\u{2028}c"), "a\\u{a}b\\u{d}\\u{2028}c");
@@ -141,6 +197,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[test]
+    fn only_text_with_a_line_breaking_character_needs_escapes() {
+        for text in ["", "homelab.yaml", "a b~", "é ü 中", "a\u{7f}"] {
+            assert_eq!(needs_escapes(text), one_line(text) != text, "{text:?}");
+        }
+        for text in [
+            "a\nb",
+            "\t",
+            "\u{1b}[31m",
+            "x\u{85}",
+            "\u{2028}",
+            "\u{2029}",
+        ] {
+            assert!(needs_escapes(text), "{text:?}");
+        }
     }
 
     #[test]

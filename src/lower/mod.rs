@@ -11,6 +11,7 @@ use crate::knowledge::talos::Dialect;
 use crate::model::network::Cni;
 use crate::model::{Cluster, Network};
 use crate::source::{Fact, Location};
+use crate::yaml::Node;
 use std::collections::HashSet;
 
 pub use talos::schematic;
@@ -95,6 +96,10 @@ pub(crate) struct Resolved<'a> {
     intent: &'a LoadedIntent,
     index: usize,
     role: Role,
+    /// The YAML of `/nodes/<index>` and of `/defaults/<role>` if written, found once: every
+    /// fact of every node is located in them.
+    node_yaml: &'a Node,
+    defaults_yaml: Option<&'a Node>,
 }
 
 impl<'a> Resolved<'a> {
@@ -104,6 +109,8 @@ impl<'a> Resolved<'a> {
             intent,
             index,
             role,
+            node_yaml: intent.root.at_pointer(&format!("/nodes/{index}")),
+            defaults_yaml: intent.root.path(&["defaults", role.as_str()]),
         }
     }
 
@@ -116,19 +123,16 @@ impl<'a> Resolved<'a> {
 
     /// Where a field is written: `/nodes/i/<field>`, else `/defaults/<role>/<field>`, else the node.
     pub(crate) fn loc(&self, field: &str) -> Location {
-        let node = format!("/nodes/{}/{field}", self.index);
-        if self.intent.has(&node) {
-            return self.intent.loc(&node);
-        }
-        let default = format!("/defaults/{}/{field}", self.role.as_str());
-        if self.intent.has(&default) {
-            return self.intent.loc(&default);
-        }
-        self.node_loc()
+        let written = self
+            .node_yaml
+            .get(field)
+            .or_else(|| self.defaults_yaml.and_then(|d| d.get(field)))
+            .unwrap_or(self.node_yaml);
+        Location::new(self.intent.file, written.span)
     }
 
     pub(crate) fn node_loc(&self) -> Location {
-        self.intent.loc(&format!("/nodes/{}", self.index))
+        Location::new(self.intent.file, self.node_yaml.span)
     }
 
     /// A setting from the node or its role defaults.
