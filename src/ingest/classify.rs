@@ -78,11 +78,32 @@ impl Kind {
 /// What decides a kind.
 pub enum Evidence {
     /// The path alone; the file is not parsed to decide, and is read as `Reads` says.
-    Name(fn(&Path) -> bool, Reads),
+    Name(fn(&FileName<'_>) -> bool, Reads),
     /// The parsed documents of a YAML file (and its path).
     Yaml(fn(&Path, &[Node]) -> bool),
     /// The parsed options of a `*.conf` file (and its path).
     Conf(fn(&Path, &QmConfig) -> bool),
+}
+
+/// A path and the parts of it the name recognisers look at, taken apart once.
+pub struct FileName<'p> {
+    pub path: &'p Path,
+    pub name: &'p str,
+    pub extension: &'p str,
+}
+
+impl<'p> FileName<'p> {
+    pub fn of(path: &'p Path) -> Self {
+        Self {
+            path,
+            name: file_name(path),
+            extension: extension(path),
+        }
+    }
+
+    fn is_yaml(&self) -> bool {
+        matches!(self.extension, "yaml" | "yml")
+    }
 }
 
 pub struct Recogniser {
@@ -97,13 +118,13 @@ pub static REGISTRY: &[Recogniser] = &[
     Recogniser {
         kind: Kind::HelmTemplate,
         label: "Helm chart template (not read)",
-        evidence: Evidence::Name(is_helm_template, Reads::Nothing),
+        evidence: Evidence::Name(|f| is_helm_template(f.path), Reads::Nothing),
     },
     Recogniser {
         kind: Kind::TalhornConfig,
         label: "talhorn configuration",
         evidence: Evidence::Name(
-            |p| file_name(p) == crate::rules::config::FILE_NAME,
+            |f| f.name == crate::rules::config::FILE_NAME,
             Reads::Nothing,
         ),
     },
@@ -111,36 +132,30 @@ pub static REGISTRY: &[Recogniser] = &[
         kind: Kind::TalhelperSecrets,
         label: "talhelper secrets/env (not read)",
         evidence: Evidence::Name(
-            |p| {
-                let name = file_name(p);
-                is_yaml(p) && (name.starts_with("talsecret") || name.starts_with("talenv"))
-            },
+            |f| f.is_yaml() && (f.name.starts_with("talsecret") || f.name.starts_with("talenv")),
             Reads::Nothing,
         ),
     },
     Recogniser {
         kind: Kind::TalhelperConfig,
         label: "talhelper config",
-        evidence: Evidence::Name(is_talconfig, Reads::Yaml),
+        evidence: Evidence::Name(|f| is_talconfig_name(f.name), Reads::Yaml),
     },
     Recogniser {
         kind: Kind::Terraform,
         label: "Terraform/OpenTofu",
-        evidence: Evidence::Name(
-            |p| matches!(extension(p), "tf" | "tfvars"),
-            Reads::Terraform,
-        ),
+        evidence: Evidence::Name(|f| matches!(f.extension, "tf" | "tfvars"), Reads::Terraform),
     },
     Recogniser {
         kind: Kind::StorageCfg,
         label: "Proxmox storage.cfg",
-        evidence: Evidence::Name(|p| file_name(p) == "storage.cfg", Reads::Text),
+        evidence: Evidence::Name(|f| f.name == "storage.cfg", Reads::Text),
     },
     Recogniser {
         kind: Kind::Interfaces,
         label: "network interfaces",
         evidence: Evidence::Name(
-            |p| file_name(p) == "interfaces" || in_dir_named(p, "interfaces.d"),
+            |f| f.name == "interfaces" || in_dir_named(f.path, "interfaces.d"),
             Reads::Text,
         ),
     },
@@ -216,16 +231,17 @@ pub struct ByName {
 
 /// The kind a name decides, or the format to parse the file in before deciding.
 pub fn by_name(path: &Path) -> ByName {
+    let file = FileName::of(path);
     let decided = REGISTRY.iter().find_map(|r| match r.evidence {
-        Evidence::Name(matches, reads) if matches(path) => Some(ByName {
+        Evidence::Name(matches, reads) if matches(&file) => Some(ByName {
             kind: Some(r.kind),
             reads,
         }),
         _ => None,
     });
-    let reads = if is_yaml(path) {
+    let reads = if file.is_yaml() {
         Reads::Yaml
-    } else if extension(path) == "conf" {
+    } else if file.extension == "conf" {
         Reads::Conf
     } else {
         Reads::Nothing
@@ -339,13 +355,13 @@ fn extension(path: &Path) -> &str {
         .unwrap_or_default()
 }
 
-fn is_yaml(path: &Path) -> bool {
-    matches!(extension(path), "yaml" | "yml")
-}
-
 /// talhelper's `talconfig.yaml` (or `.yml`).
 pub fn is_talconfig(path: &Path) -> bool {
-    matches!(file_name(path), "talconfig.yaml" | "talconfig.yml")
+    is_talconfig_name(file_name(path))
+}
+
+fn is_talconfig_name(name: &str) -> bool {
+    matches!(name, "talconfig.yaml" | "talconfig.yml")
 }
 
 /// A file below a `templates` folder whose parent holds a `Chart.yaml`.

@@ -62,34 +62,47 @@ pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
                 .push(index);
         }
     }
-    let mut units: HashMap<Unit, Vec<usize>> = HashMap::new();
+    let mut units = Units::default();
     let mut shared = Vec::new();
     let mut unrooted = Vec::new();
+    // Files come in path order: the files of a folder share its nearest root, looked up once.
+    let mut folder_unit: Option<(&Path, Option<usize>)> = None;
     for (index, file) in files.iter().enumerate() {
         let templates = (!referenced.is_empty())
             .then(|| referenced.get(&normalize(file.path)))
             .flatten();
         if let Some(templates) = templates {
             for &template in templates {
-                units.entry(Unit::File(template)).or_default().push(index);
+                units.add(Unit::File(template), index);
             }
             continue;
         }
         if is_own_cluster(file, &roots) {
-            units.entry(Unit::File(index)).or_default().push(index);
+            units.add(Unit::File(index), index);
             continue;
         }
         if roots.is_shared(file.path) {
             shared.push(index);
             continue;
         }
-        match roots.nearest(file.path) {
-            Some(root) => units.entry(Unit::Dir(root)).or_default().push(index),
+        let folder = file.path.parent();
+        let unit = match folder_unit {
+            Some((known, unit)) if Some(known) == folder => unit,
+            _ => {
+                let unit = roots
+                    .nearest(file.path)
+                    .map(|root| units.slot(Unit::Dir(root)));
+                folder_unit = folder.map(|folder| (folder, unit));
+                unit
+            }
+        };
+        match unit {
+            Some(slot) => units.members[slot].1.push(index),
             None => unrooted.push(index),
         }
     }
     // In the order of the units, as before (the groups are sorted by name below).
-    let mut units: Vec<(Unit, Vec<usize>)> = units.into_iter().collect();
+    let mut units = units.members;
     units.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut groups: Vec<Group> = units
         .into_iter()
@@ -126,6 +139,27 @@ pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
     groups.retain(|g| !g.members.is_empty());
     groups.sort_by(|a, b| a.name.cmp(&b.name).then(a.members.cmp(&b.members)));
     groups
+}
+
+/// Units and their members, each unit in one slot.
+#[derive(Default)]
+struct Units {
+    members: Vec<(Unit, Vec<usize>)>,
+    slots: HashMap<Unit, usize>,
+}
+
+impl Units {
+    fn slot(&mut self, unit: Unit) -> usize {
+        *self.slots.entry(unit).or_insert_with_key(|unit| {
+            self.members.push((unit.clone(), Vec::new()));
+            self.members.len() - 1
+        })
+    }
+
+    fn add(&mut self, unit: Unit, member: usize) {
+        let slot = self.slot(unit);
+        self.members[slot].1.push(member);
+    }
 }
 
 /// An Omni template is always a cluster of its own; an intent is one unless it is the only
