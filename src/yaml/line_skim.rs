@@ -237,7 +237,8 @@ impl<'t> Document<'t> {
 
 /// `key:` and what follows it, for a plain key of the usual characters.
 fn split_key(rest: &str) -> Option<(&str, &str)> {
-    let end = rest.find(|c: char| !is_key_char(c))?;
+    // The text is ASCII (checked first): bytes are characters.
+    let end = rest.bytes().position(|b| !is_key_char(char::from(b)))?;
     let (key, after) = rest.split_at(end);
     let value = after.strip_prefix(':')?;
     let starts_well = key
