@@ -329,10 +329,21 @@ struct Recognised {
 }
 
 impl Recognised {
-    fn read(file: ReadFile, path: &Path, text: impl Into<String>) -> Self {
+    /// Read, and its text kept.
+    fn read(file: ReadFile, text: impl Into<String>) -> Self {
+        let source = Some(SourceFile::new(&file.path, text));
         Self {
             file,
-            source: Some(SourceFile::new(path, text)),
+            source,
+            problem: None,
+        }
+    }
+
+    /// Nothing in it is read: it takes no place in the source map.
+    fn unread(file: ReadFile) -> Self {
+        Self {
+            file,
+            source: None,
             problem: None,
         }
     }
@@ -365,7 +376,7 @@ impl Recognised {
 fn recognise(loaded: preload::Loaded) -> Recognised {
     let path = loaded.path.as_path();
     let by_name = loaded.by_name;
-    let file = ReadFile {
+    let mut file = ReadFile {
         path: path.to_path_buf(),
         kind: by_name.kind.unwrap_or(Kind::Unrecognised),
         id: None,
@@ -374,13 +385,8 @@ fn recognise(loaded: preload::Loaded) -> Recognised {
         references: Vec::new(),
         declares_root_module: false,
     };
-    let unread = |file| Recognised {
-        file,
-        source: None,
-        problem: None,
-    };
     if by_name.reads == Reads::Nothing {
-        return unread(file);
+        return Recognised::unread(file);
     }
     let (text, parsed) = match loaded.read {
         Ok(read) => read,
@@ -389,27 +395,24 @@ fn recognise(loaded: preload::Loaded) -> Recognised {
     match parsed {
         preload::Parsed::Yaml(docs) => read_yaml(file, text, docs, by_name.kind.is_some()),
         preload::Parsed::Conf(config) => {
-            let mut file = file;
             file.kind = classify::conf_kind(path, &config);
             if file.kind != Kind::QmConf {
-                return unread(file);
+                return Recognised::unread(file);
             }
             file.content = Content::Conf(config);
-            Recognised::read(file, path, text)
+            Recognised::read(file, text)
         }
         preload::Parsed::UnreadManifests => {
             // Nothing in it is read, so its text is not kept (every file read keeps its
             // place in the source map, so file ids do not change).
-            let mut file = file;
             file.kind = Kind::Manifests;
-            Recognised::read(file, path, "")
+            Recognised::read(file, "")
         }
         preload::Parsed::Terraform(body) => {
-            let mut file = file;
             file.declares_root_module = group::declares_root_module(&text);
             read_terraform(file, text, body)
         }
-        preload::Parsed::Nothing => Recognised::read(file, path, text),
+        preload::Parsed::Nothing => Recognised::read(file, text),
     }
 }
 
@@ -424,11 +427,7 @@ fn read_yaml(
         Ok(docs) => docs,
         Err(_) if classify::has_template_markers(&text) => {
             file.kind = Kind::Templated;
-            return Recognised {
-                file,
-                source: None,
-                problem: None,
-            };
+            return Recognised::unread(file);
         }
         Err(error) => {
             let message = format!("this file is not valid YAML: {}", error.message);
@@ -439,11 +438,7 @@ fn read_yaml(
         file.kind = classify::yaml_kind(&file.path, &docs);
     }
     if file.kind == Kind::Unrecognised {
-        return Recognised {
-            file,
-            source: None,
-            problem: None,
-        };
+        return Recognised::unread(file);
     }
     if file.kind == Kind::OmniTemplate {
         let dir = file.path.parent().unwrap_or(Path::new(""));
@@ -453,8 +448,7 @@ fn read_yaml(
             .collect();
     }
     file.content = Content::Yaml(docs);
-    let path = file.path.clone();
-    Recognised::read(file, &path, text)
+    Recognised::read(file, text)
 }
 
 /// A parsed Terraform file; HCL that does not parse is INT001.
@@ -466,18 +460,13 @@ fn read_terraform(
     match body {
         Ok(body) => {
             file.content = Content::Terraform(body);
-            let path = file.path.clone();
-            Recognised::read(file, &path, text)
+            Recognised::read(file, text)
         }
         // A `.tfvars` that is not HCL is not read by Terraform itself unless named on its
         // command line (SOPS-encrypted variables are JSON): nothing to report.
         Err(_) if file.path.extension().is_some_and(|e| e == "tfvars") => {
             file.kind = Kind::Unrecognised;
-            Recognised {
-                file,
-                source: None,
-                problem: None,
-            }
+            Recognised::unread(file)
         }
         Err(error) => {
             let message = format!("this file is not valid HCL: {}", error.message);

@@ -34,8 +34,8 @@ pub enum Parsed {
 }
 
 /// Loads the files discovery found (their type is checked), in parallel, in the order of
-/// `paths`.
-/// `then` runs on the worker too (recognition: the per-file work that needs no other file).
+/// `paths`. `then` runs on the worker too: recognition, the per-file work that needs no other
+/// file.
 pub fn load_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Loaded) -> T + Sync) -> Vec<T> {
     yaml::on_workers(|| paths.par_iter().map(|path| then(load(path))).collect())
 }
