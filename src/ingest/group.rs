@@ -175,9 +175,18 @@ fn is_own_cluster(file: &Member<'_>, roots: &Roots) -> bool {
     }
 }
 
+/// What the walk up from a file needs to know of a folder.
+#[derive(Debug, Clone, Copy)]
+struct Folder {
+    cluster_root: bool,
+    /// Holds `.git`: the walk goes no higher.
+    repository_root: bool,
+}
+
 /// Decides which folders are cluster roots (each folder is looked at once).
 struct Roots {
-    cache: HashMap<PathBuf, bool>,
+    /// What each folder (lexically normalized) was found to be.
+    cache: HashMap<PathBuf, Folder>,
     /// Every read Terraform file (lexically normalized) and whether it declares a root module.
     terraform: HashMap<PathBuf, bool>,
     /// The nearest root at or above a folder (as the paths spell it), once found.
@@ -236,10 +245,11 @@ impl Roots {
                 break found.clone();
             }
             walked.push(at.to_path_buf());
-            if self.is_root(at) {
+            let folder = self.folder(at);
+            if folder.cluster_root {
                 break Some(at.to_path_buf());
             }
-            if at.join(".git").exists() || at == Path::new(".") {
+            if folder.repository_root || at == Path::new(".") {
                 break None;
             }
             dir = at.parent();
@@ -250,18 +260,34 @@ impl Roots {
         found
     }
 
-    fn is_root(&mut self, dir: &Path) -> bool {
+    /// Whether `dir` is a cluster root and whether it is a repository root, from one listing
+    /// of it (the names `.talhorn.yaml` and `.git` are looked for there, not asked of the
+    /// file system one by one).
+    fn folder(&mut self, dir: &Path) -> Folder {
         let key = normalize(&self.cwd.join(dir));
         if let Some(&known) = self.cache.get(&key) {
             return known;
         }
-        let root = self.intents_in(dir) == 1
-            || dir.join(crate::rules::config::FILE_NAME).is_file()
-            || is_conventional_cluster_folder(&key)
-            || self.declared(&key)
-            || self.marks_root(dir);
-        self.cache.insert(key, root);
-        root
+        let entries = sorted_entries(dir);
+        let listed = |name: &str| {
+            entries.as_ref().map(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.file_name().is_some_and(|n| n == name))
+            })
+        };
+        let config_file = crate::rules::config::FILE_NAME;
+        let has_config = listed(config_file) != Some(false) && dir.join(config_file).is_file();
+        let folder = Folder {
+            cluster_root: self.intents_in(dir) == 1
+                || has_config
+                || is_conventional_cluster_folder(&key)
+                || self.declared(&key)
+                || self.marks_root(dir, entries.as_deref()),
+            repository_root: listed(".git") != Some(false) && dir.join(".git").exists(),
+        };
+        self.cache.insert(key, folder);
+        folder
     }
 
     /// A folder matching `clusters:` in `.talhorn.yaml`.
@@ -315,19 +341,16 @@ impl Roots {
     /// folder), or those of a layer folder inside it. `dir` is listed once; a layer folder
     /// its listing does not show is not looked for (one failed open each, for every folder
     /// above every file, otherwise).
-    fn marks_root(&self, dir: &Path) -> bool {
-        let entries = sorted_entries(dir);
+    fn marks_root(&self, dir: &Path, entries: Option<&[PathBuf]>) -> bool {
         let has_layer = |layer: &str| {
-            entries.as_ref().is_none_or(|entries| {
+            entries.is_none_or(|entries| {
                 entries
                     .iter()
                     .any(|e| e.file_name().is_some_and(|n| n == layer))
             })
         };
         (!is_layer_folder(dir)
-            && entries
-                .as_ref()
-                .is_some_and(|entries| self.has_root_marker_file(dir, entries)))
+            && entries.is_some_and(|entries| self.has_root_marker_file(dir, entries)))
             || LAYER_FOLDERS.iter().any(|layer| {
                 has_layer(layer)
                     && sorted_entries(&dir.join(layer)).is_some_and(|entries| {

@@ -116,9 +116,29 @@ fn read_opened(path: &Path, limit: u64) -> Result<String, ReadError> {
     // The path may have been swapped between the check and the open: the handle decides.
     let metadata = file.metadata().map_err(ReadError::Io)?;
     check_regular(&metadata, limit)?;
-    // The reported size is a hint for the buffer only: the limit still bounds the read.
-    let capacity = usize::try_from(metadata.len().min(limit) + 1).unwrap_or(0);
-    read_text_into(Vec::with_capacity(capacity), file, limit)
+    match usize::try_from(metadata.len()) {
+        // Pseudo-files (`/proc`) report no size: read to the end, under the limit.
+        Ok(0) | Err(_) => read_text_into(Vec::new(), file, limit),
+        Ok(size) => text_of(read_size(file, size).map_err(ReadError::Io)?, limit),
+    }
+}
+
+/// Reads the `size` bytes the handle reported (at most the limit, checked before), and no
+/// more: one `read` for most files instead of a second one that finds the end. A file that
+/// grows meanwhile is read as it was when it was opened; one that shrinks, as it is.
+fn read_size(mut file: File, size: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; size];
+    let mut len = 0;
+    while len < size {
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(len);
+    Ok(bytes)
 }
 
 /// Reads text of at most `limit` bytes without a NUL byte from any reader (standard input for
@@ -132,6 +152,11 @@ fn read_text_into(mut bytes: Vec<u8>, reader: impl Read, limit: u64) -> Result<S
         .take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;
+    text_of(bytes, limit)
+}
+
+/// The bytes as text: at most `limit` of them, no NUL byte, valid UTF-8.
+fn text_of(bytes: Vec<u8>, limit: u64) -> Result<String, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { size: None, limit });
     }
@@ -222,5 +247,18 @@ mod tests {
                 limit: 1
             })
         ));
+        std::fs::write(&path, "a\0b").unwrap();
+        assert!(matches!(
+            read_checked_text(&path),
+            Err(ReadError::Binary(1))
+        ));
+    }
+
+    /// A file that reports no size (`/proc`) is read to its end, not as empty.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_that_reports_no_size_is_read_to_its_end() {
+        let text = read_checked_text(Path::new("/proc/self/status")).unwrap();
+        assert!(text.contains("Name:"), "{text}");
     }
 }
