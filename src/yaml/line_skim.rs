@@ -112,6 +112,7 @@ pub fn skim_lines(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
 }
 
 impl<'t> Document<'t> {
+    /// Follows one line; `None` when the line leaves the subset.
     fn line(&mut self, line: &'t str) -> Option<()> {
         let rest = line.trim_start_matches(' ');
         let indent = line.len() - rest.len();
@@ -156,7 +157,7 @@ impl<'t> Document<'t> {
             }
             self.push(Block::Map(0))?;
         }
-        self.close_to(indent, is_item)?;
+        self.close_to(indent, is_item);
         match *self.blocks.last()? {
             Block::Map(column) if column == indent && !is_item => self.entry(indent, rest),
             Block::Seq(column) if column == indent && is_item => self.item(indent, rest),
@@ -166,7 +167,7 @@ impl<'t> Document<'t> {
 
     /// Closes the blocks a line at `indent` ends: deeper ones, and a sequence at the same
     /// column when the line is not one of its items (a sequence written at its key's column).
-    fn close_to(&mut self, indent: usize, is_item: bool) -> Option<()> {
+    fn close_to(&mut self, indent: usize, is_item: bool) {
         while let Some(&block) = self.blocks.last() {
             let ends = block.indent() > indent
                 || (block == Block::Seq(indent)
@@ -178,7 +179,6 @@ impl<'t> Document<'t> {
             }
             self.blocks.pop();
         }
-        Some(())
     }
 
     fn push(&mut self, block: Block) -> Option<()> {
