@@ -254,10 +254,7 @@ pub fn in_dir_named(path: &Path, dir: &str) -> bool {
 /// Whether the text of `path` contains `name` anywhere (a quick test before looking at its
 /// components).
 pub fn contains_name(path: &Path, name: &str) -> bool {
-    path.as_os_str()
-        .as_encoded_bytes()
-        .windows(name.len())
-        .any(|w| w == name.as_bytes())
+    memchr::memmem::find(path.as_os_str().as_encoded_bytes(), name.as_bytes()).is_some()
 }
 
 /// `exclude` globs, matched relative to the config's root (or, without one, to the walked root).

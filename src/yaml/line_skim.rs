@@ -49,6 +49,7 @@ enum Inline<'t> {
 }
 
 /// The state of one document.
+#[derive(Default)]
 struct Document<'t> {
     entries: SkimmedDocument<'t>,
     blocks: Vec<Block>,
@@ -59,16 +60,7 @@ struct Document<'t> {
     block_scalar: Option<(usize, Option<usize>)>,
 }
 
-impl<'t> Document<'t> {
-    fn new() -> Self {
-        Self {
-            entries: Vec::new(),
-            blocks: Vec::new(),
-            pending: None,
-            block_scalar: None,
-        }
-    }
-
+impl Document<'_> {
     /// Whether the document has content (an empty one is dropped, as the parse drops it).
     fn started(&self) -> bool {
         !self.blocks.is_empty()
@@ -86,7 +78,7 @@ pub fn skim_lines(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
         return None;
     }
     let mut docs = Vec::new();
-    let mut document = Document::new();
+    let mut document = Document::default();
     let mut starts = 1;
     for line in text.split('\n') {
         if line == "---" {
@@ -97,7 +89,7 @@ pub fn skim_lines(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
             if document.started() {
                 docs.push(std::mem::take(&mut document.entries));
             }
-            document = Document::new();
+            document = Document::default();
             continue;
         }
         if line.starts_with("---") || line.starts_with("...") || line.starts_with('%') {
@@ -262,14 +254,8 @@ fn inline(text: &str) -> Option<Inline<'_>> {
     match first {
         b'#' => Some(Inline::Empty),
         b'"' | b'\'' => {
-            let quote = char::from(first);
-            let inner = &text[1..];
-            let end = inner.find(quote)?;
-            let content = &inner[..end];
-            if content.contains('\\') && quote == '"' {
-                return None;
-            }
-            only_comment(&inner[end + 1..]).then_some(Inline::Quoted(content))
+            let (content, rest) = quoted(text)?;
+            only_comment(rest).then_some(Inline::Quoted(content))
         }
         b'[' | b'{' => {
             let rest = flow(text, 0)?;
@@ -294,6 +280,16 @@ fn plain(text: &str) -> Option<&str> {
         && !value.contains(['[', ']', '{', '}'])
         && !may_be_infinite(value);
     ((!indicator || dash_word) && clean).then_some(value)
+}
+
+/// A quoted scalar at the start of `text`, closed on its line, with no escape (`\\` in double
+/// quotes, `''` in single ones): its content and what follows it.
+fn quoted(text: &str) -> Option<(&str, &str)> {
+    let quote = char::from(*text.as_bytes().first()?);
+    let inner = &text[1..];
+    let end = inner.find(quote)?;
+    let content = &inner[..end];
+    (quote == '\'' || !content.contains('\\')).then(|| (content, &inner[end + 1..]))
 }
 
 /// Whether only blanks follow, or a comment after a blank.
@@ -340,12 +336,7 @@ fn flow(text: &str, depth: usize) -> Option<&str> {
 fn flow_node(text: &str, depth: usize) -> Option<&str> {
     match text.bytes().next()? {
         b'[' | b'{' => flow(text, depth + 1),
-        b'"' | b'\'' => {
-            let quote = char::from(text.as_bytes()[0]);
-            let inner = &text[1..];
-            let end = inner.find(quote)?;
-            (quote == '\'' || !inner[..end].contains('\\')).then(|| &inner[end + 1..])
-        }
+        b'"' | b'\'' => quoted(text).map(|(_, rest)| rest),
         _ => {
             let end = text
                 .find(|c: char| !is_flow_plain_char(c))
