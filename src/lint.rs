@@ -1,25 +1,36 @@
-//! `talhorn lint`: ingest → clusters → rules, one cluster at a time.
+//! `talhorn lint`: ingest → clusters → rules, each cluster checked as soon as it is folded.
 
 use crate::finding::Finding;
-use crate::ingest::{self, ClusterInput, FileEntry, IngestError};
+use crate::ingest::{self, FileEntry, IngestError};
 use crate::rules::config::NearestConfigs;
-use crate::rules::suppress::Suppressions;
+use crate::rules::suppress::{self, Suppressions};
 use crate::rules::{self, LintConfig};
-use crate::source::SourceMap;
-use rayon::prelude::*;
+use crate::source::{FileId, SourceFile, SourceMap};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub struct LintOutcome {
-    /// Every file read (findings and related locations point into it).
+    /// Every file read; the texts of those that findings point into, or that hold suppression
+    /// comments (findings and related locations point into them).
     pub sources: SourceMap,
-    /// One model per cluster, in name order.
-    pub clusters: Vec<ClusterInput>,
+    /// The clusters, in name order.
+    pub clusters: Vec<LintedCluster>,
     /// Every file considered, with its kind and clusters (`--show-files`).
     pub files: Vec<FileEntry>,
     /// Findings of every cluster, each naming its cluster, sorted by place and code.
     pub findings: Vec<Finding>,
     /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
     pub skipped: Vec<(std::path::PathBuf, String)>,
+}
+
+/// A cluster as a lint leaves it: its model is checked on the worker that folded it and not
+/// kept (use [`crate::ingest::ingest`] for the models).
+#[derive(Debug)]
+pub struct LintedCluster {
+    pub name: String,
+    pub root: PathBuf,
 }
 
 impl LintOutcome {
@@ -35,58 +46,87 @@ pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Result<LintOutcome,
     lint_paths_with_stdin(paths, None, config)
 }
 
+/// One cluster, checked: what finishing it needs once every cluster is checked.
+struct Checked {
+    name: String,
+    root: PathBuf,
+    /// Its configuration when it is not the run's.
+    config: Option<LintConfig>,
+    findings: Vec<Finding>,
+    /// The intent files of its VMs ([`rules::finish_cluster`] merges findings there).
+    intent_files: HashSet<FileId>,
+    /// Texts read for it that the report or the suppressions need.
+    texts: Vec<(FileId, Arc<SourceFile>)>,
+}
+
 /// [`lint_paths`], plus standard input as the file `stdin` names (`talhorn lint -`).
 pub fn lint_paths_with_stdin(
     paths: &[PathBuf],
     stdin: Option<&Path>,
     config: &LintConfig,
 ) -> Result<LintOutcome, IngestError> {
-    let ingested = ingest::ingest_with_stdin(paths, stdin, config)?;
     // Every cluster's source map is the run's (shared), so the nearest `.talhorn.yaml` of each
     // file is found once, when a configuration first needs it.
     let nearest = std::sync::OnceLock::new();
-    let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&ingested.sources));
-    // So are the suppression comments in them.
-    let suppressions = Suppressions::find(&ingested.sources);
-    // Clusters are independent: each is checked on a worker, and they come back in order.
-    let checked = crate::yaml::on_workers(|| {
+    // Each cluster is checked on the worker that folded it, and its model dropped there.
+    let ingested = ingest::ingest_each(paths, stdin, config, |input| {
+        let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&input.cluster.sources));
+        let resolved = input
+            .config
+            .as_ref()
+            .unwrap_or(config)
+            .resolve(find_nearest)
+            .map_err(|e| IngestError(e.to_string()))?;
+        let findings = rules::check_cluster(&input.cluster, &resolved);
+        let resolved = match resolved {
+            Cow::Owned(resolved) => Some(resolved),
+            Cow::Borrowed(_) => None,
+        };
+        Ok(Checked {
+            texts: texts_to_keep(&input.cluster.sources, &findings),
+            intent_files: rules::intent_files(&input.cluster),
+            name: input.name,
+            root: input.root,
+            config: resolved.or(input.config),
+            findings,
+        })
+    })?;
+    let mut sources = ingested.sources;
+    sources.keep_texts(
         ingested
             .clusters
-            .par_iter()
-            .map(|input| {
-                // The cluster's configuration, and each file's nearest `.talhorn.yaml` in it.
-                let config = input
-                    .config
-                    .as_ref()
-                    .unwrap_or(config)
-                    .resolve(find_nearest)
-                    .map_err(|e| IngestError(e.to_string()))?;
-                let findings = rules::check_cluster(&input.cluster, &config);
-                Ok((input, config, findings))
-            })
-            .collect::<Vec<Result<_, IngestError>>>()
-    })
-    .into_iter()
-    // The first error in cluster order, whichever worker met it first.
-    .collect::<Result<Vec<_>, _>>()?;
+            .iter()
+            .flat_map(|checked| checked.texts.iter().cloned()),
+    );
+    // So are the suppression comments in them.
+    let suppressions = Suppressions::find(&sources);
     // A comment that suppresses a finding of one cluster is used, whichever cluster asks.
     let used = suppressions.used_by(
-        checked.iter().flat_map(|(_, _, findings)| findings),
-        &ingested.sources,
+        ingested
+            .clusters
+            .iter()
+            .flat_map(|checked| &checked.findings),
+        &sources,
     );
     let mut findings = Vec::new();
-    for (input, config, cluster_findings) in checked {
+    let mut clusters = Vec::with_capacity(ingested.clusters.len());
+    for checked in ingested.clusters {
         let kept = rules::finish_cluster(
-            cluster_findings,
-            &input.cluster,
-            &config,
+            checked.findings,
+            &sources,
+            &checked.intent_files,
+            checked.config.as_ref().unwrap_or(config),
             &suppressions,
             &used,
         );
         for mut finding in kept {
-            finding.cluster = Some(input.name.clone());
+            finding.cluster = Some(checked.name.clone());
             findings.push(finding);
         }
+        clusters.push(LintedCluster {
+            name: checked.name,
+            root: checked.root,
+        });
     }
     // A file shared by several clusters is checked in each; its own problems are one finding.
     findings.sort_by(|a, b| {
@@ -94,10 +134,25 @@ pub fn lint_paths_with_stdin(
     });
     findings.dedup_by(|b, a| a.at == b.at && a.code == b.code && a.message == b.message);
     Ok(LintOutcome {
-        sources: ingested.sources,
-        clusters: ingested.clusters,
+        sources,
+        clusters,
         files: ingested.files,
         findings,
         skipped: ingested.skipped,
     })
+}
+
+/// The texts read for a cluster that the run keeps: those its findings point into, and those
+/// with a suppression comment (a comment that matched nothing is reported where it is).
+fn texts_to_keep(sources: &SourceMap, findings: &[Finding]) -> Vec<(FileId, Arc<SourceFile>)> {
+    let pointed: HashSet<FileId> = findings
+        .iter()
+        .flat_map(|f| std::iter::once(f.at.file).chain(f.related.iter().map(|r| r.at.file)))
+        .collect();
+    sources
+        .own_texts()
+        .iter()
+        .filter(|(id, file)| pointed.contains(id) || suppress::has_comments(file))
+        .cloned()
+        .collect()
 }

@@ -144,9 +144,16 @@ impl SourceFile {
 /// map, so a [`FileId`] means the same file in each of them and in the report. A clone costs
 /// one reference count, whatever the number of files (a run clones the map once per
 /// cluster); adding to a clone copies its list of files first.
+///
+/// A file can take its place before its text is read ([`SourceMap::reserve`]): a lint reads
+/// most files only when their cluster is checked, so a cluster's map is the run's with the
+/// texts of its own files on top ([`SourceMap::with_texts`]), and the run keeps only the texts
+/// its report needs.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Arc<Vec<Arc<SourceFile>>>,
+    /// Texts read for one cluster, by id (sorted), in place of the run's empty ones.
+    texts: Arc<Vec<(FileId, Arc<SourceFile>)>>,
 }
 
 impl SourceMap {
@@ -156,19 +163,53 @@ impl SourceMap {
         id
     }
 
+    /// A place for a file whose text is read later, in a map [`Self::with_texts`] makes.
+    pub fn reserve(&mut self, path: impl Into<PathBuf>) -> FileId {
+        self.add(SourceFile::new(path, ""))
+    }
+
+    /// This map with the texts of reserved files: `texts` (their ids in any order, each once)
+    /// replace what the map holds for those ids.
+    pub fn with_texts(&self, mut texts: Vec<(FileId, Arc<SourceFile>)>) -> Self {
+        texts.sort_unstable_by_key(|(id, _)| *id);
+        texts.dedup_by_key(|(id, _)| *id);
+        Self {
+            files: Arc::clone(&self.files),
+            texts: Arc::new(texts),
+        }
+    }
+
+    /// The texts [`Self::with_texts`] put on top of the run's map.
+    pub fn own_texts(&self) -> &[(FileId, Arc<SourceFile>)] {
+        &self.texts
+    }
+
+    /// The run's map with `texts` in it for good (what the report of a lint keeps).
+    pub fn keep_texts(&mut self, texts: impl IntoIterator<Item = (FileId, Arc<SourceFile>)>) {
+        let files = Arc::make_mut(&mut self.files);
+        for (id, file) in texts {
+            files[id.0 as usize] = file;
+        }
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
+        if !self.texts.is_empty()
+            && let Ok(at) = self.texts.binary_search_by_key(&id, |(id, _)| *id)
+        {
+            return &self.texts[at].1;
+        }
         &self.files[id.0 as usize]
     }
 
     pub fn path(&self, id: FileId) -> &Path {
-        &self.get(id).path
+        &self.files[id.0 as usize].path
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f.as_ref()))
+        (0..self.files.len()).map(|i| {
+            let id = FileId(i as u32);
+            (id, self.get(id))
+        })
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {

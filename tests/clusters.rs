@@ -133,6 +133,13 @@ fn lint(path: &Path) -> LintOutcome {
     lint_paths(&[path.to_path_buf()], &config_for(path)).expect("lint runs")
 }
 
+/// The cluster models a lint of `path` checks (it drops each once checked).
+fn models(path: &Path) -> Vec<talhorn::ingest::ClusterInput> {
+    talhorn::ingest::ingest(&[path.to_path_buf()], &config_for(path))
+        .expect("reads")
+        .clusters
+}
+
 /// A finding as text: cluster, code, severity, place, message, related places.
 fn described(outcome: &LintOutcome) -> Vec<(PathBuf, String)> {
     let place = |at: talhorn::source::Location| {
@@ -246,9 +253,9 @@ fn each_root_kind_starts_a_cluster_and_omni_templates_are_clusters_with_their_pa
             relative.display()
         );
     }
+    let models = models(dir.path());
     for name in ["prod", "staging"] {
-        let template = whole
-            .clusters
+        let template = models
             .iter()
             .find(|c| c.name.ends_with(&format!("omni/{name}.yaml")))
             .unwrap_or_else(|| panic!("omni/{name}.yaml is a cluster: {names:#?}"));
@@ -289,9 +296,9 @@ fn shared_files_belong_to_every_cluster_only_when_declared() {
         &root.join("proxmox/storage.cfg"),
         "dir: local\n\tpath /var/lib/vz\n\tcontent iso\n",
     );
-    let storages = |outcome: &LintOutcome| -> Vec<usize> {
-        outcome
-            .clusters
+    // The storage.cfg is read for each cluster that holds it.
+    let storages = |root: &Path| -> Vec<usize> {
+        models(root)
             .iter()
             .map(|c| c.cluster.host.storages.len())
             .collect()
@@ -302,7 +309,7 @@ fn shared_files_belong_to_every_cluster_only_when_declared() {
         3,
         "a, b and the repository's own"
     );
-    assert_eq!(storages(&undeclared).iter().sum::<usize>(), 1);
+    assert_eq!(storages(root).iter().sum::<usize>(), 1);
     write(&root.join(".talhorn.yaml"), "shared: [\"proxmox/*\"]\n");
     let declared = lint(root);
     assert_eq!(
@@ -311,7 +318,7 @@ fn shared_files_belong_to_every_cluster_only_when_declared() {
         "{:?}",
         cluster_names(&declared)
     );
-    assert_eq!(storages(&declared), [1, 1]);
+    assert_eq!(storages(root), [1, 1]);
 }
 
 #[test]

@@ -481,7 +481,10 @@ fn lint_case(code: &str, case: &Path) -> (bool, Vec<(String, Option<talhorn::mod
         .findings
         .iter()
         .any(|f| f.code == code && f.severity == talhorn::finding::Severity::Error);
-    let nodes = outcome
+    // The models the lint checked (it drops each once checked).
+    let models = talhorn::ingest::ingest(&[case.to_path_buf()], &config)
+        .unwrap_or_else(|e| panic!("{}: read failed: {e}", case.display()));
+    let nodes = models
         .clusters
         .iter()
         .flat_map(|c| &c.cluster.talos.nodes)

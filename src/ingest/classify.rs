@@ -311,6 +311,23 @@ pub fn is_unread_manifests(text: &str) -> bool {
         })
 }
 
+/// Whether a YAML text may be a file that makes a cluster by its content: an intent (a
+/// `proxmox` key), a talhelper config (`clusterName`) or an Omni template (`kind: Cluster`).
+/// Grouping needs those before any cluster is folded; every other file can be read later.
+/// Told from the text alone, so it errs towards yes: the words may be anywhere, and an escape
+/// (`\`) could spell them in a quoted key.
+pub fn may_make_cluster(text: &str) -> bool {
+    let names_cluster_kind = memchr::memmem::find_iter(text.as_bytes(), "Cluster").any(|at| {
+        text.as_bytes()
+            .get(at + "Cluster".len())
+            .is_none_or(|&next| !(next.is_ascii_alphanumeric() || b"_-.".contains(&next)))
+    });
+    text.contains('\\')
+        || text.contains("proxmox")
+        || text.contains("clusterName")
+        || names_cluster_kind
+}
+
 /// A look at the lines, before the skim: manifests as written in block style have an
 /// `apiVersion:` line, and a `kind:` line naming a kind talhorn reads, or Talos's `v1alpha1`,
 /// means a full parse is needed anyway. Only saves the skim where it cannot help; the skim

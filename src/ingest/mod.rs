@@ -35,8 +35,10 @@ use crate::source::{Fact, FileId, Location, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Node};
 use classify::Reads;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A problem that stops linting altogether (exit 2): a path that does not exist, or a
 /// cluster's `.talhorn.yaml` that cannot be used.
@@ -49,12 +51,14 @@ impl std::fmt::Display for IngestError {
     }
 }
 
-/// Everything read from the linted paths.
+/// Everything read from the linted paths; `C` is what became of each cluster's model.
 #[derive(Debug)]
-pub struct Ingested {
-    /// Every file read, shared by the clusters (a `FileId` means the same file in each).
+pub struct Ingested<C = ClusterInput> {
+    /// Every file read, shared by the clusters (a `FileId` means the same file in each). A
+    /// file read only for its cluster has its place here but its text only in the cluster's
+    /// map ([`SourceMap::with_texts`]), unless [`ingest`] keeps it.
     pub sources: SourceMap,
-    pub clusters: Vec<ClusterInput>,
+    pub clusters: Vec<C>,
     /// Every file considered, in path order, with what it was read as.
     pub files: Vec<FileEntry>,
     /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
@@ -100,6 +104,27 @@ pub fn ingest_with_stdin(
     stdin: Option<&Path>,
     config: &LintConfig,
 ) -> Result<Ingested, IngestError> {
+    let mut ingested = ingest_each(paths, stdin, config, Ok)?;
+    // The texts read for each cluster, in the run's map for good.
+    let texts: Vec<_> = ingested
+        .clusters
+        .iter()
+        .flat_map(|input| input.cluster.sources.own_texts().iter().cloned())
+        .collect();
+    ingested.sources.keep_texts(texts);
+    Ok(ingested)
+}
+
+/// Reads every recognised file under `paths` (and standard input, named `stdin`) into one
+/// model per cluster, and hands each model to `each` on the worker that folded it, as soon as
+/// it is folded: the clusters of a large repository are not all held at once. The first error
+/// in cluster order stops the run.
+pub fn ingest_each<C: Send>(
+    paths: &[PathBuf],
+    stdin: Option<&Path>,
+    config: &LintConfig,
+    each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
+) -> Result<Ingested<C>, IngestError> {
     let discovered = discover::discover(paths, config)?;
     let mut sources = SourceMap::default();
     let mut files = read_files(&discovered, &mut sources);
@@ -118,11 +143,15 @@ pub fn ingest_with_stdin(
         })
         .collect();
     let mut groups = group::group(&members, config);
-    let clusters = model_clusters(&mut groups, &mut files, config, &mut sources)?;
-    let files = file_entries(files, &groups)
-        .into_iter()
-        .filter(|f| !f.clusters.is_empty())
-        .collect();
+    let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
+    let mut clusters = Vec::with_capacity(folded.len());
+    for (cluster, kinds) in folded {
+        for (index, kind) in kinds {
+            files[index].kind = kind;
+        }
+        clusters.push(cluster);
+    }
+    let files = file_entries(files, &groups);
     Ok(Ingested {
         sources,
         clusters,
@@ -132,13 +161,15 @@ pub fn ingest_with_stdin(
 }
 
 /// One model per group, each with its own configuration (whose `exclude` also applies, as when
-/// the cluster's folder is linted alone).
-fn model_clusters(
+/// the cluster's folder is linted alone), handed to `each`; with it, the kinds of the files
+/// read for it (by index).
+fn model_clusters<C: Send>(
     groups: &mut [group::Group],
     files: &mut [ReadFile],
     config: &LintConfig,
     sources: &mut SourceMap,
-) -> Result<Vec<ClusterInput>, IngestError> {
+    each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
+) -> Result<Vec<(C, Vec<(usize, Kind)>)>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
     for group in groups.iter_mut() {
         let (own, config_file) = cluster_config(group, config, sources)?;
@@ -151,28 +182,55 @@ fn model_clusters(
     }
     let contents = contents_per_group(groups, files);
     let files: &[ReadFile] = files;
+    let sources: &SourceMap = sources;
     // Clusters are independent: each is folded on a worker, and they come back in group order.
-    let clusters = yaml::on_workers(|| {
+    yaml::on_workers(|| {
         groups
             .par_iter()
             .zip(configs)
             .zip(contents)
             .map(|((group, (own, config_file)), contents)| {
-                let mut reader =
-                    RepoReader::new(own.as_ref().unwrap_or(config), sources.clone(), config_file);
+                // Files left for later are read now, each into the place the run keeps for it.
+                let mut texts = Vec::new();
+                let mut members = Vec::with_capacity(group.members.len());
                 for (&index, content) in group.members.iter().zip(contents) {
-                    reader.add(&files[index], content);
+                    let file = &files[index];
+                    if !matches!(content, Content::Later) {
+                        members.push((index, Cow::Borrowed(file), content));
+                        continue;
+                    }
+                    let (mut file, text) = read_later(file);
+                    if let (Some(id), Some(text)) = (file.id, text) {
+                        texts.push((id, Arc::new(text)));
+                    }
+                    let content = std::mem::replace(&mut file.content, Content::None);
+                    members.push((index, Cow::Owned(file), content));
                 }
-                ClusterInput {
+                let mut reader = RepoReader::new(
+                    own.as_ref().unwrap_or(config),
+                    sources.with_texts(texts),
+                    config_file,
+                );
+                let mut kinds = Vec::new();
+                for (index, file, content) in members {
+                    if let Cow::Owned(file) = &file {
+                        kinds.push((index, file.kind));
+                    }
+                    reader.add(&file, content);
+                }
+                let input = ClusterInput {
                     name: group.name.clone(),
                     root: group.root.clone(),
                     cluster: reader.finish(),
                     config: own,
-                }
+                };
+                each(input).map(|cluster| (cluster, kinds))
             })
-            .collect()
-    });
-    Ok(clusters)
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    // The first error in cluster order, whichever worker met it first.
+    .collect()
 }
 
 /// Each group's parsed contents, member by member: the last group that reads a file takes its
@@ -202,20 +260,27 @@ fn contents_per_group(groups: &[group::Group], files: &mut [ReadFile]) -> Vec<Ve
         .collect()
 }
 
+/// The files some cluster reads, in path order, each with its clusters. A new list: the read
+/// files' own (much larger) is freed, not kept under the entries.
 fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {
-    let mut entries: Vec<FileEntry> = files
-        .into_iter()
-        .map(|f| FileEntry {
-            path: f.path,
-            kind: f.kind,
-            clusters: Vec::new(),
-        })
-        .collect();
+    let mut clusters = vec![Vec::new(); files.len()];
     for group in groups {
         for &index in &group.members {
-            entries[index].clusters.push(group.name.clone());
+            clusters[index].push(group.name.clone());
         }
     }
+    let mut entries = Vec::with_capacity(clusters.iter().filter(|c| !c.is_empty()).count());
+    entries.extend(
+        files
+            .into_iter()
+            .zip(clusters)
+            .filter(|(_, clusters)| !clusters.is_empty())
+            .map(|(file, clusters)| FileEntry {
+                path: file.path,
+                kind: file.kind,
+                clusters,
+            }),
+    );
     entries
 }
 
@@ -269,6 +334,7 @@ fn cluster_config(
 type ConfigFile = (FileId, Option<Node>);
 
 /// One file after the read step: its kind, its parsed content and its own problems.
+#[derive(Clone)]
 struct ReadFile {
     path: PathBuf,
     kind: Kind,
@@ -286,30 +352,30 @@ struct ReadFile {
 #[derive(Clone)]
 enum Content {
     None,
+    /// Not read yet: read when its cluster is folded ([`preload::Look::Later`]).
+    Later,
     Yaml(Vec<Node>),
     Conf(qmconf::QmConfig),
-    Terraform(hcl_edit::structure::Body),
+    Terraform(Box<hcl_edit::structure::Body>),
 }
 
 /// Reads and recognises every discovered file, each on its own.
 fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec<ReadFile> {
-    let mut files: Vec<ReadFile> = discovered
-        .problems
-        .iter()
-        .map(|(path, problem)| {
-            let id = sources.add(SourceFile::new(path, ""));
-            ReadFile {
-                path: path.clone(),
-                kind: Kind::Invalid,
-                id: Some(id),
-                content: Content::None,
-                findings: vec![int001(Location::file_start(id), problem.clone())],
-                references: Vec::new(),
-                declares_root_module: false,
-            }
-        })
-        .collect();
-    for recognised in preload::load_all(&without_generated_files(&discovered.files), recognise) {
+    let paths = without_generated_files(&discovered.files);
+    let mut files = Vec::with_capacity(discovered.problems.len() + paths.len());
+    files.extend(discovered.problems.iter().map(|(path, problem)| {
+        let id = sources.add(SourceFile::new(path, ""));
+        ReadFile {
+            path: path.clone(),
+            kind: Kind::Invalid,
+            id: Some(id),
+            content: Content::None,
+            findings: vec![int001(Location::file_start(id), problem.clone())],
+            references: Vec::new(),
+            declares_root_module: false,
+        }
+    }));
+    for recognised in preload::look_all(&paths, recognise_look) {
         files.push(recognised.register(sources));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -358,6 +424,19 @@ impl Recognised {
         }
     }
 
+    /// Gives the file `id`, the place the run kept for it, when it is read at all; returns
+    /// its text for the cluster's map.
+    fn register_at(self, id: FileId) -> (ReadFile, Option<SourceFile>) {
+        let mut file = self.file;
+        if self.source.is_some() {
+            file.id = Some(id);
+            if let Some((at, problem)) = self.problem {
+                file.findings.push(int001(Location::new(id, at), problem));
+            }
+        }
+        (file, self.source)
+    }
+
     /// Gives the file its id (the next one in `sources`).
     fn register(self, sources: &mut SourceMap) -> ReadFile {
         let mut file = self.file;
@@ -369,6 +448,40 @@ impl Recognised {
             }
         }
         file
+    }
+}
+
+/// A file [`preload::look`] left for its cluster, read and recognised (on the worker that
+/// folds the cluster), with its text. A file with no place in the run's map is not read.
+fn read_later(file: &ReadFile) -> (ReadFile, Option<SourceFile>) {
+    let recognised = recognise(preload::load_later(&file.path));
+    match file.id {
+        Some(id) => recognised.register_at(id),
+        None => (recognised.file, None),
+    }
+}
+
+/// A file looked at before grouping: recognised when it was read, or kept a place in the
+/// source map and left for its cluster ([`Content::Later`]).
+fn recognise_look(look: preload::Look) -> Recognised {
+    match look {
+        preload::Look::Loaded(loaded) => recognise(loaded),
+        preload::Look::Later {
+            path,
+            by_name,
+            declares_root_module,
+        } => Recognised::read(
+            ReadFile {
+                kind: by_name.kind.unwrap_or(Kind::Unrecognised),
+                id: None,
+                content: Content::Later,
+                findings: Vec::new(),
+                references: Vec::new(),
+                declares_root_module,
+                path,
+            },
+            "",
+        ),
     }
 }
 
@@ -459,7 +572,7 @@ fn read_terraform(
 ) -> Recognised {
     match body {
         Ok(body) => {
-            file.content = Content::Terraform(body);
+            file.content = Content::Terraform(Box::new(body));
             Recognised::read(file, text)
         }
         // A `.tfvars` that is not HCL is not read by Terraform itself unless named on its
@@ -645,7 +758,7 @@ impl<'a> RepoReader<'a> {
                 file: id,
                 path: file.path.clone(),
                 text: text.clone(),
-                body,
+                body: *body,
             }),
             (Content::Conf(config), Kind::QmConf) => {
                 self.cluster.vms.push(proxmox::vm(id, &file.path, &config));

@@ -1,9 +1,15 @@
-//! The parallel stage of ingest: read and parse files on the worker threads, ahead of
-//! recognition, grouping and the sequential fold into each cluster's model.
+//! The parallel stages of ingest that read files: a first look at every file before grouping,
+//! and the full read of the others when their cluster is folded.
 //!
-//! Each file is read once here and parsed once, in the format its name says (the registry in
-//! [`super::classify`]); nothing in this stage depends on another file, so files load in any
-//! order on any thread, and the results come back in the order of the paths.
+//! Grouping only needs the files that can make a cluster (an intent, a talhelper config, an
+//! Omni template, a Terraform root module); [`look`] reads and parses those, and tells
+//! manifests talhorn does not read from a skim. Every other file ([`Look::Later`]) is read
+//! and parsed ([`load`]) by the worker that folds its cluster, so a lint holds the texts and
+//! parse trees of the clusters being folded, not of the whole repository.
+//!
+//! A file is parsed once, in the format its name says (the registry in [`super::classify`]);
+//! nothing here depends on another file, so files load in any order on any thread, and the
+//! results come back in the order of the paths.
 
 use super::classify::{self, Reads};
 use super::discover;
@@ -33,14 +39,79 @@ pub enum Parsed {
     Terraform(Result<hcl_edit::structure::Body, super::terraform::hcl::HclError>),
 }
 
-/// Loads the files discovery found (their type is checked), in parallel, in the order of
-/// `paths`. `then` runs on the worker too: recognition, the per-file work that needs no other
-/// file.
-pub fn load_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Loaded) -> T + Sync) -> Vec<T> {
-    yaml::on_workers(|| paths.par_iter().map(|path| then(load(path))).collect())
+/// What the first look at a file found.
+pub enum Look {
+    /// Read (and parsed) now.
+    Loaded(Loaded),
+    /// Read when its cluster is folded: nothing in it can make a cluster.
+    Later {
+        path: PathBuf,
+        by_name: classify::ByName,
+        /// Terraform that configures a provider or backend (grouping needs it).
+        declares_root_module: bool,
+    },
 }
 
-fn load(path: &Path) -> Loaded {
+/// Looks at the files discovery found (their type is checked), in parallel, in the order of
+/// `paths`. `then` runs on the worker too: recognition, the per-file work that needs no other
+/// file.
+pub fn look_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Look) -> T + Sync) -> Vec<T> {
+    yaml::on_workers(|| paths.par_iter().map(|path| then(look(path))).collect())
+}
+
+/// Reads what grouping needs: every file that may make a cluster, in full. Other files are
+/// left for later, unread when their name says what they are (VM configs, host files) and
+/// read once when only their content can tell: manifests talhorn does not read are told
+/// here from a skim, and need nothing more.
+fn look(path: &Path) -> Look {
+    let by_name = classify::by_name(path);
+    let later = |declares_root_module| Look::Later {
+        path: path.to_path_buf(),
+        by_name,
+        declares_root_module,
+    };
+    match by_name.reads {
+        Reads::Conf | Reads::Text => later(false),
+        Reads::Terraform => later(
+            discover::read_discovered_text(path)
+                .is_ok_and(|text| super::group::declares_root_module(&text)),
+        ),
+        // Named a talhelper config: it makes a cluster.
+        Reads::Yaml if by_name.kind.is_some() => Look::Loaded(load(path)),
+        Reads::Yaml => {
+            let loaded = |read| {
+                Look::Loaded(Loaded {
+                    path: path.to_path_buf(),
+                    by_name,
+                    read,
+                })
+            };
+            match discover::read_discovered_text(path) {
+                Ok(text) if classify::is_unread_manifests(&text) => {
+                    loaded(Ok((text, Parsed::UnreadManifests)))
+                }
+                Ok(text) if classify::may_make_cluster(&text) => {
+                    loaded(Ok(parse_in_full(by_name, text)))
+                }
+                Ok(_) => later(false),
+                Err(problem) => loaded(Err(problem)),
+            }
+        }
+        Reads::Nothing => Look::Loaded(load(path)),
+    }
+}
+
+/// Reads and parses one file by the format its name says.
+pub fn load(path: &Path) -> Loaded {
+    load_with(path, parse)
+}
+
+/// [`load`] for a file [`look`] left for later (it is not manifests that need no parse).
+pub fn load_later(path: &Path) -> Loaded {
+    load_with(path, parse_in_full)
+}
+
+fn load_with(path: &Path, parse: fn(classify::ByName, String) -> (String, Parsed)) -> Loaded {
     let by_name = classify::by_name(path);
     let read = if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
@@ -65,11 +136,18 @@ pub fn from_text(path: &Path, text: Result<String, String>) -> Loaded {
 }
 
 fn parse(by_name: classify::ByName, text: String) -> (String, Parsed) {
+    // Only a file whose kind its content decides can be one of those manifests.
+    if by_name.reads == Reads::Yaml
+        && by_name.kind.is_none()
+        && classify::is_unread_manifests(&text)
+    {
+        return (text, Parsed::UnreadManifests);
+    }
+    parse_in_full(by_name, text)
+}
+
+fn parse_in_full(by_name: classify::ByName, text: String) -> (String, Parsed) {
     let parsed = match by_name.reads {
-        // Only a file whose kind its content decides can be one of those manifests.
-        Reads::Yaml if by_name.kind.is_none() && classify::is_unread_manifests(&text) => {
-            Parsed::UnreadManifests
-        }
         Reads::Yaml => Parsed::Yaml(yaml::parse_documents(&text)),
         Reads::Conf => Parsed::Conf(qmconf::parse(&text)),
         Reads::Terraform => Parsed::Terraform(super::terraform::parse(&text)),

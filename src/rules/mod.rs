@@ -17,7 +17,8 @@ pub mod talos;
 
 use crate::finding::{Finding, Severity};
 use crate::model::Cluster;
-use crate::source::Location;
+use crate::source::{FileId, Location, SourceMap};
+use std::collections::HashSet;
 
 pub use config::LintConfig;
 
@@ -113,7 +114,14 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
     let suppressions = suppress::Suppressions::find(&cluster.sources);
     let findings = check_cluster(cluster, config);
     let used = suppressions.used_by(&findings, &cluster.sources);
-    finish_cluster(findings, cluster, config, &suppressions, &used)
+    finish_cluster(
+        findings,
+        &cluster.sources,
+        &intent_files(cluster),
+        config,
+        &suppressions,
+        &used,
+    )
 }
 
 /// The findings of one cluster of a run of many, before suppression comments: with severity
@@ -155,29 +163,38 @@ pub fn check_cluster(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
 
 /// [`check_cluster`]'s findings without those a suppression comment covers, plus INT004 for
 /// the comments that cover nothing in the whole run (`used`, [`suppress::Suppressions::used_by`]
-/// over every cluster's findings), sorted.
+/// over every cluster's findings), sorted. `sources` holds the texts of the files findings and
+/// suppressions point into; `intent_files` are the cluster's ([`intent_files`]).
 pub fn finish_cluster(
     findings: Vec<Finding>,
-    cluster: &Cluster,
+    sources: &SourceMap,
+    intent_files: &HashSet<FileId>,
     config: &LintConfig,
     suppressions: &suppress::Suppressions,
     used: &[bool],
 ) -> Vec<Finding> {
-    let mut findings = suppress::apply(findings, &cluster.sources, config, suppressions, used);
+    let mut findings = suppress::apply(findings, sources, config, suppressions, used);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
-    merge_same_intent_setting(findings, cluster)
+    merge_same_intent_setting(findings, intent_files)
+}
+
+/// The intent files a cluster's VMs come from (what [`finish_cluster`] needs of its model).
+pub fn intent_files(cluster: &Cluster) -> HashSet<FileId> {
+    cluster
+        .vms
+        .iter()
+        .filter(|vm| vm.file.is_none())
+        .map(|vm| vm.origin.file)
+        .collect()
 }
 
 /// One intent setting (a role default, `network.mtu`) applies to many VMs, so a rule can report
 /// the same problem once per VM at that one place: report it once, saying how many more it
 /// covers. Findings in other files are distinct problems and stay apart.
-fn merge_same_intent_setting(findings: Vec<Finding>, cluster: &Cluster) -> Vec<Finding> {
-    let intent_files: std::collections::HashSet<_> = cluster
-        .vms
-        .iter()
-        .filter(|vm| vm.file.is_none())
-        .map(|vm| vm.origin.file)
-        .collect();
+fn merge_same_intent_setting(
+    findings: Vec<Finding>,
+    intent_files: &HashSet<FileId>,
+) -> Vec<Finding> {
     let mut merged: Vec<(Finding, usize)> = Vec::with_capacity(findings.len());
     for finding in findings {
         match merged.last_mut() {

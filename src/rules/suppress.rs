@@ -7,7 +7,7 @@
 use super::LintConfig;
 use super::structure::int004_unused_suppression::META as INT004;
 use crate::finding::Finding;
-use crate::source::{FileId, Location, SourceMap, Span};
+use crate::source::{FileId, Location, SourceFile, SourceMap, Span};
 
 const MARKER: &str = "talhorn: ignore[";
 
@@ -26,6 +26,11 @@ fn takes_comments(path: &std::path::Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "tf" | "tfvars")
     )
+}
+
+/// Whether a file may hold suppression comments (its text must then be kept for the report).
+pub fn has_comments(file: &SourceFile) -> bool {
+    takes_comments(&file.path) && file.text.contains(MARKER)
 }
 
 fn parse_file(file: FileId, text: &str) -> Vec<Suppression> {

@@ -36,6 +36,18 @@ pub fn talhorn_bin() -> PathBuf {
 
 /// Writes `files` (path relative to the repository, text) into a temporary repository and lints
 /// it with the default configuration; the folder lives as long as the returned handle.
+/// The cluster models of `dir` (a lint checks each and drops it), read as a lint of `dir`
+/// reads them.
+pub fn models(dir: &std::path::Path) -> Vec<talhorn::ingest::ClusterInput> {
+    let config = talhorn::rules::LintConfig {
+        root: dir.to_path_buf(),
+        ..talhorn::rules::LintConfig::default()
+    };
+    talhorn::ingest::ingest(&[dir.to_path_buf()], &config)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .clusters
+}
+
 pub fn lint_files(files: &[(&str, &str)]) -> (tempfile::TempDir, talhorn::lint::LintOutcome) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     for (path, text) in files {
