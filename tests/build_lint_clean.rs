@@ -20,8 +20,8 @@ fn every_fixture_builds_output_that_lints_without_errors_or_warnings() {
         let outcome = talhorn::lint::lint_paths(&[out.path().to_path_buf()], &config)
             .expect("lint the output");
         // A lint checks each model and drops it: the model comes from the same read.
-        let models = talhorn::ingest::ingest(&[out.path().to_path_buf()], &config)
-            .expect("read the output");
+        let models =
+            talhorn::ingest::ingest(&[out.path().to_path_buf()], &config).expect("read the output");
         let cluster = &models.clusters[0].cluster;
         assert!(
             !cluster.vms.is_empty(),

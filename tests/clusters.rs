@@ -471,3 +471,55 @@ fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
         "alpha's TAL006 is suppressed, beta's is not, and nothing is unused"
     );
 }
+
+/// A lint reads most files only for their cluster, and keeps the texts its report needs:
+/// those findings point into, not every file's. The kinds of files read that way still show.
+#[test]
+fn a_lint_keeps_only_the_texts_its_findings_point_into() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).expect("mkdir .git");
+    write(
+        &root.join("clusters/a/proxmox/qemu-server/100.conf"),
+        "cpu: kvm64\nmemory: 4096\nname: a-w-0\nscsi0: local-lvm:vm-100-disk-0,size=32G\n",
+    );
+    write(
+        &root.join("clusters/a/apps/settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n",
+    );
+    let text_of = |sources: &talhorn::source::SourceMap, name: &str| {
+        sources
+            .iter()
+            .find(|(_, file)| file.path.ends_with(name))
+            .map(|(_, file)| file.text.clone())
+            .unwrap_or_else(|| panic!("{name} has a place in the map"))
+    };
+    let outcome = lint(root);
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .any(|f| outcome.sources.path(f.at.file).ends_with("100.conf")),
+        "kvm64 is reported"
+    );
+    for finding in &outcome.findings {
+        assert!(!outcome.sources.get(finding.at.file).text.is_empty());
+    }
+    assert!(text_of(&outcome.sources, "100.conf").contains("kvm64"));
+    assert_eq!(text_of(&outcome.sources, "settings.yaml"), "");
+    // Reading for the models keeps every text.
+    let read = talhorn::ingest::ingest(&[root.to_path_buf()], &config_for(root)).expect("reads");
+    assert!(text_of(&read.sources, "settings.yaml").contains("level: info"));
+    let kinds: Vec<_> = outcome
+        .files
+        .iter()
+        .map(|f| (f.path.file_name().unwrap().to_owned(), f.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("settings.yaml".into(), talhorn::ingest::Kind::Manifests),
+            ("100.conf".into(), talhorn::ingest::Kind::QmConf),
+        ]
+    );
+}

@@ -28,18 +28,16 @@ fn generated_files_beside_their_intent_are_not_linted_twice() {
     };
     // The models a lint reads (it checks each and drops it).
     let vms = || {
-        talhorn::ingest::ingest(&[dir.path().to_path_buf()], &config).expect("read").clusters[0]
+        talhorn::ingest::ingest(&[dir.path().to_path_buf()], &config)
+            .expect("read")
+            .clusters[0]
             .cluster
             .vms
             .len()
     };
     let with_intent =
         talhorn::lint::lint_paths(&[dir.path().to_path_buf()], &config).expect("lint");
-    assert_eq!(
-        vms(),
-        6,
-        "each VM once, from the intent"
-    );
+    assert_eq!(vms(), 6, "each VM once, from the intent");
     assert!(with_intent.findings.iter().all(|f| f.code != "PVE019"));
 
     // Without the intent, the generated files are what there is to lint.

@@ -372,12 +372,8 @@ fn extension(path: &Path) -> &str {
         .unwrap_or_default()
 }
 
-/// talhelper's `talconfig.yaml` (or `.yml`).
-pub fn is_talconfig(path: &Path) -> bool {
-    is_talconfig_name(file_name(path))
-}
-
-fn is_talconfig_name(name: &str) -> bool {
+/// Whether a file name is talhelper's `talconfig.yaml` (or `.yml`).
+pub fn is_talconfig_name(name: &str) -> bool {
     matches!(name, "talconfig.yaml" | "talconfig.yml")
 }
 
@@ -767,6 +763,52 @@ mod tests {
             }
         }
         assert!(unread > 0);
+    }
+
+    /// Grouping reads before any fold only the files [`may_make_cluster`] keeps: over every
+    /// YAML file of the corpora, each intent, talhelper config and Omni template is one.
+    #[test]
+    fn every_file_that_makes_a_cluster_is_read_before_grouping_on_the_corpora() {
+        let synthetic = tempfile::tempdir().unwrap();
+        let mut makers = 0;
+        for path in crate::yaml::yaml_corpus(synthetic.path()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(docs) = parse_documents(&text) else {
+                continue;
+            };
+            let kind = yaml_kind(&path, &docs);
+            if matches!(
+                kind,
+                Kind::Intent | Kind::TalhelperConfig | Kind::OmniTemplate
+            ) {
+                makers += 1;
+                assert!(may_make_cluster(&text), "{kind:?} {}", path.display());
+            }
+        }
+        assert!(makers > 10, "the corpora hold intents and templates");
+    }
+
+    #[test]
+    fn what_may_make_a_cluster() {
+        for maker in [
+            "cluster: {}\nnodes: []\nproxmox: {}\n",
+            "clusterName: c\nnodes:\n  - hostname: a\n",
+            "kind: Cluster\nname: c\n",
+            "{\"kind\": \"Cluster\"}",
+            "kind: \"\\x43luster\"\n",
+        ] {
+            assert!(may_make_cluster(maker), "{maker}");
+        }
+        for other in [
+            "machine:\n  type: worker\n",
+            "apiVersion: v1\nkind: ClusterRole\n",
+            "spec:\n  type: ClusterIP\n",
+            "defaultSettings:\n  x: 1\n",
+        ] {
+            assert!(!may_make_cluster(other), "{other}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::classify::{self, Kind};
 use crate::rules::LintConfig;
 use globset::GlobMatcher;
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
 /// What grouping needs to know about one file.
@@ -185,12 +186,14 @@ struct Folder {
 
 /// Decides which folders are cluster roots (each folder is looked at once).
 struct Roots {
-    /// What each folder (lexically normalized) was found to be.
-    cache: HashMap<PathBuf, Folder>,
+    /// What each folder (lexically normalized) was found to be. Keyed by the path's bytes,
+    /// which are cheaper to hash than a `Path`'s components: a memo, where a folder spelled
+    /// two ways would only be looked at twice.
+    cache: HashMap<OsString, Folder>,
     /// Every read Terraform file (lexically normalized) and whether it declares a root module.
     terraform: HashMap<PathBuf, bool>,
-    /// The nearest root at or above a folder (as the paths spell it), once found.
-    nearest: HashMap<PathBuf, Option<PathBuf>>,
+    /// The nearest root at or above a folder (as the paths spell it, by bytes), once found.
+    nearest: HashMap<OsString, Option<PathBuf>>,
     /// Intents per folder (a folder holding an intent is a root).
     intents: HashMap<PathBuf, usize>,
     config_root: PathBuf,
@@ -225,6 +228,9 @@ impl Roots {
     }
 
     fn intents_in(&self, dir: &Path) -> usize {
+        if self.intents.is_empty() {
+            return 0;
+        }
         self.intents.get(&normalize(dir)).copied().unwrap_or(0)
     }
 
@@ -241,10 +247,10 @@ impl Roots {
             } else {
                 at
             };
-            if let Some(found) = self.nearest.get(at) {
+            if let Some(found) = self.nearest.get(at.as_os_str()) {
                 break found.clone();
             }
-            walked.push(at.to_path_buf());
+            walked.push(at.as_os_str().to_owned());
             let folder = self.folder(at);
             if folder.cluster_root {
                 break Some(at.to_path_buf());
@@ -265,17 +271,11 @@ impl Roots {
     /// file system one by one).
     fn folder(&mut self, dir: &Path) -> Folder {
         let key = normalize(&self.cwd.join(dir));
-        if let Some(&known) = self.cache.get(&key) {
+        if let Some(&known) = self.cache.get(key.as_os_str()) {
             return known;
         }
-        let entries = sorted_entries(dir);
-        let listed = |name: &str| {
-            entries.as_ref().map(|entries| {
-                entries
-                    .iter()
-                    .any(|e| e.file_name().is_some_and(|n| n == name))
-            })
-        };
+        let names = sorted_names(dir);
+        let listed = |name: &str| names.as_deref().map(|names| lists(names, name));
         let config_file = crate::rules::config::FILE_NAME;
         let has_config = listed(config_file) != Some(false) && dir.join(config_file).is_file();
         let folder = Folder {
@@ -283,10 +283,10 @@ impl Roots {
                 || has_config
                 || is_conventional_cluster_folder(&key)
                 || self.declared(&key)
-                || self.marks_root(dir, entries.as_deref()),
+                || self.marks_root(dir, names.as_deref()),
             repository_root: listed(".git") != Some(false) && dir.join(".git").exists(),
         };
-        self.cache.insert(key, folder);
+        self.cache.insert(key.into_os_string(), folder);
         folder
     }
 
@@ -341,37 +341,28 @@ impl Roots {
     /// folder), or those of a layer folder inside it. `dir` is listed once; a layer folder
     /// its listing does not show is not looked for (one failed open each, for every folder
     /// above every file, otherwise).
-    fn marks_root(&self, dir: &Path, entries: Option<&[PathBuf]>) -> bool {
-        let has_layer = |layer: &str| {
-            entries.is_none_or(|entries| {
-                entries
-                    .iter()
-                    .any(|e| e.file_name().is_some_and(|n| n == layer))
-            })
-        };
-        (!is_layer_folder(dir)
-            && entries.is_some_and(|entries| self.has_root_marker_file(dir, entries)))
+    fn marks_root(&self, dir: &Path, names: Option<&[OsString]>) -> bool {
+        let has_layer = |layer: &str| names.is_none_or(|names| lists(names, layer));
+        (!is_layer_folder(dir) && names.is_some_and(|names| self.has_root_marker_file(dir, names)))
             || LAYER_FOLDERS.iter().any(|layer| {
-                has_layer(layer)
-                    && sorted_entries(&dir.join(layer)).is_some_and(|entries| {
-                        self.has_root_marker_file(&dir.join(layer), &entries)
-                    })
+                has_layer(layer) && {
+                    let layer = dir.join(layer);
+                    sorted_names(&layer)
+                        .is_some_and(|names| self.has_root_marker_file(&layer, &names))
+                }
             })
     }
 
-    /// Whether `entries` (the files of `dir`) hold a talhelper `talconfig.yaml`, or a
+    /// Whether `names` (the files of `dir`) hold a talhelper `talconfig.yaml`, or a
     /// Terraform/OpenTofu root module: a `.tf` file with a `provider` or `backend` block, a
     /// lock file or a `*.tfvars` (a module under `modules/` is never a root: the root module
     /// that calls it is). A `.tf` file the run read is not read again; one outside the lint
     /// set (a folder above the linted one) is.
-    fn has_root_marker_file(&self, dir: &Path, entries: &[PathBuf]) -> bool {
+    fn has_root_marker_file(&self, dir: &Path, names: &[OsString]) -> bool {
         let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
-        entries.iter().any(|path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            if classify::is_talconfig(path) {
+        names.iter().any(|name| {
+            let name = name.to_str().unwrap_or_default();
+            if classify::is_talconfig_name(name) {
                 return true;
             }
             if in_modules {
@@ -381,27 +372,38 @@ impl Roots {
                 || name == "terraform.tfvars"
                 || name.ends_with(".auto.tfvars");
             is_tf_root_file
-                || (name.ends_with(".tf")
-                    && self.terraform.get(&normalize(path)).map_or_else(
+                || (name.ends_with(".tf") && {
+                    let path = dir.join(name);
+                    self.terraform.get(&normalize(&path)).map_or_else(
                         || {
-                            super::discover::read_text(path)
+                            super::discover::read_text(&path)
                                 .is_ok_and(|text| declares_root_module(&text))
                         },
                         |&declares| declares,
-                    ))
+                    )
+                })
         })
     }
 }
 
-/// The entries of a folder, sorted; `None` when it cannot be listed.
-fn sorted_entries(dir: &Path) -> Option<Vec<PathBuf>> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+/// The names in a folder, sorted (the names of a folder, so in byte order); `None` when it
+/// cannot be listed. Names, not paths: each is looked for by a binary search, and only the
+/// few that matter are joined to the folder.
+fn sorted_names(dir: &Path) -> Option<Vec<OsString>> {
+    let mut names: Vec<OsString> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
-        .map(|e| e.path())
+        .map(|entry| entry.file_name())
         .collect();
-    names.sort();
+    names.sort_unstable();
     Some(names)
+}
+
+/// Whether sorted `names` hold `name`.
+fn lists(names: &[OsString], name: &str) -> bool {
+    names
+        .binary_search_by(|listed| listed.as_os_str().cmp(OsStr::new(name)))
+        .is_ok()
 }
 
 /// Whether Terraform text configures a provider or a backend (what only a root module does).

@@ -128,6 +128,9 @@ pub fn ingest_each<C: Send>(
     let discovered = discover::discover(paths, config)?;
     let mut sources = SourceMap::default();
     let mut files = read_files(&discovered, &mut sources);
+    // Each read file holds its path: the walk's lists are not kept beside them.
+    let skipped = discovered.skipped;
+    drop((discovered.files, discovered.problems));
     if let Some(name) = stdin {
         let text = discover::read_text_from(std::io::stdin().lock());
         files.push(recognise(preload::from_text(name, text)).register(&mut sources));
@@ -143,6 +146,7 @@ pub fn ingest_each<C: Send>(
         })
         .collect();
     let mut groups = group::group(&members, config);
+    drop(members);
     let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
     let mut clusters = Vec::with_capacity(folded.len());
     for (cluster, kinds) in folded {
@@ -156,7 +160,7 @@ pub fn ingest_each<C: Send>(
         sources,
         clusters,
         files,
-        skipped: discovered.skipped,
+        skipped,
     })
 }
 
