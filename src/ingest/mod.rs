@@ -164,6 +164,9 @@ pub fn ingest_each<C: Send>(
     })
 }
 
+/// The kinds of the files a cluster's fold read, by index into the read files.
+type ReadKinds = Vec<(usize, Kind)>;
+
 /// One model per group, each with its own configuration (whose `exclude` also applies, as when
 /// the cluster's folder is linted alone), handed to `each`; with it, the kinds of the files
 /// read for it (by index).
@@ -173,7 +176,7 @@ fn model_clusters<C: Send>(
     config: &LintConfig,
     sources: &mut SourceMap,
     each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
-) -> Result<Vec<(C, Vec<(usize, Kind)>)>, IngestError> {
+) -> Result<Vec<(C, ReadKinds)>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
     for group in groups.iter_mut() {
         let (own, config_file) = cluster_config(group, config, sources)?;
