@@ -628,7 +628,8 @@ fn the_documented_format_examples_read_and_lint_clean() {
             root: path.clone(),
             ..LintConfig::default()
         };
-        let outcome = lint_paths(&[path.clone()], &config).unwrap_or_else(|e| panic!("{e}"));
+        let outcome =
+            lint_paths(std::slice::from_ref(&path), &config).unwrap_or_else(|e| panic!("{e}"));
         let problems: Vec<_> = outcome
             .findings
             .iter()
