@@ -65,17 +65,20 @@ pub fn lint_paths_with_stdin(
     stdin: Option<&Path>,
     config: &LintConfig,
 ) -> Result<LintOutcome, IngestError> {
-    // Every cluster's source map is the run's (shared), so the nearest `.talhorn.yaml` of each
-    // file is found once, when a configuration first needs it.
-    let nearest = std::sync::OnceLock::new();
+    // Each file's nearest `.talhorn.yaml`, found once for the run (its clusters share its files)
+    // while the files are grouped, when configuration is found per file (a cluster's own
+    // `.talhorn.yaml` is only read then, so no other configuration asks for them).
+    let find_nearest = |sources: &SourceMap| match config.per_file {
+        true => NearestConfigs::find(sources),
+        false => NearestConfigs::default(),
+    };
     // Each cluster is checked on the worker that folded it, and its model dropped there.
-    let ingested = ingest::ingest_each(paths, stdin, config, |input| {
-        let find_nearest = || nearest.get_or_init(|| NearestConfigs::find(&input.cluster.sources));
+    let ingested = ingest::ingest_each(paths, stdin, config, find_nearest, |input, nearest| {
         let resolved = input
             .config
             .as_ref()
             .unwrap_or(config)
-            .resolve(find_nearest)
+            .resolve(|| nearest)
             .map_err(|e| IngestError(e.to_string()))?;
         let findings = rules::check_cluster(&input.cluster, &resolved);
         let resolved = match resolved {

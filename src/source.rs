@@ -93,11 +93,15 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
-        let mut line_starts =
-            Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
-        line_starts.push(0);
-        line_starts.extend(breaks.map(|i| i + 1));
+        // An empty text needs no list: a lint keeps a place for thousands of files whose text
+        // it does not hold ([`Self::starts`]).
+        let mut line_starts = Vec::new();
+        if !text.is_empty() {
+            let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
+            line_starts.reserve_exact(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+            line_starts.push(0);
+            line_starts.extend(breaks.map(|i| i + 1));
+        }
         Self {
             path: path.into(),
             text,
@@ -105,11 +109,21 @@ impl SourceFile {
         }
     }
 
+    /// Where each line starts (one line, at 0, for an empty text).
+    fn starts(&self) -> &[usize] {
+        if self.line_starts.is_empty() {
+            &[0]
+        } else {
+            &self.line_starts
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let starts = self.starts();
+        let line = starts.partition_point(|&s| s <= offset) - 1;
+        let start = starts[line];
         let column = self
             .text
             .get(start..offset)
@@ -119,7 +133,7 @@ impl SourceFile {
 
     /// The byte range of 1-based line `line`, without its line break.
     pub fn line_span(&self, line: usize) -> Span {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.starts().get(line.saturating_sub(1)) else {
             return Span::at(self.text.len());
         };
         let end = self.text[start..]
@@ -134,7 +148,7 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.starts().len()
     }
 }
 

@@ -334,7 +334,15 @@ pub fn may_make_cluster(text: &str) -> bool {
 /// decides.
 fn may_be_unread_manifests(text: &str) -> bool {
     let mut api_version = false;
-    for line in text.lines() {
+    let line_starts =
+        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1));
+    for start in line_starts {
+        // Only `apiVersion:` and `kind:` lines count: their first byte rules out the others.
+        if !matches!(text.as_bytes().get(start), Some(b'a' | b'k')) {
+            continue;
+        }
+        let rest = &text[start..];
+        let line = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
         if let Some(value) = line.strip_prefix("apiVersion:") {
             api_version = true;
             if value.trim() == "v1alpha1" {

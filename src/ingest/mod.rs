@@ -80,8 +80,8 @@ pub struct ClusterInput {
 pub struct FileEntry {
     pub path: PathBuf,
     pub kind: Kind,
-    /// The clusters it was read into (several for a shared file).
-    pub clusters: Vec<String>,
+    /// The clusters it was read into (several for a shared file), their names shared.
+    pub clusters: Vec<Arc<str>>,
 }
 
 /// Reads every recognised file under `paths` into one model per cluster.
@@ -104,7 +104,7 @@ pub fn ingest_with_stdin(
     stdin: Option<&Path>,
     config: &LintConfig,
 ) -> Result<Ingested, IngestError> {
-    let mut ingested = ingest_each(paths, stdin, config, Ok)?;
+    let mut ingested = ingest_each(paths, stdin, config, |_| (), |input, ()| Ok(input))?;
     // The texts read for each cluster, in the run's map for good.
     let texts: Vec<_> = ingested
         .clusters
@@ -118,12 +118,14 @@ pub fn ingest_with_stdin(
 /// Reads every recognised file under `paths` (and standard input, named `stdin`) into one
 /// model per cluster, and hands each model to `each` on the worker that folded it, as soon as
 /// it is folded: the clusters of a large repository are not all held at once. The first error
-/// in cluster order stops the run.
-pub fn ingest_each<C: Send>(
+/// in cluster order stops the run. `prepare` runs once on the run's source map (every file's
+/// place), beside grouping, and `each` gets what it made.
+pub fn ingest_each<C: Send, P: Send + Sync>(
     paths: &[PathBuf],
     stdin: Option<&Path>,
     config: &LintConfig,
-    each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
+    prepare: impl FnOnce(&SourceMap) -> P + Send,
+    each: impl Fn(ClusterInput, &P) -> Result<C, IngestError> + Sync,
 ) -> Result<Ingested<C>, IngestError> {
     let discovered = discover::discover(paths, config)?;
     let mut sources = SourceMap::default();
@@ -145,8 +147,10 @@ pub fn ingest_each<C: Send>(
             declares_root_module: f.declares_root_module,
         })
         .collect();
-    let mut groups = group::group(&members, config);
+    let (mut groups, prepared) =
+        yaml::on_workers(|| rayon::join(|| group::group(&members, config), || prepare(&sources)));
     drop(members);
+    let each = |input| each(input, &prepared);
     let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
     let mut clusters = Vec::with_capacity(folded.len());
     for (cluster, kinds) in folded {
@@ -270,13 +274,19 @@ fn contents_per_group(groups: &[group::Group], files: &mut [ReadFile]) -> Vec<Ve
 /// The files some cluster reads, in path order, each with its clusters. A new list: the read
 /// files' own (much larger) is freed, not kept under the entries.
 fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {
-    let mut clusters = vec![Vec::new(); files.len()];
+    let mut counts = vec![0_usize; files.len()];
+    for &index in groups.iter().flat_map(|group| &group.members) {
+        counts[index] += 1;
+    }
+    // Each list at its size: most files are in one cluster.
+    let mut clusters: Vec<Vec<Arc<str>>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
     for group in groups {
+        let name: Arc<str> = Arc::from(group.name.as_str());
         for &index in &group.members {
-            clusters[index].push(group.name.clone());
+            clusters[index].push(Arc::clone(&name));
         }
     }
-    let mut entries = Vec::with_capacity(clusters.iter().filter(|c| !c.is_empty()).count());
+    let mut entries = Vec::with_capacity(counts.iter().filter(|&&n| n > 0).count());
     entries.extend(
         files
             .into_iter()

@@ -6,7 +6,7 @@
 //! walk. `--config` names one file for everything instead.
 
 use crate::finding::Severity;
-use crate::source::{Location, SourceMap};
+use crate::source::{FileId, Location, SourceMap};
 use crate::yaml::{self, Node};
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use std::collections::HashMap;
@@ -62,19 +62,21 @@ pub struct LintConfig {
 pub struct NearestConfigs {
     /// Each `.talhorn.yaml` found (`None`: none up to the repository root), in the order the
     /// files first lead to it, with those files.
-    found: Vec<(Option<PathBuf>, Vec<PathBuf>)>,
+    found: Vec<(Option<PathBuf>, Vec<FileId>)>,
+    /// The run's files (their paths): the map is shared, so naming files by id copies none.
+    sources: SourceMap,
 }
 
 impl NearestConfigs {
     /// Finds the nearest `.talhorn.yaml` of every file in `sources` (each folder once).
     pub fn find(sources: &SourceMap) -> Self {
-        let mut found: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+        let mut found: Vec<(Option<PathBuf>, Vec<FileId>)> = Vec::new();
         let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
         let mut by_dir: HashMap<&Path, usize> = HashMap::new();
         let mut folders = Folders::default();
         // Files come in path order: most are in the folder of the one before.
         let mut previous: Option<(&Path, usize)> = None;
-        for (_, file) in sources.iter() {
+        for (id, file) in sources.iter() {
             let dir = parent_dir(&file.path);
             let at = match previous {
                 Some((folder, at)) if folder == dir => at,
@@ -87,9 +89,13 @@ impl NearestConfigs {
                 }),
             };
             previous = Some((dir, at));
-            found[at].1.push(file.path.clone());
+            found[at].1.push(id);
         }
-        Self { found }
+        Self {
+            found,
+            // Paths only: a cluster's own texts are not kept for the run.
+            sources: sources.with_texts(Vec::new()),
+        }
     }
 }
 
@@ -222,8 +228,9 @@ impl LintConfig {
             };
             config.apply(&self.overrides);
             let config = Arc::new(config);
-            for file in files {
-                self.nearest.insert(file.clone(), Arc::clone(&config));
+            for &file in files {
+                let path = nearest.sources.path(file).to_path_buf();
+                self.nearest.insert(path, Arc::clone(&config));
             }
         }
         Ok(())

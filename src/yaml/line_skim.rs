@@ -70,17 +70,13 @@ impl Document<'_> {
 /// The top-level entries of every document, when `text` is inside the subset this follows;
 /// `None` otherwise (the parser pass decides).
 pub fn skim_lines(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
-    if text.len() > MAX_BYTES
-        || !text
-            .bytes()
-            .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
-    {
+    if text.len() > MAX_BYTES || !is_printable_ascii(text) {
         return None;
     }
     let mut docs = Vec::new();
     let mut document = Document::default();
     let mut starts = 1;
-    for line in text.split('\n') {
+    for line in lines(text) {
         if line == "---" {
             starts += 1;
             if starts >= MAX_DOCUMENTS {
@@ -101,6 +97,27 @@ pub fn skim_lines(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
         docs.push(document.entries);
     }
     Some(docs)
+}
+
+/// Whether every byte is printable ASCII or a line feed. In blocks without an early exit, so
+/// the compiler can check many bytes at once.
+fn is_printable_ascii(text: &str) -> bool {
+    text.as_bytes().chunks(64).all(|block| {
+        block.iter().fold(true, |ok, &b| {
+            ok & (b == b'\n' || (b' '..=b'~').contains(&b))
+        })
+    })
+}
+
+/// The lines of `text` as `split('\n')` gives them (a last, empty one after a final line
+/// feed), found with `memchr`.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    ends.scan(0, move |start, end| {
+        let line = &text[*start..end];
+        *start = end + 1;
+        Some(line)
+    })
 }
 
 impl<'t> Document<'t> {
@@ -269,17 +286,28 @@ fn inline(text: &str) -> Option<Inline<'_>> {
     }
 }
 
-/// A plain scalar ending its line (before a comment).
+/// A plain scalar ending its line (before a comment): not one with `: ` in it, ending in `:`
+/// or holding a flow indicator. One pass over the bytes, up to the comment.
 fn plain(text: &str) -> Option<&str> {
-    let value = text.split(" #").next()?.trim_end_matches(' ');
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for (at, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'#' if at > 0 && bytes[at - 1] == b' ' => {
+                end = at;
+                break;
+            }
+            b'[' | b']' | b'{' | b'}' => return None,
+            // `: ` inside, or `:` at the end once the blanks before a comment are trimmed.
+            b':' if bytes.get(at + 1).is_none_or(|&next| next == b' ') => return None,
+            _ => {}
+        }
+    }
+    let value = text[..end].trim_end_matches(' ');
     let first = value.bytes().next()?;
     let indicator = b"-?:,[]{}#&*!|>'\"%@`".contains(&first);
     let dash_word = first == b'-' && value.len() > 1 && !value[1..].starts_with(' ');
-    let clean = !value.contains(": ")
-        && !value.ends_with(':')
-        && !value.contains(['[', ']', '{', '}'])
-        && !may_be_infinite(value);
-    ((!indicator || dash_word) && clean).then_some(value)
+    ((!indicator || dash_word) && !may_be_infinite(value)).then_some(value)
 }
 
 /// A quoted scalar at the start of `text`, closed on its line, with no escape (`\\` in double
