@@ -75,20 +75,17 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
 /// Sorts paths in `Path` order. A parallel walk finds them in any order, and comparing paths
 /// component by component is slow: they are put in order by their bytes first, with the
 /// separator below every other byte (the same order for paths spelled alike), and then sorted
-/// by `Path`, which costs one comparison per path on a sorted list.
+/// by `Path`, which costs one comparison per path on a sorted list. The byte order is taken
+/// from keys made once per path (the bytes with the separator as 0, a byte no path holds), so
+/// each comparison is one `memcmp`.
 fn sort_paths(paths: &mut [PathBuf]) {
-    fn separator_first(a: &Path, b: &Path) -> std::cmp::Ordering {
-        let (a, b) = (
-            a.as_os_str().as_encoded_bytes(),
-            b.as_os_str().as_encoded_bytes(),
-        );
-        let rank = |byte: u8| if byte == b'/' { 0 } else { byte };
-        match a.iter().zip(b).position(|(x, y)| x != y) {
-            Some(at) => rank(a[at]).cmp(&rank(b[at])),
-            None => a.len().cmp(&b.len()),
-        }
-    }
-    paths.sort_unstable_by(|a, b| separator_first(a, b));
+    paths.sort_by_cached_key(|path| {
+        path.as_os_str()
+            .as_encoded_bytes()
+            .iter()
+            .map(|&byte| if byte == b'/' { 0 } else { byte })
+            .collect::<Vec<u8>>()
+    });
     paths.sort();
 }
 

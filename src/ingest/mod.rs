@@ -395,7 +395,10 @@ fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec
     for recognised in preload::look_all(&paths, recognise_look) {
         files.push(recognised.register(sources));
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    // The walk's paths are in order: only the problems it met need a place among them.
+    if !discovered.problems.is_empty() {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     files
 }
 
@@ -651,7 +654,9 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
 /// The files each build manifest in the folders of `files`, or above them, lists; each folder
 /// is looked at once (the files are sorted, so most share the folder of the one before).
 fn manifests_above(files: &[PathBuf]) -> HashMap<&Path, HashSet<String>> {
-    let mut seen: HashSet<&Path> = HashSet::new();
+    // Folders by their bytes, cheaper to hash than a `Path`'s components (all come from the
+    // same walk, so one folder is spelled one way).
+    let mut seen: HashSet<&[u8]> = HashSet::new();
     let mut manifests = HashMap::new();
     let mut previous_folder = None;
     for folder in files.iter().filter_map(|file| file.parent()) {
@@ -660,7 +665,10 @@ fn manifests_above(files: &[PathBuf]) -> HashMap<&Path, HashSet<String>> {
         }
         previous_folder = Some(folder);
         // Once a folder is seen, so were all the folders above it.
-        for dir in folder.ancestors().take_while(|&dir| seen.insert(dir)) {
+        for dir in folder
+            .ancestors()
+            .take_while(|&dir| seen.insert(dir.as_os_str().as_encoded_bytes()))
+        {
             if let Some(listed) = manifest_paths(dir) {
                 manifests.insert(dir, listed);
             }
