@@ -186,7 +186,7 @@ pub enum KeyLookup {
 
 /// Resolve a key such as `scsi3`, `numa`, `numa0` or `efidisk0`.
 pub fn lookup_key(key: &str) -> KeyLookup {
-    if let Some(spec) = KEYS.iter().find(|k| k.index.is_none() && k.name == key) {
+    if let Some(spec) = named(key).find(|k| k.index.is_none()) {
         return KeyLookup::Known(OptionRef { spec, index: None });
     }
     let (family, digits) = key.split_at(key.trim_end_matches(|c: char| c.is_ascii_digit()).len());
@@ -194,7 +194,7 @@ pub fn lookup_key(key: &str) -> KeyLookup {
     if !canonical_number {
         return KeyLookup::Unknown;
     }
-    let Some(spec) = KEYS.iter().find(|k| k.index.is_some() && k.name == family) else {
+    let Some(spec) = named(family).find(|k| k.index.is_some()) else {
         return KeyLookup::Unknown;
     };
     match (digits.parse::<u16>(), spec.index) {
@@ -206,6 +206,13 @@ pub fn lookup_key(key: &str) -> KeyLookup {
         }
         _ => KeyLookup::IndexOutOfRange { spec },
     }
+}
+
+/// The entries named `name` (a key and a family may share it: `numa`, `numa[n]`), found by a
+/// binary search: the table is sorted by name.
+fn named(name: &str) -> impl Iterator<Item = &'static KeySpec> {
+    let first = KEYS.partition_point(|k| k.name < name);
+    KEYS[first..].iter().take_while(move |k| k.name == name)
 }
 
 /// The table entry for a key, when the key is valid.
@@ -469,7 +476,7 @@ impl Validator {
                 self.tokens(key, &option.value, option.value_span, allowed)
             }
             scalar => self.scalar(
-                &format!("`{key}`"),
+                || format!("`{key}`"),
                 &option.value,
                 option.value_span,
                 scalar,
@@ -477,8 +484,9 @@ impl Validator {
         }
     }
 
-    /// Check a boolean, number or enum value; `what` names it in the message.
-    fn scalar(&mut self, what: &str, value: &str, span: Span, spec: ValueSpec) {
+    /// Check a boolean, number or enum value; `what` names it in the message (made only for a
+    /// message: most values are fine).
+    fn scalar(&mut self, what: impl Fn() -> String, value: &str, span: Span, spec: ValueSpec) {
         let problem = match spec {
             ValueSpec::Boolean => qmconf::parse_bool(value).is_none().then(|| {
                 "expects a boolean: 1 or 0 (on/off, yes/no, true/false are accepted)".to_owned()
@@ -497,7 +505,7 @@ impl Validator {
         if let Some(problem) = problem {
             self.invalid(
                 span,
-                format!("{what} has invalid value `{value}`: {problem}"),
+                format!("{} has invalid value `{value}`: {problem}", what()),
             );
         }
     }
@@ -673,14 +681,14 @@ impl Validator {
         sub: &SubSpec,
         property: &Property,
     ) {
-        let what = format!("`{}` of `{}`", sub.name, option.key);
+        let what = || format!("`{}` of `{}`", sub.name, option.key);
         let (value, span) = (property.value.as_str(), property.value_span);
         match (spec.name, sub.name) {
             // The table's enum for these lists placeholders, not values.
             ("cpu", "phys-bits") => {
                 let bits_ok = value.parse::<u8>().is_ok_and(|b| (8..=64).contains(&b));
                 if !(bits_ok || value == "host") {
-                    self.invalid(span, format!("{what} has invalid value `{value}`: expects 8 to 64 or `host`"));
+                    self.invalid(span, format!("{} has invalid value `{value}`: expects 8 to 64 or `host`", what()));
                 }
             }
             ("usb", "host") => {}
@@ -715,11 +723,11 @@ impl Validator {
                     if qmconf::parse_size(value).is_none() {
                         self.invalid(
                             span,
-                            format!("{what} has invalid value `{value}`: expects a size such as `32G`, `4M` or `528K`"),
+                            format!("{} has invalid value `{value}`: expects a size such as `32G`, `4M` or `528K`", what()),
                         );
                     }
                 }
-                scalar => self.scalar(&what, value, span, scalar),
+                scalar => self.scalar(what, value, span, scalar),
             },
         }
     }
@@ -945,6 +953,20 @@ fn is_unicast_mac(mac: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`lookup_key`] searches the table by name: it must stay sorted by name.
+    #[test]
+    fn the_key_table_is_sorted_by_name() {
+        assert!(KEYS.windows(2).all(|pair| pair[0].name <= pair[1].name));
+        for spec in KEYS {
+            let found: Vec<_> = named(spec.name).collect();
+            assert!(
+                found.iter().any(|k| std::ptr::eq(*k, spec)),
+                "{}",
+                spec.name
+            );
+        }
+    }
 
     #[test]
     fn key_lookup_resolves_families_and_fixed_keys() {
