@@ -13,6 +13,7 @@ use crate::finding::{Finding, Severity};
 use crate::source::{FileId, Location, Span};
 use crate::yaml::{Node, Value};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -760,27 +761,28 @@ impl Validator<'_> {
             return;
         };
         for (key, value) in entries {
-            let Some(name) = key.scalar_text() else {
+            let Some(text) = key_text(key) else {
                 let message = format!("a key must be a plain word, found {}", key.type_name());
                 self.report(UNKNOWN_KEY, Severity::Error, key.span, message, None);
                 continue;
             };
+            let name = text.as_ref();
             // `$patch: delete` is a strategic-merge directive Talos's `configpatcher` accepts on
             // any document, map or list item; it is no config field.
-            if context.skips(&name) || name == PATCH_DIRECTIVE {
+            if context.skips(name) || name == PATCH_DIRECTIVE {
                 continue;
             }
-            let path = context.path.child_key(&name);
-            if let Some(value_shape) = beyond_schema(context, &name) {
+            let path = context.path.child_key(name);
+            if let Some(value_shape) = beyond_schema(context, name) {
                 let child = context.child(path, key.span, context.in_deprecated);
                 self.value(value, value_shape, &child);
-            } else if let Some(value_shape) = shape.properties.get(&name) {
-                let removed_in = shape.removed.get(&name).map(String::as_str);
+            } else if let Some(value_shape) = shape.properties.get(name) {
+                let removed_in = shape.removed.get(name).map(String::as_str);
                 let reported = self.deprecation(key, &path, removed_in, context.in_deprecated);
                 let child = context.child(path, key.span, context.in_deprecated || reported);
                 self.value(value, value_shape, &child);
             } else {
-                self.unknown_key(key, &name, shape, context);
+                self.unknown_key(key, name, shape, context);
             }
         }
         for required in &shape.required {
@@ -1042,7 +1044,7 @@ impl Validator<'_> {
 
     fn map(&mut self, node: &Node, values: &Shape, context: &Context) {
         for (key, value) in node.as_map().unwrap_or_default() {
-            let name = key.scalar_text().unwrap_or_default();
+            let name = key_text(key).unwrap_or_default();
             let child = context.child(
                 context.path.child_key(&name),
                 key.span,
@@ -1124,6 +1126,15 @@ fn shape_at<'s>(root: &'s Shape, path: &[Segment<'_>]) -> Option<&'s Shape> {
             (Segment::Index(_), Shape::List { items, .. }) => Some(items.as_ref()),
             _ => None,
         })
+}
+
+/// A mapping key's text: borrowed when the key is a string (nearly always), spelt out when it
+/// is another scalar.
+fn key_text(key: &Node) -> Option<Cow<'_, str>> {
+    match key.as_str() {
+        Some(text) => Some(Cow::Borrowed(text)),
+        None => key.scalar_text().map(Cow::Owned),
+    }
 }
 
 /// The YAML 1.1 boolean a word spells, as yaml.v3 reads it into a Go bool.
@@ -1231,5 +1242,23 @@ mod tests {
                 assert_eq!(path.keys_spell(text), path.keys() == text, "{text:?}");
             }
         });
+    }
+
+    #[test]
+    fn a_key_reads_as_its_scalar_text() {
+        let doc = crate::yaml::parse_documents("a: 1\n1: 2\ntrue: 3\n1.5: 4\n")
+            .expect("parses")
+            .into_iter()
+            .next()
+            .expect("one document");
+        let entries = doc.as_map().expect("a mapping");
+        assert!(entries.iter().any(|(key, _)| key.as_str().is_none()));
+        for (key, _) in entries {
+            assert_eq!(
+                key_text(key).map(Cow::into_owned),
+                key.scalar_text(),
+                "{key:?}"
+            );
+        }
     }
 }
