@@ -13,6 +13,7 @@ use crate::finding::{Finding, Severity};
 use crate::source::{FileId, Location, Span};
 use crate::yaml::{Node, Value};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -190,33 +191,74 @@ pub fn validate_document(file: FileId, doc: &Node, minor: u32) -> Vec<Finding> {
     validator.findings
 }
 
-/// A place in a document: mapping keys and list indexes.
-#[derive(Clone, Debug)]
-enum Segment {
-    Key(String),
+/// A step down a document: a mapping key or a list index.
+#[derive(Clone, Copy, Debug)]
+enum Segment<'a> {
+    Key(&'a str),
     Index(usize),
 }
 
-#[derive(Clone, Debug, Default)]
-struct Path(Vec<Segment>);
+/// A place in a document. Each place links to its parent's instead of copying it: every key
+/// and list item gets one, while the whole path is spelt out only for the rare finding.
+#[derive(Clone, Copy, Debug)]
+enum Path<'a> {
+    Root,
+    Child {
+        parent: &'a Path<'a>,
+        segment: Segment<'a>,
+    },
+}
 
-impl Path {
-    fn child_key(&self, key: &str) -> Self {
-        let mut segments = self.0.clone();
-        segments.push(Segment::Key(key.to_string()));
-        Self(segments)
+impl<'a> Path<'a> {
+    fn child_key(&'a self, key: &'a str) -> Self {
+        Self::Child {
+            parent: self,
+            segment: Segment::Key(key),
+        }
     }
 
-    fn child_index(&self, index: usize) -> Self {
-        let mut segments = self.0.clone();
-        segments.push(Segment::Index(index));
-        Self(segments)
+    fn child_index(&'a self, index: usize) -> Self {
+        Self::Child {
+            parent: self,
+            segment: Segment::Index(index),
+        }
+    }
+
+    const fn is_root(&self) -> bool {
+        matches!(self, Self::Root)
+    }
+
+    /// The segments from the last one up to the root.
+    fn segments_upward<'p>(&'p self) -> impl Iterator<Item = Segment<'a>> + 'p {
+        let mut place = self;
+        std::iter::from_fn(move || match place {
+            Self::Root => None,
+            Self::Child { parent, segment } => {
+                place = parent;
+                Some(*segment)
+            }
+        })
+    }
+
+    /// The segments from the root down.
+    fn segments(&self) -> Vec<Segment<'a>> {
+        let mut segments: Vec<Segment<'a>> = self.segments_upward().collect();
+        segments.reverse();
+        segments
+    }
+
+    /// The keys from the last one up to the root (list indexes left out).
+    fn keys_upward<'p>(&'p self) -> impl Iterator<Item = &'a str> + 'p {
+        self.segments_upward().filter_map(|segment| match segment {
+            Segment::Key(key) => Some(key),
+            Segment::Index(_) => None,
+        })
     }
 
     /// `machine.kubelet.extraMounts[0].options`, for messages.
     fn display(&self) -> String {
         let mut out = String::new();
-        for segment in &self.0 {
+        for segment in self.segments() {
             match segment {
                 Segment::Key(key) if out.is_empty() => out.push_str(key),
                 Segment::Key(key) => {
@@ -233,15 +275,28 @@ impl Path {
 
     /// `machine.kubelet.extraMounts.options`: keys only, to match [`DEPRECATIONS`].
     fn keys(&self) -> String {
-        let keys: Vec<&str> = self
-            .0
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Key(key) => Some(key.as_str()),
-                Segment::Index(_) => None,
-            })
-            .collect();
+        let mut keys: Vec<&str> = self.keys_upward().collect();
+        keys.reverse();
         keys.join(".")
+    }
+
+    /// Whether [`Self::keys`] equals `dotted`, compared from the last key up without building
+    /// the string: every known key is checked against every deprecation.
+    fn keys_spell(&self, dotted: &str) -> bool {
+        let mut rest = dotted;
+        for (depth, key) in self.keys_upward().enumerate() {
+            // Below the last key, what is left ends with the dot before the key just matched.
+            let before_dot = if depth == 0 {
+                Some(rest)
+            } else {
+                rest.strip_suffix('.')
+            };
+            match before_dot.and_then(|r| r.strip_suffix(key)) {
+                Some(left) => rest = left,
+                None => return false,
+            }
+        }
+        rest.is_empty()
     }
 }
 
@@ -448,7 +503,7 @@ struct Validator<'t> {
 
 /// Where a value sits in its document.
 struct Context<'a> {
-    path: Path,
+    path: Path<'a>,
     /// Where "missing required field" points: the parent key, list item or document start.
     anchor: Span,
     /// Root keys already dealt with (the identity keys); empty below the root.
@@ -461,7 +516,7 @@ struct Context<'a> {
 
 impl<'a> Context<'a> {
     fn is_root(&self) -> bool {
-        self.path.0.is_empty()
+        self.path.is_root()
     }
 
     fn skips(&self, key: &str) -> bool {
@@ -469,7 +524,7 @@ impl<'a> Context<'a> {
     }
 
     /// The context of a value below this one.
-    fn child(&self, path: Path, anchor: Span, in_deprecated: bool) -> Context<'a> {
+    fn child<'c>(&'c self, path: Path<'c>, anchor: Span, in_deprecated: bool) -> Context<'c> {
         Context {
             path,
             anchor,
@@ -610,7 +665,7 @@ impl Validator<'_> {
         let table = self.table;
         if let Shape::Object(root) = &table.legacy {
             let context = Context {
-                path: Path::default(),
+                path: Path::Root,
                 anchor: start,
                 skip: &["apiVersion", "kind"],
                 in_deprecated: false,
@@ -671,7 +726,7 @@ impl Validator<'_> {
             let mut skip = vec!["apiVersion", "kind"];
             skip.extend(LEGACY_KEYS);
             let context = Context {
-                path: Path::default(),
+                path: Path::Root,
                 anchor: start,
                 skip: &skip,
                 in_deprecated: false,
@@ -706,27 +761,28 @@ impl Validator<'_> {
             return;
         };
         for (key, value) in entries {
-            let Some(name) = key.scalar_text() else {
+            let Some(text) = key_text(key) else {
                 let message = format!("a key must be a plain word, found {}", key.type_name());
                 self.report(UNKNOWN_KEY, Severity::Error, key.span, message, None);
                 continue;
             };
+            let name = text.as_ref();
             // `$patch: delete` is a strategic-merge directive Talos's `configpatcher` accepts on
             // any document, map or list item; it is no config field.
-            if context.skips(&name) || name == PATCH_DIRECTIVE {
+            if context.skips(name) || name == PATCH_DIRECTIVE {
                 continue;
             }
-            let path = context.path.child_key(&name);
-            if let Some(value_shape) = beyond_schema(context, &name) {
+            let path = context.path.child_key(name);
+            if let Some(value_shape) = beyond_schema(context, name) {
                 let child = context.child(path, key.span, context.in_deprecated);
                 self.value(value, value_shape, &child);
-            } else if let Some(value_shape) = shape.properties.get(&name) {
-                let removed_in = shape.removed.get(&name).map(String::as_str);
+            } else if let Some(value_shape) = shape.properties.get(name) {
+                let removed_in = shape.removed.get(name).map(String::as_str);
                 let reported = self.deprecation(key, &path, removed_in, context.in_deprecated);
                 let child = context.child(path, key.span, context.in_deprecated || reported);
                 self.value(value, value_shape, &child);
             } else {
-                self.unknown_key(key, &name, shape, context);
+                self.unknown_key(key, name, shape, context);
             }
         }
         for required in &shape.required {
@@ -757,11 +813,11 @@ impl Validator<'_> {
         removed_in: Option<&str>,
         in_deprecated: bool,
     ) -> bool {
-        let keys = path.keys();
         let known = DEPRECATIONS
             .iter()
-            .find(|d| d.path == keys && self.minor >= d.since_minor);
+            .find(|d| self.minor >= d.since_minor && path.keys_spell(d.path));
         if let Some(known) = known {
+            let keys = path.keys();
             let help = Some(format!("use {}", known.replacement));
             match known.rejected.filter(|r| self.minor >= r.from_minor) {
                 Some(rejection) => {
@@ -787,6 +843,7 @@ impl Validator<'_> {
         }
         match removed_in {
             Some(last) if !in_deprecated => {
+                let keys = path.keys();
                 let message = format!(
                     "`{keys}` is not documented for {} (last in the {last} schema): it is deprecated",
                     self.talos()
@@ -829,7 +886,7 @@ impl Validator<'_> {
                 Root::Legacy => Some(&table.legacy),
                 Root::Kind(kind) => table.kinds.get(kind),
             };
-            let parent = root.and_then(|r| shape_at(r, &context.path.0));
+            let parent = root.and_then(|r| shape_at(r, &context.path.segments()));
             matches!(parent, Some(Shape::Object(o)) if o.properties.contains_key(name))
         })
     }
@@ -987,7 +1044,7 @@ impl Validator<'_> {
 
     fn map(&mut self, node: &Node, values: &Shape, context: &Context) {
         for (key, value) in node.as_map().unwrap_or_default() {
-            let name = key.scalar_text().unwrap_or_default();
+            let name = key_text(key).unwrap_or_default();
             let child = context.child(
                 context.path.child_key(&name),
                 key.span,
@@ -1061,14 +1118,23 @@ impl Shape {
 
 /// The shape at a path below `root` (list indexes step into items, keys into properties or
 /// map values).
-fn shape_at<'s>(root: &'s Shape, path: &[Segment]) -> Option<&'s Shape> {
+fn shape_at<'s>(root: &'s Shape, path: &[Segment<'_>]) -> Option<&'s Shape> {
     path.iter()
         .try_fold(root, |shape, segment| match (segment, shape) {
-            (Segment::Key(key), Shape::Object(object)) => object.properties.get(key),
+            (Segment::Key(key), Shape::Object(object)) => object.properties.get(*key),
             (Segment::Key(_), Shape::Map(values)) => Some(values.as_ref()),
             (Segment::Index(_), Shape::List { items, .. }) => Some(items.as_ref()),
             _ => None,
         })
+}
+
+/// A mapping key's text: borrowed when the key is a string (nearly always), spelt out when it
+/// is another scalar.
+fn key_text(key: &Node) -> Option<Cow<'_, str>> {
+    match key.as_str() {
+        Some(text) => Some(Cow::Borrowed(text)),
+        None => key.scalar_text().map(Cow::Owned),
+    }
 }
 
 /// The YAML 1.1 boolean a word spells, as yaml.v3 reads it into a Go bool.
@@ -1099,4 +1165,100 @@ fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<
         .filter(|(score, _)| *score >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `machine.kubelet.extraMounts[0].options` built link by link, handed to `check`.
+    fn with_nested_path(check: impl FnOnce(&Path<'_>)) {
+        let root = Path::Root;
+        let machine = root.child_key("machine");
+        let kubelet = machine.child_key("kubelet");
+        let mounts = kubelet.child_key("extraMounts");
+        let first = mounts.child_index(0);
+        let options = first.child_key("options");
+        check(&options);
+    }
+
+    #[test]
+    fn a_path_displays_its_keys_and_indexes_from_the_root_down() {
+        with_nested_path(|path| {
+            assert_eq!(path.display(), "machine.kubelet.extraMounts[0].options");
+            assert_eq!(path.keys(), "machine.kubelet.extraMounts.options");
+        });
+        assert_eq!(Path::Root.display(), "");
+        let root = Path::Root;
+        let item = root.child_index(3);
+        assert_eq!(item.display(), "[3]");
+        assert_eq!(item.keys(), "");
+    }
+
+    #[test]
+    fn keys_spell_agrees_with_the_joined_keys() {
+        let dotted = [
+            "",
+            "machine",
+            "machine.kubelet",
+            "machine.kubelet.extraMounts.options",
+            "kubelet.extraMounts.options",
+            "machine.kubelet.extraMounts",
+            "machine.sysctls.vm.nr_hugepages",
+            "sysctls.vm.nr_hugepages",
+            "machine..x",
+            ".x",
+        ];
+        let root = Path::Root;
+        let machine = root.child_key("machine");
+        let empty = machine.child_key("");
+        let x_after_empty = empty.child_key("x");
+        let sysctls = machine.child_key("sysctls");
+        // A key with a dot in it spells the same as two keys, as in the joined string.
+        let dotted_key = sysctls.child_key("vm.nr_hugepages");
+        let leading_empty = root.child_key("");
+        let x_after_leading_empty = leading_empty.child_key("x");
+        let listed = root.child_index(0);
+        let paths = [
+            &root,
+            &machine,
+            &x_after_empty,
+            &dotted_key,
+            &x_after_leading_empty,
+            &listed,
+        ];
+        for path in paths {
+            for text in dotted {
+                assert_eq!(
+                    path.keys_spell(text),
+                    path.keys() == text,
+                    "{:?} against {text:?}",
+                    path.keys()
+                );
+            }
+        }
+        with_nested_path(|path| {
+            for text in dotted {
+                assert_eq!(path.keys_spell(text), path.keys() == text, "{text:?}");
+            }
+        });
+    }
+
+    #[test]
+    fn a_key_reads_as_its_scalar_text() {
+        let doc = crate::yaml::parse_documents("a: 1\n1: 2\ntrue: 3\n1.5: 4\n")
+            .expect("parses")
+            .into_iter()
+            .next()
+            .expect("one document");
+        let entries = doc.as_map().expect("a mapping");
+        assert!(entries.iter().any(|(key, _)| key.as_str().is_none()));
+        for (key, _) in entries {
+            assert_eq!(
+                key_text(key).map(Cow::into_owned),
+                key.scalar_text(),
+                "{key:?}"
+            );
+        }
+    }
 }
