@@ -249,9 +249,14 @@ pub fn in_dir_named(path: &Path, dir: &str) -> bool {
 }
 
 /// Whether the text of `path` contains `name` anywhere (a quick test before looking at its
-/// components).
+/// components). Each place of the name's first byte is compared: for a path's few dozen bytes
+/// that is cheaper than setting up a substring searcher.
 pub fn contains_name(path: &Path, name: &str) -> bool {
-    memchr::memmem::find(path.as_os_str().as_encoded_bytes(), name.as_bytes()).is_some()
+    let (text, name) = (path.as_os_str().as_encoded_bytes(), name.as_bytes());
+    let Some(&first) = name.first() else {
+        return true;
+    };
+    memchr::memchr_iter(first, text).any(|at| text[at..].starts_with(name))
 }
 
 /// `exclude` globs, matched relative to the config's root (or, without one, to the walked root).

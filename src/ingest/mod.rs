@@ -206,11 +206,11 @@ fn model_clusters<C: Send>(
                 let mut members = Vec::with_capacity(group.members.len());
                 for (&index, content) in group.members.iter().zip(contents) {
                     let file = &files[index];
-                    if !matches!(content, Content::Later) {
+                    let Content::Later(by_name) = content else {
                         members.push((index, Cow::Borrowed(file), content));
                         continue;
-                    }
-                    let (mut file, text) = read_later(file);
+                    };
+                    let (mut file, text) = read_later(file, by_name);
                     if let (Some(id), Some(text)) = (file.id, text) {
                         texts.push((id, Arc::new(text)));
                     }
@@ -369,8 +369,9 @@ struct ReadFile {
 #[derive(Clone)]
 enum Content {
     None,
-    /// Not read yet: read when its cluster is folded ([`preload::Look::Later`]).
-    Later,
+    /// Not read yet: read when its cluster is folded ([`preload::Look::Later`]), by what its
+    /// name says.
+    Later(classify::ByName),
     Yaml(Vec<Node>),
     Conf(qmconf::QmConfig),
     Terraform(Box<hcl_edit::structure::Body>),
@@ -473,8 +474,8 @@ impl Recognised {
 
 /// A file [`preload::look`] left for its cluster, read and recognised (on the worker that
 /// folds the cluster), with its text. A file with no place in the run's map is not read.
-fn read_later(file: &ReadFile) -> (ReadFile, Option<SourceFile>) {
-    let recognised = recognise(preload::load_later(&file.path));
+fn read_later(file: &ReadFile, by_name: classify::ByName) -> (ReadFile, Option<SourceFile>) {
+    let recognised = recognise(preload::load_later(&file.path, by_name));
     match file.id {
         Some(id) => recognised.register_at(id),
         None => (recognised.file, None),
@@ -494,7 +495,7 @@ fn recognise_look(look: preload::Look) -> Recognised {
             ReadFile {
                 kind: by_name.kind.unwrap_or(Kind::Unrecognised),
                 id: None,
-                content: Content::Later,
+                content: Content::Later(by_name),
                 findings: Vec::new(),
                 references: Vec::new(),
                 declares_root_module,

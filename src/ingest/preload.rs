@@ -102,17 +102,21 @@ fn look(path: &Path) -> Look {
 }
 
 /// Reads and parses one file by the format its name says.
-pub fn load(path: &Path) -> Loaded {
-    load_with(path, parse)
+fn load(path: &Path) -> Loaded {
+    load_with(path, classify::by_name(path), parse)
 }
 
-/// [`load`] for a file [`look`] left for later (it is not manifests that need no parse).
-pub fn load_later(path: &Path) -> Loaded {
-    load_with(path, parse_in_full)
+/// [`load`] for a file [`look`] left for later (it is not manifests that need no parse), with
+/// what its name said then.
+pub fn load_later(path: &Path, by_name: classify::ByName) -> Loaded {
+    load_with(path, by_name, parse_in_full)
 }
 
-fn load_with(path: &Path, parse: fn(classify::ByName, String) -> (String, Parsed)) -> Loaded {
-    let by_name = classify::by_name(path);
+fn load_with(
+    path: &Path,
+    by_name: classify::ByName,
+    parse: fn(classify::ByName, String) -> (String, Parsed),
+) -> Loaded {
     let read = if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
     } else {
