@@ -597,6 +597,16 @@ data:
       defaultReplicaCount: 2
       noSuchSetting: true
 "#;
+    // A ConfigMap is read when its cluster has a `valuesFrom`, whichever file comes first.
+    for values_path in ["apps/longhorn/values.yaml", "apps/0-values.yaml"] {
+        let linted = lint(&[
+            ("apps/longhorn/release.yaml", release),
+            (values_path, values),
+        ]);
+        let longhorn = linted.cluster.longhorn.as_ref().expect("longhorn");
+        let replicas = longhorn.default_replica_count.as_ref().map(|c| c.value);
+        assert_eq!(replicas, Some(2), "{values_path}");
+    }
     let linted = lint(&[
         ("apps/longhorn/release.yaml", release),
         ("apps/longhorn/values.yaml", values),

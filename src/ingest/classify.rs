@@ -289,9 +289,28 @@ const READ_MANIFEST_KINDS: &[&str] = &[
 /// A file with a suppression comment (`# talhorn: ignore[...]`) is parsed as before, so its
 /// comment is still checked.
 pub fn is_unread_manifests(text: &str) -> bool {
-    if text.contains("talhorn:") || !may_be_unread_manifests(text) {
-        return false;
-    }
+    !text.contains("talhorn:")
+        && may_be_unread_manifests(text)
+        && are_manifests_of(text, |kind| !READ_MANIFEST_KINDS.contains(&kind))
+}
+
+/// Whether a YAML file is only ConfigMaps and Secrets that no `valuesFrom` could name and no
+/// reader takes by name (not `longhorn-default-setting` / `-resource`), told from a skim as
+/// [`is_unread_manifests`] tells its files: a cluster without a `valuesFrom` reads nothing in
+/// it, so it need not be parsed there. Text with an escape, which could spell a name, or
+/// with a suppression comment is parsed as before.
+pub fn is_unreferenced_values_maps(text: &str) -> bool {
+    !text.contains("talhorn:")
+        && !text.contains("longhorn-default-")
+        && !text.contains('\\')
+        && are_manifests_of(text, |kind| matches!(kind, "ConfigMap" | "Secret"))
+}
+
+/// Whether a text is Kubernetes manifests whose kinds all pass `kind_is`, from a skim: every
+/// document has a string `apiVersion` (not Talos's `v1alpha1`) and `kind`, and no key of a
+/// talhelper config or an intent, so its full parse would succeed and [`yaml_kind`] would
+/// say [`Kind::Manifests`].
+fn are_manifests_of(text: &str, kind_is: impl Fn(&str) -> bool) -> bool {
     let Some(docs) = crate::yaml::skim_documents(text) else {
         return false;
     };
@@ -304,7 +323,7 @@ pub fn is_unread_manifests(text: &str) -> bool {
                 return false;
             };
             api_version != "v1alpha1"
-                && !READ_MANIFEST_KINDS.contains(&kind)
+                && kind_is(kind)
                 && doc.iter().all(|(k, _)| {
                     !matches!(k.as_ref(), "clusterName" | "cluster" | "nodes" | "proxmox")
                 })
@@ -771,6 +790,57 @@ mod tests {
             }
         }
         assert!(unread > 0);
+    }
+
+    #[test]
+    fn configmaps_and_secrets_alone_can_go_unparsed() {
+        let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n";
+        let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: v\n";
+        let both = format!("{config_map}---\n{secret}");
+        for unreferenced in [config_map, secret, both.as_str()] {
+            assert!(is_unreferenced_values_maps(unreferenced), "{unreferenced}");
+        }
+        let release =
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n";
+        for read in [
+            format!("{config_map}---\n{release}"),
+            config_map.replace("name: app", "name: longhorn-default-setting"),
+            config_map.replace("a: b", "a: b # talhorn: ignore[LHN001] reason"),
+            config_map.replace("a: b", "a: \"b\\n\""),
+            "machine:\n  type: worker\n".to_owned(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n".to_owned(),
+        ] {
+            assert!(!is_unreferenced_values_maps(&read), "{read}");
+        }
+    }
+
+    /// Over every YAML file of the corpora: a file taken for unreferenced ConfigMaps and
+    /// Secrets parses, is recognised as manifests, and holds nothing else.
+    #[test]
+    fn unreferenced_values_maps_agree_with_the_full_parse_on_the_corpora() {
+        let synthetic = tempfile::tempdir().unwrap();
+        let mut maps = 0;
+        for path in crate::yaml::yaml_corpus(synthetic.path()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if !is_unreferenced_values_maps(&text) {
+                continue;
+            }
+            maps += 1;
+            let docs = parse_documents(&text).unwrap();
+            assert_eq!(
+                yaml_kind(&path, &docs),
+                Kind::Manifests,
+                "{}",
+                path.display()
+            );
+            for doc in &docs {
+                let kind = doc.get("kind").and_then(Node::as_str).unwrap();
+                assert!(matches!(kind, "ConfigMap" | "Secret"), "{}", path.display());
+            }
+        }
+        assert!(maps > 0);
     }
 
     /// Grouping reads before any fold only the files [`may_make_cluster`] keeps: over every

@@ -202,15 +202,39 @@ fn model_clusters<C: Send>(
             .zip(contents)
             .map(|((group, (own, config_file)), contents)| {
                 // Files left for later are read now, each into the place the run keeps for it.
+                let texts_read: Vec<Option<Result<String, String>>> = group
+                    .members
+                    .iter()
+                    .zip(&contents)
+                    .map(|(&index, content)| {
+                        matches!(content, Content::Later(_))
+                            .then(|| preload::read_later(&files[index].path))
+                    })
+                    .collect();
+                let values_maps_named =
+                    group.members.iter().zip(&texts_read).any(|(&index, read)| {
+                        match (read, files[index].id) {
+                            (Some(read), _) => {
+                                read.as_deref().is_ok_and(preload::may_name_values_maps)
+                            }
+                            (None, Some(id)) => {
+                                preload::may_name_values_maps(&sources.get(id).text)
+                            }
+                            (None, None) => false,
+                        }
+                    });
                 let mut texts = Vec::new();
                 let mut members = Vec::with_capacity(group.members.len());
-                for (&index, content) in group.members.iter().zip(contents) {
+                for ((&index, content), read) in group.members.iter().zip(contents).zip(texts_read)
+                {
                     let file = &files[index];
-                    let Content::Later(by_name) = content else {
+                    let (Content::Later(by_name), Some(read)) = (&content, read) else {
                         members.push((index, Cow::Borrowed(file), content));
                         continue;
                     };
-                    let (mut file, text) = read_later(file, by_name);
+                    let loaded =
+                        preload::parse_later(&file.path, *by_name, read, values_maps_named);
+                    let (mut file, text) = read_later(file, loaded);
                     if let (Some(id), Some(text)) = (file.id, text) {
                         texts.push((id, Arc::new(text)));
                     }
@@ -472,10 +496,11 @@ impl Recognised {
     }
 }
 
-/// A file [`preload::look`] left for its cluster, read and recognised (on the worker that
-/// folds the cluster), with its text. A file with no place in the run's map is not read.
-fn read_later(file: &ReadFile, by_name: classify::ByName) -> (ReadFile, Option<SourceFile>) {
-    let recognised = recognise(preload::load_later(&file.path, by_name));
+/// A file [`preload::look`] left for its cluster, read and parsed (`loaded`), recognised (on
+/// the worker that folds the cluster), with its text. A file with no place in the run's map is
+/// not read.
+fn read_later(file: &ReadFile, loaded: preload::Loaded) -> (ReadFile, Option<SourceFile>) {
+    let recognised = recognise(loaded);
     match file.id {
         Some(id) => recognised.register_at(id),
         None => (recognised.file, None),

@@ -32,8 +32,9 @@ pub enum Parsed {
     /// Not read (its name says talhorn does not read it) or read as text only.
     Nothing,
     Yaml(Result<Vec<Node>, YamlError>),
-    /// Valid YAML, Kubernetes manifests of kinds talhorn does not read: not parsed in full
-    /// ([`classify::is_unread_manifests`]).
+    /// Valid YAML, Kubernetes manifests of kinds talhorn does not read, or does not read in
+    /// this cluster: not parsed in full ([`classify::is_unread_manifests`],
+    /// [`classify::is_unreferenced_values_maps`]).
     UnreadManifests,
     Conf(qmconf::QmConfig),
     Terraform(Result<hcl_edit::structure::Body, super::terraform::hcl::HclError>),
@@ -103,20 +104,7 @@ fn look(path: &Path) -> Look {
 
 /// Reads and parses one file by the format its name says.
 fn load(path: &Path) -> Loaded {
-    load_with(path, classify::by_name(path), parse)
-}
-
-/// [`load`] for a file [`look`] left for later (it is not manifests that need no parse), with
-/// what its name said then.
-pub fn load_later(path: &Path, by_name: classify::ByName) -> Loaded {
-    load_with(path, by_name, parse_in_full)
-}
-
-fn load_with(
-    path: &Path,
-    by_name: classify::ByName,
-    parse: fn(classify::ByName, String) -> (String, Parsed),
-) -> Loaded {
+    let by_name = classify::by_name(path);
     let read = if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
     } else {
@@ -127,6 +115,44 @@ fn load_with(
         by_name,
         read,
     }
+}
+
+/// The text of a file [`look`] left for later, read when its cluster is folded.
+pub fn read_later(path: &Path) -> Result<String, String> {
+    discover::read_discovered_text(path)
+}
+
+/// A file [`look`] left for later (it is not manifests that need no parse), parsed by what its
+/// name said then. ConfigMaps and Secrets alone are not parsed when nothing in the cluster
+/// may name them (`values_maps_named`: a `valuesFrom`): no reader would take anything from
+/// them.
+pub fn parse_later(
+    path: &Path,
+    by_name: classify::ByName,
+    read: Result<String, String>,
+    values_maps_named: bool,
+) -> Loaded {
+    let parse = |text: String| {
+        let unread = by_name.reads == Reads::Yaml
+            && by_name.kind.is_none()
+            && !values_maps_named
+            && classify::is_unreferenced_values_maps(&text);
+        if unread {
+            return (text, Parsed::UnreadManifests);
+        }
+        parse_in_full(by_name, text)
+    };
+    Loaded {
+        path: path.to_path_buf(),
+        by_name,
+        read: read.map(parse),
+    }
+}
+
+/// Whether a text may name a ConfigMap or Secret to read values from: a `valuesFrom`, or an
+/// escape that could spell one.
+pub fn may_name_values_maps(text: &str) -> bool {
+    text.contains("valuesFrom") || text.contains('\\')
 }
 
 /// A file whose text was read elsewhere (standard input), parsed by the format its name says.
