@@ -485,7 +485,7 @@ fn a_lint_keeps_only_the_texts_its_findings_point_into() {
     );
     write(
         &root.join("clusters/a/apps/settings.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: settings # level: info\n",
     );
     let text_of = |sources: &talhorn::source::SourceMap, name: &str| {
         sources

@@ -14,6 +14,7 @@ use crate::rules::LintConfig;
 use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
 use ignore::WalkBuilder;
+use rayon::prelude::*;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,14 +80,17 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
 /// from keys made once per path (the bytes with the separator as 0, a byte no path holds), so
 /// each comparison is one `memcmp`.
 fn sort_paths(paths: &mut [PathBuf]) {
-    paths.sort_by_cached_key(|path| {
-        path.as_os_str()
-            .as_encoded_bytes()
-            .iter()
-            .map(|&byte| if byte == b'/' { 0 } else { byte })
-            .collect::<Vec<u8>>()
+    // On the workers, as the walk was.
+    crate::yaml::on_workers(|| {
+        paths.par_sort_by_cached_key(|path| {
+            path.as_os_str()
+                .as_encoded_bytes()
+                .iter()
+                .map(|&byte| if byte == b'/' { 0 } else { byte })
+                .collect::<Vec<u8>>()
+        });
+        paths.par_sort();
     });
-    paths.sort();
 }
 
 /// The metadata of a path named on the command line, after [`named_symlink`]'s check.

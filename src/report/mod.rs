@@ -18,6 +18,7 @@ pub use escape::{escape_control, escape_line};
 
 use crate::finding::{Finding, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -179,25 +180,28 @@ impl<'a> Report<'a> {
         let resolve = |file: FileId, span: Span| resolve(&files, file, span, &opts.root);
         let mut sorted_rules: Vec<&RuleInfo> = rules.iter().collect();
         sorted_rules.sort_by_key(|rule| rule.code);
-        let mut entries: Vec<Entry<'a>> = findings
-            .iter()
-            .map(|finding| Entry {
-                finding,
-                at: resolve(finding.at.file, finding.at.span),
-                related: finding
-                    .related
-                    .iter()
-                    .map(|related| ResolvedRelated {
-                        at: resolve(related.at.file, related.at.span),
-                        message: &related.message,
-                    })
-                    .collect(),
-                rule: sorted_rules
-                    .binary_search_by_key(&finding.code, |rule| rule.code)
-                    .ok()
-                    .and_then(|index| sorted_rules.get(index).copied()),
-            })
-            .collect();
+        // Each finding is resolved on its own (its place's line and column): on the workers.
+        let mut entries: Vec<Entry<'a>> = crate::yaml::on_workers(|| {
+            findings
+                .par_iter()
+                .map(|finding| Entry {
+                    finding,
+                    at: resolve(finding.at.file, finding.at.span),
+                    related: finding
+                        .related
+                        .iter()
+                        .map(|related| ResolvedRelated {
+                            at: resolve(related.at.file, related.at.span),
+                            message: &related.message,
+                        })
+                        .collect(),
+                    rule: sorted_rules
+                        .binary_search_by_key(&finding.code, |rule| rule.code)
+                        .ok()
+                        .and_then(|index| sorted_rules.get(index).copied()),
+                })
+                .collect()
+        });
         entries.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         Self {
             entries,
