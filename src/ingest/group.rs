@@ -292,6 +292,9 @@ impl Roots {
 
     /// A folder matching `clusters:` in `.talhorn.yaml`.
     fn declared(&self, absolute: &Path) -> bool {
+        if self.clusters.is_empty() {
+            return false;
+        }
         let Ok(relative) = absolute.strip_prefix(&self.config_root) else {
             return false;
         };
