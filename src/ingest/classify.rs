@@ -762,21 +762,22 @@ mod tests {
     }
 
     /// Over every YAML file of the fixtures, the examples and the benchmark's synthetic tree:
-    /// a file the skim calls unread manifests parses, is recognised as manifests, and has no
-    /// document of a read kind.
-    #[test]
-    fn unread_manifests_agree_with_the_full_parse_on_the_corpora() {
+    /// each file `skimmed` takes parses, is recognised as manifests, and has only documents
+    /// whose kind passes `kind_is`.
+    fn skimmed_manifests_agree_with_the_full_parse(
+        skimmed: fn(&str) -> bool,
+        kind_is: fn(&str) -> bool,
+    ) {
         let synthetic = tempfile::tempdir().unwrap();
-        let files = crate::yaml::yaml_corpus(synthetic.path());
-        let mut unread = 0;
-        for path in files {
+        let mut taken = 0;
+        for path in crate::yaml::yaml_corpus(synthetic.path()) {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            if !is_unread_manifests(&text) {
+            if !skimmed(&text) {
                 continue;
             }
-            unread += 1;
+            taken += 1;
             let docs = parse_documents(&text).unwrap();
             assert_eq!(
                 yaml_kind(&path, &docs),
@@ -786,10 +787,24 @@ mod tests {
             );
             for doc in &docs {
                 let kind = doc.get("kind").and_then(Node::as_str).unwrap();
-                assert!(!READ_MANIFEST_KINDS.contains(&kind), "{}", path.display());
+                assert!(kind_is(kind), "{}", path.display());
             }
         }
-        assert!(unread > 0);
+        assert!(taken > 0);
+    }
+
+    #[test]
+    fn unread_manifests_agree_with_the_full_parse_on_the_corpora() {
+        skimmed_manifests_agree_with_the_full_parse(is_unread_manifests, |kind| {
+            !READ_MANIFEST_KINDS.contains(&kind)
+        });
+    }
+
+    #[test]
+    fn unreferenced_values_maps_agree_with_the_full_parse_on_the_corpora() {
+        skimmed_manifests_agree_with_the_full_parse(is_unreferenced_values_maps, |kind| {
+            matches!(kind, "ConfigMap" | "Secret")
+        });
     }
 
     #[test]
@@ -812,35 +827,6 @@ mod tests {
         ] {
             assert!(!is_unreferenced_values_maps(&read), "{read}");
         }
-    }
-
-    /// Over every YAML file of the corpora: a file taken for unreferenced ConfigMaps and
-    /// Secrets parses, is recognised as manifests, and holds nothing else.
-    #[test]
-    fn unreferenced_values_maps_agree_with_the_full_parse_on_the_corpora() {
-        let synthetic = tempfile::tempdir().unwrap();
-        let mut maps = 0;
-        for path in crate::yaml::yaml_corpus(synthetic.path()) {
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            if !is_unreferenced_values_maps(&text) {
-                continue;
-            }
-            maps += 1;
-            let docs = parse_documents(&text).unwrap();
-            assert_eq!(
-                yaml_kind(&path, &docs),
-                Kind::Manifests,
-                "{}",
-                path.display()
-            );
-            for doc in &docs {
-                let kind = doc.get("kind").and_then(Node::as_str).unwrap();
-                assert!(matches!(kind, "ConfigMap" | "Secret"), "{}", path.display());
-            }
-        }
-        assert!(maps > 0);
     }
 
     /// Grouping reads before any fold only the files [`may_make_cluster`] keeps: over every
