@@ -201,51 +201,13 @@ fn model_clusters<C: Send>(
             .zip(configs)
             .zip(contents)
             .map(|((group, (own, config_file)), contents)| {
-                // Files left for later are read now, each into the place the run keeps for it.
-                let texts_read: Vec<Option<Result<String, String>>> = group
-                    .members
-                    .iter()
-                    .zip(&contents)
-                    .map(|(&index, content)| {
-                        matches!(content, Content::Later(_))
-                            .then(|| preload::read_later(&files[index].path))
-                    })
-                    .collect();
-                let values_maps_named =
-                    group.members.iter().zip(&texts_read).any(|(&index, read)| {
-                        match (read, files[index].id) {
-                            (Some(read), _) => {
-                                read.as_deref().is_ok_and(preload::may_name_values_maps)
-                            }
-                            (None, Some(id)) => {
-                                preload::may_name_values_maps(&sources.get(id).text)
-                            }
-                            (None, None) => false,
-                        }
-                    });
-                let mut texts = Vec::new();
-                let mut members = Vec::with_capacity(group.members.len());
-                for ((&index, content), read) in group.members.iter().zip(contents).zip(texts_read)
-                {
-                    let file = &files[index];
-                    let (Content::Later(by_name), Some(read)) = (&content, read) else {
-                        members.push((index, Cow::Borrowed(file), content));
-                        continue;
-                    };
-                    let loaded =
-                        preload::parse_later(&file.path, *by_name, read, values_maps_named);
-                    let (mut file, text) = read_later(file, loaded);
-                    if let (Some(id), Some(text)) = (file.id, text) {
-                        texts.push((id, Arc::new(text)));
-                    }
-                    let content = std::mem::replace(&mut file.content, Content::None);
-                    members.push((index, Cow::Owned(file), content));
-                }
+                let (members, texts) = read_members(&group.members, contents, files, sources);
                 let mut reader = RepoReader::new(
                     own.as_ref().unwrap_or(config),
                     sources.with_texts(texts),
                     config_file,
                 );
+                // What the files read now turned out to be (the run lists their kinds).
                 let mut kinds = Vec::new();
                 for (index, file, content) in members {
                     if let Cow::Owned(file) = &file {
@@ -266,6 +228,64 @@ fn model_clusters<C: Send>(
     .into_iter()
     // The first error in cluster order, whichever worker met it first.
     .collect()
+}
+
+/// A file of a cluster as its fold takes it: its index, the file (read before grouping, or now)
+/// and its parsed content.
+type ClusterFile<'f> = (usize, Cow<'f, ReadFile>, Content);
+
+/// A cluster's files with their contents. Files left for later are read, parsed and
+/// recognised now, each into the place the run keeps for it; their texts come back for the
+/// cluster's map.
+fn read_members<'f>(
+    members: &[usize],
+    contents: Vec<Content>,
+    files: &'f [ReadFile],
+    sources: &SourceMap,
+) -> (Vec<ClusterFile<'f>>, Vec<(FileId, Arc<SourceFile>)>) {
+    let texts_read: Vec<Option<Result<String, String>>> = members
+        .iter()
+        .zip(&contents)
+        .map(|(&index, content)| {
+            matches!(content, Content::Later(_)).then(|| preload::read_later(&files[index].path))
+        })
+        .collect();
+    let values_maps_named = may_name_values_maps(members, &texts_read, files, sources);
+    let mut texts = Vec::new();
+    let mut read = Vec::with_capacity(members.len());
+    for ((&index, content), text) in members.iter().zip(contents).zip(texts_read) {
+        let file = &files[index];
+        let (Content::Later(by_name), Some(text)) = (&content, text) else {
+            read.push((index, Cow::Borrowed(file), content));
+            continue;
+        };
+        let loaded = preload::parse_later(&file.path, *by_name, text, values_maps_named);
+        let (mut file, text) = read_later(file, loaded);
+        if let (Some(id), Some(text)) = (file.id, text) {
+            texts.push((id, Arc::new(text)));
+        }
+        let content = std::mem::replace(&mut file.content, Content::None);
+        read.push((index, Cow::Owned(file), content));
+    }
+    (read, texts)
+}
+
+/// Whether a file of the cluster may name a ConfigMap or Secret to read values from
+/// ([`preload::may_name_values_maps`]): the texts just read, or those the run holds.
+fn may_name_values_maps(
+    members: &[usize],
+    texts_read: &[Option<Result<String, String>>],
+    files: &[ReadFile],
+    sources: &SourceMap,
+) -> bool {
+    members
+        .iter()
+        .zip(texts_read)
+        .any(|(&index, read)| match (read, files[index].id) {
+            (Some(read), _) => read.as_deref().is_ok_and(preload::may_name_values_maps),
+            (None, Some(id)) => preload::may_name_values_maps(&sources.get(id).text),
+            (None, None) => false,
+        })
 }
 
 /// Each group's parsed contents, member by member: the last group that reads a file takes its

@@ -4,8 +4,9 @@
 //! Grouping only needs the files that can make a cluster (an intent, a talhelper config, an
 //! Omni template, a Terraform root module); [`look`] reads and parses those, and tells
 //! manifests talhorn does not read from a skim. Every other file ([`Look::Later`]) is read
-//! and parsed ([`load`]) by the worker that folds its cluster, so a lint holds the texts and
-//! parse trees of the clusters being folded, not of the whole repository.
+//! and parsed ([`read_later`], [`parse_later`]) by the worker that folds its cluster, so a
+//! lint holds the texts and parse trees of the clusters being folded, not of the whole
+//! repository.
 //!
 //! A file is parsed once, in the format its name says (the registry in [`super::classify`]);
 //! nothing here depends on another file, so files load in any order on any thread, and the
@@ -78,7 +79,7 @@ fn look(path: &Path) -> Look {
                 .is_ok_and(|text| super::group::declares_root_module(&text)),
         ),
         // Named a talhelper config: it makes a cluster.
-        Reads::Yaml if by_name.kind.is_some() => Look::Loaded(load(path)),
+        Reads::Yaml if by_name.kind.is_some() => Look::Loaded(load(path, by_name)),
         Reads::Yaml => {
             let loaded = |read| {
                 Look::Loaded(Loaded {
@@ -98,13 +99,12 @@ fn look(path: &Path) -> Look {
                 Err(problem) => loaded(Err(problem)),
             }
         }
-        Reads::Nothing => Look::Loaded(load(path)),
+        Reads::Nothing => Look::Loaded(load(path, by_name)),
     }
 }
 
-/// Reads and parses one file by the format its name says.
-fn load(path: &Path) -> Loaded {
-    let by_name = classify::by_name(path);
+/// Reads and parses one file by the format its name says (`by_name`).
+fn load(path: &Path, by_name: classify::ByName) -> Loaded {
     let read = if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
     } else {
