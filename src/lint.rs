@@ -68,9 +68,12 @@ pub fn lint_paths_with_stdin(
     // Each file's nearest `.talhorn.yaml`, found once for the run (its clusters share its files)
     // while the files are grouped, when configuration is found per file (a cluster's own
     // `.talhorn.yaml` is only read then, so no other configuration asks for them).
-    let find_nearest = |sources: &SourceMap| match config.per_file {
-        true => NearestConfigs::find(sources),
-        false => NearestConfigs::default(),
+    let find_nearest = |sources: &SourceMap| {
+        if config.per_file {
+            NearestConfigs::find(sources)
+        } else {
+            NearestConfigs::default()
+        }
     };
     // Each cluster is checked on the worker that folded it, and its model dropped there.
     let ingested = ingest::ingest_each(paths, stdin, config, find_nearest, |input, nearest| {
@@ -101,7 +104,7 @@ pub fn lint_paths_with_stdin(
             .iter()
             .flat_map(|checked| checked.texts.iter().cloned()),
     );
-    // So are the suppression comments in them.
+    // Every text with a suppression comment is among them ([`texts_to_keep`]).
     let suppressions = Suppressions::find(&sources);
     // A comment that suppresses a finding of one cluster is used, whichever cluster asks.
     let used = suppressions.used_by(

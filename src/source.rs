@@ -159,10 +159,10 @@ impl SourceFile {
 /// one reference count, whatever the number of files (a run clones the map once per
 /// cluster); adding to a clone copies its list of files first.
 ///
-/// A file can take its place before its text is read ([`SourceMap::reserve`]): a lint reads
+/// A file can take its place before its text is read (added with an empty text): a lint reads
 /// most files only when their cluster is checked, so a cluster's map is the run's with the
 /// texts of its own files on top ([`SourceMap::with_texts`]), and the run keeps only the texts
-/// its report needs.
+/// its report needs ([`SourceMap::keep_texts`]).
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Arc<Vec<Arc<SourceFile>>>,
@@ -177,12 +177,7 @@ impl SourceMap {
         id
     }
 
-    /// A place for a file whose text is read later, in a map [`Self::with_texts`] makes.
-    pub fn reserve(&mut self, path: impl Into<PathBuf>) -> FileId {
-        self.add(SourceFile::new(path, ""))
-    }
-
-    /// This map with the texts of reserved files: `texts` (their ids in any order, each once)
+    /// This map with the texts of files added without one: `texts` (their ids in any order)
     /// replace what the map holds for those ids.
     pub fn with_texts(&self, mut texts: Vec<(FileId, Arc<SourceFile>)>) -> Self {
         texts.sort_unstable_by_key(|(id, _)| *id);

@@ -289,8 +289,7 @@ const READ_MANIFEST_KINDS: &[&str] = &[
 /// A file with a suppression comment (`# talhorn: ignore[...]`) is parsed as before, so its
 /// comment is still checked.
 pub fn is_unread_manifests(text: &str) -> bool {
-    !text.contains("talhorn:")
-        && may_be_unread_manifests(text)
+    may_be_unread_manifests(text)
         && are_manifests_of(text, |kind| !READ_MANIFEST_KINDS.contains(&kind))
 }
 
@@ -300,8 +299,7 @@ pub fn is_unread_manifests(text: &str) -> bool {
 /// it, so it need not be parsed there. Text with an escape, which could spell a name, or
 /// with a suppression comment is parsed as before.
 pub fn is_unreferenced_values_maps(text: &str) -> bool {
-    !text.contains("talhorn:")
-        && !text.contains("longhorn-default-")
+    !text.contains("longhorn-default-")
         && !text.contains('\\')
         && are_manifests_of(text, |kind| matches!(kind, "ConfigMap" | "Secret"))
 }
@@ -309,8 +307,12 @@ pub fn is_unreferenced_values_maps(text: &str) -> bool {
 /// Whether a text is Kubernetes manifests whose kinds all pass `kind_is`, from a skim: every
 /// document has a string `apiVersion` (not Talos's `v1alpha1`) and `kind`, and no key of a
 /// talhelper config or an intent, so its full parse would succeed and [`yaml_kind`] would
-/// say [`Kind::Manifests`].
+/// say [`Kind::Manifests`]. A text with a suppression comment (`# talhorn: ignore[...]`) is
+/// never one: it is parsed, so that its comment is checked.
 fn are_manifests_of(text: &str, kind_is: impl Fn(&str) -> bool) -> bool {
+    if text.contains("talhorn:") {
+        return false;
+    }
     let Some(docs) = crate::yaml::skim_documents(text) else {
         return false;
     };

@@ -517,8 +517,8 @@ impl Recognised {
 }
 
 /// A file [`preload::look`] left for its cluster, read and parsed (`loaded`), recognised (on
-/// the worker that folds the cluster), with its text. A file with no place in the run's map is
-/// not read.
+/// the worker that folds the cluster), with its text for the cluster's map. Every such file
+/// has its place in the run's map (given when it was left); one without would get no text.
 fn read_later(file: &ReadFile, loaded: preload::Loaded) -> (ReadFile, Option<SourceFile>) {
     let recognised = recognise(loaded);
     match file.id {

@@ -62,9 +62,10 @@ pub fn look_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Look) -> T + Sync) ->
 }
 
 /// Reads what grouping needs: every file that may make a cluster, in full. Other files are
-/// left for later, unread when their name says what they are (VM configs, host files) and
-/// read once when only their content can tell: manifests talhorn does not read are told
-/// here from a skim, and need nothing more.
+/// left for later: unread when their name says what they are (VM configs, host files), read
+/// here and again in their cluster when only their content can tell (a second read, not a
+/// held text, is what keeps memory flat). Manifests talhorn does not read are told here from
+/// a skim, and need nothing more.
 fn look(path: &Path) -> Look {
     let by_name = classify::by_name(path);
     let later = |declares_root_module| Look::Later {

@@ -93,8 +93,7 @@ impl NearestConfigs {
         }
         Self {
             found,
-            // Paths only: a cluster's own texts are not kept for the run.
-            sources: sources.with_texts(Vec::new()),
+            sources: sources.clone(),
         }
     }
 }
