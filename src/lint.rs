@@ -5,7 +5,7 @@ use crate::ingest::{self, FileEntry, IngestError};
 use crate::rules::config::NearestConfigs;
 use crate::rules::suppress::{self, Suppressions};
 use crate::rules::{self, LintConfig};
-use crate::source::{FileId, SourceFile, SourceMap};
+use crate::source::{FileId, Listings, SourceFile, SourceMap};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -68,9 +68,9 @@ pub fn lint_paths_with_stdin(
     // Each file's nearest `.talhorn.yaml`, found once for the run (its clusters share its files)
     // while the files are grouped, when configuration is found per file (a cluster's own
     // `.talhorn.yaml` is only read then, so no other configuration asks for them).
-    let find_nearest = |sources: &SourceMap| {
+    let find_nearest = |sources: &SourceMap, listings: &Listings| {
         if config.per_file {
-            NearestConfigs::find(sources)
+            NearestConfigs::find(sources, listings)
         } else {
             NearestConfigs::default()
         }

@@ -1,6 +1,9 @@
 //! Source files and byte spans: every fact a rule can point at keeps where it came from.
 
+mod folders;
 mod read;
+
+pub use folders::{Listing, Listings, folders_and_above};
 
 pub use read::{
     MAX_FILE_BYTES, ReadError, read_checked_text, read_text, read_text_from, read_text_limited,

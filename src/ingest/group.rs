@@ -17,9 +17,10 @@
 
 use super::classify::{self, Kind};
 use crate::rules::LintConfig;
+use crate::source::{Listing, Listings};
 use globset::GlobMatcher;
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 /// What grouping needs to know about one file.
@@ -52,8 +53,8 @@ enum Unit {
 
 /// Groups `files` into clusters. `config` is the configuration of the run (its `clusters:` and
 /// `shared:` globs are relative to its root).
-pub fn group(files: &[Member<'_>], config: &LintConfig) -> Vec<Group> {
-    let mut roots = Roots::new(files, config);
+pub fn group(files: &[Member<'_>], config: &LintConfig, listings: &Listings) -> Vec<Group> {
+    let mut roots = Roots::new(files, config, listings);
     let mut referenced: HashMap<PathBuf, Vec<usize>> = HashMap::new();
     for (index, file) in files.iter().enumerate() {
         for reference in &file.references {
@@ -185,7 +186,7 @@ struct Folder {
 }
 
 /// Decides which folders are cluster roots (each folder is looked at once).
-struct Roots {
+struct Roots<'l> {
     /// What each folder (lexically normalized) was found to be. Keyed by the path's bytes,
     /// which are cheaper to hash than a `Path`'s components: a memo, where a folder spelled
     /// two ways would only be looked at twice.
@@ -200,10 +201,12 @@ struct Roots {
     clusters: Vec<GlobMatcher>,
     shared: Vec<GlobMatcher>,
     cwd: PathBuf,
+    /// The names in folders, shared with the other stages of the run.
+    listings: &'l Listings,
 }
 
-impl Roots {
-    fn new(files: &[Member<'_>], config: &LintConfig) -> Self {
+impl<'l> Roots<'l> {
+    fn new(files: &[Member<'_>], config: &LintConfig, listings: &'l Listings) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut intents: HashMap<PathBuf, usize> = HashMap::new();
         for file in files.iter().filter(|f| f.kind == Kind::Intent) {
@@ -224,6 +227,7 @@ impl Roots {
             clusters: config.clusters.clone(),
             shared: config.shared.clone(),
             cwd,
+            listings,
         }
     }
 
@@ -274,17 +278,17 @@ impl Roots {
         if let Some(&known) = self.cache.get(key.as_os_str()) {
             return known;
         }
-        let names = sorted_names(dir);
-        let listed = |name: &str| names.as_deref().map(|names| lists(names, name));
+        let listing = self.listings.of(dir);
+        let may_hold = |name: &str| listing.as_ref().is_none_or(|names| names.holds(name));
         let config_file = crate::rules::config::FILE_NAME;
-        let has_config = listed(config_file) != Some(false) && dir.join(config_file).is_file();
+        let has_config = may_hold(config_file) && dir.join(config_file).is_file();
         let folder = Folder {
             cluster_root: self.intents_in(dir) == 1
                 || has_config
                 || is_conventional_cluster_folder(&key)
                 || self.declared(&key)
-                || self.marks_root(dir, names.as_deref()),
-            repository_root: listed(".git") != Some(false) && dir.join(".git").exists(),
+                || self.marks_root(dir, listing.as_deref()),
+            repository_root: may_hold(".git") && dir.join(".git").exists(),
         };
         self.cache.insert(key.into_os_string(), folder);
         folder
@@ -339,18 +343,20 @@ fn is_layer_folder(dir: &Path) -> bool {
         .is_some_and(|name| LAYER_FOLDERS.contains(&name))
 }
 
-impl Roots {
+impl Roots<'_> {
     /// Whether `dir` is a cluster root by its marker files: its own (unless it is a layer
     /// folder), or those of a layer folder inside it. `dir` is listed once; a layer folder
     /// its listing does not show is not looked for (one failed open each, for every folder
     /// above every file, otherwise).
-    fn marks_root(&self, dir: &Path, names: Option<&[OsString]>) -> bool {
-        let has_layer = |layer: &str| names.is_none_or(|names| lists(names, layer));
-        (!is_layer_folder(dir) && names.is_some_and(|names| self.has_root_marker_file(dir, names)))
+    fn marks_root(&self, dir: &Path, listing: Option<&Listing>) -> bool {
+        let has_layer = |layer: &str| listing.is_none_or(|names| names.holds(layer));
+        (!is_layer_folder(dir)
+            && listing.is_some_and(|names| self.has_root_marker_file(dir, names)))
             || LAYER_FOLDERS.iter().any(|layer| {
                 has_layer(layer) && {
                     let layer = dir.join(layer);
-                    sorted_names(&layer)
+                    self.listings
+                        .of(&layer)
                         .is_some_and(|names| self.has_root_marker_file(&layer, &names))
                 }
             })
@@ -361,9 +367,9 @@ impl Roots {
     /// lock file or a `*.tfvars` (a module under `modules/` is never a root: the root module
     /// that calls it is). A `.tf` file the run read is not read again; one outside the lint
     /// set (a folder above the linted one) is.
-    fn has_root_marker_file(&self, dir: &Path, names: &[OsString]) -> bool {
+    fn has_root_marker_file(&self, dir: &Path, listing: &Listing) -> bool {
         let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
-        names.iter().any(|name| {
+        listing.names().any(|name| {
             let name = name.to_str().unwrap_or_default();
             if classify::is_talconfig_name(name) {
                 return true;
@@ -387,26 +393,6 @@ impl Roots {
                 })
         })
     }
-}
-
-/// The names in a folder, sorted (the names of a folder, so in byte order); `None` when it
-/// cannot be listed. Names, not paths: each is looked for by a binary search, and only the
-/// few that matter are joined to the folder.
-fn sorted_names(dir: &Path) -> Option<Vec<OsString>> {
-    let mut names: Vec<OsString> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|entry| entry.file_name())
-        .collect();
-    names.sort_unstable();
-    Some(names)
-}
-
-/// Whether sorted `names` hold `name`.
-fn lists(names: &[OsString], name: &str) -> bool {
-    names
-        .binary_search_by(|listed| listed.as_os_str().cmp(OsStr::new(name)))
-        .is_ok()
 }
 
 /// Whether Terraform text configures a provider or a backend (what only a root module does).
@@ -502,7 +488,7 @@ mod tests {
                 member(&x, Kind::Manifests, false),
                 member(&y, Kind::Manifests, false),
             ];
-            group(&files, &LintConfig::default())
+            group(&files, &LintConfig::default(), &Listings::default())
                 .into_iter()
                 .map(|g| g.members)
                 .collect::<Vec<_>>()

@@ -31,7 +31,7 @@ use crate::knowledge::longhorn::ChartVersion;
 use crate::load::{interfaces, qmconf, storage_cfg};
 use crate::model::{Cluster, Scope, TalosNode};
 use crate::rules::LintConfig;
-use crate::source::{Fact, FileId, Location, SourceFile, SourceMap, Span};
+use crate::source::{Fact, FileId, Listings, Location, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Node};
 use classify::Reads;
 use rayon::prelude::*;
@@ -104,7 +104,7 @@ pub fn ingest_with_stdin(
     stdin: Option<&Path>,
     config: &LintConfig,
 ) -> Result<Ingested, IngestError> {
-    let mut ingested = ingest_each(paths, stdin, config, |_| (), |input, ()| Ok(input))?;
+    let mut ingested = ingest_each(paths, stdin, config, |_, _| (), |input, ()| Ok(input))?;
     // The texts read for each cluster, in the run's map for good.
     let texts: Vec<_> = ingested
         .clusters
@@ -124,12 +124,16 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
     paths: &[PathBuf],
     stdin: Option<&Path>,
     config: &LintConfig,
-    prepare: impl FnOnce(&SourceMap) -> P + Send,
+    prepare: impl FnOnce(&SourceMap, &Listings) -> P + Send,
     each: impl Fn(ClusterInput, &P) -> Result<C, IngestError> + Sync,
 ) -> Result<Ingested<C>, IngestError> {
     let discovered = discover::discover(paths, config)?;
+    // The folders every stage up to grouping asks about, each listed once, in parallel.
+    let folders = crate::source::folders_and_above(&discovered.files);
+    let listings = yaml::on_workers(|| Listings::of_folders(&folders));
     let mut sources = SourceMap::default();
-    let mut files = read_files(&discovered, &mut sources);
+    let mut files = read_files(&discovered, &mut sources, &folders, &listings);
+    drop(folders);
     // Each read file holds its path: the walk's lists are not kept beside them.
     let skipped = discovered.skipped;
     drop((discovered.files, discovered.problems));
@@ -147,9 +151,13 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
             declares_root_module: f.declares_root_module,
         })
         .collect();
-    let (mut groups, prepared) =
-        yaml::on_workers(|| rayon::join(|| group::group(&members, config), || prepare(&sources)));
-    drop(members);
+    let (mut groups, prepared) = yaml::on_workers(|| {
+        rayon::join(
+            || group::group(&members, config, &listings),
+            || prepare(&sources, &listings),
+        )
+    });
+    drop((members, listings));
     let each = |input| each(input, &prepared);
     let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
     let mut clusters = Vec::with_capacity(folded.len());
@@ -182,8 +190,10 @@ fn model_clusters<C: Send>(
     each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
 ) -> Result<Vec<(C, ReadKinds)>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
+    // Clusters in one repository share the folders above them: each is looked at once.
+    let mut known_configs = HashMap::new();
     for group in groups.iter_mut() {
-        let (own, config_file) = cluster_config(group, config, sources)?;
+        let (own, config_file) = cluster_config(group, config, sources, &mut known_configs)?;
         if let Some(own) = &own {
             group
                 .members
@@ -246,8 +256,11 @@ fn read_members<'f>(
     let texts_read: Vec<Option<Result<String, String>>> = members
         .iter()
         .zip(&contents)
-        .map(|(&index, content)| {
-            matches!(content, Content::Later(_)).then(|| preload::read_later(&files[index].path))
+        .map(|(&index, content)| match content {
+            Content::Later(left) if !left.values_maps_only => {
+                Some(preload::read_later(&files[index].path))
+            }
+            _ => None,
         })
         .collect();
     let values_maps_named = may_name_values_maps(members, &texts_read, files, sources);
@@ -255,11 +268,18 @@ fn read_members<'f>(
     let mut read = Vec::with_capacity(members.len());
     for ((&index, content), text) in members.iter().zip(contents).zip(texts_read) {
         let file = &files[index];
-        let (Content::Later(by_name), Some(text)) = (&content, text) else {
+        let Content::Later(left) = &content else {
             read.push((index, Cow::Borrowed(file), content));
             continue;
         };
-        let loaded = preload::parse_later(&file.path, *by_name, text, values_maps_named);
+        let path = &file.path;
+        let loaded = match text {
+            Some(text) => preload::parse_later(path, left.by_name, text),
+            None if values_maps_named => {
+                preload::parse_later(path, left.by_name, preload::read_later(path))
+            }
+            None => preload::unread_values_maps(path, left.by_name),
+        };
         let (mut file, text) = read_later(file, loaded);
         if let (Some(id), Some(text)) = (file.id, text) {
             texts.push((id, Arc::new(text)));
@@ -347,16 +367,18 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
 
 /// A cluster's own `.talhorn.yaml` (the nearest one at or above its root, when the run finds
 /// configuration per file and it is not the run's own), and the file that context facts point
-/// into.
+/// into. `known_configs` remembers the answer of every folder looked at
+/// ([`LintConfig::discover_with`]).
 fn cluster_config(
     group: &group::Group,
     run: &LintConfig,
     sources: &mut SourceMap,
+    known_configs: &mut HashMap<PathBuf, Option<PathBuf>>,
 ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
     let run_file = run.root.join(crate::rules::config::FILE_NAME);
     let own_file = run
         .per_file
-        .then(|| LintConfig::discover(&group.root))
+        .then(|| LintConfig::discover_with(&group.root, known_configs))
         .flatten()
         .filter(|found| Some(found) != run.source.as_ref());
     let own = own_file
@@ -415,15 +437,20 @@ enum Content {
     None,
     /// Not read yet: read when its cluster is folded ([`preload::Look::Later`]), by what its
     /// name says.
-    Later(classify::ByName),
+    Later(preload::Left),
     Yaml(Vec<Node>),
     Conf(qmconf::QmConfig),
     Terraform(Box<hcl_edit::structure::Body>),
 }
 
 /// Reads and recognises every discovered file, each on its own.
-fn read_files(discovered: &discover::Discovered, sources: &mut SourceMap) -> Vec<ReadFile> {
-    let paths = without_generated_files(&discovered.files);
+fn read_files(
+    discovered: &discover::Discovered,
+    sources: &mut SourceMap,
+    folders: &[&Path],
+    listings: &Listings,
+) -> Vec<ReadFile> {
+    let paths = without_generated_files(&discovered.files, folders, listings);
     let mut files = Vec::with_capacity(discovered.problems.len() + paths.len());
     files.extend(discovered.problems.iter().map(|(path, problem)| {
         let id = sources.add(SourceFile::new(path, ""));
@@ -534,13 +561,13 @@ fn recognise_look(look: preload::Look) -> Recognised {
         preload::Look::Loaded(loaded) => recognise(loaded),
         preload::Look::Later {
             path,
-            by_name,
+            left,
             declares_root_module,
         } => Recognised::read(
             ReadFile {
-                kind: by_name.kind.unwrap_or(Kind::Unrecognised),
+                kind: left.by_name.kind.unwrap_or(Kind::Unrecognised),
                 id: None,
-                content: Content::Later(by_name),
+                content: Content::Later(left),
                 findings: Vec::new(),
                 references: Vec::new(),
                 declares_root_module,
@@ -670,8 +697,12 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 ///
 /// The manifests are looked for first (once per folder): without a listed file, the YAML files
 /// are not read a second time to look for an intent.
-fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
-    let manifests = manifests_above(files);
+fn without_generated_files<'f>(
+    files: &'f [PathBuf],
+    folders: &[&Path],
+    listings: &Listings,
+) -> Vec<&'f PathBuf> {
+    let manifests = manifests_above(folders, listings);
     if manifests.is_empty() {
         return files.iter().collect();
     }
@@ -697,30 +728,17 @@ fn without_generated_files(files: &[PathBuf]) -> Vec<&PathBuf> {
         .collect()
 }
 
-/// The files each build manifest in the folders of `files`, or above them, lists; each folder
-/// is looked at once (the files are sorted, so most share the folder of the one before).
-fn manifests_above(files: &[PathBuf]) -> HashMap<&Path, HashSet<String>> {
-    // Folders by their bytes, cheaper to hash than a `Path`'s components (all come from the
-    // same walk, so one folder is spelled one way).
-    let mut seen: HashSet<&[u8]> = HashSet::new();
-    let mut manifests = HashMap::new();
-    let mut previous_folder = None;
-    for folder in files.iter().filter_map(|file| file.parent()) {
-        if previous_folder == Some(folder) {
-            continue;
-        }
-        previous_folder = Some(folder);
-        // Once a folder is seen, so were all the folders above it.
-        for dir in folder
-            .ancestors()
-            .take_while(|&dir| seen.insert(dir.as_os_str().as_encoded_bytes()))
-        {
-            if let Some(listed) = manifest_paths(dir) {
-                manifests.insert(dir, listed);
-            }
-        }
-    }
-    manifests
+/// The files each build manifest in `folders` (those of the files and above them) lists; a
+/// manifest is only read where its folder's listing shows one.
+fn manifests_above<'f>(
+    folders: &[&'f Path],
+    listings: &Listings,
+) -> HashMap<&'f Path, HashSet<String>> {
+    folders
+        .iter()
+        .filter(|dir| listings.may_hold(dir, crate::write::MANIFEST_NAME))
+        .filter_map(|&dir| Some((dir, manifest_paths(dir)?)))
+        .collect()
 }
 
 /// Whether a YAML file among `files` looks like an intent (its top-level keys at line starts).

@@ -48,10 +48,21 @@ pub enum Look {
     /// Read when its cluster is folded: nothing in it can make a cluster.
     Later {
         path: PathBuf,
-        by_name: classify::ByName,
+        left: Left,
         /// Terraform that configures a provider or backend (grouping needs it).
         declares_root_module: bool,
     },
+}
+
+/// What [`look`] learnt of a file it left for its cluster.
+#[derive(Clone, Copy)]
+pub struct Left {
+    /// What the name says.
+    pub by_name: classify::ByName,
+    /// Only ConfigMaps and Secrets that name no others to read values from
+    /// ([`classify::is_unreferenced_values_maps`], not [`may_name_values_maps`]): read in its
+    /// cluster only when another file there may name them ([`unread_values_maps`]).
+    pub values_maps_only: bool,
 }
 
 /// Looks at the files discovery found (their type is checked), in parallel, in the order of
@@ -68,16 +79,20 @@ pub fn look_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Look) -> T + Sync) ->
 /// a skim, and need nothing more.
 fn look(path: &Path) -> Look {
     let by_name = classify::by_name(path);
-    let later = |declares_root_module| Look::Later {
+    let later = |declares_root_module, values_maps_only| Look::Later {
         path: path.to_path_buf(),
-        by_name,
+        left: Left {
+            by_name,
+            values_maps_only,
+        },
         declares_root_module,
     };
     match by_name.reads {
-        Reads::Conf | Reads::Text => later(false),
+        Reads::Conf | Reads::Text => later(false, false),
         Reads::Terraform => later(
             discover::read_discovered_text(path)
                 .is_ok_and(|text| super::group::declares_root_module(&text)),
+            false,
         ),
         // Named a talhelper config: it makes a cluster.
         Reads::Yaml if by_name.kind.is_some() => Look::Loaded(load(path, by_name)),
@@ -96,7 +111,10 @@ fn look(path: &Path) -> Look {
                 Ok(text) if classify::may_make_cluster(&text) => {
                     loaded(Ok(parse_in_full(by_name, text)))
                 }
-                Ok(_) => later(false),
+                Ok(text) => later(
+                    false,
+                    classify::is_unreferenced_values_maps(&text) && !may_name_values_maps(&text),
+                ),
                 Err(problem) => loaded(Err(problem)),
             }
         }
@@ -124,29 +142,23 @@ pub fn read_later(path: &Path) -> Result<String, String> {
 }
 
 /// A file [`look`] left for later (it is not manifests that need no parse), parsed by what its
-/// name said then. ConfigMaps and Secrets alone are not parsed when nothing in the cluster
-/// may name them (`values_maps_named`: a `valuesFrom`): no reader would take anything from
-/// them.
-pub fn parse_later(
-    path: &Path,
-    by_name: classify::ByName,
-    read: Result<String, String>,
-    values_maps_named: bool,
-) -> Loaded {
-    let parse = |text: String| {
-        let unread = by_name.reads == Reads::Yaml
-            && by_name.kind.is_none()
-            && !values_maps_named
-            && classify::is_unreferenced_values_maps(&text);
-        if unread {
-            return (text, Parsed::UnreadManifests);
-        }
-        parse_in_full(by_name, text)
-    };
+/// name said then.
+pub fn parse_later(path: &Path, by_name: classify::ByName, read: Result<String, String>) -> Loaded {
     Loaded {
         path: path.to_path_buf(),
         by_name,
-        read: read.map(parse),
+        read: read.map(|text| parse_in_full(by_name, text)),
+    }
+}
+
+/// A file of ConfigMaps and Secrets alone ([`Left::values_maps_only`]) in a cluster where
+/// nothing may name them (no `valuesFrom`): no reader would take anything from them, so they
+/// are neither read again nor parsed.
+pub fn unread_values_maps(path: &Path, by_name: classify::ByName) -> Loaded {
+    Loaded {
+        path: path.to_path_buf(),
+        by_name,
+        read: Ok((String::new(), Parsed::UnreadManifests)),
     }
 }
 

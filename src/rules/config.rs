@@ -6,7 +6,7 @@
 //! walk. `--config` names one file for everything instead.
 
 use crate::finding::Severity;
-use crate::source::{FileId, Location, SourceMap};
+use crate::source::{FileId, Listings, Location, SourceMap};
 use crate::yaml::{self, Node};
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use std::collections::HashMap;
@@ -68,12 +68,13 @@ pub struct NearestConfigs {
 }
 
 impl NearestConfigs {
-    /// Finds the nearest `.talhorn.yaml` of every file in `sources` (each folder once).
-    pub fn find(sources: &SourceMap) -> Self {
+    /// Finds the nearest `.talhorn.yaml` of every file in `sources` (each folder once, asked of
+    /// its listing in `listings`).
+    pub fn find(sources: &SourceMap, listings: &Listings) -> Self {
         let mut found: Vec<(Option<PathBuf>, Vec<FileId>)> = Vec::new();
         let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
         let mut by_dir: HashMap<&Path, usize> = HashMap::new();
-        let mut folders = Folders::default();
+        let mut folders = Folders::new(listings);
         // Files come in path order: most are in the folder of the one before.
         let mut previous: Option<(&Path, usize)> = None;
         for (id, file) in sources.iter() {
@@ -99,18 +100,27 @@ impl NearestConfigs {
 }
 
 /// The nearest `.talhorn.yaml` of folders, each folder looked at once.
-#[derive(Default)]
-struct Folders {
+struct Folders<'l> {
+    /// The names in folders, shared with the other stages of the run.
+    listings: &'l Listings,
     /// Folders as the paths spell them → their answer.
     spelled: HashMap<PathBuf, Option<PathBuf>>,
     /// Canonical folders → their answer ([`LintConfig::discover_with`]).
     canonical: HashMap<PathBuf, Option<PathBuf>>,
 }
 
-impl Folders {
+impl<'l> Folders<'l> {
+    fn new(listings: &'l Listings) -> Self {
+        Self {
+            listings,
+            spelled: HashMap::new(),
+            canonical: HashMap::new(),
+        }
+    }
+
     /// [`LintConfig::discover`] of `dir`. Up the folders as the path spells them while each is
     /// a named folder and not a symlink (then its parent on the path is its parent on disk):
-    /// one `lstat` per folder instead of resolving every folder's whole path. From a symlink,
+    /// one listing per folder instead of resolving every folder's whole path. From a symlink,
     /// `..`, `.` or the top of a relative path on, the canonical folders are walked.
     fn nearest(&mut self, dir: &Path) -> Option<PathBuf> {
         if let Some(found) = self.spelled.get(dir) {
@@ -118,12 +128,15 @@ impl Folders {
         }
         let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
         let plain_folder = dir.file_name().is_some()
-            && std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_dir());
+            && self.listings.is_plain_folder(dir).unwrap_or_else(|| {
+                std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_dir())
+            });
+        let may_hold = |name| self.listings.may_hold(dir, name);
         let found = match parent {
             Some(parent) if plain_folder => {
-                if dir.join(FILE_NAME).is_file() {
+                if may_hold(FILE_NAME) && dir.join(FILE_NAME).is_file() {
                     std::fs::canonicalize(dir).ok().map(|d| d.join(FILE_NAME))
-                } else if dir.join(".git").exists() {
+                } else if may_hold(".git") && dir.join(".git").exists() {
                     None
                 } else {
                     self.nearest(parent)
@@ -267,7 +280,7 @@ impl LintConfig {
 
     /// [`Self::discover`], remembering the answer for every folder on the way up in `known`
     /// (canonical folder → answer), so that each folder is looked at once for many files.
-    fn discover_with(
+    pub fn discover_with(
         start: &Path,
         known: &mut HashMap<PathBuf, Option<PathBuf>>,
     ) -> Option<PathBuf> {
@@ -500,7 +513,8 @@ mod tests {
             ("plain/d", None),
             ("missing", None),
         ];
-        let mut folders = Folders::default();
+        let listings = Listings::default();
+        let mut folders = Folders::new(&listings);
         for (folder, expected) in cases {
             let path = root.join(folder);
             assert_eq!(folders.nearest(&path), expected, "{folder}");
@@ -508,6 +522,7 @@ mod tests {
         }
         // A repository root stops the walk.
         std::fs::create_dir_all(root.join("a/b/.git")).unwrap();
-        assert_eq!(Folders::default().nearest(&root.join("a/b/c")), None);
+        let listings = Listings::default();
+        assert_eq!(Folders::new(&listings).nearest(&root.join("a/b/c")), None);
     }
 }

@@ -1,0 +1,211 @@
+//! The names in folders, each folder listed once a run.
+//!
+//! Several stages ask the same folders for a few names: is there a `.talhorn.yaml`, a `.git`,
+//! a build manifest, a talhelper config or a layer folder here? Asked one by one, most of
+//! those questions are failed `stat`s (a third of a lint's system calls, before this). One
+//! listing per folder, shared by every stage, answers them all; a name the listing holds is
+//! still looked at on disk when the question is about more than the name (is it a file, does
+//! a symlink lead anywhere), so the answers are those the file system would give.
+
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::FileType;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// The entries of one folder, sorted by name, with their types as the listing gave them (a
+/// symlink is a symlink, not what it leads to).
+#[derive(Debug)]
+pub struct Listing {
+    entries: Vec<(OsString, FileType)>,
+}
+
+impl Listing {
+    /// Lists `dir` (the empty path is the working folder); `None` when it cannot be listed.
+    fn read(dir: &Path) -> Option<Self> {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let mut entries: Vec<(OsString, FileType)> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .filter_map(|entry| Some((entry.file_name(), entry.file_type().ok()?)))
+            .collect();
+        // The names of one folder are unique: their order is their byte order.
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Some(Self { entries })
+    }
+
+    /// The type of the entry called `name`, when there is one.
+    pub fn entry(&self, name: &OsStr) -> Option<FileType> {
+        self.entries
+            .binary_search_by(|(listed, _)| listed.as_os_str().cmp(name))
+            .ok()
+            .map(|at| self.entries[at].1)
+    }
+
+    /// Whether the folder holds an entry called `name` (of any type).
+    pub fn holds(&self, name: &str) -> bool {
+        self.entry(OsStr::new(name)).is_some()
+    }
+
+    /// The names, in byte order.
+    pub fn names(&self) -> impl Iterator<Item = &OsStr> {
+        self.entries.iter().map(|(name, _)| name.as_os_str())
+    }
+}
+
+/// The folders listed so far in a run, by their paths as the run spells them. Shared by the
+/// stages of a run, on any thread; a folder asked for before it was listed is listed then.
+#[derive(Debug, Default)]
+pub struct Listings {
+    /// Folder path (bytes, `.` for the empty path) → its listing, `None` when it cannot be
+    /// listed.
+    known: RwLock<HashMap<Box<[u8]>, Option<Arc<Listing>>>>,
+}
+
+impl Listings {
+    /// Lists `folders` now, in parallel (for a lint, [`folders_and_above`] its files: the
+    /// folders its stages ask about).
+    pub fn of_folders(folders: &[&Path]) -> Self {
+        let listed: HashMap<Box<[u8]>, Option<Arc<Listing>>> = folders
+            .par_iter()
+            .map(|&dir| (key(dir), Listing::read(dir).map(Arc::new)))
+            .collect();
+        Self {
+            known: RwLock::new(listed),
+        }
+    }
+
+    /// The listing of `dir` (`None` when it cannot be listed).
+    pub fn of(&self, dir: &Path) -> Option<Arc<Listing>> {
+        let key = key(dir);
+        if let Some(known) = self.read_lock().get(&key) {
+            return known.clone();
+        }
+        // Listed outside the lock: another thread may list it too, and both agree.
+        let listing = Listing::read(dir).map(Arc::new);
+        self.known
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, listing.clone());
+        listing
+    }
+
+    /// Whether `dir` may hold `name`: false only when its listing shows it does not (a folder
+    /// that cannot be listed may hold anything). Callers look at a name that may be there.
+    pub fn may_hold(&self, dir: &Path, name: &str) -> bool {
+        self.of(dir).is_none_or(|listing| listing.holds(name))
+    }
+
+    /// Whether `dir` is a folder itself, not a symlink to one, when its parent's listing can
+    /// tell (`None`: a path without a parent or a name, or a parent that cannot be listed).
+    pub fn is_plain_folder(&self, dir: &Path) -> Option<bool> {
+        let name = dir.file_name()?;
+        let parent = dir.parent()?;
+        let listing = self.of(parent)?;
+        Some(listing.entry(name).is_some_and(|kind| kind.is_dir()))
+    }
+
+    fn read_lock(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<Box<[u8]>, Option<Arc<Listing>>>> {
+        self.known
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A folder's key: its bytes, the empty path (a file named without a folder) as `.`.
+fn key(dir: &Path) -> Box<[u8]> {
+    match dir.as_os_str().as_encoded_bytes() {
+        [] => Box::from(&b"."[..]),
+        bytes => Box::from(bytes),
+    }
+}
+
+/// The folder of every file and every folder above it, as they are spelled, each once (the
+/// files are sorted, so most share the folder of the one before, and once a folder is seen so
+/// are those above it).
+pub fn folders_and_above(files: &[PathBuf]) -> Vec<&Path> {
+    let mut seen: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+    let mut folders = Vec::new();
+    let mut previous = None;
+    for folder in files.iter().filter_map(|file| file.parent()) {
+        // By bytes: one walk spells a folder one way, and comparing paths goes component by
+        // component.
+        let bytes = folder.as_os_str().as_encoded_bytes();
+        if previous == Some(bytes) {
+            continue;
+        }
+        previous = Some(bytes);
+        folders.extend(
+            folder
+                .ancestors()
+                .take_while(|&dir| seen.insert(dir.as_os_str().as_encoded_bytes())),
+        );
+    }
+    folders
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("a/.talhorn.yaml"), "").unwrap();
+        std::fs::write(dir.path().join("a/b/x.yaml"), "").unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_listing_answers_for_the_names_its_folder_holds() {
+        let dir = tree();
+        let file = dir.path().join("a/b/x.yaml");
+        let listings = Listings::of_folders(&folders_and_above(std::slice::from_ref(&file)));
+        assert!(listings.may_hold(&dir.path().join("a"), ".talhorn.yaml"));
+        assert!(!listings.may_hold(&dir.path().join("a"), ".git"));
+        assert!(!listings.may_hold(&dir.path().join("a/b"), ".talhorn.yaml"));
+        assert!(listings.may_hold(&dir.path().join("a/b"), "x.yaml"));
+        let names: Vec<_> = listings.of(&dir.path().join("a")).unwrap().names().map(OsStr::to_owned).collect();
+        assert_eq!(names, [".talhorn.yaml", "b"]);
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_may_hold_anything() {
+        let dir = tree();
+        let listings = Listings::default();
+        let missing = dir.path().join("nowhere");
+        assert!(listings.of(&missing).is_none());
+        assert!(listings.may_hold(&missing, ".git"));
+    }
+
+    #[test]
+    fn the_folders_above_every_file_are_listed_once() {
+        let files = [
+            PathBuf::from("r/a/b/1.yaml"),
+            PathBuf::from("r/a/b/2.yaml"),
+            PathBuf::from("r/a/c/3.yaml"),
+            PathBuf::from("r/d.yaml"),
+        ];
+        let folders = folders_and_above(&files);
+        let spelled: Vec<_> = folders.iter().map(|f| f.to_str().unwrap()).collect();
+        assert_eq!(spelled, ["r/a/b", "r/a", "r", "", "r/a/c"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_to_a_folder_is_not_a_plain_folder() {
+        let dir = tree();
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("link")).unwrap();
+        let listings = Listings::default();
+        assert_eq!(listings.is_plain_folder(&dir.path().join("a")), Some(true));
+        assert_eq!(listings.is_plain_folder(&dir.path().join("link")), Some(false));
+        assert_eq!(listings.is_plain_folder(Path::new("/")), None);
+    }
+}
