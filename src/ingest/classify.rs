@@ -299,9 +299,32 @@ pub fn is_unread_manifests(text: &str) -> bool {
 /// it, so it need not be parsed there. Text with an escape, which could spell a name, or
 /// with a suppression comment is parsed as before.
 pub fn is_unreferenced_values_maps(text: &str) -> bool {
+    let values_map = |kind: &str| matches!(kind, "ConfigMap" | "Secret");
     !text.contains("longhorn-default-")
         && !text.contains('\\')
-        && are_manifests_of(text, |kind| matches!(kind, "ConfigMap" | "Secret"))
+        // Before the skim, which most Talos patches and values files would fail only at its
+        // end: a block-style `kind:` line naming one (others are parsed in full, as before).
+        && block_kinds(text).any(values_map)
+        && are_manifests_of(text, values_map)
+}
+
+/// The kinds named on lines starting with `kind:`, as block-style manifests name theirs.
+fn block_kinds(text: &str) -> impl Iterator<Item = &str> {
+    line_starts(text)
+        .filter(|&start| text.as_bytes().get(start) == Some(&b'k'))
+        .filter_map(|start| line_at(text, start).strip_prefix("kind:"))
+        .map(str::trim)
+}
+
+/// Where each line of `text` starts.
+fn line_starts(text: &str) -> impl Iterator<Item = usize> {
+    std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1))
+}
+
+/// The line starting at `start`, without its line break.
+fn line_at(text: &str, start: usize) -> &str {
+    let rest = &text[start..];
+    &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())]
 }
 
 /// Whether a text is Kubernetes manifests whose kinds all pass `kind_is`, from a skim: every
@@ -355,15 +378,12 @@ pub fn may_make_cluster(text: &str) -> bool {
 /// decides.
 fn may_be_unread_manifests(text: &str) -> bool {
     let mut api_version = false;
-    let line_starts =
-        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1));
-    for start in line_starts {
+    for start in line_starts(text) {
         // Only `apiVersion:` and `kind:` lines count: their first byte rules out the others.
         if !matches!(text.as_bytes().get(start), Some(b'a' | b'k')) {
             continue;
         }
-        let rest = &text[start..];
-        let line = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
+        let line = line_at(text, start);
         if let Some(value) = line.strip_prefix("apiVersion:") {
             api_version = true;
             if value.trim() == "v1alpha1" {
