@@ -1,8 +1,8 @@
 //! `talhorn lint`: ingest → model → rules → report.
 
 use super::{
-    EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, print_err, print_out, quiet,
-    report_options, rule_infos,
+    EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, print_err, print_out,
+    print_out_with, quiet, report_options, rule_infos,
 };
 use crate::lint::LintOutcome;
 use crate::report::{self, Format};
@@ -103,26 +103,33 @@ pub fn run(args: &LintArgs) -> i32 {
         // Machine formats stay valid documents; the note goes to people on stderr.
         print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));
     }
-    let text = report::render(
-        args.format,
-        &outcome.findings,
-        &outcome.sources,
-        &rule_infos(),
-        &options,
-    );
+    let rules = rule_infos();
+    let write = |out: &mut dyn std::io::Write| {
+        report::write(
+            args.format,
+            &outcome.findings,
+            &outcome.sources,
+            &rules,
+            &options,
+            out,
+        )
+    };
     // `-q`: a clean run prints nothing (machine formats are always written).
     let silent = quiet()
         && outcome.findings.is_empty()
         && matches!(args.format, Format::Human | Format::Concise);
     match &args.output_file {
         Some(path) => {
-            if let Err(e) = write_report(path, &text) {
+            let mut text = Vec::new();
+            let written = write(&mut text).map_err(|e| e.to_string());
+            if let Err(e) = written.and_then(|()| write_report(path, &text)) {
                 return fail(e);
             }
         }
         None if silent => {}
+        // Written as it is made: a large report is not held whole first.
         None => {
-            if !print_out(&text) {
+            if !print_out_with(write) {
                 return EXIT_ERROR;
             }
         }
@@ -143,9 +150,9 @@ pub fn run(args: &LintArgs) -> i32 {
 }
 
 /// `--output-file`: its folders are created, and the file is replaced atomically.
-fn write_report(path: &Path, text: &str) -> Result<(), String> {
+fn write_report(path: &Path, text: &[u8]) -> Result<(), String> {
     super::misc::create_parent(path)?;
-    crate::write::write_file_atomically(path, text.as_bytes())
+    crate::write::write_file_atomically(path, text)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

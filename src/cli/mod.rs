@@ -375,11 +375,16 @@ pub(crate) fn read_input(path: &Path) -> Result<String, String> {
 /// output quietly, as with other command-line tools; any other failure is reported and makes
 /// the result `false`.
 pub(crate) fn print_out(text: &str) -> bool {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    print_out_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// [`print_out`] of what `write` writes, as it writes it (buffered: standard output flushes
+/// at every line otherwise).
+pub(crate) fn print_out_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> bool {
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
         Err(e) => {

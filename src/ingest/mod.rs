@@ -131,12 +131,17 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
     // The folders every stage up to grouping asks about, each listed once, in parallel.
     let folders = crate::source::folders_and_above(&discovered.files);
     let listings = yaml::on_workers(|| Listings::of_folders(&folders));
-    let mut sources = SourceMap::default();
-    let mut files = read_files(&discovered, &mut sources, &folders, &listings);
+    let generated = generated_files(&discovered.files, &folders, &listings);
     drop(folders);
-    // Each read file holds its path: the walk's lists are not kept beside them.
+    let mut sources = SourceMap::default();
+    // Each read file takes its path from the walk's list.
+    let mut files = read_files(
+        discovered.files,
+        generated,
+        discovered.problems,
+        &mut sources,
+    );
     let skipped = discovered.skipped;
-    drop((discovered.files, discovered.problems));
     if let Some(name) = stdin {
         let text = discover::read_text_from(std::io::stdin().lock());
         files.push(recognise(preload::from_text(name, text)).register(&mut sources));
@@ -444,35 +449,53 @@ enum Content {
 }
 
 /// Reads and recognises every discovered file, each on its own.
+/// `walked` are the files the walk found, in path order, `generated` which of them to skip
+/// ([`generated_files`]), `problems` the paths the walk could not use.
 fn read_files(
-    discovered: &discover::Discovered,
+    walked: Vec<PathBuf>,
+    generated: Vec<bool>,
+    problems: Vec<(PathBuf, String)>,
     sources: &mut SourceMap,
-    folders: &[&Path],
-    listings: &Listings,
 ) -> Vec<ReadFile> {
-    let paths = without_generated_files(&discovered.files, folders, listings);
-    let mut files = Vec::with_capacity(discovered.problems.len() + paths.len());
-    files.extend(discovered.problems.iter().map(|(path, problem)| {
-        let id = sources.add(SourceFile::new(path, ""));
+    let mut files = Vec::with_capacity(problems.len() + walked.len());
+    let met_problems = !problems.is_empty();
+    files.extend(problems.into_iter().map(|(path, problem)| {
+        let id = sources.add(SourceFile::new(&path, ""));
         ReadFile {
-            path: path.clone(),
+            path,
             kind: Kind::Invalid,
             id: Some(id),
             content: Content::None,
-            findings: vec![int001(Location::file_start(id), problem.clone())],
+            findings: vec![int001(Location::file_start(id), problem)],
             references: Vec::new(),
             declares_root_module: false,
         }
     }));
-    for recognised in preload::look_all(&paths, recognise_look) {
-        files.push(recognised.register(sources));
+    let mut paths = walked
+        .into_iter()
+        .zip(generated.into_iter().chain(std::iter::repeat(false)))
+        .filter_map(|(path, generated)| (!generated).then_some(path));
+    // A slice at a time, each given its places before the next is looked at: what waits for
+    // its place is a slice's files, not the whole run's (the peak of a large lint's memory).
+    loop {
+        let slice: Vec<PathBuf> = paths.by_ref().take(LOOK_SLICE).collect();
+        if slice.is_empty() {
+            break;
+        }
+        for recognised in preload::look_all(slice, recognise_look) {
+            files.push(recognised.register(sources));
+        }
     }
     // The walk's paths are in order: only the problems it met need a place among them.
-    if !discovered.problems.is_empty() {
+    if met_problems {
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     files
 }
+
+/// How many files are looked at before they are given their places ([`read_files`]): enough
+/// for every worker to have many.
+const LOOK_SLICE: usize = 1024;
 
 /// A file recognised on a worker thread, waiting for its place in the source map: ids are
 /// given in path order afterwards, so they do not depend on thread timing.
@@ -696,15 +719,12 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 /// both would report every VM twice.
 ///
 /// The manifests are looked for first (once per folder): without a listed file, the YAML files
-/// are not read a second time to look for an intent.
-fn without_generated_files<'f>(
-    files: &'f [PathBuf],
-    folders: &[&Path],
-    listings: &Listings,
-) -> Vec<&'f PathBuf> {
+/// are not read a second time to look for an intent. Returns which of `files` to skip (an
+/// empty list: none).
+fn generated_files(files: &[PathBuf], folders: &[&Path], listings: &Listings) -> Vec<bool> {
     let manifests = manifests_above(folders, listings);
     if manifests.is_empty() {
-        return files.iter().collect();
+        return Vec::new();
     }
     let generated: Vec<bool> = files
         .iter()
@@ -718,14 +738,9 @@ fn without_generated_files<'f>(
         })
         .collect();
     if !generated.contains(&true) || !has_intent(files) {
-        return files.iter().collect();
+        return Vec::new();
     }
-    files
-        .iter()
-        .zip(generated)
-        .filter(|(_, generated)| !generated)
-        .map(|(file, _)| file)
-        .collect()
+    generated
 }
 
 /// The files each build manifest in `folders` (those of the files and above them) lists; a

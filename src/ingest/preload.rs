@@ -68,8 +68,8 @@ pub struct Left {
 /// Looks at the files discovery found (their type is checked), in parallel, in the order of
 /// `paths`. `then` runs on the worker too: recognition, the per-file work that needs no other
 /// file.
-pub fn look_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Look) -> T + Sync) -> Vec<T> {
-    yaml::on_workers(|| paths.par_iter().map(|path| then(look(path))).collect())
+pub fn look_all<T: Send>(paths: Vec<PathBuf>, then: impl Fn(Look) -> T + Sync) -> Vec<T> {
+    yaml::on_workers(|| paths.into_par_iter().map(|path| then(look(path))).collect())
 }
 
 /// Reads what grouping needs: every file that may make a cluster, in full. Other files are
@@ -77,10 +77,37 @@ pub fn look_all<T: Send>(paths: &[&PathBuf], then: impl Fn(Look) -> T + Sync) ->
 /// here and again in their cluster when only their content can tell (a second read, not a
 /// held text, is what keeps memory flat). Manifests talhorn does not read are told here from
 /// a skim, and need nothing more.
-fn look(path: &Path) -> Look {
-    let by_name = classify::by_name(path);
-    let later = |declares_root_module, values_maps_only| Look::Later {
-        path: path.to_path_buf(),
+fn look(path: PathBuf) -> Look {
+    let by_name = classify::by_name(&path);
+    match see(&path, by_name) {
+        Seen::Read(read) => Look::Loaded(Loaded {
+            path,
+            by_name,
+            read,
+        }),
+        Seen::Left {
+            left,
+            declares_root_module,
+        } => Look::Later {
+            path,
+            left,
+            declares_root_module,
+        },
+    }
+}
+
+/// What [`look`] does with a file, before the file's path is handed on.
+enum Seen {
+    Read(Result<(String, Parsed), String>),
+    Left {
+        left: Left,
+        declares_root_module: bool,
+    },
+}
+
+/// [`look`] at `path`, whose name says `by_name`.
+fn see(path: &Path, by_name: classify::ByName) -> Seen {
+    let later = |declares_root_module, values_maps_only| Seen::Left {
         left: Left {
             by_name,
             values_maps_only,
@@ -95,44 +122,30 @@ fn look(path: &Path) -> Look {
             false,
         ),
         // Named a talhelper config: it makes a cluster.
-        Reads::Yaml if by_name.kind.is_some() => Look::Loaded(load(path, by_name)),
-        Reads::Yaml => {
-            let loaded = |read| {
-                Look::Loaded(Loaded {
-                    path: path.to_path_buf(),
-                    by_name,
-                    read,
-                })
-            };
-            match discover::read_discovered_text(path) {
-                Ok(text) if classify::is_unread_manifests(&text) => {
-                    loaded(Ok((text, Parsed::UnreadManifests)))
-                }
-                Ok(text) if classify::may_make_cluster(&text) => {
-                    loaded(Ok(parse_in_full(by_name, text)))
-                }
-                Ok(text) => later(
-                    false,
-                    classify::is_unreferenced_values_maps(&text) && !may_name_values_maps(&text),
-                ),
-                Err(problem) => loaded(Err(problem)),
+        Reads::Yaml if by_name.kind.is_some() => Seen::Read(read_and_parse(path, by_name)),
+        Reads::Yaml => match discover::read_discovered_text(path) {
+            Ok(text) if classify::is_unread_manifests(&text) => {
+                Seen::Read(Ok((text, Parsed::UnreadManifests)))
             }
-        }
-        Reads::Nothing => Look::Loaded(load(path, by_name)),
+            Ok(text) if classify::may_make_cluster(&text) => {
+                Seen::Read(Ok(parse_in_full(by_name, text)))
+            }
+            Ok(text) => later(
+                false,
+                classify::is_unreferenced_values_maps(&text) && !may_name_values_maps(&text),
+            ),
+            Err(problem) => Seen::Read(Err(problem)),
+        },
+        Reads::Nothing => Seen::Read(read_and_parse(path, by_name)),
     }
 }
 
 /// Reads and parses one file by the format its name says (`by_name`).
-fn load(path: &Path, by_name: classify::ByName) -> Loaded {
-    let read = if by_name.reads == Reads::Nothing {
+fn read_and_parse(path: &Path, by_name: classify::ByName) -> Result<(String, Parsed), String> {
+    if by_name.reads == Reads::Nothing {
         Ok((String::new(), Parsed::Nothing))
     } else {
         discover::read_discovered_text(path).map(|text| parse(by_name, text))
-    };
-    Loaded {
-        path: path.to_path_buf(),
-        by_name,
-        read,
     }
 }
 

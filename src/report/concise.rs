@@ -2,11 +2,14 @@
 
 use super::{Paint, Report, ReportOptions, escape_control, escape_line, statistics_table};
 
-pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
+pub(crate) fn write(
+    report: &Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let paint = Paint {
         enabled: opts.color,
     };
-    let mut out = String::new();
     for entry in &report.entries {
         let finding = entry.finding;
         let place = format!(
@@ -15,18 +18,19 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
             entry.at.line,
             entry.at.column
         );
-        out.push_str(&format!(
-            "{} {} {} {}\n",
+        writeln!(
+            out,
+            "{} {} {} {}",
             paint.bold(&place),
             paint.severity(finding.severity, finding.code),
             paint.severity(finding.severity, &format!("[{}]", finding.severity)),
             escape_control(&single_line(&finding.message)),
-        ));
+        )?;
     }
     if opts.statistics && !report.entries.is_empty() {
-        out.push_str(&statistics_table(&report.statistics()));
+        out.write_all(statistics_table(&report.statistics()).as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// A message on one line: line breaks would split a finding across records.

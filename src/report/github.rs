@@ -13,14 +13,14 @@ use std::fmt::Write as _;
 /// silently (actions/toolkit#734).
 const ANNOTATIONS_PER_TYPE: usize = 10;
 
-pub(crate) fn render(report: &Report<'_>) -> String {
+pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     // The notices about dropped annotations come first: a notice after ten others would itself
     // be dropped.
-    let mut out = overflow_notices(report);
+    out.write_all(overflow_notices(report).as_bytes())?;
     for entry in &report.entries {
-        let _ = writeln!(out, "{}", command(entry));
+        writeln!(out, "{}", command(entry))?;
     }
-    out
+    Ok(())
 }
 
 fn command(entry: &Entry<'_>) -> String {

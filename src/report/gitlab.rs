@@ -27,14 +27,14 @@ struct Lines {
     end: usize,
 }
 
-pub(crate) fn render(report: &Report<'_>) -> String {
+pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let issues: Vec<Issue> = report
         .entries
         .iter()
         .zip(super::fingerprint::fingerprints(report))
         .map(|(entry, fingerprint)| issue(entry, fingerprint))
         .collect();
-    super::to_json_text(&issues)
+    super::write_json(&issues, out)
 }
 
 fn issue(entry: &Entry<'_>, fingerprint: String) -> Issue {

@@ -22,7 +22,11 @@ const MIN_WIDTH: usize = 40;
 /// instead. miette cannot underline past column 65,535, and a megabyte line helps nobody.
 const MAX_SNIPPET_LINE: usize = 1_000;
 
-pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
+pub(crate) fn write(
+    report: &Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let theme = if opts.color {
         GraphicalTheme::unicode()
     } else {
@@ -33,26 +37,31 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
         .with_urls(false)
         .without_syntax_highlighting()
         .with_show_related_as_nested(true);
-    let mut out = String::new();
+    // One finding at a time: miette renders into a `String`, which is written out before the
+    // next.
+    let mut text = String::new();
     for entry in &report.entries {
+        text.clear();
         let diagnostic = FindingDiagnostic::new(entry);
-        if handler.render_report(&mut out, &diagnostic).is_err() {
+        if handler.render_report(&mut text, &diagnostic).is_err() {
             // Writing into a String cannot fail; keep the finding visible if miette ever does.
-            out.push_str(&format!(
+            text = format!(
                 "{}: {}\n",
                 entry.finding.code,
                 escape_control(&entry.finding.message)
-            ));
+            );
         }
-        out.push('\n');
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
     }
     if opts.statistics && !report.entries.is_empty() {
-        out.push_str(&statistics_table(&report.statistics()));
-        out.push('\n');
+        writeln!(out, "{}", statistics_table(&report.statistics()))?;
     }
-    out.push_str(&report.counts().run_summary(opts.recognised_nothing));
-    out.push('\n');
-    out
+    writeln!(
+        out,
+        "{}",
+        report.counts().run_summary(opts.recognised_nothing)
+    )
 }
 
 /// A finding, or one of its related locations in another file, as a miette diagnostic.

@@ -61,7 +61,11 @@ struct Summary {
     by_code: Option<Vec<CodeCount>>,
 }
 
-pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
+pub(crate) fn write(
+    report: &Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let counts = report.counts();
     let document = Document {
         version: FORMAT_VERSION,
@@ -74,7 +78,7 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
             by_code: opts.statistics.then(|| report.statistics()),
         },
     };
-    super::to_json_text(&document)
+    super::write_json(&document, out)
 }
 
 fn finding<'a>(entry: &'a Entry<'_>) -> JsonFinding<'a> {

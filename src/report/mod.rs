@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// An output format of `talhorn lint --format`.
@@ -112,14 +113,30 @@ pub fn render(
     rules: &[RuleInfo],
     opts: &ReportOptions,
 ) -> String {
+    let mut bytes = Vec::new();
+    // Writing into a `Vec` cannot fail, and every format writes UTF-8.
+    let _ = write(format, findings, sources, rules, opts, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`render`] into `out` as the report is made, finding by finding: a large report is not held
+/// in memory whole before it is written.
+pub fn write(
+    format: Format,
+    findings: &[Finding],
+    sources: &SourceMap,
+    rules: &[RuleInfo],
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let report = Report::new(findings, sources, rules, opts);
     match format {
-        Format::Human => human::render(&report, opts),
-        Format::Concise => concise::render(&report, opts),
-        Format::Json => json::render(&report, opts),
-        Format::Sarif => sarif::render(&report, opts),
-        Format::Github => github::render(&report),
-        Format::Gitlab => gitlab::render(&report),
+        Format::Human => human::write(&report, opts, out),
+        Format::Concise => concise::write(&report, opts, out),
+        Format::Json => json::write(&report, opts, out),
+        Format::Sarif => sarif::write(&report, opts, out),
+        Format::Github => github::write(&report, out),
+        Format::Gitlab => gitlab::write(&report, out),
     }
 }
 
@@ -389,16 +406,14 @@ fn clamp_span(text: &str, span: Span) -> Span {
     Span::new(start, end)
 }
 
-/// Pretty JSON with a final newline.
-pub(crate) fn to_json_text(value: &impl Serialize) -> String {
-    match serde_json::to_string_pretty(value) {
-        Ok(mut text) => {
-            text.push('\n');
-            text
-        }
+/// Pretty JSON with a final newline, written to `out` as it is made.
+pub(crate) fn write_json(value: &impl Serialize, out: &mut dyn Write) -> std::io::Result<()> {
+    match serde_json::to_writer_pretty(&mut *out, value) {
+        Ok(()) => out.write_all(b"\n"),
+        Err(error) if error.is_io() => Err(error.into()),
         // Only non-string map keys or a failing `Serialize` impl can get here; neither exists
         // in the report types.
-        Err(error) => format!("{}\n", serde_json::json!({ "error": error.to_string() })),
+        Err(error) => writeln!(out, "{}", serde_json::json!({ "error": error.to_string() })),
     }
 }
 

@@ -18,7 +18,11 @@ const PARTIAL_FINGERPRINT: &str = "talhorn/v1";
 /// GitHub code scanning truncates descriptions longer than this.
 const MAX_DESCRIPTION_CHARS: usize = 1024;
 
-pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
+pub(crate) fn write(
+    report: &Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -36,7 +40,7 @@ pub(crate) fn render(report: &Report<'_>, opts: &ReportOptions) -> String {
                 .collect::<Vec<_>>(),
         }],
     });
-    super::to_json_text(&log)
+    super::write_json(&log, out)
 }
 
 fn driver(report: &Report<'_>, opts: &ReportOptions) -> Value {

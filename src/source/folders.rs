@@ -62,16 +62,18 @@ impl Listing {
 /// stages of a run, on any thread; a folder asked for before it was listed is listed then.
 #[derive(Debug, Default)]
 pub struct Listings {
-    /// Folder path (bytes, `.` for the empty path) → its listing, `None` when it cannot be
-    /// listed.
-    known: RwLock<HashMap<Box<[u8]>, Option<Arc<Listing>>>>,
+    /// Every folder listed so far.
+    known: RwLock<Known>,
 }
+
+/// A folder's key ([`key`]) → its listing, `None` when it cannot be listed.
+type Known = HashMap<Box<[u8]>, Option<Arc<Listing>>>;
 
 impl Listings {
     /// Lists `folders` now, in parallel (for a lint, [`folders_and_above`] its files: the
     /// folders its stages ask about).
     pub fn of_folders(folders: &[&Path]) -> Self {
-        let listed: HashMap<Box<[u8]>, Option<Arc<Listing>>> = folders
+        let listed: Known = folders
             .par_iter()
             .map(|&dir| (key(dir), Listing::read(dir).map(Arc::new)))
             .collect();
@@ -110,9 +112,7 @@ impl Listings {
         Some(listing.entry(name).is_some_and(|kind| kind.is_dir()))
     }
 
-    fn read_lock(
-        &self,
-    ) -> std::sync::RwLockReadGuard<'_, HashMap<Box<[u8]>, Option<Arc<Listing>>>> {
+    fn read_lock(&self) -> std::sync::RwLockReadGuard<'_, Known> {
         self.known
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -172,7 +172,12 @@ mod tests {
         assert!(!listings.may_hold(&dir.path().join("a"), ".git"));
         assert!(!listings.may_hold(&dir.path().join("a/b"), ".talhorn.yaml"));
         assert!(listings.may_hold(&dir.path().join("a/b"), "x.yaml"));
-        let names: Vec<_> = listings.of(&dir.path().join("a")).unwrap().names().map(OsStr::to_owned).collect();
+        let names: Vec<_> = listings
+            .of(&dir.path().join("a"))
+            .unwrap()
+            .names()
+            .map(OsStr::to_owned)
+            .collect();
         assert_eq!(names, [".talhorn.yaml", "b"]);
     }
 
@@ -205,7 +210,10 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("link")).unwrap();
         let listings = Listings::default();
         assert_eq!(listings.is_plain_folder(&dir.path().join("a")), Some(true));
-        assert_eq!(listings.is_plain_folder(&dir.path().join("link")), Some(false));
+        assert_eq!(
+            listings.is_plain_folder(&dir.path().join("link")),
+            Some(false)
+        );
         assert_eq!(listings.is_plain_folder(Path::new("/")), None);
     }
 }
