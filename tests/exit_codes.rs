@@ -345,25 +345,24 @@ fn human_format_names_the_rule_and_summarises() {
     );
 }
 
+/// The report is written to standard output as it is made, and made whole for a file: both
+/// are the same bytes, in every format.
 #[test]
 fn output_file_receives_the_report_instead_of_stdout() {
     let dir = workspace(&["kvm64"]);
-    let on_stdout = lint_format(dir.path(), "sarif");
-    let output = talhorn(
-        dir.path(),
-        &[
-            "lint",
-            "kvm64",
-            "--format",
-            "sarif",
-            "--output-file",
-            "talhorn.sarif",
-        ],
-    );
-    assert_exit(&output, FINDINGS);
-    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
-    let written = std::fs::read_to_string(dir.path().join("talhorn.sarif")).expect("file written");
-    assert_eq!(written, on_stdout);
+    for format in ["sarif", "json", "gitlab", "human", "concise", "github"] {
+        let on_stdout = lint_format(dir.path(), format);
+        assert!(!on_stdout.is_empty(), "{format}");
+        let file = format!("talhorn.{format}");
+        let output = talhorn(
+            dir.path(),
+            &["lint", "kvm64", "--format", format, "--output-file", &file],
+        );
+        assert_exit(&output, FINDINGS);
+        assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+        let written = std::fs::read_to_string(dir.path().join(&file)).expect("file written");
+        assert_eq!(written, on_stdout, "{format}");
+    }
 }
 
 #[test]

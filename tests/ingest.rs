@@ -988,3 +988,39 @@ fn a_symlink_loop_is_reported_and_does_not_hang() {
         .collect();
     assert_eq!(looped, ["a.yaml", "b.yaml"]);
 }
+
+/// Files are looked at a slice at a time (to bound what waits for its place in the source
+/// map): over several slices, files keep their path order and take their places in it.
+#[test]
+fn files_over_several_look_slices_keep_their_path_order_and_places() {
+    let dir = tempfile::tempdir().unwrap();
+    // More than two slices, in folders whose names sort differently from their creation order.
+    for folder in 0..45 {
+        let folder_path = dir.path().join(format!("f{:02}", 44 - folder));
+        std::fs::create_dir_all(&folder_path).unwrap();
+        for file in 0..50 {
+            let text = format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m{folder}-{file}\ndata:\n  a: b\n"
+            );
+            std::fs::write(folder_path.join(format!("m{file:02}.yaml")), text).unwrap();
+        }
+    }
+    let ingested = ingest(&[dir.path().to_path_buf()], &LintConfig::default()).unwrap();
+    assert_eq!(ingested.files.len(), 45 * 50);
+    assert!(
+        ingested
+            .files
+            .windows(2)
+            .all(|pair| pair[0].path < pair[1].path),
+        "files in path order"
+    );
+    let places: Vec<_> = ingested
+        .files
+        .iter()
+        .map(|file| ingested.sources.find(&file.path).expect("a place"))
+        .collect();
+    assert!(
+        places.windows(2).all(|pair| pair[0] < pair[1]),
+        "places given in path order"
+    );
+}
