@@ -433,6 +433,33 @@ pub fn absolute(path: &Path) -> PathBuf {
 
 /// Drops `.` components and resolves `..` lexically (no filesystem access).
 pub fn normalize(path: &Path) -> PathBuf {
+    // Most paths are spelled so already (a walk's are): their bytes tell, without rebuilding
+    // them component by component (grouping normalizes every folder above every file).
+    if is_normal(path) {
+        return path.to_path_buf();
+    }
+    rebuilt(path)
+}
+
+/// Whether [`normalize`] gives `path` back as it is: a Unix path without a `.`, `..` or empty
+/// component (`//`, a trailing `/`), the root's aside.
+fn is_normal(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    cfg!(unix)
+        && bytes.len() > 1
+        && bytes
+            .split(|&byte| byte == b'/')
+            .enumerate()
+            .all(|(at, component)| match component {
+                b"." | b".." => false,
+                // Only the root's: an absolute path starts with the separator.
+                b"" => at == 0,
+                _ => true,
+            })
+}
+
+/// [`normalize`], component by component.
+fn rebuilt(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -495,6 +522,39 @@ mod tests {
         };
         assert_eq!(groups(true), vec![vec![0, 1], vec![2]]);
         assert_eq!(groups(false), vec![vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn normal_paths_are_given_back_as_a_rebuild_would_give_them() {
+        let paths = [
+            "a",
+            "a/b",
+            "/a/b",
+            "/",
+            "",
+            ".",
+            "..",
+            "./a",
+            "a/.",
+            "a/./b",
+            "a/../b",
+            "../a",
+            "a//b",
+            "a/",
+            "//a",
+            "/a/b/",
+            ".a/b.",
+            "a/..b/c",
+            "a/.../b",
+            "clusters/c000/talos",
+        ];
+        for path in paths {
+            let path = Path::new(path);
+            assert_eq!(normalize(path), rebuilt(path), "{}", path.display());
+        }
+        assert!(is_normal(Path::new("clusters/c000/talos")));
+        assert!(is_normal(Path::new("/work/repo")));
+        assert!(!is_normal(Path::new("a/../b")));
     }
 
     #[test]
