@@ -492,6 +492,35 @@ fn parse_lint(node: &Node, config: &mut LintConfig, err: &ErrFn<'_>) -> Result<(
 mod tests {
     use super::*;
 
+    /// A folder's listing only tells what is absent: a name it holds is still looked at on
+    /// disk. A dangling `.talhorn.yaml` symlink is no configuration, and a `.git` file (a
+    /// worktree's) still ends the walk up.
+    #[cfg(unix)]
+    #[test]
+    fn listed_names_are_still_looked_at_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("repo/a/b")).unwrap();
+        std::fs::write(root.join(FILE_NAME), "").unwrap();
+        std::fs::write(root.join("repo/.git"), "gitdir: elsewhere\n").unwrap();
+        std::os::unix::fs::symlink(
+            root.join("missing.yaml"),
+            root.join("repo/a").join(FILE_NAME),
+        )
+        .unwrap();
+        let listings = Listings::default();
+        assert!(listings.may_hold(&root.join("repo/a"), FILE_NAME));
+        let mut folders = Folders::new(&listings);
+        // Not the dangling link in `a/`, and not the configuration above the repository.
+        assert_eq!(folders.nearest(&root.join("repo/a/b")), None);
+        assert_eq!(LintConfig::discover(&root.join("repo/a/b")), None);
+        std::fs::write(root.join("repo").join(FILE_NAME), "").unwrap();
+        let listings = Listings::default();
+        let found = Folders::new(&listings).nearest(&root.join("repo/a/b"));
+        let real = std::fs::canonicalize(root.join("repo")).unwrap();
+        assert_eq!(found, Some(real.join(FILE_NAME)));
+    }
+
     /// Going up the folders as the path spells them finds what resolving the whole path
     /// finds, through a symlink too: `a/link/sub` is under `outer/elsewhere/`, so it takes
     /// `outer/`'s configuration, not `a/`'s.
