@@ -254,16 +254,16 @@ type ClusterFile<'f> = (usize, Cow<'f, ReadFile>, Content);
 /// cluster's map.
 fn read_members<'f>(
     members: &[usize],
-    contents: Vec<Content>,
+    mut contents: Vec<Content>,
     files: &'f [ReadFile],
     sources: &SourceMap,
 ) -> (Vec<ClusterFile<'f>>, Vec<(FileId, Arc<SourceFile>)>) {
     let texts_read: Vec<Option<Result<String, String>>> = members
         .iter()
-        .zip(&contents)
+        .zip(&mut contents)
         .map(|(&index, content)| match content {
             Content::Later(left) if !left.values_maps_only => {
-                Some(preload::read_later(&files[index].path))
+                Some(preload::read_later(&files[index].path, left.text.take()))
             }
             _ => None,
         })
@@ -281,7 +281,7 @@ fn read_members<'f>(
         let loaded = match text {
             Some(text) => preload::parse_later(path, left.by_name, text),
             None if values_maps_named => {
-                preload::parse_later(path, left.by_name, preload::read_later(path))
+                preload::parse_later(path, left.by_name, preload::read_later(path, None))
             }
             None => preload::unread_values_maps(path, left.by_name),
         };
@@ -475,6 +475,7 @@ fn read_files(
         .into_iter()
         .zip(generated.into_iter().chain(std::iter::repeat(false)))
         .filter_map(|(path, generated)| (!generated).then_some(path));
+    let held = preload::HeldTexts::new(preload::HELD_TEXT_BYTES);
     // A slice at a time, each given its places before the next is looked at: what waits for
     // its place is a slice's files, not the whole run's (the peak of a large lint's memory).
     loop {
@@ -482,7 +483,7 @@ fn read_files(
         if slice.is_empty() {
             break;
         }
-        for recognised in preload::look_all(slice, recognise_look) {
+        for recognised in preload::look_all(slice, &held, recognise_look) {
             files.push(recognised.register(sources));
         }
     }

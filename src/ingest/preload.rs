@@ -3,10 +3,11 @@
 //!
 //! Grouping only needs the files that can make a cluster (an intent, a talhelper config, an
 //! Omni template, a Terraform root module); [`look`] reads and parses those, and tells
-//! manifests talhorn does not read from a skim. Every other file ([`Look::Later`]) is read
-//! and parsed ([`read_later`], [`parse_later`]) by the worker that folds its cluster, so a
-//! lint holds the texts and parse trees of the clusters being folded, not of the whole
-//! repository.
+//! manifests talhorn does not read from a skim. Every other file ([`Look::Later`]) is parsed
+//! ([`read_later`], [`parse_later`]) by the worker that folds its cluster, so a lint holds
+//! the parse trees of the clusters being folded, not of the whole repository; the texts
+//! [`look`] read of those files wait for their cluster within a bounded budget
+//! ([`HELD_TEXT_BYTES`]), so a file is read once.
 //!
 //! A file is parsed once, in the format its name says (the registry in [`super::classify`]);
 //! nothing here depends on another file, so files load in any order on any thread, and the
@@ -18,6 +19,8 @@ use crate::load::qmconf;
 use crate::yaml::{self, Node, YamlError};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One file, read and parsed by the format its name says.
 pub struct Loaded {
@@ -55,7 +58,7 @@ pub enum Look {
 }
 
 /// What [`look`] learnt of a file it left for its cluster.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Left {
     /// What the name says.
     pub by_name: classify::ByName,
@@ -63,23 +66,66 @@ pub struct Left {
     /// ([`classify::is_unreferenced_values_maps`], not [`may_name_values_maps`]): read in its
     /// cluster only when another file there may name them ([`unread_values_maps`]).
     pub values_maps_only: bool,
+    /// Its text, when [`look`] read it and the run's [`HeldTexts`] had room: its cluster takes
+    /// it instead of reading the file again.
+    pub text: Option<Arc<String>>,
+}
+
+/// How many bytes of text [`look`] may hold for the files it leaves for their clusters, over a
+/// run. Under it, every file is read once; past it, the rest are read again in their cluster,
+/// so memory stays bounded however large the repository (about 1 MB for 10,000 files of a
+/// GitOps repository, most of which `look` does not leave for later).
+pub const HELD_TEXT_BYTES: usize = 4 * 1024 * 1024;
+
+/// What is left of a run's [`HELD_TEXT_BYTES`], shared by the threads that look at files.
+#[derive(Debug)]
+pub struct HeldTexts {
+    left: AtomicUsize,
+}
+
+impl HeldTexts {
+    pub fn new(bytes: usize) -> Self {
+        Self {
+            left: AtomicUsize::new(bytes),
+        }
+    }
+
+    /// Holds `text` when there is room for it.
+    fn hold(&self, text: String) -> Option<Arc<String>> {
+        let len = text.len();
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(len)
+            })
+            .ok()
+            .map(|_| Arc::new(text))
+    }
 }
 
 /// Looks at the files discovery found (their type is checked), in parallel, in the order of
 /// `paths`. `then` runs on the worker too: recognition, the per-file work that needs no other
 /// file.
-pub fn look_all<T: Send>(paths: Vec<PathBuf>, then: impl Fn(Look) -> T + Sync) -> Vec<T> {
-    yaml::on_workers(|| paths.into_par_iter().map(|path| then(look(path))).collect())
+pub fn look_all<T: Send>(
+    paths: Vec<PathBuf>,
+    held: &HeldTexts,
+    then: impl Fn(Look) -> T + Sync,
+) -> Vec<T> {
+    yaml::on_workers(|| {
+        paths
+            .into_par_iter()
+            .map(|path| then(look(path, held)))
+            .collect()
+    })
 }
 
 /// Reads what grouping needs: every file that may make a cluster, in full. Other files are
 /// left for later: unread when their name says what they are (VM configs, host files), read
-/// here and again in their cluster when only their content can tell (a second read, not a
-/// held text, is what keeps memory flat). Manifests talhorn does not read are told here from
-/// a skim, and need nothing more.
-fn look(path: PathBuf) -> Look {
+/// here when only their content can tell, their text held for their cluster while `held` has
+/// room (and read again there past it, so memory stays bounded). Manifests talhorn does not
+/// read are told here from a skim, and need nothing more.
+fn look(path: PathBuf, held: &HeldTexts) -> Look {
     let by_name = classify::by_name(&path);
-    match see(&path, by_name) {
+    match see(&path, by_name, held) {
         Seen::Read(read) => Look::Loaded(Loaded {
             path,
             by_name,
@@ -106,21 +152,26 @@ enum Seen {
 }
 
 /// [`look`] at `path`, whose name says `by_name`.
-fn see(path: &Path, by_name: classify::ByName) -> Seen {
-    let later = |declares_root_module, values_maps_only| Seen::Left {
+fn see(path: &Path, by_name: classify::ByName, held: &HeldTexts) -> Seen {
+    let later = |declares_root_module, values_maps_only, text| Seen::Left {
         left: Left {
             by_name,
             values_maps_only,
+            text,
         },
         declares_root_module,
     };
     match by_name.reads {
-        Reads::Conf | Reads::Text => later(false, false),
-        Reads::Terraform => later(
-            discover::read_discovered_text(path)
-                .is_ok_and(|text| super::group::declares_root_module(&text)),
-            false,
-        ),
+        Reads::Conf | Reads::Text => later(false, false, None),
+        Reads::Terraform => match discover::read_discovered_text(path) {
+            Ok(text) => later(
+                super::group::declares_root_module(&text),
+                false,
+                held.hold(text),
+            ),
+            // Its cluster reads it again, and says why it cannot.
+            Err(_) => later(false, false, None),
+        },
         // Named a talhelper config: it makes a cluster.
         Reads::Yaml if by_name.kind.is_some() => Seen::Read(read_and_parse(path, by_name)),
         Reads::Yaml => match discover::read_discovered_text(path) {
@@ -130,10 +181,13 @@ fn see(path: &Path, by_name: classify::ByName) -> Seen {
             Ok(text) if classify::may_make_cluster(&text) => {
                 Seen::Read(Ok(parse_in_full(by_name, text)))
             }
-            Ok(text) => later(
-                false,
-                classify::is_unreferenced_values_maps(&text) && !may_name_values_maps(&text),
-            ),
+            Ok(text) => {
+                let values_maps_only =
+                    classify::is_unreferenced_values_maps(&text) && !may_name_values_maps(&text);
+                // A file of values maps is read again only where something may name it.
+                let text = (!values_maps_only).then(|| held.hold(text)).flatten();
+                later(false, values_maps_only, text)
+            }
             Err(problem) => Seen::Read(Err(problem)),
         },
         Reads::Nothing => Seen::Read(read_and_parse(path, by_name)),
@@ -149,9 +203,14 @@ fn read_and_parse(path: &Path, by_name: classify::ByName) -> Result<(String, Par
     }
 }
 
-/// The text of a file [`look`] left for later, read when its cluster is folded.
-pub fn read_later(path: &Path) -> Result<String, String> {
-    discover::read_discovered_text(path)
+/// The text of a file [`look`] left for later, when its cluster is folded: the text `look`
+/// held ([`Left::text`]), or the file read again.
+pub fn read_later(path: &Path, held: Option<Arc<String>>) -> Result<String, String> {
+    match held {
+        // A file of several clusters: each takes a copy, the last one the text itself.
+        Some(text) => Ok(Arc::unwrap_or_clone(text)),
+        None => discover::read_discovered_text(path),
+    }
 }
 
 /// A file [`look`] left for later (it is not manifests that need no parse), parsed by what its
@@ -210,4 +269,48 @@ fn parse_in_full(by_name: classify::ByName, text: String) -> (String, Parsed) {
         Reads::Text | Reads::Nothing => Parsed::Nothing,
     };
     (text, parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_held_while_the_budget_has_room_and_read_again_past_it() {
+        let held = HeldTexts::new(10);
+        assert!(held.hold("12345".into()).is_some());
+        assert!(
+            held.hold("123456".into()).is_none(),
+            "6 bytes past the 5 left"
+        );
+        assert!(held.hold("12345".into()).is_some());
+        assert!(held.hold(String::new()).is_some());
+        assert!(held.hold("1".into()).is_none());
+    }
+
+    #[test]
+    fn a_held_text_is_taken_instead_of_reading_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patch.yaml");
+        std::fs::write(&path, "machine:\n  type: worker\n").unwrap();
+        let held = HeldTexts::new(HELD_TEXT_BYTES);
+        let Look::Later { left, .. } = look(path.clone(), &held) else {
+            panic!("a Talos patch is left for its cluster");
+        };
+        // What the cluster gets is what the look read, whatever the file says now.
+        std::fs::write(&path, "machine:\n  type: controlplane\n").unwrap();
+        assert_eq!(
+            read_later(&path, left.text).unwrap(),
+            "machine:\n  type: worker\n"
+        );
+        // Past the budget, the file is read again.
+        let Look::Later { left, .. } = look(path.clone(), &HeldTexts::new(0)) else {
+            panic!("a Talos patch is left for its cluster");
+        };
+        assert!(left.text.is_none());
+        assert_eq!(
+            read_later(&path, left.text).unwrap(),
+            "machine:\n  type: controlplane\n"
+        );
+    }
 }
