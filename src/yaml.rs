@@ -13,6 +13,8 @@
 
 mod line_skim;
 
+pub use line_skim::lines;
+
 use crate::source::Span;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;

@@ -310,21 +310,9 @@ pub fn is_unreferenced_values_maps(text: &str) -> bool {
 
 /// The kinds named on lines starting with `kind:`, as block-style manifests name theirs.
 fn block_kinds(text: &str) -> impl Iterator<Item = &str> {
-    line_starts(text)
-        .filter(|&start| text.as_bytes().get(start) == Some(&b'k'))
-        .filter_map(|start| line_at(text, start).strip_prefix("kind:"))
+    crate::yaml::lines(text)
+        .filter_map(|line| line.strip_prefix("kind:"))
         .map(str::trim)
-}
-
-/// Where each line of `text` starts.
-fn line_starts(text: &str) -> impl Iterator<Item = usize> {
-    std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1))
-}
-
-/// The line starting at `start`, without its line break.
-fn line_at(text: &str, start: usize) -> &str {
-    let rest = &text[start..];
-    &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())]
 }
 
 /// Whether a text is Kubernetes manifests whose kinds all pass `kind_is`, from a skim: every
@@ -378,12 +366,7 @@ pub fn may_make_cluster(text: &str) -> bool {
 /// decides.
 fn may_be_unread_manifests(text: &str) -> bool {
     let mut api_version = false;
-    for start in line_starts(text) {
-        // Only `apiVersion:` and `kind:` lines count: their first byte rules out the others.
-        if !matches!(text.as_bytes().get(start), Some(b'a' | b'k')) {
-            continue;
-        }
-        let line = line_at(text, start);
+    for line in crate::yaml::lines(text) {
         if let Some(value) = line.strip_prefix("apiVersion:") {
             api_version = true;
             if value.trim() == "v1alpha1" {

@@ -75,7 +75,7 @@ impl Listings {
     pub fn of_folders(folders: &[&Path]) -> Self {
         let listed: Known = folders
             .par_iter()
-            .map(|&dir| (key(dir), Listing::read(dir).map(Arc::new)))
+            .map(|&dir| (Box::from(key(dir)), Listing::read(dir).map(Arc::new)))
             .collect();
         Self {
             known: RwLock::new(listed),
@@ -84,8 +84,7 @@ impl Listings {
 
     /// The listing of `dir` (`None` when it cannot be listed).
     pub fn of(&self, dir: &Path) -> Option<Arc<Listing>> {
-        let key = key(dir);
-        if let Some(known) = self.read_lock().get(&key) {
+        if let Some(known) = self.read_lock().get(key(dir)) {
             return known.clone();
         }
         // Listed outside the lock: another thread may list it too, and both agree.
@@ -93,7 +92,7 @@ impl Listings {
         self.known
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key, listing.clone());
+            .insert(Box::from(key(dir)), listing.clone());
         listing
     }
 
@@ -120,10 +119,10 @@ impl Listings {
 }
 
 /// A folder's key: its bytes, the empty path (a file named without a folder) as `.`.
-fn key(dir: &Path) -> Box<[u8]> {
+fn key(dir: &Path) -> &[u8] {
     match dir.as_os_str().as_encoded_bytes() {
-        [] => Box::from(&b"."[..]),
-        bytes => Box::from(bytes),
+        [] => b".",
+        bytes => bytes,
     }
 }
 

@@ -111,7 +111,7 @@ fn is_printable_ascii(text: &str) -> bool {
 
 /// The lines of `text` as `split('\n')` gives them (a last, empty one after a final line
 /// feed), found with `memchr`.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
     ends.scan(0, move |start, end| {
         let line = &text[*start..end];
