@@ -198,6 +198,62 @@ fn every_format_is_independent_of_input_order() {
     }
 }
 
+/// The fixture's findings `copies` times over, each copy's messages numbered: more findings
+/// than the reporters render at a time.
+fn many_findings(f: &Fixture, copies: usize) -> Vec<Finding> {
+    (0..copies)
+        .flat_map(|copy| {
+            findings(f).into_iter().map(move |mut finding| {
+                finding.message = format!("{} (copy {copy:04})", finding.message);
+                finding
+            })
+        })
+        .collect()
+}
+
+/// The JSON formats are made a batch of findings at a time on the worker threads: the result
+/// must still be exactly `serde_json`'s pretty printing of the same document, over several
+/// batches, with nested arrays and objects inside each finding.
+#[test]
+fn json_formats_are_serde_json_pretty_printing_over_many_batches() {
+    let f = fixture();
+    let findings = many_findings(&f, 150);
+    for format in [Format::Json, Format::Sarif, Format::Gitlab] {
+        let out = render(format, &findings, &f.sources, &rules(), &options());
+        let value: Value = serde_json::from_str(&out).expect("JSON");
+        let canonical = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        assert_eq!(out, canonical, "{format:?}");
+    }
+}
+
+/// The text formats are rendered a batch of findings at a time too: every finding comes out
+/// once, in the sorted order, across batches.
+#[test]
+fn text_formats_keep_the_sorted_order_over_many_batches() {
+    let f = fixture();
+    let findings = many_findings(&f, 150);
+    let concise = render(Format::Concise, &findings, &f.sources, &rules(), &options());
+    let lines: Vec<&str> = concise.lines().collect();
+    assert_eq!(lines.len(), findings.len());
+    let mut sorted = lines.clone();
+    sorted.sort_by_key(|line| {
+        let (place, rest) = line.split_once(": ").unwrap();
+        let mut parts = place.rsplitn(3, ':');
+        let column: usize = parts.next().unwrap().parse().unwrap();
+        let line_number: usize = parts.next().unwrap().parse().unwrap();
+        (parts.next().unwrap().to_owned(), line_number, column, rest.to_owned())
+    });
+    assert_eq!(lines, sorted);
+    for format in [Format::Human, Format::Github] {
+        let out = render(format, &findings, &f.sources, &rules(), &options());
+        let positions: Vec<usize> = (0..150)
+            .map(|copy| format!("(copy {copy:04})"))
+            .map(|copy| out.find(&copy).unwrap_or_else(|| panic!("{format:?}: {copy} lost")))
+            .collect();
+        assert!(positions.is_sorted(), "{format:?}: copies out of order");
+    }
+}
+
 #[test]
 fn json_sarif_and_gitlab_follow_the_sorted_order() {
     let json = render_json(Format::Json, &options());

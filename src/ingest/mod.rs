@@ -129,8 +129,11 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
 ) -> Result<Ingested<C>, IngestError> {
     let discovered = discover::discover(paths, config)?;
     // The folders every stage up to grouping asks about, each listed once, in parallel.
-    let folders = crate::source::folders_and_above(&discovered.files);
-    let listings = yaml::on_workers(|| Listings::of_folders(&folders));
+    let (folders, listings) = yaml::on_workers(|| {
+        let folders = crate::source::folders_and_above(&discovered.files);
+        let listings = Listings::of_folders(&folders);
+        (folders, listings)
+    });
     let generated = generated_files(&discovered.files, &folders, &listings);
     drop(folders);
     let mut sources = SourceMap::default();
@@ -215,6 +218,9 @@ fn model_clusters<C: Send>(
             .par_iter()
             .zip(configs)
             .zip(contents)
+            // One cluster a piece: a worker that took several at once could leave the other
+            // idle at the end, waiting for the last of them.
+            .with_max_len(1)
             .map(|((group, (own, config_file)), contents)| {
                 let (members, texts) = read_members(&group.members, contents, files, sources);
                 let mut reader = RepoReader::new(

@@ -113,10 +113,15 @@ pub fn look_all<T: Send>(
     yaml::on_workers(|| {
         paths
             .into_par_iter()
+            // Small pieces, so no worker waits long for another at the end of a slice.
+            .with_max_len(LOOK_PIECE)
             .map(|path| then(look(path, held)))
             .collect()
     })
 }
+
+/// How many files a worker looks at in one go.
+const LOOK_PIECE: usize = 8;
 
 /// Reads what grouping needs: every file that may make a cluster, in full. Other files are
 /// left for later: unread when their name says what they are (VM configs, host files), read

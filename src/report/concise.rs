@@ -1,6 +1,6 @@
 //! `concise`: one `path:line:col: CODE [severity] message` line per finding, for grep and editors.
 
-use super::{Paint, Report, ReportOptions, escape_control, escape_line, statistics_table};
+use super::{Entry, Paint, Report, ReportOptions, escape_control, escape_line, statistics_table};
 
 pub(crate) fn write(
     report: &Report<'_>,
@@ -10,7 +10,7 @@ pub(crate) fn write(
     let paint = Paint {
         enabled: opts.color,
     };
-    for entry in &report.entries {
+    let line = |entry: &Entry<'_>| {
         let finding = entry.finding;
         let place = format!(
             "{}:{}:{}:",
@@ -18,15 +18,15 @@ pub(crate) fn write(
             entry.at.line,
             entry.at.column
         );
-        writeln!(
-            out,
-            "{} {} {} {}",
+        format!(
+            "{} {} {} {}\n",
             paint.bold(&place),
             paint.severity(finding.severity, finding.code),
             paint.severity(finding.severity, &format!("[{}]", finding.severity)),
             escape_control(&single_line(&finding.message)),
-        )?;
-    }
+        )
+    };
+    super::write_rendered(&report.entries, line, out)?;
     if opts.statistics && !report.entries.is_empty() {
         out.write_all(statistics_table(&report.statistics()).as_bytes())?;
     }

@@ -17,10 +17,7 @@ pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::i
     // The notices about dropped annotations come first: a notice after ten others would itself
     // be dropped.
     out.write_all(overflow_notices(report).as_bytes())?;
-    for entry in &report.entries {
-        writeln!(out, "{}", command(entry))?;
-    }
-    Ok(())
+    super::write_rendered(&report.entries, |entry| command(entry) + "\n", out)
 }
 
 fn command(entry: &Entry<'_>) -> String {

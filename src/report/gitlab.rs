@@ -34,6 +34,11 @@ pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::i
         .zip(super::fingerprint::fingerprints(report))
         .map(|(entry, fingerprint)| issue(entry, fingerprint))
         .collect();
+    // The document is the array.
+    let issues = super::PrettyItems {
+        items: issues,
+        depth: 1,
+    };
     super::write_json(&issues, out)
 }
 

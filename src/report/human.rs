@@ -37,11 +37,9 @@ pub(crate) fn write(
         .with_urls(false)
         .without_syntax_highlighting()
         .with_show_related_as_nested(true);
-    // One finding at a time: miette renders into a `String`, which is written out before the
-    // next.
-    let mut text = String::new();
-    for entry in &report.entries {
-        text.clear();
+    // A batch of findings at a time, each rendered by miette on a worker, written in order.
+    let render = |entry: &Entry<'_>| {
+        let mut text = String::new();
         let diagnostic = FindingDiagnostic::new(entry);
         if handler.render_report(&mut text, &diagnostic).is_err() {
             // Writing into a String cannot fail; keep the finding visible if miette ever does.
@@ -52,8 +50,9 @@ pub(crate) fn write(
             );
         }
         text.push('\n');
-        out.write_all(text.as_bytes())?;
-    }
+        text
+    };
+    super::write_rendered(&report.entries, render, out)?;
     if opts.statistics && !report.entries.is_empty() {
         writeln!(out, "{}", statistics_table(&report.statistics()))?;
     }

@@ -3,7 +3,7 @@
 //! Positions are 1-based; columns count characters; `endLine`/`endColumn` is the position just
 //! after the last character (equal to the start for an empty span).
 
-use super::{CodeCount, Entry, Position, Report, ReportOptions};
+use super::{CodeCount, Entry, Position, PrettyItems, Report, ReportOptions};
 use crate::finding::Severity;
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ const FORMAT_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
-    findings: Vec<JsonFinding<'a>>,
+    findings: PrettyItems<JsonFinding<'a>>,
     summary: Summary,
 }
 
@@ -69,7 +69,11 @@ pub(crate) fn write(
     let counts = report.counts();
     let document = Document {
         version: FORMAT_VERSION,
-        findings: report.entries.iter().map(finding).collect(),
+        // In the document's `findings` array: two containers deep.
+        findings: PrettyItems {
+            items: report.entries.iter().map(finding).collect(),
+            depth: 2,
+        },
         summary: Summary {
             errors: counts.errors,
             warnings: counts.warnings,

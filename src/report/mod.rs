@@ -406,6 +406,61 @@ fn clamp_span(text: &str, span: Span) -> Span {
     Span::new(start, end)
 }
 
+/// How many findings are rendered at a time, on the workers, before they are written: the
+/// report is made in parallel but never held whole.
+const RENDER_BATCH: usize = 256;
+
+/// Writes `render(item)` for each item, in order, rendering a batch at a time on the workers.
+pub(crate) fn write_rendered<T: Sync>(
+    items: &[T],
+    render: impl Fn(&T) -> String + Sync,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for batch in items.chunks(RENDER_BATCH) {
+        let texts: Vec<String> =
+            crate::yaml::on_workers(|| batch.par_iter().with_max_len(8).map(&render).collect());
+        for text in texts {
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// A JSON array whose items are serialized on the workers, a batch at a time, then written in
+/// order: the same bytes as serializing them in the array (each item is pretty-printed alone
+/// and indented by `depth`, the number of containers around the array's items, since pretty
+/// JSON indents two spaces a level and a string never holds a raw line break).
+pub(crate) struct PrettyItems<T> {
+    pub items: Vec<T>,
+    pub depth: usize,
+}
+
+impl<T: Serialize + Sync> Serialize for PrettyItems<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let indent = format!("\n{}", "  ".repeat(self.depth));
+        let pretty = |item: &T| {
+            let text = serde_json::to_string_pretty(item)?.replace('\n', &indent);
+            serde_json::value::RawValue::from_string(text)
+        };
+        let mut seq = serializer.serialize_seq(Some(self.items.len()))?;
+        for batch in self.items.chunks(RENDER_BATCH) {
+            let rendered = crate::yaml::on_workers(|| {
+                batch
+                    .par_iter()
+                    .with_max_len(8)
+                    .map(pretty)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(S::Error::custom)?;
+            for item in &rendered {
+                seq.serialize_element(item)?;
+            }
+        }
+        seq.end()
+    }
+}
+
 /// Pretty JSON with a final newline, written to `out` as it is made.
 pub(crate) fn write_json(value: &impl Serialize, out: &mut dyn Write) -> std::io::Result<()> {
     match serde_json::to_writer_pretty(&mut *out, value) {

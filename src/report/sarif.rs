@@ -6,7 +6,8 @@
 //! it ran on); each result has a line-independent `partialFingerprints` entry;
 //! columns count Unicode code points (`columnKind: unicodeCodePoints`).
 
-use super::{Entry, Position, Report, ReportOptions, RuleInfo};
+use super::{Entry, Position, PrettyItems, Report, ReportOptions, RuleInfo};
+use serde::Serialize;
 use crate::finding::Severity;
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -23,24 +24,64 @@ pub(crate) fn write(
     opts: &ReportOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let log = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver(report, opts) },
-            "originalUriBaseIds": { SRCROOT: {
+    let results = report
+        .entries
+        .iter()
+        .zip(super::fingerprint::fingerprints(report))
+        .map(|(entry, fingerprint)| SarifResult {
+            entry,
+            report,
+            fingerprint,
+        })
+        .collect();
+    let log = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({ "driver": driver(report, opts) }),
+            original_uri_base_ids: json!({ SRCROOT: {
                 "description": { "text": "The directory talhorn was run in." }
-            } },
-            "columnKind": "unicodeCodePoints",
-            "results": report
-                .entries
-                .iter()
-                .zip(super::fingerprint::fingerprints(report))
-                .map(|(entry, fingerprint)| result(entry, report, &fingerprint))
-                .collect::<Vec<_>>(),
+            } }),
+            column_kind: "unicodeCodePoints",
+            // In `runs[0].results`: four containers deep.
+            results: PrettyItems {
+                items: results,
+                depth: 4,
+            },
         }],
-    });
+    };
     super::write_json(&log, out)
+}
+
+/// The SARIF log: one run.
+#[derive(Serialize)]
+struct Log<'r> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'r>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'r> {
+    tool: Value,
+    original_uri_base_ids: Value,
+    column_kind: &'static str,
+    results: PrettyItems<SarifResult<'r>>,
+}
+
+/// One result, made when it is serialized (on a worker).
+struct SarifResult<'r> {
+    entry: &'r Entry<'r>,
+    report: &'r Report<'r>,
+    fingerprint: String,
+}
+
+impl Serialize for SarifResult<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        result(self.entry, self.report, &self.fingerprint).serialize(serializer)
+    }
 }
 
 fn driver(report: &Report<'_>, opts: &ReportOptions) -> Value {

@@ -8,7 +8,7 @@
 //! a symlink lead anywhere), so the answers are those the file system would give.
 
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::FileType;
 use std::path::{Path, PathBuf};
@@ -126,11 +126,26 @@ fn key(dir: &Path) -> &[u8] {
     }
 }
 
-/// The folder of every file and every folder above it, as they are spelled, each once (the
-/// files are sorted, so most share the folder of the one before, and once a folder is seen so
-/// are those above it).
+/// The folder of every file and every folder above it, as they are spelled, each once, in no
+/// particular order. Pieces of the files are looked at in parallel (on the caller's pool), then
+/// a folder two pieces both found is kept once.
 pub fn folders_and_above(files: &[PathBuf]) -> Vec<&Path> {
-    let mut seen: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+    let pieces: Vec<Vec<&Path>> = files.par_chunks(FOLDERS_PIECE).map(folders_of).collect();
+    let mut seen = HashSet::new();
+    pieces
+        .into_iter()
+        .flatten()
+        .filter(|dir| seen.insert(dir.as_os_str().as_encoded_bytes()))
+        .collect()
+}
+
+/// How many files one worker takes at a time in [`folders_and_above`].
+const FOLDERS_PIECE: usize = 1024;
+
+/// [`folders_and_above`] of sorted files, on one thread: most files share the folder of the
+/// one before, and once a folder is seen so are those above it.
+fn folders_of(files: &[PathBuf]) -> Vec<&Path> {
+    let mut seen: HashSet<&[u8]> = HashSet::new();
     let mut folders = Vec::new();
     let mut previous = None;
     for folder in files.iter().filter_map(|file| file.parent()) {
@@ -200,6 +215,22 @@ mod tests {
         let folders = folders_and_above(&files);
         let spelled: Vec<_> = folders.iter().map(|f| f.to_str().unwrap()).collect();
         assert_eq!(spelled, ["r/a/b", "r/a", "r", "", "r/a/c"]);
+    }
+
+    /// Over several pieces, a folder is still found once, and every folder above every file is.
+    #[test]
+    fn folders_over_several_pieces_are_found_once() {
+        let files: Vec<PathBuf> = (0..FOLDERS_PIECE * 3)
+            .map(|i| PathBuf::from(format!("r/c{}/d{}/{i}.yaml", i / 700, i / 90)))
+            .collect();
+        let found = folders_and_above(&files);
+        let unique: HashSet<&Path> = found.iter().copied().collect();
+        assert_eq!(unique.len(), found.len(), "a folder found twice");
+        let expected: HashSet<&Path> = files
+            .iter()
+            .flat_map(|file| file.ancestors().skip(1))
+            .collect();
+        assert_eq!(unique, expected);
     }
 
     #[cfg(unix)]
