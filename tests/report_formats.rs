@@ -241,14 +241,22 @@ fn text_formats_keep_the_sorted_order_over_many_batches() {
         let mut parts = place.rsplitn(3, ':');
         let column: usize = parts.next().unwrap().parse().unwrap();
         let line_number: usize = parts.next().unwrap().parse().unwrap();
-        (parts.next().unwrap().to_owned(), line_number, column, rest.to_owned())
+        (
+            parts.next().unwrap().to_owned(),
+            line_number,
+            column,
+            rest.to_owned(),
+        )
     });
     assert_eq!(lines, sorted);
     for format in [Format::Human, Format::Github] {
         let out = render(format, &findings, &f.sources, &rules(), &options());
         let positions: Vec<usize> = (0..150)
             .map(|copy| format!("(copy {copy:04})"))
-            .map(|copy| out.find(&copy).unwrap_or_else(|| panic!("{format:?}: {copy} lost")))
+            .map(|copy| {
+                out.find(&copy)
+                    .unwrap_or_else(|| panic!("{format:?}: {copy} lost"))
+            })
             .collect();
         assert!(positions.is_sorted(), "{format:?}: copies out of order");
     }

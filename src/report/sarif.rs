@@ -7,8 +7,8 @@
 //! columns count Unicode code points (`columnKind: unicodeCodePoints`).
 
 use super::{Entry, Position, PrettyItems, Report, ReportOptions, RuleInfo};
-use serde::Serialize;
 use crate::finding::Severity;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
