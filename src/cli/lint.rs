@@ -83,7 +83,7 @@ pub fn run(args: &LintArgs) -> i32 {
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let outcome = match crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config) {
+    let mut outcome = match crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config) {
         // The process ends after the report, and the system frees its memory at once: freeing
         // every text, parse tree and model piece by piece first cost 5% of a large lint.
         Ok(outcome) => std::mem::ManuallyDrop::new(outcome),
@@ -99,6 +99,8 @@ pub fn run(args: &LintArgs) -> i32 {
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let mut options = report_options(args.format, args.statistics, stream);
     options.recognised_nothing = !outcome.recognised_any();
+    // The file list is not reported: its memory is the report's (one entry per file read).
+    drop(std::mem::take(&mut outcome.files));
     if options.recognised_nothing && args.format != Format::Human {
         // Machine formats stay valid documents; the note goes to people on stderr.
         print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));

@@ -346,8 +346,9 @@ fn contents_per_group(groups: &[group::Group], files: &mut [ReadFile]) -> Vec<Ve
         .collect()
 }
 
-/// The files some cluster reads, in path order, each with its clusters. A new list: the read
-/// files' own (much larger) is freed, not kept under the entries.
+/// The files some cluster reads, in path order, each with its clusters. Made in the read
+/// files' own list (an entry is smaller than a read file), which is shrunk to the entries: a
+/// second list would be the peak of a large lint's memory.
 fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {
     let mut counts = vec![0_usize; files.len()];
     for &index in groups.iter().flat_map(|group| &group.members) {
@@ -355,24 +356,26 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
     }
     // Each list at its size: most files are in one cluster.
     let mut clusters: Vec<Vec<Arc<str>>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+    drop(counts);
     for group in groups {
         let name: Arc<str> = Arc::from(group.name.as_str());
         for &index in &group.members {
             clusters[index].push(Arc::clone(&name));
         }
     }
-    let mut entries = Vec::with_capacity(counts.iter().filter(|&&n| n > 0).count());
-    entries.extend(
-        files
-            .into_iter()
-            .zip(clusters)
-            .filter(|(_, clusters)| !clusters.is_empty())
-            .map(|(file, clusters)| FileEntry {
+    let mut clusters = clusters.into_iter();
+    let mut entries: Vec<FileEntry> = files
+        .into_iter()
+        .filter_map(|file| {
+            let clusters = clusters.next().unwrap_or_default();
+            (!clusters.is_empty()).then_some(FileEntry {
                 path: file.path,
                 kind: file.kind,
                 clusters,
-            }),
-    );
+            })
+        })
+        .collect();
+    entries.shrink_to_fit();
     entries
 }
 
@@ -450,7 +453,8 @@ enum Content {
     /// name says.
     Later(preload::Left),
     Yaml(Vec<Node>),
-    Conf(qmconf::QmConfig),
+    /// Boxed, as the Terraform body is: every file's record is as large as its largest content.
+    Conf(Box<qmconf::QmConfig>),
     Terraform(Box<hcl_edit::structure::Body>),
 }
 
@@ -635,7 +639,7 @@ fn recognise(loaded: preload::Loaded) -> Recognised {
             if file.kind != Kind::QmConf {
                 return Recognised::unread(file);
             }
-            file.content = Content::Conf(config);
+            file.content = Content::Conf(Box::new(config));
             Recognised::read(file, text)
         }
         preload::Parsed::UnreadManifests => {
@@ -873,7 +877,7 @@ impl<'a> RepoReader<'a> {
             }),
             (Content::Conf(config), Kind::QmConf) => {
                 self.cluster.vms.push(proxmox::vm(id, &file.path, &config));
-                self.qm_configs.push((id, config));
+                self.qm_configs.push((id, *config));
             }
             (_, Kind::StorageCfg) => {
                 let cfg = storage_cfg::parse(text);

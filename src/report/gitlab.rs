@@ -28,15 +28,15 @@ struct Lines {
 }
 
 pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let issues: Vec<Issue> = report
+    let entries: Vec<(&Entry<'_>, String)> = report
         .entries
         .iter()
         .zip(super::fingerprint::fingerprints(report))
-        .map(|(entry, fingerprint)| issue(entry, fingerprint))
         .collect();
     // The document is the array.
     let issues = super::PrettyItems {
-        items: issues,
+        items: &entries,
+        make: |(entry, fingerprint)| issue(entry, fingerprint.clone()),
         depth: 1,
     };
     super::write_json(&issues, out)

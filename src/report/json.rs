@@ -13,7 +13,7 @@ const FORMAT_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
-    findings: PrettyItems<JsonFinding<'a>>,
+    findings: PrettyItems<'a, Entry<'a>, JsonFinding<'a>>,
     summary: Summary,
 }
 
@@ -71,7 +71,8 @@ pub(crate) fn write(
         version: FORMAT_VERSION,
         // In the document's `findings` array: two containers deep.
         findings: PrettyItems {
-            items: report.entries.iter().map(finding).collect(),
+            items: &report.entries,
+            make: finding,
             depth: 2,
         },
         summary: Summary {

@@ -426,21 +426,24 @@ pub(crate) fn write_rendered<T: Sync>(
     Ok(())
 }
 
-/// A JSON array whose items are serialized on the workers, a batch at a time, then written in
-/// order: the same bytes as serializing them in the array (each item is pretty-printed alone
-/// and indented by `depth`, the number of containers around the array's items, since pretty
-/// JSON indents two spaces a level and a string never holds a raw line break).
-pub(crate) struct PrettyItems<T> {
-    pub items: Vec<T>,
+/// A JSON array whose items are made and serialized on the workers, a batch at a time, then
+/// written in order: the same bytes as serializing them in the array (each item is
+/// pretty-printed alone and indented by `depth`, the number of containers around the array's
+/// items, since pretty JSON indents two spaces a level and a string never holds a raw line
+/// break). Only a batch of items is ever made at once.
+pub(crate) struct PrettyItems<'i, E, T> {
+    pub items: &'i [E],
+    /// What each item is serialized as.
+    pub make: fn(&'i E) -> T,
     pub depth: usize,
 }
 
-impl<T: Serialize + Sync> Serialize for PrettyItems<T> {
+impl<'i, E: Sync, T: Serialize> Serialize for PrettyItems<'i, E, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let indent = format!("\n{}", "  ".repeat(self.depth));
-        let pretty = |item: &T| {
-            let text = serde_json::to_string_pretty(item)?.replace('\n', &indent);
+        let pretty = |item: &'i E| {
+            let text = serde_json::to_string_pretty(&(self.make)(item))?.replace('\n', &indent);
             serde_json::value::RawValue::from_string(text)
         };
         let mut seq = serializer.serialize_seq(Some(self.items.len()))?;

@@ -24,7 +24,7 @@ pub(crate) fn write(
     opts: &ReportOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let results = report
+    let results: Vec<SarifResult<'_>> = report
         .entries
         .iter()
         .zip(super::fingerprint::fingerprints(report))
@@ -45,7 +45,8 @@ pub(crate) fn write(
             column_kind: "unicodeCodePoints",
             // In `runs[0].results`: four containers deep.
             results: PrettyItems {
-                items: results,
+                items: &results,
+                make: |result| result,
                 depth: 4,
             },
         }],
@@ -68,10 +69,10 @@ struct Run<'r> {
     tool: Value,
     original_uri_base_ids: Value,
     column_kind: &'static str,
-    results: PrettyItems<SarifResult<'r>>,
+    results: PrettyItems<'r, SarifResult<'r>, &'r SarifResult<'r>>,
 }
 
-/// One result, made when it is serialized (on a worker).
+/// One result, made when it is serialized (on a worker, a batch at a time).
 struct SarifResult<'r> {
     entry: &'r Entry<'r>,
     report: &'r Report<'r>,
