@@ -9,7 +9,7 @@ pub use read::{
     MAX_FILE_BYTES, ReadError, read_checked_text, read_text, read_text_from, read_text_limited,
     special_kind,
 };
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`].
@@ -88,13 +88,19 @@ impl<T> Fact<T> {
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The path as shown to the user (relative to the working directory when possible).
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     pub text: String,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
-    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+    pub fn new(path: impl AsRef<Path>, text: impl Into<String>) -> Self {
+        Self::with_shared_path(Arc::from(path.as_ref()), text)
+    }
+
+    /// [`Self::new`] with a path shared with the caller's own records (a lint keeps one copy
+    /// of each file's path).
+    pub fn with_shared_path(path: Arc<Path>, text: impl Into<String>) -> Self {
         let text = text.into();
         // An empty text needs no list: a lint keeps a place for thousands of files whose text
         // it does not hold ([`Self::starts`]).
@@ -106,7 +112,7 @@ impl SourceFile {
             line_starts.extend(breaks.map(|i| i + 1));
         }
         Self {
-            path: path.into(),
+            path,
             text,
             line_starts,
         }
@@ -225,7 +231,9 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.iter().find(|(_, f)| f.path == path).map(|(id, _)| id)
+        self.iter()
+            .find(|(_, f)| *f.path == *path)
+            .map(|(id, _)| id)
     }
 }
 

@@ -146,7 +146,7 @@ fn described(outcome: &LintOutcome) -> Vec<(PathBuf, String)> {
         let file = outcome.sources.get(at.file);
         let (line, column) = file.line_col(at.span.start);
         (
-            file.path.clone(),
+            file.path.to_path_buf(),
             format!("{}:{line}:{column}", file.path.display()),
         )
     };

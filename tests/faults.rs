@@ -33,7 +33,7 @@ fn lint(root: &Path) -> (talhorn::lint::LintOutcome, Vec<Finding>) {
 }
 
 fn path_of(outcome: &talhorn::lint::LintOutcome, finding: &Finding) -> PathBuf {
-    outcome.sources.get(finding.at.file).path.clone()
+    outcome.sources.get(finding.at.file).path.to_path_buf()
 }
 
 fn line_of(outcome: &talhorn::lint::LintOutcome, finding: &Finding) -> usize {

@@ -893,7 +893,7 @@ fn paths_keep_the_form_they_were_given_in_and_files_are_read_in_sorted_order() {
     let paths: Vec<PathBuf> = cluster
         .sources
         .iter()
-        .map(|(_, f)| f.path.clone())
+        .map(|(_, f)| f.path.to_path_buf())
         .collect();
     assert_eq!(
         paths,

@@ -43,7 +43,7 @@ fn every_misrecognised_kind_stays_silent_with_versions_given() {
             .files
             .iter()
             .filter(|f| f.kind == Kind::Talos)
-            .map(|f| f.path.as_path())
+            .map(|f| &*f.path)
             .collect();
         assert!(talos.is_empty(), "{case}: read as Talos: {talos:?}");
         assert!(!outcome.files.is_empty(), "{case}: no file considered");

@@ -24,7 +24,8 @@ pub use crate::source::MAX_FILE_BYTES;
 /// What discovery found: files to read (sorted, unique) and files it could not use.
 #[derive(Debug, Default)]
 pub struct Discovered {
-    pub files: Vec<PathBuf>,
+    /// Each path made once, in the walk, and shared by every record of the file after it.
+    pub files: Vec<Arc<Path>>,
     /// A path and why it cannot be read (reported as INT001 at the file start).
     pub problems: Vec<(PathBuf, String)>,
     /// Special files found in a tree (FIFOs, devices, sockets) and what they are: skipped.
@@ -61,7 +62,7 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
                 ReadError::NotRegular(kind)
             )));
         } else {
-            found.files.push(path.clone());
+            found.files.push(Arc::from(path.as_path()));
         }
     }
     sort_paths(&mut found.files);
@@ -79,7 +80,7 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
 /// by `Path`, which costs one comparison per path on a sorted list. The byte order is taken
 /// from keys made once per path (the bytes with the separator as 0, a byte no path holds), so
 /// each comparison is one `memcmp`.
-fn sort_paths(paths: &mut [PathBuf]) {
+fn sort_paths(paths: &mut [Arc<Path>]) {
     // On the workers, as the walk was.
     crate::yaml::on_workers(|| {
         paths.par_sort_by_cached_key(|path| {
@@ -193,7 +194,7 @@ fn visit(root: &Path, entry: Result<ignore::DirEntry, ignore::Error>, found: &mu
         }
     } else if file_type.is_file() {
         if is_candidate(path) {
-            found.files.push(path.to_path_buf());
+            found.files.push(Arc::from(path));
         }
     } else if !file_type.is_dir() && is_candidate(path) {
         // A FIFO or a device under a config-like name: never opened.
@@ -353,7 +354,11 @@ mod tests {
             "a-b/x", "a/b", "a.b/c", "a/b/c", "ab", "a/b-c", "./a/c", "a//d", "a/", "b", "a",
             "a/b/", "A", "z/../a",
         ];
-        let mut paths: Vec<PathBuf> = spelled.iter().rev().map(PathBuf::from).collect();
+        let mut paths: Vec<Arc<Path>> = spelled
+            .iter()
+            .rev()
+            .map(|p| Arc::from(Path::new(p)))
+            .collect();
         let mut expected = paths.clone();
         expected.sort();
         sort_paths(&mut paths);

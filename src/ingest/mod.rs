@@ -78,7 +78,7 @@ pub struct ClusterInput {
 /// A file as `--show-files` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     pub kind: Kind,
     /// The clusters it was read into (several for a shared file), their names shared.
     pub clusters: Vec<Arc<str>>,
@@ -433,7 +433,8 @@ type ConfigFile = (FileId, Option<Node>);
 /// One file after the read step: its kind, its parsed content and its own problems.
 #[derive(Clone)]
 struct ReadFile {
-    path: PathBuf,
+    /// Shared with its place in the source map.
+    path: Arc<Path>,
     kind: Kind,
     /// In the source map when talhorn read it.
     id: Option<FileId>,
@@ -462,7 +463,7 @@ enum Content {
 /// `walked` are the files the walk found, in path order, `generated` which of them to skip
 /// ([`generated_files`]), `problems` the paths the walk could not use.
 fn read_files(
-    walked: Vec<PathBuf>,
+    walked: Vec<Arc<Path>>,
     generated: Vec<bool>,
     problems: Vec<(PathBuf, String)>,
     sources: &mut SourceMap,
@@ -470,7 +471,8 @@ fn read_files(
     let mut files = Vec::with_capacity(problems.len() + walked.len());
     let met_problems = !problems.is_empty();
     files.extend(problems.into_iter().map(|(path, problem)| {
-        let id = sources.add(SourceFile::new(&path, ""));
+        let path: Arc<Path> = Arc::from(path);
+        let id = sources.add(SourceFile::with_shared_path(Arc::clone(&path), ""));
         ReadFile {
             path,
             kind: Kind::Invalid,
@@ -489,7 +491,7 @@ fn read_files(
     // A slice at a time, each given its places before the next is looked at: what waits for
     // its place is a slice's files, not the whole run's (the peak of a large lint's memory).
     loop {
-        let slice: Vec<PathBuf> = paths.by_ref().take(LOOK_SLICE).collect();
+        let slice: Vec<Arc<Path>> = paths.by_ref().take(LOOK_SLICE).collect();
         if slice.is_empty() {
             break;
         }
@@ -523,7 +525,7 @@ struct Recognised {
 impl Recognised {
     /// Read, and its text kept.
     fn read(file: ReadFile, text: impl Into<String>) -> Self {
-        let source = Some(SourceFile::new(&file.path, text));
+        let source = Some(SourceFile::with_shared_path(Arc::clone(&file.path), text));
         Self {
             file,
             source,
@@ -542,7 +544,7 @@ impl Recognised {
 
     fn invalid(mut file: ReadFile, text: impl Into<String>, at: Span, problem: String) -> Self {
         file.kind = Kind::Invalid;
-        let source = Some(SourceFile::new(&file.path, text));
+        let source = Some(SourceFile::with_shared_path(Arc::clone(&file.path), text));
         Self {
             file,
             source,
@@ -614,10 +616,10 @@ fn recognise_look(look: preload::Look) -> Recognised {
 
 /// Recognises a loaded file, or says why it could not be read (on the worker that loaded it).
 fn recognise(loaded: preload::Loaded) -> Recognised {
-    let path = loaded.path.as_path();
+    let path = &*loaded.path;
     let by_name = loaded.by_name;
     let mut file = ReadFile {
-        path: path.to_path_buf(),
+        path: Arc::clone(&loaded.path),
         kind: by_name.kind.unwrap_or(Kind::Unrecognised),
         id: None,
         content: Content::None,
@@ -732,7 +734,7 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 /// The manifests are looked for first (once per folder): without a listed file, the YAML files
 /// are not read a second time to look for an intent. Returns which of `files` to skip (an
 /// empty list: none).
-fn generated_files(files: &[PathBuf], folders: &[&Path], listings: &Listings) -> Vec<bool> {
+fn generated_files(files: &[Arc<Path>], folders: &[&Path], listings: &Listings) -> Vec<bool> {
     let manifests = manifests_above(folders, listings);
     if manifests.is_empty() {
         return Vec::new();
@@ -768,7 +770,7 @@ fn manifests_above<'f>(
 }
 
 /// Whether a YAML file among `files` looks like an intent (its top-level keys at line starts).
-fn has_intent(files: &[PathBuf]) -> bool {
+fn has_intent(files: &[Arc<Path>]) -> bool {
     files.iter().any(|f| {
         f.extension().is_some_and(|e| e == "yaml" || e == "yml")
             && crate::source::read_text(f).is_ok_and(|text| {
@@ -871,7 +873,7 @@ impl<'a> RepoReader<'a> {
         match (content, file.kind) {
             (Content::Terraform(body), Kind::Terraform) => self.tf_files.push(terraform::TfFile {
                 file: id,
-                path: file.path.clone(),
+                path: file.path.to_path_buf(),
                 text: text.clone(),
                 body: *body,
             }),

@@ -18,13 +18,14 @@ use super::discover;
 use crate::load::qmconf;
 use crate::yaml::{self, Node, YamlError};
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One file, read and parsed by the format its name says.
 pub struct Loaded {
-    pub path: PathBuf,
+    /// Shared with the file's records (one copy of each path for the run).
+    pub path: Arc<Path>,
     /// What the name says (so recognition does not ask again).
     pub by_name: classify::ByName,
     /// The text and its parse, or why the file cannot be read (INT001).
@@ -50,7 +51,7 @@ pub enum Look {
     Loaded(Loaded),
     /// Read when its cluster is folded: nothing in it can make a cluster.
     Later {
-        path: PathBuf,
+        path: Arc<Path>,
         left: Left,
         /// Terraform that configures a provider or backend (grouping needs it).
         declares_root_module: bool,
@@ -106,7 +107,7 @@ impl HeldTexts {
 /// `paths`. `then` runs on the worker too: recognition, the per-file work that needs no other
 /// file.
 pub fn look_all<T: Send>(
-    paths: Vec<PathBuf>,
+    paths: Vec<Arc<Path>>,
     held: &HeldTexts,
     then: impl Fn(Look) -> T + Sync,
 ) -> Vec<T> {
@@ -128,7 +129,7 @@ const LOOK_PIECE: usize = 8;
 /// here when only their content can tell, their text held for their cluster while `held` has
 /// room (and read again there past it, so memory stays bounded). Manifests talhorn does not
 /// read are told here from a skim, and need nothing more.
-fn look(path: PathBuf, held: &HeldTexts) -> Look {
+fn look(path: Arc<Path>, held: &HeldTexts) -> Look {
     let by_name = classify::by_name(&path);
     match see(&path, by_name, held) {
         Seen::Read(read) => Look::Loaded(Loaded {
@@ -220,9 +221,13 @@ pub fn read_later(path: &Path, held: Option<Arc<String>>) -> Result<String, Stri
 
 /// A file [`look`] left for later (it is not manifests that need no parse), parsed by what its
 /// name said then.
-pub fn parse_later(path: &Path, by_name: classify::ByName, read: Result<String, String>) -> Loaded {
+pub fn parse_later(
+    path: &Arc<Path>,
+    by_name: classify::ByName,
+    read: Result<String, String>,
+) -> Loaded {
     Loaded {
-        path: path.to_path_buf(),
+        path: Arc::clone(path),
         by_name,
         read: read.map(|text| parse_in_full(by_name, text)),
     }
@@ -231,9 +236,9 @@ pub fn parse_later(path: &Path, by_name: classify::ByName, read: Result<String, 
 /// A file of ConfigMaps and Secrets alone ([`Left::values_maps_only`]) in a cluster where
 /// nothing may name them (no `valuesFrom`): no reader would take anything from them, so they
 /// are neither read again nor parsed.
-pub fn unread_values_maps(path: &Path, by_name: classify::ByName) -> Loaded {
+pub fn unread_values_maps(path: &Arc<Path>, by_name: classify::ByName) -> Loaded {
     Loaded {
-        path: path.to_path_buf(),
+        path: Arc::clone(path),
         by_name,
         read: Ok((String::new(), Parsed::UnreadManifests)),
     }
@@ -249,7 +254,7 @@ pub fn may_name_values_maps(text: &str) -> bool {
 pub fn from_text(path: &Path, text: Result<String, String>) -> Loaded {
     let by_name = classify::by_name(path);
     Loaded {
-        path: path.to_path_buf(),
+        path: Arc::from(path),
         by_name,
         read: text.map(|text| parse(by_name, text)),
     }
@@ -299,7 +304,7 @@ mod tests {
         let path = dir.path().join("patch.yaml");
         std::fs::write(&path, "machine:\n  type: worker\n").unwrap();
         let held = HeldTexts::new(HELD_TEXT_BYTES);
-        let Look::Later { left, .. } = look(path.clone(), &held) else {
+        let Look::Later { left, .. } = look(Arc::from(path.as_path()), &held) else {
             panic!("a Talos patch is left for its cluster");
         };
         // What the cluster gets is what the look read, whatever the file says now.
@@ -309,7 +314,7 @@ mod tests {
             "machine:\n  type: worker\n"
         );
         // Past the budget, the file is read again.
-        let Look::Later { left, .. } = look(path.clone(), &HeldTexts::new(0)) else {
+        let Look::Later { left, .. } = look(Arc::from(path.as_path()), &HeldTexts::new(0)) else {
             panic!("a Talos patch is left for its cluster");
         };
         assert!(left.text.is_none());

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::FileType;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 /// The entries of one folder, sorted by name, with their types as the listing gave them (a
@@ -129,7 +129,7 @@ fn key(dir: &Path) -> &[u8] {
 /// The folder of every file and every folder above it, as they are spelled, each once, in no
 /// particular order. Pieces of the files are looked at in parallel (on the caller's pool), then
 /// a folder two pieces both found is kept once.
-pub fn folders_and_above(files: &[PathBuf]) -> Vec<&Path> {
+pub fn folders_and_above<P: AsRef<Path> + Sync>(files: &[P]) -> Vec<&Path> {
     let pieces: Vec<Vec<&Path>> = files.par_chunks(FOLDERS_PIECE).map(folders_of).collect();
     let mut seen = HashSet::new();
     pieces
@@ -144,11 +144,11 @@ const FOLDERS_PIECE: usize = 1024;
 
 /// [`folders_and_above`] of sorted files, on one thread: most files share the folder of the
 /// one before, and once a folder is seen so are those above it.
-fn folders_of(files: &[PathBuf]) -> Vec<&Path> {
+fn folders_of<P: AsRef<Path>>(files: &[P]) -> Vec<&Path> {
     let mut seen: HashSet<&[u8]> = HashSet::new();
     let mut folders = Vec::new();
     let mut previous = None;
-    for folder in files.iter().filter_map(|file| file.parent()) {
+    for folder in files.iter().filter_map(|file| file.as_ref().parent()) {
         // By bytes: one walk spells a folder one way, and comparing paths goes component by
         // component.
         let bytes = folder.as_os_str().as_encoded_bytes();
@@ -168,6 +168,7 @@ fn folders_of(files: &[PathBuf]) -> Vec<&Path> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
