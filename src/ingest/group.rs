@@ -23,15 +23,16 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
-/// What grouping needs to know about one file.
-pub struct Member<'a> {
-    pub path: &'a Path,
-    pub kind: Kind,
+/// What grouping needs to know about one file: ingest's own records answer it, so grouping
+/// does not need a list of its own (one more record per file at the peak of a lint's memory).
+pub trait GroupFile {
+    fn path(&self) -> &Path;
+    fn kind(&self) -> Kind;
     /// Files an Omni template names in its `patches` (relative to the template's folder).
-    pub references: Vec<PathBuf>,
+    fn references(&self) -> &[PathBuf];
     /// Terraform text that configures a provider or backend ([`declares_root_module`]), as
     /// the read step found it, so grouping does not read the file again.
-    pub declares_root_module: bool,
+    fn declares_root_module(&self) -> bool;
 }
 
 /// One cluster: its name, its root folder and its members (indexes into the files).
@@ -53,11 +54,11 @@ enum Unit {
 
 /// Groups `files` into clusters. `config` is the configuration of the run (its `clusters:` and
 /// `shared:` globs are relative to its root).
-pub fn group(files: &[Member<'_>], config: &LintConfig, listings: &Listings) -> Vec<Group> {
+pub fn group(files: &[impl GroupFile], config: &LintConfig, listings: &Listings) -> Vec<Group> {
     let mut roots = Roots::new(files, config, listings);
     let mut referenced: HashMap<PathBuf, Vec<usize>> = HashMap::new();
     for (index, file) in files.iter().enumerate() {
-        for reference in &file.references {
+        for reference in file.references() {
             referenced
                 .entry(normalize(reference))
                 .or_default()
@@ -71,7 +72,7 @@ pub fn group(files: &[Member<'_>], config: &LintConfig, listings: &Listings) -> 
     let mut folder_unit: Option<(&Path, Option<usize>)> = None;
     for (index, file) in files.iter().enumerate() {
         let templates = (!referenced.is_empty())
-            .then(|| referenced.get(&normalize(file.path)))
+            .then(|| referenced.get(&normalize(file.path())))
             .flatten();
         if let Some(templates) = templates {
             for &template in templates {
@@ -83,16 +84,16 @@ pub fn group(files: &[Member<'_>], config: &LintConfig, listings: &Listings) -> 
             units.add(Unit::File(index), index);
             continue;
         }
-        if roots.is_shared(file.path) {
+        if roots.is_shared(file.path()) {
             shared.push(index);
             continue;
         }
-        let folder = file.path.parent();
+        let folder = file.path().parent();
         let unit = match folder_unit {
             Some((known, unit)) if Some(known) == folder => unit,
             _ => {
                 let unit = roots
-                    .nearest(file.path)
+                    .nearest(file.path())
                     .map(|root| units.slot(Unit::Dir(root)));
                 folder_unit = folder.map(|folder| (folder, unit));
                 unit
@@ -115,9 +116,9 @@ pub fn group(files: &[Member<'_>], config: &LintConfig, listings: &Listings) -> 
                 members,
             },
             Unit::File(index) => Group {
-                name: display(files[index].path),
+                name: display(files[index].path()),
                 root: files[index]
-                    .path
+                    .path()
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_default(),
@@ -126,7 +127,7 @@ pub fn group(files: &[Member<'_>], config: &LintConfig, listings: &Listings) -> 
         })
         .collect();
     if !unrooted.is_empty() || groups.is_empty() {
-        let root = common_folder(unrooted.iter().map(|&i| files[i].path));
+        let root = common_folder(unrooted.iter().map(|&i| files[i].path()));
         groups.push(Group {
             name: display(&root),
             root,
@@ -166,11 +167,11 @@ impl Units {
 
 /// An Omni template is always a cluster of its own; an intent is one unless it is the only
 /// intent in its folder (then the folder, intent included, is the cluster).
-fn is_own_cluster(file: &Member<'_>, roots: &Roots) -> bool {
-    match file.kind {
+fn is_own_cluster(file: &impl GroupFile, roots: &Roots) -> bool {
+    match file.kind() {
         Kind::OmniTemplate => true,
         Kind::Intent => file
-            .path
+            .path()
             .parent()
             .is_some_and(|dir| roots.intents_in(dir) > 1),
         _ => false,
@@ -206,17 +207,17 @@ struct Roots<'l> {
 }
 
 impl<'l> Roots<'l> {
-    fn new(files: &[Member<'_>], config: &LintConfig, listings: &'l Listings) -> Self {
+    fn new(files: &[impl GroupFile], config: &LintConfig, listings: &'l Listings) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut intents: HashMap<PathBuf, usize> = HashMap::new();
-        for file in files.iter().filter(|f| f.kind == Kind::Intent) {
-            let dir = normalize(file.path.parent().unwrap_or(Path::new("")));
+        for file in files.iter().filter(|f| f.kind() == Kind::Intent) {
+            let dir = normalize(file.path().parent().unwrap_or(Path::new("")));
             *intents.entry(dir).or_default() += 1;
         }
         let terraform = files
             .iter()
-            .filter(|f| f.kind == Kind::Terraform)
-            .map(|f| (normalize(f.path), f.declares_root_module))
+            .filter(|f| f.kind() == Kind::Terraform)
+            .map(|f| (normalize(f.path()), f.declares_root_module()))
             .collect();
         Self {
             cache: HashMap::new(),
@@ -476,6 +477,32 @@ fn rebuilt(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file to group, spelled out.
+    struct Member<'a> {
+        path: &'a Path,
+        kind: Kind,
+        references: Vec<PathBuf>,
+        declares_root_module: bool,
+    }
+
+    impl GroupFile for Member<'_> {
+        fn path(&self) -> &Path {
+            self.path
+        }
+
+        fn kind(&self) -> Kind {
+            self.kind
+        }
+
+        fn references(&self) -> &[PathBuf] {
+            &self.references
+        }
+
+        fn declares_root_module(&self) -> bool {
+            self.declares_root_module
+        }
+    }
 
     #[test]
     fn terraform_root_modules_configure_a_provider_or_backend() {

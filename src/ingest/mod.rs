@@ -150,22 +150,13 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
         files.push(recognise(preload::from_text(name, text)).register(&mut sources));
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let members: Vec<group::Member<'_>> = files
-        .iter()
-        .map(|f| group::Member {
-            path: &f.path,
-            kind: f.kind,
-            references: f.references.clone(),
-            declares_root_module: f.declares_root_module,
-        })
-        .collect();
     let (mut groups, prepared) = yaml::on_workers(|| {
         rayon::join(
-            || group::group(&members, config, &listings),
+            || group::group(&files, config, &listings),
             || prepare(&sources, &listings),
         )
     });
-    drop((members, listings));
+    drop(listings);
     let each = |input| each(input, &prepared);
     let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
     let mut clusters = Vec::with_capacity(folded.len());
@@ -445,6 +436,24 @@ struct ReadFile {
     references: Vec<PathBuf>,
     /// Terraform that configures a provider or backend (a root module; grouping needs it).
     declares_root_module: bool,
+}
+
+impl group::GroupFile for ReadFile {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    fn references(&self) -> &[PathBuf] {
+        &self.references
+    }
+
+    fn declares_root_module(&self) -> bool {
+        self.declares_root_module
+    }
 }
 
 #[derive(Clone)]
