@@ -337,9 +337,9 @@ fn contents_per_group(groups: &[group::Group], files: &mut [ReadFile]) -> Vec<Ve
         .collect()
 }
 
-/// The files some cluster reads, in path order, each with its clusters. Made in the read
-/// files' own list (an entry is smaller than a read file), which is shrunk to the entries: a
-/// second list would be the peak of a large lint's memory.
+/// The files some cluster reads, in path order, each with its clusters. Collected from the
+/// read files' own list, which the standard library reuses in place (an entry fits in a read
+/// file) and which is then shrunk to the entries, rather than into a second list beside it.
 fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry> {
     let mut counts = vec![0_usize; files.len()];
     for &index in groups.iter().flat_map(|group| &group.members) {
