@@ -282,7 +282,7 @@ fn delete_outside_pending_is_a_problem_and_dropped() {
 fn properties_split_with_absolute_spans() {
     let text = "scsi0: local-lvm:vm-1-disk-0,discard=on,,size=4G, ssd=1";
     let option = qmconf::parse(text).main().unwrap().options[0].clone();
-    let parts: Vec<(Option<String>, &str, &str)> = option
+    let parts: Vec<(Option<&str>, &str, &str)> = option
         .properties()
         .into_iter()
         .map(|p| (p.key, slice(text, p.key_span), slice(text, p.value_span)))
@@ -291,9 +291,9 @@ fn properties_split_with_absolute_spans() {
         parts,
         [
             (None, "local-lvm:vm-1-disk-0", "local-lvm:vm-1-disk-0"),
-            (Some("discard".into()), "discard", "on"),
-            (Some("size".into()), "size", "4G"),
-            (Some(" ssd".into()), " ssd", "1"),
+            (Some("discard"), "discard", "on"),
+            (Some("size"), "size", "4G"),
+            (Some(" ssd"), " ssd", "1"),
         ]
     );
 }

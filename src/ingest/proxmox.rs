@@ -126,7 +126,7 @@ impl OptionReader<'_> {
     fn default_property(&self, key: &str, default_key: &str) -> Option<Fact<String>> {
         let properties = self.option(key)?.properties();
         let property = qmconf::property(&properties, default_key, Some(default_key))?;
-        Some(self.fact(property.value.clone(), property.value_span))
+        Some(self.fact(property.value.to_owned(), property.value_span))
     }
 
     fn add_device(&self, option: &QmOption, vm: &mut Vm) {
@@ -165,7 +165,7 @@ impl OptionReader<'_> {
             || volume.as_deref().is_some_and(|v| v.ends_with("-cloudinit"));
         let file_property = qmconf::property(&properties, "file", Some("file"));
         let format = match sub("format") {
-            Some(p) => Some(self.fact(p.value.clone(), p.value_span)),
+            Some(p) => Some(self.fact(p.value.to_owned(), p.value_span)),
             None => file_property.and_then(|p| {
                 let format = qmconf::volname_format(&p.value)?;
                 Some(self.fact(format.to_owned(), p.value_span))
@@ -194,7 +194,7 @@ impl OptionReader<'_> {
             discard: sub("discard").map(|p| self.fact(p.value == "on", p.value_span)),
             iothread: boolean("iothread"),
             ssd: boolean("ssd"),
-            serial: sub("serial").map(|p| self.fact(p.value.clone(), p.value_span)),
+            serial: sub("serial").map(|p| self.fact(p.value.to_owned(), p.value_span)),
             at: Location::new(self.file, option.line),
         })
     }
@@ -207,7 +207,7 @@ impl OptionReader<'_> {
             slot: option.key.clone(),
             model: self.fact(model.model.to_owned(), model.model_span),
             mac: model.mac.map(|(mac, span)| self.fact(mac.to_owned(), span)),
-            bridge: sub("bridge").map(|p| self.fact(p.value.clone(), p.value_span)),
+            bridge: sub("bridge").map(|p| self.fact(p.value.to_owned(), p.value_span)),
             mtu: sub("mtu").and_then(|p| Some(self.fact(p.value.parse().ok()?, p.value_span))),
             vlan: sub("tag").and_then(|p| p.value.parse().ok()),
             firewall: sub("firewall")

@@ -275,21 +275,20 @@ pub struct NetModel<'a> {
 }
 
 /// The model of a `netN` value's properties.
-pub fn net_model(properties: &[Property]) -> Option<NetModel<'_>> {
+pub fn net_model<'a>(properties: &[Property<'a>]) -> Option<NetModel<'a>> {
     let models = nic_models();
     let alias = properties
         .iter()
-        .find(|p| p.key.as_deref().is_some_and(|k| models.contains(&k)));
+        .find(|p| p.key.is_some_and(|k| models.contains(&k)));
     if let Some(p) = alias {
         return Some(NetModel {
-            model: p.key.as_deref().unwrap_or_default(),
+            model: p.key.unwrap_or_default(),
             model_span: p.key_span,
-            mac: Some((p.value.as_str(), p.value_span)),
+            mac: Some((p.value, p.value_span)),
         });
     }
     let model = qmconf::property(properties, "model", Some("model"))?;
-    let mac =
-        qmconf::property(properties, "macaddr", None).map(|p| (p.value.as_str(), p.value_span));
+    let mac = qmconf::property(properties, "macaddr", None).map(|p| (p.value, p.value_span));
     Some(NetModel {
         model: &model.value,
         model_span: model.value_span,
@@ -692,7 +691,7 @@ impl Validator {
         property: &Property,
     ) {
         let what = || format!("`{}` of `{}`", sub.name, option.key);
-        let (value, span) = (property.value.as_str(), property.value_span);
+        let (value, span) = (property.value, property.value_span);
         match (spec.name, sub.name) {
             // The table's enum for these lists placeholders, not values.
             ("cpu", "phys-bits") => {

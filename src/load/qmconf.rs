@@ -81,7 +81,7 @@ pub struct QmOption {
 
 impl QmOption {
     /// The value split into its comma-separated sub-options.
-    pub fn properties(&self) -> Vec<Property> {
+    pub fn properties(&self) -> Vec<Property<'_>> {
         parse_properties(&self.value, self.value_span)
     }
 
@@ -93,12 +93,14 @@ impl QmOption {
 
 /// One part of a property string such as `local-lvm:vm-101-disk-0,discard=on`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Property {
+pub struct Property<'a> {
     /// `None` for the bare value that belongs to the option's default sub-option.
-    pub key: Option<String>,
+    pub key: Option<&'a str>,
     /// The key's span; for a bare value, the same as `value_span`.
     pub key_span: Span,
-    pub value: String,
+    /// Borrowed from the option's value: a VM config's property strings are split twice (for
+    /// its model and for its check), so no part of them is copied.
+    pub value: &'a str,
     pub value_span: Span,
 }
 
@@ -417,7 +419,7 @@ fn lines(text: &str) -> impl Iterator<Item = Span> + '_ {
 ///
 /// Like PVE, parts are not trimmed and empty parts are skipped; a part with `=` is `key=value`
 /// (split at the first `=`), a part without is the bare default-key value.
-pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property> {
+pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property<'_>> {
     let mut properties = Vec::new();
     let mut offset = 0;
     for part in value.split(',') {
@@ -430,9 +432,9 @@ pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property> {
             Some((key, val)) => {
                 let value_start = start + key.len() + 1;
                 Property {
-                    key: Some(key.to_owned()),
+                    key: Some(key),
                     key_span: Span::new(start, start + key.len()),
-                    value: val.to_owned(),
+                    value: val,
                     value_span: Span::new(value_start, value_start + val.len()),
                 }
             }
@@ -441,7 +443,7 @@ pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property> {
                 Property {
                     key: None,
                     key_span: span,
-                    value: part.to_owned(),
+                    value: part,
                     value_span: span,
                 }
             }
@@ -453,12 +455,12 @@ pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property> {
 
 /// The value of sub-option `key` (or of the bare default-key value when `key` is the
 /// option's default key and is written without its name).
-pub fn property<'a>(
-    properties: &'a [Property],
+pub fn property<'p, 'a>(
+    properties: &'p [Property<'a>],
     key: &str,
     default_key: Option<&str>,
-) -> Option<&'a Property> {
-    properties.iter().rev().find(|p| match &p.key {
+) -> Option<&'p Property<'a>> {
+    properties.iter().rev().find(|p| match p.key {
         Some(k) => k == key,
         None => default_key == Some(key),
     })
