@@ -54,7 +54,7 @@ pub fn vm(file: FileId, path: &Path, config: &QmConfig) -> Vm {
     vm.agent = reader.option("agent").and_then(|o| {
         let properties = o.properties();
         let enabled = qmconf::property(&properties, "enabled", Some("enabled"))?;
-        Some(reader.fact(qmconf::parse_bool(&enabled.value)?, enabled.value_span))
+        Some(reader.fact(qmconf::parse_bool(enabled.value)?, enabled.value_span))
     });
     vm.onboot = reader.parsed("onboot", qmconf::parse_bool);
     for option in &main.options {
@@ -167,16 +167,16 @@ impl OptionReader<'_> {
         let format = match sub("format") {
             Some(p) => Some(self.fact(p.value.to_owned(), p.value_span)),
             None => file_property.and_then(|p| {
-                let format = qmconf::volname_format(&p.value)?;
+                let format = qmconf::volname_format(p.value)?;
                 Some(self.fact(format.to_owned(), p.value_span))
             }),
         };
         let size_mib = sub("size").and_then(|p| {
-            let bytes = qmconf::parse_size(&p.value)?;
+            let bytes = qmconf::parse_size(p.value)?;
             Some(self.fact(bytes / (1024 * 1024), p.value_span))
         });
         let boolean = |key: &str| {
-            sub(key).and_then(|p| Some(self.fact(qmconf::parse_bool(&p.value)?, p.value_span)))
+            sub(key).and_then(|p| Some(self.fact(qmconf::parse_bool(p.value)?, p.value_span)))
         };
         Some(Disk {
             slot: option.key.clone(),
@@ -211,7 +211,7 @@ impl OptionReader<'_> {
             mtu: sub("mtu").and_then(|p| Some(self.fact(p.value.parse().ok()?, p.value_span))),
             vlan: sub("tag").and_then(|p| p.value.parse().ok()),
             firewall: sub("firewall")
-                .and_then(|p| qmconf::parse_bool(&p.value))
+                .and_then(|p| qmconf::parse_bool(p.value))
                 .unwrap_or(false),
             at: Location::new(self.file, option.line),
         })
@@ -221,7 +221,7 @@ impl OptionReader<'_> {
 /// The storage ID and volume name of a drive's `file`.
 fn drive_file(properties: &[Property]) -> Option<(Option<String>, Option<String>)> {
     let file = qmconf::property(properties, "file", Some("file"))?;
-    Some(match qmconf::drive_volume(&file.value) {
+    Some(match qmconf::drive_volume(file.value) {
         DriveVolume::Storage { storage, volname } => {
             (Some(storage.to_owned()), Some(volname.to_owned()))
         }

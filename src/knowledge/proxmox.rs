@@ -290,7 +290,7 @@ pub fn net_model<'a>(properties: &[Property<'a>]) -> Option<NetModel<'a>> {
     let model = qmconf::property(properties, "model", Some("model"))?;
     let mac = qmconf::property(properties, "macaddr", None).map(|p| (p.value, p.value_span));
     Some(NetModel {
-        model: &model.value,
+        model: model.value,
         model_span: model.value_span,
         mac,
     })
@@ -585,7 +585,7 @@ impl Validator {
             }
             seen.push(name);
             if name == NET_MODEL_ALIAS {
-                self.mac(&option.key, &property.value, property.value_span);
+                self.mac(&option.key, property.value, property.value_span);
                 continue;
             }
             if let Some(sub) = spec.sub(name) {
@@ -602,7 +602,7 @@ impl Validator {
         spec: &'static KeySpec,
         property: &Property,
     ) -> Option<&'static str> {
-        let Some(key) = property.key.as_deref() else {
+        let Some(key) = property.key else {
             return match spec.default_key {
                 Some(default) => spec.sub(default).map(|s| s.name),
                 None => {
