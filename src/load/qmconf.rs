@@ -91,15 +91,15 @@ impl QmOption {
     }
 }
 
-/// One part of a property string such as `local-lvm:vm-101-disk-0,discard=on`.
+/// One part of a property string such as `local-lvm:vm-101-disk-0,discard=on`, borrowed from
+/// the option's value: a VM config's property strings are split twice (for its model and for
+/// its check), so no part of them is copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Property<'a> {
     /// `None` for the bare value that belongs to the option's default sub-option.
     pub key: Option<&'a str>,
     /// The key's span; for a bare value, the same as `value_span`.
     pub key_span: Span,
-    /// Borrowed from the option's value: a VM config's property strings are split twice (for
-    /// its model and for its check), so no part of them is copied.
     pub value: &'a str,
     pub value_span: Span,
 }

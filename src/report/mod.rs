@@ -420,17 +420,29 @@ pub(crate) fn write_rendered<T: Sync>(
     render: impl Fn(&T) -> String + Sync,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    in_batches(items, render, |texts| {
+        texts
+            .iter()
+            .try_for_each(|text| out.write_all(text.as_bytes()))
+    })
+}
+
+/// `make` of every item, made [`RENDER_BATCH`] at a time on the workers and handed to `take`
+/// batch by batch, in order.
+fn in_batches<'i, T: Sync, R: Send, E>(
+    items: &'i [T],
+    make: impl Fn(&'i T) -> R + Sync,
+    mut take: impl FnMut(Vec<R>) -> Result<(), E>,
+) -> Result<(), E> {
     for batch in items.chunks(RENDER_BATCH) {
-        let texts: Vec<String> = crate::yaml::on_workers(|| {
+        let made = crate::yaml::on_workers(|| {
             batch
                 .par_iter()
                 .with_max_len(RENDER_PIECE)
-                .map(&render)
+                .map(&make)
                 .collect()
         });
-        for text in texts {
-            out.write_all(text.as_bytes())?;
-        }
+        take(made)?;
     }
     Ok(())
 }
@@ -458,19 +470,11 @@ impl<'i, E: Sync, T: Serialize> Serialize for PrettyItems<'i, E, T> {
             serde_json::value::RawValue::from_string(text)
         };
         let mut seq = serializer.serialize_seq(Some(self.items.len()))?;
-        for batch in self.items.chunks(RENDER_BATCH) {
-            let rendered = crate::yaml::on_workers(|| {
-                batch
-                    .par_iter()
-                    .with_max_len(RENDER_PIECE)
-                    .map(pretty)
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(S::Error::custom)?;
-            for item in &rendered {
-                seq.serialize_element(item)?;
-            }
-        }
+        in_batches(self.items, pretty, |rendered| {
+            rendered
+                .into_iter()
+                .try_for_each(|item| seq.serialize_element(&item.map_err(S::Error::custom)?))
+        })?;
         seq.end()
     }
 }
