@@ -10,14 +10,16 @@
 
 use super::IngestError;
 use super::group::normalize;
+use super::ignore_rules::{Rules, Verdict};
 use crate::rules::LintConfig;
+use crate::source::Listing;
 use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
-use ignore::WalkBuilder;
 use rayon::prelude::*;
+use std::fs::FileType;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 pub use crate::source::MAX_FILE_BYTES;
 
@@ -30,17 +32,22 @@ pub struct Discovered {
     pub problems: Vec<(PathBuf, String)>,
     /// Special files found in a tree (FIFOs, devices, sockets) and what they are: skipped.
     pub skipped: Vec<(PathBuf, String)>,
+    /// The listing of every folder the walk read, as the walk spells the folder.
+    pub listed: Vec<(Arc<Path>, Listing)>,
 }
 
 impl Discovered {
-    fn is_empty(&self) -> bool {
-        self.files.is_empty() && self.problems.is_empty() && self.skipped.is_empty()
-    }
-
     fn append(&mut self, mut other: Self) {
         self.files.append(&mut other.files);
         self.problems.append(&mut other.problems);
         self.skipped.append(&mut other.skipped);
+        self.listed.append(&mut other.listed);
+    }
+
+    /// A problem of the walk, at its path (`at` when it names none).
+    fn add_problem(&mut self, at: &Path, error: &ignore::Error) {
+        let path = error_path(error).unwrap_or_else(|| at.to_path_buf());
+        self.problems.push((path, format!("cannot read: {error}")));
     }
 }
 
@@ -49,7 +56,7 @@ impl Discovered {
 /// files whose name can be one of ours are returned (see [`is_candidate`]), except files named
 /// explicitly, which are always read.
 pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, IngestError> {
-    let exclude = Arc::new(Exclude::new(config));
+    let exclude = Exclude::new(config);
     let mut found = Discovered::default();
     for path in paths {
         let metadata = named_metadata(path, &exclude.root_or_cwd())?;
@@ -143,64 +150,124 @@ fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
     )))
 }
 
-/// Walks a tree on as many threads as the worker pool has; the caller sorts what it finds.
-fn walk(root: &Path, exclude: &Arc<Exclude>, found: &mut Discovered) {
-    let filter = Arc::clone(exclude);
-    let root_for_filter = root.to_path_buf();
-    let walker = WalkBuilder::new(root)
-        .follow_links(false)
-        .require_git(false)
-        .git_global(false)
-        .threads(crate::yaml::worker_count())
-        .filter_entry(move |entry| !filter.excludes(entry.path(), &root_for_filter))
-        .build_parallel();
-    let shared = std::sync::Mutex::new(std::mem::take(found));
-    walker.run(|| {
-        let shared = &shared;
-        Box::new(move |entry| {
-            let mut one = Discovered::default();
-            visit(root, entry, &mut one);
-            if !one.is_empty() {
-                shared
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .append(one);
-            }
-            ignore::WalkState::Continue
-        })
-    });
-    *found = shared
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+/// Walks a tree on the worker pool, each folder listed once; the caller sorts what it finds.
+/// Which entries are walked is decided as the `ignore` crate's walker decides it (see
+/// [`super::ignore_rules`]), then by `exclude`.
+fn walk(root: &Path, exclude: &Exclude, found: &mut Discovered) {
+    let (rules, problem) = Rules::above(root);
+    if let Some(problem) = problem {
+        found.add_problem(root, &problem);
+    }
+    let shared = Mutex::new(std::mem::take(found));
+    let tree = Tree {
+        root,
+        exclude,
+        found: &shared,
+    };
+    crate::yaml::on_workers(|| rayon::scope(|scope| tree.folder(scope, root.into(), 0, &rules)));
+    *found = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
 }
 
-/// One entry of the walk: a candidate file, a special file, or a problem.
-fn visit(root: &Path, entry: Result<ignore::DirEntry, ignore::Error>, found: &mut Discovered) {
-    let entry = match entry {
-        Ok(entry) => entry,
-        Err(error) => {
-            let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
-            found.problems.push((path, format!("cannot read: {error}")));
-            return;
+/// One walk: where it started, what it leaves out, and what it found so far.
+#[derive(Clone, Copy)]
+struct Tree<'w> {
+    root: &'w Path,
+    exclude: &'w Exclude,
+    found: &'w Mutex<Discovered>,
+}
+
+impl<'w> Tree<'w> {
+    /// Lists one folder (at `depth` below the root) and walks its entries, each folder below
+    /// on any worker; `rules` are those of the folders above it.
+    fn folder<'s>(self, scope: &rayon::Scope<'s>, dir: Arc<Path>, depth: usize, rules: &Rules)
+    where
+        'w: 's,
+    {
+        let mut one = Discovered::default();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(error) => {
+                one.add_problem(&dir, &io_error(error, &dir, depth));
+                return self.found(one);
+            }
+        };
+        let mut names = Vec::new();
+        let mut entry_problems = Vec::new();
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    entry_problems.push(io_error(error, &dir, depth + 1));
+                    continue;
+                }
+            };
+            match entry.file_type() {
+                Ok(file_type) => names.push((entry.file_name(), file_type)),
+                Err(error) => {
+                    let path = entry.path();
+                    one.add_problem(&path, &io_error(error, &path, depth + 1));
+                }
+            }
         }
-    };
-    let Some(file_type) = entry.file_type() else {
-        return;
-    };
-    let path = entry.path();
+        let listing = Listing::of_entries(names);
+        let rules = rules.below(&dir, listing.entries());
+        for (name, file_type) in listing.entries() {
+            let path = dir.join(name);
+            if rules.verdict(&path, file_type.is_dir()) == Verdict::Ignored
+                || self.exclude.excludes(&path, self.root)
+            {
+                continue;
+            }
+            if file_type.is_dir() {
+                let rules = rules.clone();
+                scope.spawn(move |scope| self.folder(scope, path.into(), depth + 1, &rules));
+            } else {
+                visit(path, *file_type, &mut one);
+            }
+        }
+        for problem in entry_problems {
+            one.add_problem(&dir, &problem);
+        }
+        one.listed.push((dir, listing));
+        self.found(one);
+    }
+
+    fn found(self, one: Discovered) {
+        self.found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .append(one);
+    }
+}
+
+/// An I/O error as the `ignore` crate words it (the path, then the error).
+fn io_error(error: std::io::Error, path: &Path, depth: usize) -> ignore::Error {
+    ignore::Error::WithDepth {
+        depth,
+        err: Box::new(ignore::Error::WithPath {
+            path: path.to_path_buf(),
+            err: Box::new(ignore::Error::Io(error)),
+        }),
+    }
+}
+
+/// One entry of the walk that is not a folder: a candidate file, a special file, or a problem.
+fn visit(path: PathBuf, file_type: FileType, found: &mut Discovered) {
     if file_type.is_symlink() {
-        if let Some(problem) = unresolvable_symlink(path) {
-            found.problems.push((path.to_path_buf(), problem));
+        if let Some(problem) = unresolvable_symlink(&path) {
+            found.problems.push((path, problem));
         }
     } else if file_type.is_file() {
-        if is_candidate(path) {
+        if is_candidate(&path) {
             found.files.push(Arc::from(path));
         }
-    } else if !file_type.is_dir() && is_candidate(path) {
+    } else if is_candidate(&path) {
         // A FIFO or a device under a config-like name: never opened.
-        let kind = entry.metadata().ok().and_then(|m| special_kind(&m));
+        let kind = std::fs::symlink_metadata(&path)
+            .ok()
+            .and_then(|m| special_kind(&m));
         let kind = kind.unwrap_or("a special file");
-        found.skipped.push((path.to_path_buf(), kind.to_string()));
+        found.skipped.push((path, kind.to_string()));
     }
 }
 

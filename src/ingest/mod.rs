@@ -13,6 +13,7 @@ mod classify;
 mod discover;
 mod embedded;
 mod group;
+mod ignore_rules;
 mod intent;
 mod longhorn;
 mod preload;
@@ -20,6 +21,8 @@ mod proxmox;
 mod talhelper;
 mod talos;
 mod terraform;
+#[cfg(all(test, unix))]
+mod walk_vs_ignore;
 mod yaml_facts;
 
 pub use classify::Kind;
@@ -127,11 +130,13 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
     prepare: impl FnOnce(&SourceMap, &Listings) -> P + Send,
     each: impl Fn(ClusterInput, &P) -> Result<C, IngestError> + Sync,
 ) -> Result<Ingested<C>, IngestError> {
-    let discovered = discover::discover(paths, config)?;
-    // The folders every stage up to grouping asks about, each listed once, in parallel.
+    let mut discovered = discover::discover(paths, config)?;
+    // The folders every stage up to grouping asks about, each listed once: by the walk, or now
+    // in parallel (those above the walked roots, and those of files named alone).
+    let listed = std::mem::take(&mut discovered.listed);
     let (folders, listings) = yaml::on_workers(|| {
         let folders = crate::source::folders_and_above(&discovered.files);
-        let listings = Listings::of_folders(&folders);
+        let listings = Listings::of_folders_beside(&folders, listed);
         (folders, listings)
     });
     let generated = generated_files(&discovered.files, &folders, &listings);

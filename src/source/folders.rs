@@ -29,14 +29,24 @@ impl Listing {
         } else {
             dir
         };
-        let mut entries: Vec<(OsString, FileType)> = std::fs::read_dir(dir)
+        let entries = std::fs::read_dir(dir)
             .ok()?
             .flatten()
             .filter_map(|entry| Some((entry.file_name(), entry.file_type().ok()?)))
             .collect();
+        Some(Self::of_entries(entries))
+    }
+
+    /// The listing of a folder whose entries were read elsewhere (by the walk), in any order.
+    pub fn of_entries(mut entries: Vec<(OsString, FileType)>) -> Self {
         // The names of one folder are unique: their order is their byte order.
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Some(Self { entries })
+        Self { entries }
+    }
+
+    /// The entries, sorted by name.
+    pub fn entries(&self) -> &[(OsString, FileType)] {
+        &self.entries
     }
 
     /// The type of the entry called `name`, when there is one.
@@ -73,12 +83,28 @@ impl Listings {
     /// Lists `folders` now, in parallel (for a lint, [`folders_and_above`] its files: the
     /// folders its stages ask about).
     pub fn of_folders(folders: &[&Path]) -> Self {
-        let listed: Known = folders
-            .par_iter()
-            .map(|&dir| (Box::from(key(dir)), Listing::read(dir).map(Arc::new)))
+        Self::of_folders_beside(folders, Vec::new())
+    }
+
+    /// [`Self::of_folders`], with the folders already `listed` (by the walk) taken as they are
+    /// and only the others listed now.
+    pub fn of_folders_beside(folders: &[&Path], listed: Vec<(Arc<Path>, Listing)>) -> Self {
+        let mut known: Known = listed
+            .into_iter()
+            .map(|(dir, listing)| (Box::from(key(&dir)), Some(Arc::new(listing))))
             .collect();
+        let missing: Vec<&Path> = folders
+            .iter()
+            .copied()
+            .filter(|dir| !known.contains_key(key(dir)))
+            .collect();
+        known.par_extend(
+            missing
+                .par_iter()
+                .map(|&dir| (Box::from(key(dir)), Listing::read(dir).map(Arc::new))),
+        );
         Self {
-            known: RwLock::new(listed),
+            known: RwLock::new(known),
         }
     }
 
