@@ -72,8 +72,7 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
             found.files.push(Arc::from(path.as_path()));
         }
     }
-    sort_paths(&mut found.files);
-    found.files.dedup();
+    sort_unique_paths(&mut found.files);
     found.problems.sort();
     found.problems.dedup();
     found.skipped.sort();
@@ -81,24 +80,62 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
     Ok(found)
 }
 
-/// Sorts paths in `Path` order. A parallel walk finds them in any order, and comparing paths
-/// component by component is slow: they are put in order by their bytes first, with the
-/// separator below every other byte (the same order for paths spelled alike), and then sorted
-/// by `Path`, which costs one comparison per path on a sorted list. The byte order is taken
-/// from keys made once per path (the bytes with the separator as 0, a byte no path holds), so
-/// each comparison is one `memcmp`.
-fn sort_paths(paths: &mut [Arc<Path>]) {
+/// Sorts paths in `Path` order and keeps one of each path (the first spelling in byte order
+/// of a path spelled two ways). A parallel walk finds them in any order, and comparing paths
+/// goes component by component, which is slow: each path's order key is made once instead,
+/// its components one after the other, so that comparing keys is one `memcmp` (see
+/// [`order_key`]).
+fn sort_unique_paths(paths: &mut Vec<Arc<Path>>) {
     // On the workers, as the walk was.
-    crate::yaml::on_workers(|| {
-        paths.par_sort_by_cached_key(|path| {
-            path.as_os_str()
-                .as_encoded_bytes()
-                .iter()
-                .map(|&byte| if byte == b'/' { 0 } else { byte })
-                .collect::<Vec<u8>>()
+    let mut keyed: Vec<(Vec<u8>, Arc<Path>)> = crate::yaml::on_workers(|| {
+        let mut keyed: Vec<_> = std::mem::take(paths)
+            .into_par_iter()
+            .map(|path| (order_key(&path), path))
+            .collect();
+        keyed.par_sort_unstable_by(|(a_key, a), (b_key, b)| {
+            a_key.cmp(b_key).then_with(|| spelling_order(a, b))
         });
-        paths.par_sort();
+        keyed
     });
+    keyed.dedup_by(|later, earlier| later.0 == earlier.0);
+    paths.extend(keyed.into_iter().map(|(_, path)| path));
+}
+
+/// The order of two spellings of one path: by their bytes, the separator below every other.
+fn spelling_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    fn bytes(path: &Path) -> impl Iterator<Item = u8> + '_ {
+        let bytes = path.as_os_str().as_encoded_bytes().iter();
+        bytes.map(|&byte| if byte == b'/' { 0 } else { byte })
+    }
+    bytes(a).cmp(bytes(b))
+}
+
+/// A key whose byte order is `Path` order, and which two paths share when they are equal as
+/// `Path`s: each component as a tag in `Component`'s order (root, `.`, `..`, a name) followed
+/// by a name's bytes, components separated by 0 (a byte no name holds, so a name sorts before
+/// a longer name it starts).
+fn order_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 2);
+    for (at, component) in path.components().enumerate() {
+        if at > 0 {
+            key.push(0);
+        }
+        match component {
+            Component::Prefix(prefix) => {
+                key.push(1);
+                key.extend_from_slice(prefix.as_os_str().as_encoded_bytes());
+            }
+            Component::RootDir => key.push(2),
+            Component::CurDir => key.push(3),
+            Component::ParentDir => key.push(4),
+            Component::Normal(name) => {
+                key.push(5);
+                key.extend_from_slice(name.as_encoded_bytes());
+            }
+        }
+    }
+    key
 }
 
 /// The metadata of a path named on the command line, after [`named_symlink`]'s check.
@@ -413,22 +450,27 @@ fn with_hint(error: ReadError) -> String {
 mod tests {
     use super::*;
 
-    /// The byte pre-sort and `Path`'s order agree where it matters (a folder before a name it
-    /// prefixes), and the result is `Path` order whatever the spelling.
+    /// Paths come out in `Path` order, each path once whatever its spellings, the first
+    /// spelling (bytes, separator lowest) kept.
     #[test]
-    fn paths_are_sorted_in_path_order() {
+    fn paths_are_sorted_in_path_order_and_unique() {
         let spelled = [
             "a-b/x", "a/b", "a.b/c", "a/b/c", "ab", "a/b-c", "./a/c", "a//d", "a/", "b", "a",
-            "a/b/", "A", "z/../a",
+            "a/b/", "A", "z/../a", "a/./b", "a/d", "/r", "../x", ".-", "..", "a/b",
         ];
         let mut paths: Vec<Arc<Path>> = spelled
             .iter()
             .rev()
             .map(|p| Arc::from(Path::new(p)))
             .collect();
-        let mut expected = paths.clone();
-        expected.sort();
-        sort_paths(&mut paths);
-        assert_eq!(paths, expected);
+        sort_unique_paths(&mut paths);
+        assert!(paths.windows(2).all(|pair| pair[0] < pair[1]), "{paths:?}");
+        for spelling in spelled.map(Path::new) {
+            let kept = paths.iter().find(|kept| ***kept == *spelling);
+            let kept = kept.unwrap_or_else(|| panic!("{spelling:?} lost"));
+            assert_ne!(spelling_order(kept, spelling), std::cmp::Ordering::Greater);
+        }
+        let spelled_of_a_b = paths.iter().find(|p| ***p == *Path::new("a/b")).unwrap();
+        assert_eq!(spelled_of_a_b.as_os_str(), "a/./b");
     }
 }

@@ -161,7 +161,7 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
             || prepare(&sources, &listings),
         )
     });
-    drop(listings);
+    yaml::drop_on_workers(listings);
     let each = |input| each(input, &prepared);
     let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
     let mut clusters = Vec::with_capacity(folded.len());
@@ -359,18 +359,20 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
             clusters[index].push(Arc::clone(&name));
         }
     }
-    let mut clusters = clusters.into_iter();
-    let mut entries: Vec<FileEntry> = files
-        .into_iter()
-        .filter_map(|file| {
-            let clusters = clusters.next().unwrap_or_default();
-            (!clusters.is_empty()).then_some(FileEntry {
-                path: file.path,
-                kind: file.kind,
-                clusters,
+    // In parallel: the read records are freed as they go.
+    let mut entries: Vec<FileEntry> = yaml::on_workers(|| {
+        files
+            .into_par_iter()
+            .zip(clusters)
+            .filter_map(|(file, clusters)| {
+                (!clusters.is_empty()).then_some(FileEntry {
+                    path: file.path,
+                    kind: file.kind,
+                    clusters,
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
     entries.shrink_to_fit();
     entries
 }

@@ -88,7 +88,9 @@ impl Suppressions {
         Self(
             sources
                 .iter()
-                .filter(|(_, f)| takes_comments(&f.path))
+                // The text first: most files' texts are not kept (empty), and a path's
+                // extension is found by taking it apart.
+                .filter(|(_, f)| f.text.contains(MARKER) && takes_comments(&f.path))
                 .flat_map(|(id, f)| parse_file(id, &f.text))
                 .collect(),
         )
