@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use std::fs::FileType;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 pub use crate::source::MAX_FILE_BYTES;
 
@@ -44,6 +44,21 @@ impl Discovered {
         self.listed.append(&mut other.listed);
     }
 
+    /// These files with those of the folders below put in at their places (`at`: how many of
+    /// these files come before each folder's), and everything else the folders found.
+    fn insert_below(mut self, at: impl Iterator<Item = usize>, below: Vec<Self>) -> Self {
+        let own = std::mem::take(&mut self.files);
+        let mut own = own.into_iter();
+        let mut taken = 0;
+        for (at, found) in at.zip(below) {
+            self.files.extend(own.by_ref().take(at - taken));
+            taken = at;
+            self.append(found);
+        }
+        self.files.extend(own);
+        self
+    }
+
     /// A problem of the walk, at its path (`at` when it names none).
     fn add_problem(&mut self, at: &Path, error: &ignore::Error) {
         let path = error_path(error).unwrap_or_else(|| at.to_path_buf());
@@ -61,7 +76,7 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
     for path in paths {
         let metadata = named_metadata(path, &exclude.root_or_cwd())?;
         if metadata.is_dir() {
-            walk(path, &exclude, &mut found);
+            found.append(walk(path, &exclude));
         } else if let Some(kind) = special_kind(&metadata) {
             return Err(IngestError(format!(
                 "{}: {}",
@@ -72,7 +87,10 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
             found.files.push(Arc::from(path.as_path()));
         }
     }
-    sort_unique_paths(&mut found.files);
+    // One path is walked in order; several may overlap, or come in any order.
+    if paths.len() > 1 {
+        sort_unique_paths(&mut found.files);
+    }
     found.problems.sort();
     found.problems.dedup();
     found.skipped.sort();
@@ -187,45 +205,39 @@ fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
     )))
 }
 
-/// Walks a tree on the worker pool, each folder listed once; the caller sorts what it finds.
-/// Which entries are walked is decided as the `ignore` crate's walker decides it (see
-/// [`super::ignore_rules`]), then by `exclude`.
-fn walk(root: &Path, exclude: &Exclude, found: &mut Discovered) {
+/// Walks a tree on the worker pool, each folder listed once, and finds its files in `Path`
+/// order (see [`Tree::folder`]). Which entries are walked is decided as the `ignore` crate's
+/// walker decides it (see [`super::ignore_rules`]), then by `exclude`.
+fn walk(root: &Path, exclude: &Exclude) -> Discovered {
     let (rules, problem) = Rules::above(root);
+    let tree = Tree { root, exclude };
+    let mut found = crate::yaml::on_workers(|| tree.folder(root.into(), 0, &rules));
     if let Some(problem) = problem {
         found.add_problem(root, &problem);
     }
-    let shared = Mutex::new(std::mem::take(found));
-    let tree = Tree {
-        root,
-        exclude,
-        found: &shared,
-    };
-    crate::yaml::on_workers(|| rayon::scope(|scope| tree.folder(scope, root.into(), 0, &rules)));
-    *found = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    found
 }
 
-/// One walk: where it started, what it leaves out, and what it found so far.
+/// One walk: where it started and what it leaves out.
 #[derive(Clone, Copy)]
 struct Tree<'w> {
     root: &'w Path,
     exclude: &'w Exclude,
-    found: &'w Mutex<Discovered>,
 }
 
-impl<'w> Tree<'w> {
-    /// Lists one folder (at `depth` below the root) and walks its entries, each folder below
-    /// on any worker; `rules` are those of the folders above it.
-    fn folder<'s>(self, scope: &rayon::Scope<'s>, dir: Arc<Path>, depth: usize, rules: &Rules)
-    where
-        'w: 's,
-    {
+impl Tree<'_> {
+    /// Lists one folder (at `depth` below the root) and walks its entries, the folders below
+    /// on any worker; `rules` are those of the folders above it. Its files come back in
+    /// `Path` order: its entries are taken in the order of their names' bytes, and a folder's
+    /// files go where the folder's name is (`Path` compares a component's bytes, so `a/z`
+    /// comes before `a.yaml` as `a` comes before `a.yaml`).
+    fn folder(self, dir: Arc<Path>, depth: usize, rules: &Rules) -> Discovered {
         let mut one = Discovered::default();
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(error) => {
                 one.add_problem(&dir, &io_error(error, &dir, depth));
-                return self.found(one);
+                return one;
             }
         };
         let mut names = Vec::new();
@@ -248,6 +260,8 @@ impl<'w> Tree<'w> {
         }
         let listing = Listing::of_entries(names);
         let rules = rules.below(&dir, listing.entries());
+        // Each folder below, with how many of this folder's files come before its own.
+        let mut below = Vec::new();
         for (name, file_type) in listing.entries() {
             let path = dir.join(name);
             if rules.verdict(&path, file_type.is_dir()) == Verdict::Ignored
@@ -256,8 +270,7 @@ impl<'w> Tree<'w> {
                 continue;
             }
             if file_type.is_dir() {
-                let rules = rules.clone();
-                scope.spawn(move |scope| self.folder(scope, path.into(), depth + 1, &rules));
+                below.push((one.files.len(), Arc::from(path)));
             } else {
                 visit(path, *file_type, &mut one);
             }
@@ -266,14 +279,14 @@ impl<'w> Tree<'w> {
             one.add_problem(&dir, &problem);
         }
         one.listed.push((dir, listing));
-        self.found(one);
-    }
-
-    fn found(self, one: Discovered) {
-        self.found
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .append(one);
+        if below.is_empty() {
+            return one;
+        }
+        let found_below: Vec<Discovered> = below
+            .par_iter()
+            .map(|(_, folder)| self.folder(Arc::clone(folder), depth + 1, &rules))
+            .collect();
+        one.insert_below(below.iter().map(|(at, _)| *at), found_below)
     }
 }
 

@@ -359,20 +359,19 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
             clusters[index].push(Arc::clone(&name));
         }
     }
-    // In parallel: the read records are freed as they go.
-    let mut entries: Vec<FileEntry> = yaml::on_workers(|| {
-        files
-            .into_par_iter()
-            .zip(clusters)
-            .filter_map(|(file, clusters)| {
-                (!clusters.is_empty()).then_some(FileEntry {
-                    path: file.path,
-                    kind: file.kind,
-                    clusters,
-                })
+    let mut clusters = clusters.into_iter();
+    // In place: the file list reuses the read records' memory, and is never held beside them.
+    let mut entries: Vec<FileEntry> = files
+        .into_iter()
+        .filter_map(|file| {
+            let clusters = clusters.next().unwrap_or_default();
+            (!clusters.is_empty()).then_some(FileEntry {
+                path: file.path,
+                kind: file.kind,
+                clusters,
             })
-            .collect()
-    });
+        })
+        .collect();
     entries.shrink_to_fit();
     entries
 }
