@@ -527,54 +527,13 @@ fn workers() -> Option<&'static rayon::ThreadPool> {
     static WORKERS: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     WORKERS
         .get_or_init(|| {
-            let pool = rayon::ThreadPoolBuilder::new()
+            rayon::ThreadPoolBuilder::new()
                 .thread_name(|i| format!("talhorn-worker-{i}"))
                 .stack_size(WORKER_STACK_BYTES)
                 .build()
-                .ok()?;
-            let usable = usable_cpus();
-            pool.broadcast(|worker| one_cpu_each(worker.index(), worker.num_threads(), &usable));
-            Some(pool)
+                .ok()
         })
         .as_ref()
-}
-
-/// Keeps worker `index` of `count` to a CPU of its own, the `index`-th of `usable`, when
-/// there is one worker per usable CPU (Linux only; otherwise the scheduler places them).
-///
-/// Left to the scheduler, the two workers of a two-CPU lint were seen sharing one CPU for
-/// 20 ms of a 30 ms run while the other CPU sat idle: a woken thread is placed beside the
-/// thread that woke it, and moving a thread that just ran is put off. A worker kept to its own
-/// CPU never waits for a CPU it shares with another worker; when its CPU is busy with
-/// something else, the other workers take its work (work stealing). With fewer workers than
-/// CPUs (`RAYON_NUM_THREADS`), the scheduler is left to find idle ones.
-fn one_cpu_each(index: usize, count: usize, usable: &[usize]) {
-    #[cfg(target_os = "linux")]
-    if count >= 2 && usable.len() == count {
-        let mut one = rustix::thread::CpuSet::new();
-        one.set(usable[index]);
-        // A worker that could not be kept to one CPU is only placed by the scheduler.
-        let _ = rustix::thread::sched_setaffinity(None, &one);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (index, count, usable);
-}
-
-/// The CPUs this process may run on (Linux; empty elsewhere or when they cannot be read).
-fn usable_cpus() -> Vec<usize> {
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::thread::{CpuSet, sched_getaffinity};
-        sched_getaffinity(None)
-            .map(|set| {
-                (0..CpuSet::MAX_CPU)
-                    .filter(|&cpu| set.is_set(cpu))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-    #[cfg(not(target_os = "linux"))]
-    Vec::new()
 }
 
 /// How many worker threads there are (one per usable CPU, or `RAYON_NUM_THREADS`).

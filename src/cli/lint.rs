@@ -69,6 +69,14 @@ fn stdin_name(args: &LintArgs) -> Result<Option<PathBuf>, String> {
 }
 
 pub fn run(args: &LintArgs) -> i32 {
+    // The whole lint runs on the workers, its serial steps too, so that the process's main
+    // thread is not running beside them: a worker woken while another thread held each CPU
+    // was put beside one and left to share that CPU for most of a run (see
+    // docs/performance.md, "Where the second core goes").
+    crate::yaml::on_workers(|| run_on_workers(args))
+}
+
+fn run_on_workers(args: &LintArgs) -> i32 {
     let config = match config(args) {
         Ok(config) => config,
         Err(e) => return fail(e),
