@@ -552,15 +552,6 @@ pub fn on_workers<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// Frees `value` on a worker thread, while the caller goes on (a large structure is freed
-/// piece by piece; the caller's next step need not wait for it).
-pub fn drop_on_workers<T: Send + 'static>(value: T) {
-    match workers() {
-        Some(pool) => pool.spawn(move || drop(value)),
-        None => drop(value),
-    }
-}
-
 /// Parses a single-document YAML file (an empty file is an empty mapping).
 pub fn parse_document(text: &str) -> Result<Node, YamlError> {
     let mut docs = parse_documents(text)?;

@@ -107,9 +107,8 @@ fn run_on_workers(args: &LintArgs) -> i32 {
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let mut options = report_options(args.format, args.statistics, stream);
     options.recognised_nothing = !outcome.recognised_any();
-    // The file list is not shown: freed before the report, whose memory it would add to (on a
-    // worker, while the report starts).
-    crate::yaml::drop_on_workers(std::mem::take(&mut outcome.files));
+    // The file list is not shown: freed before the report, whose memory it would add to.
+    drop(std::mem::take(&mut outcome.files));
     if options.recognised_nothing && args.format != Format::Human {
         // Machine formats stay valid documents; the note goes to people on stderr.
         print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));

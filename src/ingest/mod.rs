@@ -161,7 +161,7 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
             || prepare(&sources, &listings),
         )
     });
-    yaml::drop_on_workers(listings);
+    drop(listings);
     let each = |input| each(input, &prepared);
     let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
     let mut clusters = Vec::with_capacity(folded.len());
