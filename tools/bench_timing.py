@@ -81,35 +81,34 @@ def lint(path, *prefix):
 
 # The scaling figure is noisy on a shared machine (its speed, and what a second core gives,
 # change from one minute to the next): more rounds than the other figures, and in each round
-# the lint on one core and on two, then a job with nothing serial in it on one core and on two
-# (the machine's ceiling at that moment: 2.0 on two idle cores).
-SCALING_ROUNDS = max(runs, 10)
+# the lint on one core, on two, and two one-core lints side by side, one on each core: what
+# two cores give this very work when nothing in it is serial (the ceiling at that moment;
+# 2.0 on two idle cores).
+SCALING_ROUNDS = max(runs, 20)
 # What counts as a moment when the second core was there to be had.
 QUIET_CEILING = 1.8
 
 
-def spin_job(iterations):
-    """Two processes that only compute, each about as long as a one-core lint of the tree."""
-    spin = f"sum(i * i for i in range({iterations}))"
-    return ["sh", "-c", f'"{sys.executable}" -c "{spin}" & "{sys.executable}" -c "{spin}"; wait']
+def side_by_side(a, b):
+    """Wall seconds of a and b started together and both finished."""
+    start = time.perf_counter()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen(cmd, **quiet) for cmd in (a, b)]
+    for proc in procs:
+        proc.wait()
+    return time.perf_counter() - start
 
 
-# Iterations of the spin job per tree size: about the one-core lint's time on this machine.
-SPIN_ITERATIONS = {"2000": 400_000, "10000": 2_000_000}
-
-
-def scaling(tree, size):
-    """Per round: (lint 1 core / lint 2 cores, ceiling), after a warm-up of each command."""
-    lint_one, lint_two = lint(tree, "taskset", "-c", "0"), lint(tree, "taskset", "-c", "0,1")
-    job = spin_job(SPIN_ITERATIONS.get(size, 400_000 * int(size) // 2000))
-    job_one, job_two = ["taskset", "-c", "0", *job], ["taskset", "-c", "0,1", *job]
-    for cmd in (lint_one, lint_two, job_one, job_two):
-        run(cmd)
+def scaling(tree):
+    """Per round: the lint on one core, on two, and the ceiling, after a warm-up of each."""
+    on_0, on_1 = lint(tree, "taskset", "-c", "0"), lint(tree, "taskset", "-c", "1")
+    on_both = lint(tree, "taskset", "-c", "0,1")
+    run(on_0), run(on_both), side_by_side(on_0, on_1)
     rounds = []
     for _ in range(SCALING_ROUNDS):
-        one, two = run(lint_one), run(lint_two)
-        spin_one, spin_two = run(job_one), run(job_two)
-        rounds.append((one, two, spin_one[WALL] / spin_two[WALL]))
+        one, two = run(on_0), run(on_both)
+        pair = side_by_side(on_0, on_1)
+        rounds.append((one, two, 2 * one[WALL] / pair))
     return rounds
 
 
@@ -127,13 +126,13 @@ for size in sizes:
     rss_y = statistics.median(peak_rss([yamllint, "-d", "relaxed", tree]) for _ in range(n))
     line(f"talhorn lint peak RSS ({how})", f"{rss_t:9.1f} MiB")
     line(f"yamllint peak RSS ({how})", f"{rss_y:9.1f} MiB")
-    rounds = scaling(tree, size)
+    rounds = scaling(tree)
     one, two = [r[0] for r in rounds], [r[1] for r in rounds]
     ceilings = [r[2] for r in rounds]
     line(f"talhorn wall on 1 core ({SCALING_ROUNDS} rounds)", f"{med(one, WALL):9.3f} s")
     line("talhorn wall on 2 cores", f"{med(two, WALL):9.3f} s")
     line("scaling 1 -> 2 cores (goal >= 1.7)", f"{ratio(one, two, WALL):9.2f} x")
-    line("same for a pure-CPU job (the ceiling)", f"{statistics.median(ceilings):9.2f} x")
+    line("ceiling: two 1-core lints side by side", f"{statistics.median(ceilings):9.2f} x")
     quiet = [r for r in rounds if r[2] >= QUIET_CEILING]
     if quiet:
         quiet_ratio = ratio([r[0] for r in quiet], [r[1] for r in quiet], WALL)
