@@ -233,32 +233,9 @@ impl Tree<'_> {
     /// comes before `a.yaml` as `a` comes before `a.yaml`).
     fn folder(self, dir: Arc<Path>, depth: usize, rules: &Rules) -> Discovered {
         let mut one = Discovered::default();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(error) => {
-                one.add_problem(&dir, &io_error(error, &dir, depth));
-                return one;
-            }
+        let Some(listing) = list(&dir, depth, &mut one) else {
+            return one;
         };
-        let mut names = Vec::new();
-        let mut entry_problems = Vec::new();
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    entry_problems.push(io_error(error, &dir, depth + 1));
-                    continue;
-                }
-            };
-            match entry.file_type() {
-                Ok(file_type) => names.push((entry.file_name(), file_type)),
-                Err(error) => {
-                    let path = entry.path();
-                    one.add_problem(&path, &io_error(error, &path, depth + 1));
-                }
-            }
-        }
-        let listing = Listing::of_entries(names);
         let rules = rules.below(&dir, listing.entries());
         // Each folder below, with how many of this folder's files come before its own.
         let mut below = Vec::new();
@@ -275,9 +252,6 @@ impl Tree<'_> {
                 visit(path, *file_type, &mut one);
             }
         }
-        for problem in entry_problems {
-            one.add_problem(&dir, &problem);
-        }
         one.listed.push((dir, listing));
         if below.is_empty() {
             return one;
@@ -288,6 +262,36 @@ impl Tree<'_> {
             .collect();
         one.insert_below(below.iter().map(|(at, _)| *at), found_below)
     }
+}
+
+/// The listing of `dir` (at `depth` below the root); what cannot be read of it goes to `found`
+/// as the problems the `ignore` crate's walker reported, `None` when it cannot be listed.
+fn list(dir: &Path, depth: usize, found: &mut Discovered) -> Option<Listing> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            found.add_problem(dir, &io_error(error, dir, depth));
+            return None;
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                found.add_problem(dir, &io_error(error, dir, depth + 1));
+                continue;
+            }
+        };
+        match entry.file_type() {
+            Ok(file_type) => names.push((entry.file_name(), file_type)),
+            Err(error) => {
+                let path = entry.path();
+                found.add_problem(&path, &io_error(error, &path, depth + 1));
+            }
+        }
+    }
+    Some(Listing::of_entries(names))
 }
 
 /// An I/O error as the `ignore` crate words it (the path, then the error).

@@ -21,8 +21,8 @@
 //! The differential test (`walk_vs_ignore.rs` beside this file) walks generated trees with both
 //! and compares what each finds.
 
+use ignore::Error;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use ignore::{Error, Match};
 use std::ffi::OsStr;
 use std::fs::FileType;
 use std::io::BufRead;
@@ -49,17 +49,17 @@ struct FolderRules {
     above: Option<Arc<FolderRules>>,
 }
 
-/// The first match of each kind of ignore file, nearest folder first.
+/// What the nearest folder whose file of each kind matched said (`true`: leave it out).
 #[derive(Default)]
-struct Matches<'g> {
-    ignore: Option<Match<&'g ignore::gitignore::Glob>>,
-    gitignore: Option<Match<&'g ignore::gitignore::Glob>>,
-    exclude: Option<Match<&'g ignore::gitignore::Glob>>,
+struct Matches {
+    ignore: Option<bool>,
+    gitignore: Option<bool>,
+    exclude: Option<bool>,
 }
 
-impl<'g> Matches<'g> {
+impl Matches {
     /// Matches `path` in one more folder, farther than those seen so far.
-    fn farther(&mut self, rules: &'g FolderRules, path: &Path, is_dir: bool) {
+    fn farther(&mut self, rules: &FolderRules, path: &Path, is_dir: bool) {
         let kinds = [
             (&mut self.ignore, &rules.ignore),
             (&mut self.gitignore, &rules.gitignore),
@@ -69,7 +69,7 @@ impl<'g> Matches<'g> {
             if first.is_none() {
                 let matched = file.matched(path, is_dir);
                 if !matched.is_none() {
-                    *first = Some(matched);
+                    *first = Some(matched.is_ignore());
                 }
             }
         }
@@ -77,14 +77,14 @@ impl<'g> Matches<'g> {
 
     /// `.ignore` over `.gitignore` over `.git/info/exclude`.
     fn decided(self) -> Option<bool> {
-        let first = self.ignore.or(self.gitignore).or(self.exclude)?;
-        Some(first.is_ignore())
+        self.ignore.or(self.gitignore).or(self.exclude)
     }
 }
 
 impl FolderRules {
-    /// The rules of `dir` when any of its ignore files has one. `has` says whether the folder's
-    /// listing holds a name (`None`: it was not listed, so every file is looked for).
+    /// The rules of `dir` when any of its ignore files has one. `has` says whether the folder
+    /// may hold a name: its listing's answer, or always yes for a folder not listed (every
+    /// file is looked for there, as the crate does above the root).
     fn read(dir: &Path, has: impl Fn(&str) -> bool, errors: &mut Vec<Error>) -> Option<Self> {
         let git_type = if has(".git") {
             dir.join(".git").metadata().ok().map(|md| md.file_type())
