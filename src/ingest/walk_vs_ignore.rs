@@ -226,8 +226,8 @@ fn compare(root: &Path, seed: u64) {
     }
 }
 
-/// Generated trees, each walked from several spellings of its root, under a folder with
-/// rules of its own (the rules above the root).
+/// Generated trees, each walked from several spellings of its root (a symlink to it among
+/// them), under a folder with rules of its own (the rules above the root).
 #[test]
 fn the_walk_leaves_out_what_the_ignore_crate_leaves_out() {
     let mut walked_with_rules_above = 0;
@@ -249,11 +249,15 @@ fn the_walk_leaves_out_what_the_ignore_crate_leaves_out() {
             .unwrap();
             walked_with_rules_above += 1;
         }
+        // A symlink to the root, named as the root (the walk follows a root it is given).
+        let link = outer.path().join("link");
+        std::os::unix::fs::symlink(&root, &link).unwrap();
         let spellings = [
             root.clone(),
             PathBuf::from(format!("{}/", root.display())),
             root.join("."),
             root.join("a"),
+            link,
         ];
         for spelled in spellings.iter().filter(|p| p.is_dir()) {
             compare(spelled, seed);
