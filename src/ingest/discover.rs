@@ -325,7 +325,8 @@ fn visit(path: PathBuf, file_type: FileType, found: &mut Discovered) {
     }
 }
 
-fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+/// The path an error of the walk names, if any.
+pub(super) fn error_path(error: &ignore::Error) -> Option<PathBuf> {
     match error {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {

@@ -136,7 +136,7 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
     let listed = std::mem::take(&mut discovered.listed);
     let (folders, listings) = yaml::on_workers(|| {
         let folders = crate::source::folders_and_above(&discovered.files);
-        let listings = Listings::of_folders_beside(&folders, listed);
+        let listings = Listings::of_folders(&folders, listed);
         (folders, listings)
     });
     let generated = generated_files(&discovered.files, &folders, &listings);

@@ -3,7 +3,7 @@
 //! the root, repositories and worktrees, symlinks) are walked by both, and what each found is
 //! compared. The walk's listings are compared with the folders themselves.
 
-use super::discover::{Discovered, discover, is_candidate};
+use super::discover::{Discovered, discover, error_path, is_candidate};
 use crate::rules::LintConfig;
 use crate::source::Listing;
 use ignore::WalkBuilder;
@@ -162,16 +162,6 @@ fn reference(root: &Path) -> Discovered {
             })
         });
     found.into_inner().unwrap()
-}
-
-fn error_path(error: &ignore::Error) -> Option<PathBuf> {
-    match error {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
-        _ => None,
-    }
 }
 
 fn files(found: &Discovered) -> BTreeSet<PathBuf> {

@@ -80,15 +80,10 @@ pub struct Listings {
 type Known = HashMap<Box<[u8]>, Option<Arc<Listing>>>;
 
 impl Listings {
-    /// Lists `folders` now, in parallel (for a lint, [`folders_and_above`] its files: the
-    /// folders its stages ask about).
-    pub fn of_folders(folders: &[&Path]) -> Self {
-        Self::of_folders_beside(folders, Vec::new())
-    }
-
-    /// [`Self::of_folders`], with the folders already `listed` (by the walk) taken as they are
-    /// and only the others listed now.
-    pub fn of_folders_beside(folders: &[&Path], listed: Vec<(Arc<Path>, Listing)>) -> Self {
+    /// The listings of `folders` (for a lint, [`folders_and_above`] its files: the folders its
+    /// stages ask about): those already `listed` (by the walk) as they are, the others listed
+    /// now, in parallel.
+    pub fn of_folders(folders: &[&Path], listed: Vec<(Arc<Path>, Listing)>) -> Self {
         let mut known: Known = listed
             .into_iter()
             .map(|(dir, listing)| (Box::from(key(&dir)), Some(Arc::new(listing))))
@@ -208,7 +203,8 @@ mod tests {
     fn a_listing_answers_for_the_names_its_folder_holds() {
         let dir = tree();
         let file = dir.path().join("a/b/x.yaml");
-        let listings = Listings::of_folders(&folders_and_above(std::slice::from_ref(&file)));
+        let folders = folders_and_above(std::slice::from_ref(&file));
+        let listings = Listings::of_folders(&folders, Vec::new());
         assert!(listings.may_hold(&dir.path().join("a"), ".talhorn.yaml"));
         assert!(!listings.may_hold(&dir.path().join("a"), ".git"));
         assert!(!listings.may_hold(&dir.path().join("a/b"), ".talhorn.yaml"));
