@@ -721,3 +721,29 @@ fn a_directory_swapped_for_a_symlink_while_building_never_leaks_a_write() {
     swapper.join().unwrap();
     assert_eq!(files_in(&elsewhere), Vec::<String>::new());
 }
+
+/// Files are staged in parallel, but when several cannot be, the error is always the first
+/// in the plan's (path) order, and every file staged meanwhile is removed again.
+#[test]
+fn the_first_file_that_cannot_be_staged_is_the_one_reported() {
+    for _ in 0..10 {
+        let (_tmp, out) = out_dir();
+        write(&out, &generated()).unwrap();
+        let mut next = generated();
+        // Many files between the two that fail, so that the workers share them.
+        next.extend((0..400).map(|i| artifact(&format!("m/{i:03}.yaml"), "a: 1\n")));
+        for folder in ["a-first", "z-last"] {
+            next.push(artifact(&format!("{folder}/values.yaml"), "a: 1\n"));
+            // A directory where the file's temporary file goes: it cannot be staged.
+            fs::create_dir_all(out.join(folder).join(".values.yaml.talhorn-tmp")).unwrap();
+        }
+        let before = snapshot(&out);
+        let planned = plan(&out, &next, &WriteOptions::default()).unwrap();
+        let err = apply(&planned).unwrap_err();
+        let WriteError::Stage { path, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, &out.join("a-first/.values.yaml.talhorn-tmp"));
+        assert_eq!(snapshot(&out), before, "the refused write left traces");
+    }
+}

@@ -150,14 +150,19 @@ fn refuse_blocked(plan: &Plan) -> Result<(), WriteError> {
     })
 }
 
-/// Writes every new content into its temporary file.
+/// Writes every new content into its temporary file, on the workers (most of a large build's
+/// time is the file system creating files). The first failure in the plan's order is the one
+/// reported, whichever worker met it first; the other files staged meanwhile are removed with
+/// the rest when the commit is rolled back.
 fn stage(out: &OutputDir, plan: &Plan) -> Result<(), WriteError> {
-    for change in &plan.changes {
-        if let Some(content) = &change.after {
-            stage_one(out, change, content)?;
-        }
-    }
-    Ok(())
+    use rayon::prelude::*;
+    let staged: Vec<Result<(), WriteError>> = crate::yaml::on_workers(|| {
+        plan.changes
+            .par_iter()
+            .filter_map(|change| Some(stage_one(out, change, change.after.as_deref()?)))
+            .collect()
+    });
+    staged.into_iter().collect()
 }
 
 fn stage_one(out: &OutputDir, change: &Change, content: &[u8]) -> Result<(), WriteError> {
