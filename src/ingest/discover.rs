@@ -236,7 +236,7 @@ impl Tree<'_> {
         let Some(listing) = list(&dir, depth, &mut one) else {
             return one;
         };
-        let rules = rules.below(&dir, listing.entries());
+        let rules = rules.below(&dir, &listing);
         // Each folder below, with how many of this folder's files come before its own.
         let mut below = Vec::new();
         for (name, file_type) in listing.entries() {

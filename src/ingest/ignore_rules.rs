@@ -21,6 +21,7 @@
 //! The differential test (`walk_vs_ignore.rs` beside this file) walks generated trees with both
 //! and compares what each finds.
 
+use crate::source::Listing;
 use ignore::Error;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::ffi::OsStr;
@@ -174,18 +175,11 @@ impl Rules {
         (rules, one_error(problems))
     }
 
-    /// The rules for the entries of `dir`, one of the folders these rules are for, whose
-    /// listing holds `names` (sorted). A problem with one of its ignore files is not reported,
-    /// as the crate's walker does not.
-    pub fn below(&self, dir: &Path, names: &[(std::ffi::OsString, FileType)]) -> Self {
-        let has = |name: &str| {
-            names
-                .binary_search_by(|(listed, _)| listed.as_os_str().cmp(OsStr::new(name)))
-                .is_ok()
-        };
-        if !(has(".ignore") || has(".gitignore") || has(".git")) {
-            return self.clone();
-        }
+    /// The rules for the entries of `dir`, one of the folders these rules are for, listed in
+    /// `listing`. A problem with one of its ignore files is not reported, as the crate's walker
+    /// does not.
+    pub fn below(&self, dir: &Path, listing: &Listing) -> Self {
+        let has = |name: &str| listing.holds(name);
         match FolderRules::read(dir, has, &mut Vec::new()) {
             Some(mut rules) => {
                 rules.above = self.nearest.clone();
