@@ -17,8 +17,12 @@ pub struct LintOutcome {
     pub sources: SourceMap,
     /// The clusters, in name order.
     pub clusters: Vec<LintedCluster>,
-    /// Every file considered, with its kind and clusters (`--show-files`).
+    /// Every file considered, with its kind and clusters (`--show-files`; empty unless the
+    /// run was asked to list them).
     pub files: Vec<FileEntry>,
+    /// Whether any file held something talhorn checks ("All checks passed" means nothing
+    /// otherwise).
+    pub recognised_any: bool,
     /// Findings of every cluster, each naming its cluster, sorted by place and code.
     pub findings: Vec<Finding>,
     /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
@@ -33,17 +37,9 @@ pub struct LintedCluster {
     pub root: PathBuf,
 }
 
-impl LintOutcome {
-    /// Whether any file held something talhorn checks ("All checks passed" means nothing
-    /// otherwise).
-    pub fn recognised_any(&self) -> bool {
-        self.files.iter().any(|f| f.kind.is_checked())
-    }
-}
-
-/// Lints files and directories with a configuration.
+/// Lints files and directories with a configuration (the outcome lists the files considered).
 pub fn lint_paths(paths: &[PathBuf], config: &LintConfig) -> Result<LintOutcome, IngestError> {
-    lint_paths_with_stdin(paths, None, config)
+    lint_paths_with_stdin(paths, None, config, true)
 }
 
 /// One cluster, checked: what finishing it needs once every cluster is checked.
@@ -59,11 +55,14 @@ struct Checked {
     texts: Vec<(FileId, Arc<SourceFile>)>,
 }
 
-/// [`lint_paths`], plus standard input as the file `stdin` names (`talhorn lint -`).
+/// [`lint_paths`], plus standard input as the file `stdin` names (`talhorn lint -`). The
+/// files considered are listed only with `list_files` (`--show-files`): a report does not
+/// need the list, and a large run would hold a record per file for it.
 pub fn lint_paths_with_stdin(
     paths: &[PathBuf],
     stdin: Option<&Path>,
     config: &LintConfig,
+    list_files: bool,
 ) -> Result<LintOutcome, IngestError> {
     // Each file's nearest `.talhorn.yaml`, found once for the run (its clusters share its files)
     // while the files are grouped, when configuration is found per file (a cluster's own
@@ -76,7 +75,7 @@ pub fn lint_paths_with_stdin(
         }
     };
     // Each cluster is checked on the worker that folded it, and its model dropped there.
-    let ingested = ingest::ingest_each(paths, stdin, config, find_nearest, |input, nearest| {
+    let check = |input: ingest::ClusterInput, nearest: &NearestConfigs| {
         let resolved = input
             .config
             .as_ref()
@@ -96,7 +95,8 @@ pub fn lint_paths_with_stdin(
             config: resolved.or(input.config),
             findings,
         })
-    })?;
+    };
+    let ingested = ingest::ingest_each(paths, stdin, config, list_files, find_nearest, check)?;
     let mut sources = ingested.sources;
     sources.keep_texts(
         ingested
@@ -143,6 +143,7 @@ pub fn lint_paths_with_stdin(
         sources,
         clusters,
         files: ingested.files,
+        recognised_any: ingested.recognised_any,
         findings,
         skipped: ingested.skipped,
     })

@@ -82,7 +82,7 @@ fn a_chart_template_named_on_the_command_line_is_not_linted() {
     let template = fixtures().join("chart-templates/charts/app/templates/talos-patch.yaml");
     let outcome = lint(&template);
     assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
-    assert!(!outcome.recognised_any());
+    assert!(!outcome.recognised_any);
 }
 
 #[test]
@@ -164,4 +164,36 @@ fn show_files_lists_every_file_with_its_kind_and_cluster() {
         "{stdout}"
     );
     assert_eq!(stdout.lines().count(), 10, "{stdout}");
+}
+
+/// A run that does not list its files (`talhorn lint` without `--show-files`) keeps no record
+/// per file, and still knows whether it recognised anything: as the listed run's files say.
+#[test]
+fn a_run_that_does_not_list_its_files_knows_what_it_recognised() {
+    let cases = [
+        fixtures(),
+        fixtures().join("chart-templates/charts/app/templates/talos-patch.yaml"),
+        fixtures().join("talhelper-secrets"),
+        fixtures().join("cilium-values"),
+    ];
+    let mut seen = Vec::new();
+    for path in cases {
+        let listed = lint(&path);
+        let config_file = LintConfig::discover(&path).expect("a .talhorn.yaml above");
+        let config = LintConfig::load(&config_file).expect("config loads");
+        let unlisted = talhorn::lint::lint_paths_with_stdin(&[path.clone()], None, &config, false)
+            .expect("lint runs");
+        let checked = listed.files.iter().any(|f| f.kind.is_checked());
+        seen.push(checked);
+        assert_eq!(listed.recognised_any, checked, "{}", path.display());
+        assert_eq!(unlisted.recognised_any, checked, "{}", path.display());
+        assert!(unlisted.files.is_empty(), "{}", path.display());
+        assert_eq!(
+            format!("{:?}", unlisted.findings),
+            format!("{:?}", listed.findings),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(seen.contains(&true) && seen.contains(&false), "{seen:?}");
 }

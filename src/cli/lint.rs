@@ -91,7 +91,9 @@ fn run_on_workers(args: &LintArgs) -> i32 {
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let mut outcome = match crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config) {
+    let linted =
+        crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config, args.show_files);
+    let outcome = match linted {
         // The process ends after the report, and the system frees its memory at once: freeing
         // every text, parse tree and model piece by piece first cost 5% of a large lint.
         Ok(outcome) => std::mem::ManuallyDrop::new(outcome),
@@ -106,9 +108,7 @@ fn run_on_workers(args: &LintArgs) -> i32 {
     }
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let mut options = report_options(args.format, args.statistics, stream);
-    options.recognised_nothing = !outcome.recognised_any();
-    // The file list is not shown: freed before the report, whose memory it would add to.
-    drop(std::mem::take(&mut outcome.files));
+    options.recognised_nothing = !outcome.recognised_any;
     if options.recognised_nothing && args.format != Format::Human {
         // Machine formats stay valid documents; the note goes to people on stderr.
         print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));

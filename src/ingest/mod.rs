@@ -62,8 +62,12 @@ pub struct Ingested<C = ClusterInput> {
     /// map ([`SourceMap::with_texts`]), unless [`ingest`] keeps it.
     pub sources: SourceMap,
     pub clusters: Vec<C>,
-    /// Every file considered, in path order, with what it was read as.
+    /// Every file considered, in path order, with what it was read as (empty unless asked
+    /// for: [`ingest_each`]'s `list_files`).
     pub files: Vec<FileEntry>,
+    /// Whether a file of some cluster holds something talhorn checks ("All checks passed"
+    /// means nothing otherwise).
+    pub recognised_any: bool,
     /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
     pub skipped: Vec<(PathBuf, String)>,
 }
@@ -107,7 +111,7 @@ pub fn ingest_with_stdin(
     stdin: Option<&Path>,
     config: &LintConfig,
 ) -> Result<Ingested, IngestError> {
-    let mut ingested = ingest_each(paths, stdin, config, |_, _| (), |input, ()| Ok(input))?;
+    let mut ingested = ingest_each(paths, stdin, config, true, |_, _| (), |input, ()| Ok(input))?;
     // The texts read for each cluster, in the run's map for good.
     let texts: Vec<_> = ingested
         .clusters
@@ -122,11 +126,14 @@ pub fn ingest_with_stdin(
 /// model per cluster, and hands each model to `each` on the worker that folded it, as soon as
 /// it is folded: the clusters of a large repository are not all held at once. The first error
 /// in cluster order stops the run. `prepare` runs once on the run's source map (every file's
-/// place), beside grouping, and `each` gets what it made.
+/// place), beside grouping, and `each` gets what it made. The list of the files considered
+/// ([`Ingested::files`]) is made only with `list_files`: a run that does not show it does not
+/// hold a record per file for it.
 pub fn ingest_each<C: Send, P: Send + Sync>(
     paths: &[PathBuf],
     stdin: Option<&Path>,
     config: &LintConfig,
+    list_files: bool,
     prepare: impl FnOnce(&SourceMap, &Listings) -> P + Send,
     each: impl Fn(ClusterInput, &P) -> Result<C, IngestError> + Sync,
 ) -> Result<Ingested<C>, IngestError> {
@@ -161,38 +168,68 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
             || prepare(&sources, &listings),
         )
     });
-    drop(listings);
     let each = |input| each(input, &prepared);
-    let folded = model_clusters(&mut groups, &mut files, config, &mut sources, each)?;
+    // The folders' listings are freed beside the first clusters, not before them (a
+    // thousand folders take a fraction of a millisecond to free, on one core).
+    let (_, folded) = yaml::on_workers(|| {
+        rayon::join(
+            move || drop(listings),
+            || {
+                model_clusters(
+                    &mut groups,
+                    &mut files,
+                    config,
+                    &mut sources,
+                    list_files,
+                    each,
+                )
+            },
+        )
+    });
+    let folded = folded?;
+    let recognised_any = folded.iter().any(|folded| folded.recognised);
     let mut clusters = Vec::with_capacity(folded.len());
-    for (cluster, kinds) in folded {
-        for (index, kind) in kinds {
+    for folded in folded {
+        for (index, kind) in folded.kinds {
             files[index].kind = kind;
         }
-        clusters.push(cluster);
+        clusters.push(folded.cluster);
     }
-    let files = file_entries(files, &groups);
+    let files = if list_files {
+        file_entries(files, &groups)
+    } else {
+        Vec::new()
+    };
     Ok(Ingested {
         sources,
         clusters,
         files,
+        recognised_any,
         skipped,
     })
 }
 
-/// The kinds of the files a cluster's fold read, by index into the read files.
-type ReadKinds = Vec<(usize, Kind)>;
+/// What became of one cluster's model, with what its files turned out to be.
+struct Folded<C> {
+    cluster: C,
+    /// The kinds of the files its fold read, by index into the read files (when the files
+    /// are listed).
+    kinds: Vec<(usize, Kind)>,
+    /// Whether one of its files holds something talhorn checks.
+    recognised: bool,
+}
 
 /// One model per group, each with its own configuration (whose `exclude` also applies, as when
-/// the cluster's folder is linted alone), handed to `each`; with it, the kinds of the files
-/// read for it (by index).
+/// the cluster's folder is linted alone), handed to `each`; with it, when the files are
+/// listed (`list_files`), the kinds of the files read for it (by index).
 fn model_clusters<C: Send>(
     groups: &mut [group::Group],
     files: &mut [ReadFile],
     config: &LintConfig,
     sources: &mut SourceMap,
+    list_files: bool,
     each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
-) -> Result<Vec<(C, ReadKinds)>, IngestError> {
+) -> Result<Vec<Folded<C>>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
     // Clusters in one repository share the folders above them: each is looked at once.
     let mut known_configs = HashMap::new();
@@ -226,8 +263,9 @@ fn model_clusters<C: Send>(
                 );
                 // What the files read now turned out to be (the run lists their kinds).
                 let mut kinds = Vec::new();
+                let recognised = members.iter().any(|(_, file, _)| file.kind.is_checked());
                 for (index, file, content) in members {
-                    if let Cow::Owned(file) = &file {
+                    if let (true, Cow::Owned(file)) = (list_files, &file) {
                         kinds.push((index, file.kind));
                     }
                     reader.add(&file, content);
@@ -238,7 +276,11 @@ fn model_clusters<C: Send>(
                     cluster: reader.finish(),
                     config: own,
                 };
-                each(input).map(|cluster| (cluster, kinds))
+                each(input).map(|cluster| Folded {
+                    cluster,
+                    kinds,
+                    recognised,
+                })
             })
             .collect::<Vec<_>>()
     })
@@ -436,12 +478,29 @@ struct ReadFile {
     /// In the source map when talhorn read it.
     id: Option<FileId>,
     content: Content,
+    /// What few files have, boxed so that every other file's record is smaller (a lint holds
+    /// one record per file until its clusters are checked).
+    rare: Option<Box<Rare>>,
+    /// Terraform that configures a provider or backend (a root module; grouping needs it).
+    declares_root_module: bool,
+}
+
+#[derive(Clone, Default)]
+struct Rare {
     /// Problems of this file alone (INT001).
     findings: Vec<Finding>,
     /// Files an Omni template names as patches.
     references: Vec<PathBuf>,
-    /// Terraform that configures a provider or backend (a root module; grouping needs it).
-    declares_root_module: bool,
+}
+
+impl ReadFile {
+    fn findings(&self) -> &[Finding] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.findings)
+    }
+
+    fn push_finding(&mut self, finding: Finding) {
+        self.rare.get_or_insert_default().findings.push(finding);
+    }
 }
 
 impl group::GroupFile for ReadFile {
@@ -454,7 +513,7 @@ impl group::GroupFile for ReadFile {
     }
 
     fn references(&self) -> &[PathBuf] {
-        &self.references
+        self.rare.as_ref().map_or(&[], |rare| &rare.references)
     }
 
     fn declares_root_module(&self) -> bool {
@@ -493,8 +552,10 @@ fn read_files(
             kind: Kind::Invalid,
             id: Some(id),
             content: Content::None,
-            findings: vec![int001(Location::file_start(id), problem)],
-            references: Vec::new(),
+            rare: Some(Box::new(Rare {
+                findings: vec![int001(Location::file_start(id), problem)],
+                references: Vec::new(),
+            })),
             declares_root_module: false,
         }
     }));
@@ -574,7 +635,7 @@ impl Recognised {
         if self.source.is_some() {
             file.id = Some(id);
             if let Some((at, problem)) = self.problem {
-                file.findings.push(int001(Location::new(id, at), problem));
+                file.push_finding(int001(Location::new(id, at), problem));
             }
         }
         (file, self.source)
@@ -587,7 +648,7 @@ impl Recognised {
             let id = sources.add(source);
             file.id = Some(id);
             if let Some((at, problem)) = self.problem {
-                file.findings.push(int001(Location::new(id, at), problem));
+                file.push_finding(int001(Location::new(id, at), problem));
             }
         }
         file
@@ -619,8 +680,7 @@ fn recognise_look(look: preload::Look) -> Recognised {
                 kind: left.by_name.kind.unwrap_or(Kind::Unrecognised),
                 id: None,
                 content: Content::Later(left),
-                findings: Vec::new(),
-                references: Vec::new(),
+                rare: None,
                 declares_root_module,
                 path,
             },
@@ -638,8 +698,7 @@ fn recognise(loaded: preload::Loaded) -> Recognised {
         kind: by_name.kind.unwrap_or(Kind::Unrecognised),
         id: None,
         content: Content::None,
-        findings: Vec::new(),
-        references: Vec::new(),
+        rare: None,
         declares_root_module: false,
     };
     if by_name.reads == Reads::Nothing {
@@ -699,7 +758,7 @@ fn read_yaml(
     }
     if file.kind == Kind::OmniTemplate {
         let dir = file.path.parent().unwrap_or(Path::new(""));
-        file.references = omni_patch_files(&docs)
+        file.rare.get_or_insert_default().references = omni_patch_files(&docs)
             .into_iter()
             .map(|p| dir.join(p))
             .collect();
@@ -882,7 +941,7 @@ impl<'a> RepoReader<'a> {
     fn add(&mut self, file: &ReadFile, content: Content) {
         self.cluster
             .load_findings
-            .extend(file.findings.iter().cloned());
+            .extend(file.findings().iter().cloned());
         let Some(id) = file.id else { return };
         let text = &self.sources.get(id).text;
         match (content, file.kind) {

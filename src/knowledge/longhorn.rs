@@ -443,22 +443,20 @@ fn parse_key_table(text: &str) -> KeyNode {
     root
 }
 
-/// The parsed key table of a chart line (parsed once, on first use).
+/// The parsed key table of a chart line (parsed once, on first use; a run parses only the
+/// lines it meets, not every line talhorn knows).
 fn key_tree(facts: &ChartFacts) -> &'static KeyNode {
-    static TREES: OnceLock<Vec<(u32, KeyNode)>> = OnceLock::new();
+    static TREES: [OnceLock<KeyNode>; CHARTS.len()] = [const { OnceLock::new() }; CHARTS.len()];
     // `facts` always comes from `CHARTS`, so the lookup finds its tree; `NO_KEYS` only keeps
     // this total.
     static NO_KEYS: KeyNode = KeyNode::Leaf;
-    TREES
-        .get_or_init(|| {
-            CHARTS
-                .iter()
-                .map(|c| (c.minor, parse_key_table(c.keys)))
-                .collect()
-        })
+    CHARTS
         .iter()
-        .find(|(minor, _)| *minor == facts.minor)
-        .map_or(&NO_KEYS, |(_, tree)| tree)
+        .zip(&TREES)
+        .find(|(chart, _)| chart.minor == facts.minor)
+        .map_or(&NO_KEYS, |(chart, tree)| {
+            tree.get_or_init(|| parse_key_table(chart.keys))
+        })
 }
 
 fn join_path(prefix: &str, name: &str) -> String {
