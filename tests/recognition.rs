@@ -181,8 +181,9 @@ fn a_run_that_does_not_list_its_files_knows_what_it_recognised() {
         let listed = lint(&path);
         let config_file = LintConfig::discover(&path).expect("a .talhorn.yaml above");
         let config = LintConfig::load(&config_file).expect("config loads");
-        let unlisted = talhorn::lint::lint_paths_with_stdin(&[path.clone()], None, &config, false)
-            .expect("lint runs");
+        let unlisted =
+            talhorn::lint::lint_paths_with_stdin(std::slice::from_ref(&path), None, &config, false)
+                .expect("lint runs");
         let checked = listed.files.iter().any(|f| f.kind.is_checked());
         seen.push(checked);
         assert_eq!(listed.recognised_any, checked, "{}", path.display());
