@@ -194,8 +194,11 @@ struct Roots<'l> {
     cache: HashMap<OsString, Folder>,
     /// Every read Terraform file (lexically normalized) and whether it declares a root module.
     terraform: HashMap<PathBuf, bool>,
-    /// The nearest root at or above a folder (as the paths spell it, by bytes), once found.
-    nearest: HashMap<OsString, Option<PathBuf>>,
+    /// The nearest root at or above a folder (as the paths spell it, by bytes), once found:
+    /// an index into `found`, so that each folder below a root does not hold a copy of it.
+    nearest: HashMap<OsString, Option<usize>>,
+    /// The roots `nearest` found.
+    found: Vec<PathBuf>,
     /// Intents per folder (a folder holding an intent is a root).
     intents: HashMap<PathBuf, usize>,
     config_root: PathBuf,
@@ -223,6 +226,7 @@ impl<'l> Roots<'l> {
             cache: HashMap::new(),
             terraform,
             nearest: HashMap::new(),
+            found: Vec::new(),
             intents,
             config_root: normalize(&cwd.join(&config.root)),
             clusters: config.clusters.clone(),
@@ -252,13 +256,14 @@ impl<'l> Roots<'l> {
             } else {
                 at
             };
-            if let Some(found) = self.nearest.get(at.as_os_str()) {
-                break found.clone();
+            if let Some(&found) = self.nearest.get(at.as_os_str()) {
+                break found;
             }
             walked.push(at.as_os_str().to_owned());
             let folder = self.folder(at);
             if folder.cluster_root {
-                break Some(at.to_path_buf());
+                self.found.push(at.to_path_buf());
+                break Some(self.found.len() - 1);
             }
             if folder.repository_root || at == Path::new(".") {
                 break None;
@@ -266,9 +271,9 @@ impl<'l> Roots<'l> {
             dir = at.parent();
         };
         for dir in walked {
-            self.nearest.insert(dir, found.clone());
+            self.nearest.insert(dir, found);
         }
-        found
+        found.map(|index| self.found[index].clone())
     }
 
     /// Whether `dir` is a cluster root and whether it is a repository root, from one listing

@@ -719,10 +719,11 @@ fn recognise(loaded: preload::Loaded) -> Recognised {
             Recognised::read(file, text)
         }
         preload::Parsed::UnreadManifests => {
-            // Nothing in it is read, so its text is not kept (every file read keeps its
-            // place in the source map, so file ids do not change).
+            // Nothing in it is read and no finding can point into it: it takes no place in
+            // the source map (most files of a GitOps repository are such manifests, and a
+            // place is a record per file held to the end of the run).
             file.kind = Kind::Manifests;
-            Recognised::read(file, "")
+            Recognised::unread(file)
         }
         preload::Parsed::Terraform(body) => {
             file.declares_root_module = group::declares_root_module(&text);
