@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use talhorn::finding::Finding;
-use talhorn::ingest::{MAX_FILE_BYTES, ingest};
+use talhorn::ingest::{Kind, MAX_FILE_BYTES, ingest};
 use talhorn::model::{Cluster, DiskRole, GitOps, Role, Scope};
 use talhorn::rules::LintConfig;
 use talhorn::source::Location;
@@ -1023,4 +1023,40 @@ fn files_over_several_look_slices_keep_their_path_order_and_places() {
         places.windows(2).all(|pair| pair[0] < pair[1]),
         "places given in path order"
     );
+}
+
+/// Manifests no reader needs (most files of a GitOps repository) are listed, but take no
+/// place in the source map: a place is a record held to the end of a run, and no finding can
+/// point into such a file. Files a cluster may still read keep theirs.
+#[test]
+fn manifests_nothing_reads_take_no_place_in_the_source_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = write(
+        dir.path(),
+        "apps/web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+    );
+    let config_map = write(
+        dir.path(),
+        "apps/web/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: b\n",
+    );
+    let patch = write(
+        dir.path(),
+        "talos/patches/kubelet.yaml",
+        "machine:\n  kubelet:\n    extraMounts: []\n",
+    );
+    let ingested = ingest(&[dir.path().to_path_buf()], &LintConfig::default()).unwrap();
+    let kind_of = |path: &Path| {
+        ingested
+            .files
+            .iter()
+            .find(|file| *file.path == *path)
+            .map(|file| file.kind)
+    };
+    assert_eq!(kind_of(&deployment), Some(Kind::Manifests));
+    assert_eq!(ingested.sources.find(&deployment), None);
+    assert!(ingested.sources.find(&config_map).is_some());
+    assert!(ingested.sources.find(&patch).is_some());
+    assert_eq!(kind_of(&patch), Some(Kind::Talos));
 }
