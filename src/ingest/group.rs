@@ -186,12 +186,9 @@ struct Folder {
     repository_root: bool,
 }
 
-/// Decides which folders are cluster roots (each folder is looked at once).
+/// Decides which folders are cluster roots (each folder as the paths spell it is looked at
+/// once: a folder spelled two ways, by two paths on the command line, is looked at twice).
 struct Roots<'l> {
-    /// What each folder (lexically normalized) was found to be. Keyed by the path's bytes,
-    /// which are cheaper to hash than a `Path`'s components: a memo, where a folder spelled
-    /// two ways would only be looked at twice.
-    cache: HashMap<OsString, Folder>,
     /// Every read Terraform file (lexically normalized) and whether it declares a root module.
     terraform: HashMap<PathBuf, bool>,
     /// The nearest root at or above a folder (as the paths spell it, by bytes), once found:
@@ -223,7 +220,6 @@ impl<'l> Roots<'l> {
             .map(|f| (normalize(f.path()), f.declares_root_module()))
             .collect();
         Self {
-            cache: HashMap::new(),
             terraform,
             nearest: HashMap::new(),
             found: Vec::new(),
@@ -279,25 +275,20 @@ impl<'l> Roots<'l> {
     /// Whether `dir` is a cluster root and whether it is a repository root, from one listing
     /// of it (the names `.talhorn.yaml` and `.git` are looked for there, not asked of the
     /// file system one by one).
-    fn folder(&mut self, dir: &Path) -> Folder {
+    fn folder(&self, dir: &Path) -> Folder {
         let key = normalize(&self.cwd.join(dir));
-        if let Some(&known) = self.cache.get(key.as_os_str()) {
-            return known;
-        }
         let listing = self.listings.of(dir);
         let may_hold = |name: &str| listing.as_ref().is_none_or(|names| names.holds(name));
         let config_file = crate::rules::config::FILE_NAME;
         let has_config = may_hold(config_file) && dir.join(config_file).is_file();
-        let folder = Folder {
+        Folder {
             cluster_root: self.intents_in(dir) == 1
                 || has_config
                 || is_conventional_cluster_folder(&key)
                 || self.declared(&key)
                 || self.marks_root(dir, listing.as_deref()),
             repository_root: may_hold(".git") && dir.join(".git").exists(),
-        };
-        self.cache.insert(key.into_os_string(), folder);
-        folder
+        }
     }
 
     /// A folder matching `clusters:` in `.talhorn.yaml`.
