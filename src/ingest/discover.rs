@@ -249,7 +249,7 @@ impl Tree<'_> {
             if file_type.is_dir() {
                 below.push((one.files.len(), Arc::from(path)));
             } else {
-                visit(path, *file_type, &mut one);
+                visit(path, file_type, &mut one);
             }
         }
         one.listed.push((dir, listing));

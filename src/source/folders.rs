@@ -8,6 +8,7 @@
 //! a symlink lead anywhere), so the answers are those the file system would give.
 
 use rayon::prelude::*;
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::FileType;
@@ -15,10 +16,15 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 /// The entries of one folder, sorted by name, with their types as the listing gave them (a
-/// symlink is a symlink, not what it leads to).
+/// symlink is a symlink, not what it leads to). The names are kept one after the other in one
+/// buffer: a run holds the listing of every folder it walked until its files are grouped, and
+/// a name apiece, each in an allocation of its own, was most of that memory.
 #[derive(Debug)]
 pub struct Listing {
-    entries: Vec<(OsString, FileType)>,
+    /// Every name's bytes ([`OsStr::as_encoded_bytes`]) in name order, one after the other.
+    names: Box<[u8]>,
+    /// Where each name ends in `names`, and its entry's type.
+    ends: Box<[(usize, FileType)]>,
 }
 
 impl Listing {
@@ -41,20 +47,47 @@ impl Listing {
     pub fn of_entries(mut entries: Vec<(OsString, FileType)>) -> Self {
         // The names of one folder are unique: their order is their byte order.
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Self { entries }
+        let mut names = Vec::with_capacity(entries.iter().map(|(name, _)| name.len()).sum());
+        let ends = entries
+            .into_iter()
+            .map(|(name, file_type)| {
+                names.extend_from_slice(name.as_encoded_bytes());
+                (names.len(), file_type)
+            })
+            .collect();
+        Self {
+            names: names.into_boxed_slice(),
+            ends,
+        }
+    }
+
+    /// The name of the entry at `index` (in name order).
+    fn name(&self, index: usize) -> &OsStr {
+        let start = index.checked_sub(1).map_or(0, |before| self.ends[before].0);
+        let bytes = &self.names[start..self.ends[index].0];
+        // SAFETY: `bytes` are exactly the bytes `OsStr::as_encoded_bytes` gave for one name,
+        // in this process: `of_entries` put them one after the other and `ends` marks where
+        // each one ends.
+        unsafe { OsStr::from_encoded_bytes_unchecked(bytes) }
     }
 
     /// The entries, sorted by name.
-    pub fn entries(&self) -> &[(OsString, FileType)] {
-        &self.entries
+    pub fn entries(&self) -> impl Iterator<Item = (&OsStr, FileType)> {
+        (0..self.ends.len()).map(|index| (self.name(index), self.ends[index].1))
     }
 
-    /// The type of the entry called `name`, when there is one.
+    /// The type of the entry called `name`, when there is one (a binary search of the names).
     pub fn entry(&self, name: &OsStr) -> Option<FileType> {
-        self.entries
-            .binary_search_by(|(listed, _)| listed.as_os_str().cmp(name))
-            .ok()
-            .map(|at| self.entries[at].1)
+        let (mut low, mut high) = (0, self.ends.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.name(middle).cmp(name) {
+                Ordering::Less => low = middle + 1,
+                Ordering::Greater => high = middle,
+                Ordering::Equal => return Some(self.ends[middle].1),
+            }
+        }
+        None
     }
 
     /// Whether the folder holds an entry called `name` (of any type).
@@ -64,7 +97,7 @@ impl Listing {
 
     /// The names, in byte order.
     pub fn names(&self) -> impl Iterator<Item = &OsStr> {
-        self.entries.iter().map(|(name, _)| name.as_os_str())
+        (0..self.ends.len()).map(|index| self.name(index))
     }
 }
 
@@ -216,6 +249,60 @@ mod tests {
             .map(OsStr::to_owned)
             .collect();
         assert_eq!(names, [".talhorn.yaml", "b"]);
+    }
+
+    /// The names packed one after the other come back whole, in byte order, each with its
+    /// type, and a name is found only when the folder holds exactly it (not a prefix of it, nor
+    /// a name it is a prefix of).
+    #[test]
+    fn a_listing_keeps_every_name_whole_and_finds_exactly_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["ab", "a", "a.yaml", "b", "é.yaml", "a b", "z"];
+        for name in names {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("a.d")).unwrap();
+        let listing = Listing::read(dir.path()).unwrap();
+        let listed: Vec<(String, bool)> = listing
+            .entries()
+            .map(|(name, kind)| (name.to_string_lossy().into_owned(), kind.is_dir()))
+            .collect();
+        let mut expected: Vec<(String, bool)> = names
+            .iter()
+            .map(|name| (name.to_string(), false))
+            .chain([("a.d".to_string(), true)])
+            .collect();
+        expected.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        assert_eq!(listed, expected);
+        for (name, is_dir) in &expected {
+            assert_eq!(
+                listing.entry(OsStr::new(name)).map(|kind| kind.is_dir()),
+                Some(*is_dir)
+            );
+        }
+        for absent in ["", "a.", "a.yam", "abc", "aa", "é", "zz", ".talhorn.yaml"] {
+            assert!(!listing.holds(absent), "{absent:?}");
+        }
+        assert_eq!(Listing::of_entries(Vec::new()).names().count(), 0);
+        assert!(!Listing::of_entries(Vec::new()).holds("a"));
+    }
+
+    /// A name that is not UTF-8 is kept byte for byte.
+    #[cfg(unix)]
+    #[test]
+    fn a_listing_keeps_names_that_are_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let odd = OsStr::from_bytes(b"caf\xe9.yaml");
+        if std::fs::write(dir.path().join(odd), "").is_err() {
+            eprintln!("note: this file system refuses names that are not UTF-8; skipped");
+            return;
+        }
+        std::fs::write(dir.path().join("b.yaml"), "").unwrap();
+        let listing = Listing::read(dir.path()).unwrap();
+        let names: Vec<&OsStr> = listing.names().collect();
+        assert_eq!(names, [OsStr::new("b.yaml"), odd]);
+        assert!(listing.entry(odd).is_some());
     }
 
     #[test]
