@@ -125,8 +125,8 @@ pub fn ingest_with_stdin(
 /// Reads every recognised file under `paths` (and standard input, named `stdin`) into one
 /// model per cluster, and hands each model to `each` on the worker that folded it, as soon as
 /// it is folded: the clusters of a large repository are not all held at once. The first error
-/// in cluster order stops the run. `prepare` runs once on the run's source map (every file's
-/// place), beside grouping, and `each` gets what it made. The list of the files considered
+/// in cluster order stops the run. `prepare` runs once on the run's source map (the place of
+/// every file a finding may point into), beside grouping, and `each` gets what it made. The list of the files considered
 /// ([`Ingested::files`]) is made only with `list_files`: a run that does not show it does not
 /// hold a record per file for it.
 pub fn ingest_each<C: Send, P: Send + Sync>(
@@ -472,7 +472,7 @@ type ConfigFile = (FileId, Option<Node>);
 /// One file after the read step: its kind, its parsed content and its own problems.
 #[derive(Clone)]
 struct ReadFile {
-    /// Shared with its place in the source map.
+    /// Shared with its place in the source map, when it has one.
     path: Arc<Path>,
     kind: Kind,
     /// In the source map when talhorn read it.
