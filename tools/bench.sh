@@ -8,8 +8,9 @@
 #                             # at most 3 because yamllint takes ~30 s a run there)
 #   SIZES="2000" tools/bench.sh
 #
-# Needs: cargo, python3 (a venv with yamllint is made under target/bench/) and taskset
-# (util-linux) for the one-core/two-core figure; offline once the venv exists. The timing is
+# Needs: cargo and python3 on Linux (a venv with yamllint is made under target/bench/; the
+# one-core/two-core figure keeps each lint to its CPUs with sched_setaffinity, as taskset
+# does, without its exec); offline once the venv exists. The timing is
 # tools/bench_timing.py: every figure is the median of the counted runs after one warm-up;
 # CPU is user + system time of the whole process, peak memory its maximum resident set.
 set -euo pipefail

@@ -16,12 +16,27 @@ runs, sizes = int(env["RUNS"]), env["SIZES"].split()
 WALL, CPU, RSS = 0, 1, 2
 
 
-def run(cmd, before=None):
+def spawn(cmd, cpus=None):
+    """Starts cmd, kept to `cpus` when they are given. The affinity is set on this process
+    for the moment of the start, and the child inherits it: `taskset` would add an exec of
+    its own (about a millisecond here) to every timed run, on one core and on two."""
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if cpus is None:
+        return subprocess.Popen(cmd, **quiet)
+    own = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        return subprocess.Popen(cmd, **quiet)
+    finally:
+        os.sched_setaffinity(0, own)
+
+
+def run(cmd, before=None, cpus=None):
     """Wall seconds, CPU seconds (user + sys) and peak RSS (MiB) of one run of cmd."""
     if before:
         before()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = spawn(cmd, cpus)
     _, _, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
@@ -79,6 +94,10 @@ def lint(path, *prefix):
     return [*prefix, talhorn, "lint", path, "--format", "json", "--exit-zero"]
 
 
+# The CPUs of the scaling figure: the first two this process may use.
+CORES = sorted(os.sched_getaffinity(0))[:2]
+
+
 # The scaling figure is noisy on a shared machine (its speed, and what a second core gives,
 # change from one minute to the next): more rounds than the other figures, and in each round
 # the lint on one core, on two, and two one-core lints side by side, one on each core: what
@@ -89,11 +108,10 @@ SCALING_ROUNDS = max(runs, 20)
 QUIET_CEILING = 1.8
 
 
-def side_by_side(a, b):
-    """Wall seconds of a and b started together and both finished."""
+def side_by_side(cmd, cpus):
+    """Wall seconds of cmd started once on each of `cpus`, together, until both finished."""
     start = time.perf_counter()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    procs = [subprocess.Popen(cmd, **quiet) for cmd in (a, b)]
+    procs = [spawn(cmd, {cpu}) for cpu in cpus]
     for proc in procs:
         proc.wait()
     return time.perf_counter() - start
@@ -101,13 +119,12 @@ def side_by_side(a, b):
 
 def scaling(tree):
     """Per round: the lint on one core, on two, and the ceiling, after a warm-up of each."""
-    on_0, on_1 = lint(tree, "taskset", "-c", "0"), lint(tree, "taskset", "-c", "1")
-    on_both = lint(tree, "taskset", "-c", "0,1")
-    run(on_0), run(on_both), side_by_side(on_0, on_1)
+    cmd, one_core, two_cores = lint(tree), set(CORES[:1]), set(CORES)
+    run(cmd, cpus=one_core), run(cmd, cpus=two_cores), side_by_side(cmd, CORES)
     rounds = []
     for _ in range(SCALING_ROUNDS):
-        one, two = run(on_0), run(on_both)
-        pair = side_by_side(on_0, on_1)
+        one, two = run(cmd, cpus=one_core), run(cmd, cpus=two_cores)
+        pair = side_by_side(cmd, CORES)
         rounds.append((one, two, 2 * one[WALL] / pair))
     return rounds
 
@@ -126,6 +143,9 @@ for size in sizes:
     rss_y = statistics.median(peak_rss([yamllint, "-d", "relaxed", tree]) for _ in range(n))
     line(f"talhorn lint peak RSS ({how})", f"{rss_t:9.1f} MiB")
     line(f"yamllint peak RSS ({how})", f"{rss_y:9.1f} MiB")
+    if len(CORES) < 2:
+        line("scaling 1 -> 2 cores", "not measured: this process may use one CPU only")
+        continue
     rounds = scaling(tree)
     one, two = [r[0] for r in rounds], [r[1] for r in rounds]
     ceilings = [r[2] for r in rounds]
