@@ -126,9 +126,9 @@ pub fn ingest_with_stdin(
 /// model per cluster, and hands each model to `each` on the worker that folded it, as soon as
 /// it is folded: the clusters of a large repository are not all held at once. The first error
 /// in cluster order stops the run. `prepare` runs once on the run's source map (the place of
-/// every file a finding may point into), beside grouping, and `each` gets what it made. The list of the files considered
-/// ([`Ingested::files`]) is made only with `list_files`: a run that does not show it does not
-/// hold a record per file for it.
+/// every file a finding may point into), beside grouping, and `each` gets what it made. The
+/// list of the files considered ([`Ingested::files`]) is made only with `list_files`: a run
+/// that does not show it does not hold a record per file for it.
 pub fn ingest_each<C: Send, P: Send + Sync>(
     paths: &[PathBuf],
     stdin: Option<&Path>,
@@ -265,7 +265,7 @@ fn model_clusters<C: Send>(
                 let mut kinds = Vec::new();
                 let recognised = members.iter().any(|(_, file, _)| file.kind.is_checked());
                 for (index, file, content) in members {
-                    if let (true, Cow::Owned(file)) = (list_files, &file) {
+                    if list_files && let Cow::Owned(file) = &file {
                         kinds.push((index, file.kind));
                     }
                     reader.add(&file, content);
@@ -547,17 +547,16 @@ fn read_files(
     files.extend(problems.into_iter().map(|(path, problem)| {
         let path: Arc<Path> = Arc::from(path);
         let id = sources.add(SourceFile::with_shared_path(Arc::clone(&path), ""));
-        ReadFile {
+        let mut file = ReadFile {
             path,
             kind: Kind::Invalid,
             id: Some(id),
             content: Content::None,
-            rare: Some(Box::new(Rare {
-                findings: vec![int001(Location::file_start(id), problem)],
-                references: Vec::new(),
-            })),
+            rare: None,
             declares_root_module: false,
-        }
+        };
+        file.push_finding(int001(Location::file_start(id), problem));
+        file
     }));
     let mut paths = walked
         .into_iter()
