@@ -37,8 +37,9 @@ fi
 yamllint=$work/venv/bin/yamllint
 
 for size in $sizes; do
-  rm -rf "$work/tree-$size"
+  rm -rf "$work/tree-$size" "$work/one-$size"
   "$synthetic" tree "$work/tree-$size" "$size"
+  "$synthetic" one "$work/one-$size" "$size"
 done
 rm -rf "$work/intent" && mkdir -p "$work/intent"
 "$synthetic" intent "$work/intent/cluster.yaml" 1000

@@ -129,6 +129,24 @@ def scaling(tree):
     return rounds
 
 
+def scaling_figures(tree):
+    """The 1 -> 2 core lines of one tree."""
+    rounds = scaling(tree)
+    one, two = [r[0] for r in rounds], [r[1] for r in rounds]
+    ceilings = [r[2] for r in rounds]
+    line(f"talhorn wall on 1 core ({SCALING_ROUNDS} rounds)", f"{med(one, WALL):9.3f} s")
+    line("talhorn wall on 2 cores", f"{med(two, WALL):9.3f} s")
+    line("scaling 1 -> 2 cores (goal >= 1.7)", f"{ratio(one, two, WALL):9.2f} x")
+    line("ceiling: two 1-core lints side by side", f"{statistics.median(ceilings):9.2f} x")
+    quiet = [r for r in rounds if r[2] >= QUIET_CEILING]
+    if quiet:
+        quiet_ratio = ratio([r[0] for r in quiet], [r[1] for r in quiet], WALL)
+        figure = f"{quiet_ratio:9.2f} x"
+    else:
+        figure = "      n/a"
+    line(f"scaling in the {len(quiet)} rounds with a ceiling >= {QUIET_CEILING}", figure)
+
+
 for size in sizes:
     tree = f"{work}/tree-{size}"
     n = min(runs, 3) if int(size) > 5000 else runs
@@ -146,20 +164,10 @@ for size in sizes:
     if len(CORES) < 2:
         line("scaling 1 -> 2 cores", "not measured: this process may use one CPU only")
         continue
-    rounds = scaling(tree)
-    one, two = [r[0] for r in rounds], [r[1] for r in rounds]
-    ceilings = [r[2] for r in rounds]
-    line(f"talhorn wall on 1 core ({SCALING_ROUNDS} rounds)", f"{med(one, WALL):9.3f} s")
-    line("talhorn wall on 2 cores", f"{med(two, WALL):9.3f} s")
-    line("scaling 1 -> 2 cores (goal >= 1.7)", f"{ratio(one, two, WALL):9.2f} x")
-    line("ceiling: two 1-core lints side by side", f"{statistics.median(ceilings):9.2f} x")
-    quiet = [r for r in rounds if r[2] >= QUIET_CEILING]
-    if quiet:
-        quiet_ratio = ratio([r[0] for r in quiet], [r[1] for r in quiet], WALL)
-        figure = f"{quiet_ratio:9.2f} x"
-    else:
-        figure = "      n/a"
-    line(f"scaling in the {len(quiet)} rounds with a ceiling >= {QUIET_CEILING}", figure)
+    scaling_figures(tree)
+    # The same files as one cluster: the work inside a cluster shared out.
+    print(f"-- {size} files as one cluster", flush=True)
+    scaling_figures(f"{work}/one-{size}")
 
 print(f"-- one file (the pre-commit case): median of {runs} runs", flush=True)
 one_file = env["ONE_FILE"]

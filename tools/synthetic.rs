@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release --example synthetic -- tree DIR FILES    # a GitOps tree of FILES files
+//! cargo run --release --example synthetic -- one DIR FILES     # the same files, one cluster
 //! cargo run --release --example synthetic -- intent FILE NODES # an intent of NODES nodes
 //! ```
 
@@ -18,11 +19,16 @@ fn main() -> ExitCode {
         (Some("tree"), Some(dir), Some(files)) => {
             synthetic_tree::write_tree(&PathBuf::from(dir), files)
         }
+        (Some("one"), Some(dir), Some(files)) => {
+            synthetic_tree::write_one_cluster(&PathBuf::from(dir), files)
+        }
         (Some("intent"), Some(file), Some(nodes)) => {
             std::fs::write(file, synthetic_tree::intent(nodes))
         }
         _ => {
-            eprintln!("usage: synthetic tree DIR FILES | synthetic intent FILE NODES");
+            eprintln!(
+                "usage: synthetic tree DIR FILES | synthetic one DIR FILES | synthetic intent FILE NODES"
+            );
             return ExitCode::from(2);
         }
     };

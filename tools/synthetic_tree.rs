@@ -20,11 +20,24 @@ const VMS_PER_CLUSTER: usize = 10;
 const APPS_PER_CLUSTER: usize = 19;
 const CONTROL_PLANES: usize = 3;
 
-/// Writes `files` files under `root` (created if missing).
+/// Writes `files` files under `root` (created if missing), in clusters of
+/// [`FILES_PER_CLUSTER`] (`clusters/c000/`, `clusters/c001/`, ...).
 pub fn write_tree(root: &Path, files: usize) -> io::Result<()> {
+    write_files(root, files, |c| format!("clusters/c{c:03}"))
+}
+
+/// The same files as [`write_tree`], as one cluster: the repository's own, each group of
+/// [`FILES_PER_CLUSTER`] in a folder (`part000/`, `part001/`, ...) that is not a cluster root.
+/// A repository that is one cluster is linted as one piece: what it shows is how the work
+/// inside a cluster is shared out.
+pub fn write_one_cluster(root: &Path, files: usize) -> io::Result<()> {
+    write_files(root, files, |c| format!("part{c:03}"))
+}
+
+fn write_files(root: &Path, files: usize, folder: impl Fn(usize) -> String) -> io::Result<()> {
     let mut written = 0;
     for cluster in 0.. {
-        for (path, text) in cluster_files(cluster) {
+        for (path, text) in cluster_files(&folder(cluster), cluster) {
             if written == files {
                 return Ok(());
             }
@@ -39,9 +52,8 @@ pub fn write_tree(root: &Path, files: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// The files of cluster `c`, as (relative path, content).
-fn cluster_files(c: usize) -> Vec<(String, String)> {
-    let dir = format!("clusters/c{c:03}");
+/// The files of cluster `c` in folder `dir`, as (relative path, content).
+fn cluster_files(dir: &str, c: usize) -> Vec<(String, String)> {
     let mut files = Vec::with_capacity(FILES_PER_CLUSTER);
     for n in 0..VMS_PER_CLUSTER {
         let vmid = 1000 + c * VMS_PER_CLUSTER + n;

@@ -293,17 +293,21 @@ fn model_clusters<C: Send>(
 /// and its parsed content.
 type ClusterFile<'f> = (usize, Cow<'f, ReadFile>, Content);
 
+/// A text read for a cluster, for its map ([`SourceMap::with_texts`]).
+type ClusterText = (FileId, Arc<SourceFile>);
+
 /// A cluster's files with their contents. Files left for later are read, parsed and
 /// recognised now, each into the place the run keeps for it; their texts come back for the
-/// cluster's map.
+/// cluster's map. Each file is read and parsed on any worker: a repository that is one
+/// cluster has nothing else to share its files out.
 fn read_members<'f>(
     members: &[usize],
     mut contents: Vec<Content>,
     files: &'f [ReadFile],
     sources: &SourceMap,
-) -> (Vec<ClusterFile<'f>>, Vec<(FileId, Arc<SourceFile>)>) {
+) -> (Vec<ClusterFile<'f>>, Vec<ClusterText>) {
     let texts_read: Vec<Option<Result<String, String>>> = members
-        .iter()
+        .par_iter()
         .zip(&mut contents)
         .map(|(&index, content)| match content {
             Content::Later(left) if !left.values_maps_only => {
@@ -313,30 +317,42 @@ fn read_members<'f>(
         })
         .collect();
     let values_maps_named = may_name_values_maps(members, &texts_read, files, sources);
-    let mut texts = Vec::new();
-    let mut read = Vec::with_capacity(members.len());
-    for ((&index, content), text) in members.iter().zip(contents).zip(texts_read) {
-        let file = &files[index];
-        let Content::Later(left) = &content else {
-            read.push((index, Cow::Borrowed(file), content));
-            continue;
-        };
-        let path = &file.path;
-        let loaded = match text {
-            Some(text) => preload::parse_later(path, left.by_name, text),
-            None if values_maps_named => {
-                preload::parse_later(path, left.by_name, preload::read_later(path, None))
-            }
-            None => preload::unread_values_maps(path, left.by_name),
-        };
-        let (mut file, text) = read_later(file, loaded);
-        if let (Some(id), Some(text)) = (file.id, text) {
-            texts.push((id, Arc::new(text)));
+    let (read, texts): (Vec<ClusterFile<'f>>, Vec<Option<ClusterText>>) = members
+        .par_iter()
+        .zip(contents)
+        .zip(texts_read)
+        .map(|((&index, content), text)| {
+            load_member(&files[index], index, content, text, values_maps_named)
+        })
+        .unzip();
+    (read, texts.into_iter().flatten().collect())
+}
+
+/// One file of a cluster as its fold takes it ([`read_members`]): a file left for later is
+/// parsed and recognised now (`text` is what was read of it), with its text for the cluster's
+/// map.
+fn load_member(
+    file: &ReadFile,
+    index: usize,
+    content: Content,
+    text: Option<Result<String, String>>,
+    values_maps_named: bool,
+) -> (ClusterFile<'_>, Option<ClusterText>) {
+    let Content::Later(left) = &content else {
+        return ((index, Cow::Borrowed(file), content), None);
+    };
+    let path = &file.path;
+    let loaded = match text {
+        Some(text) => preload::parse_later(path, left.by_name, text),
+        None if values_maps_named => {
+            preload::parse_later(path, left.by_name, preload::read_later(path, None))
         }
-        let content = std::mem::replace(&mut file.content, Content::None);
-        read.push((index, Cow::Owned(file), content));
-    }
-    (read, texts)
+        None => preload::unread_values_maps(path, left.by_name),
+    };
+    let (mut file, text) = read_later(file, loaded);
+    let text = file.id.zip(text).map(|(id, text)| (id, Arc::new(text)));
+    let content = std::mem::replace(&mut file.content, Content::None);
+    ((index, Cow::Owned(file), content), text)
 }
 
 /// Whether a file of the cluster may name a ConfigMap or Secret to read values from
@@ -1184,10 +1200,12 @@ impl<'a> RepoReader<'a> {
 
     fn validate_vm_configs(&mut self) {
         let pve = self.cluster.versions.proxmox.as_ref().map(|v| v.value);
-        for (file, config) in &self.qm_configs {
-            let findings = crate::knowledge::proxmox::validate(*file, config, pve);
-            self.cluster.load_findings.extend(findings);
-        }
+        let findings: Vec<Finding> = self
+            .qm_configs
+            .par_iter()
+            .flat_map_iter(|(file, config)| crate::knowledge::proxmox::validate(*file, config, pve))
+            .collect();
+        self.cluster.load_findings.extend(findings);
     }
 
     fn longhorn_chart(&self) -> Option<ChartVersion> {
@@ -1196,13 +1214,16 @@ impl<'a> RepoReader<'a> {
 
     fn settle_longhorn(&mut self, chart: Option<&ChartVersion>) {
         if let Some(chart) = chart {
-            for source in &self.collected.longhorn {
-                if let Some(values) = &source.values {
-                    let findings =
-                        crate::knowledge::longhorn::validate_values(source.file, values, chart);
-                    self.cluster.load_findings.extend(findings);
-                }
-            }
+            let findings: Vec<Finding> = self
+                .collected
+                .longhorn
+                .par_iter()
+                .filter_map(|source| Some((source.file, source.values.as_ref()?)))
+                .flat_map_iter(|(file, values)| {
+                    crate::knowledge::longhorn::validate_values(file, values, chart)
+                })
+                .collect();
+            self.cluster.load_findings.extend(findings);
         }
         if self.cluster.longhorn.is_some() {
             return;
@@ -1277,13 +1298,19 @@ impl<'a> RepoReader<'a> {
         let Some(minor) = self.cluster.talos_minor() else {
             return;
         };
-        for config in &self.cluster.talos.configs {
-            let Some(file) = config.file else { continue };
-            for doc in &config.documents {
-                let findings = crate::knowledge::talos_schema::validate_document(file, doc, minor);
-                self.cluster.load_findings.extend(findings);
-            }
-        }
+        let findings: Vec<Finding> = self
+            .cluster
+            .talos
+            .configs
+            .par_iter()
+            .filter_map(|config| Some((config.file?, &config.documents)))
+            .flat_map_iter(|(file, documents)| {
+                documents.iter().flat_map(move |doc| {
+                    crate::knowledge::talos_schema::validate_document(file, doc, minor)
+                })
+            })
+            .collect();
+        self.cluster.load_findings.extend(findings);
     }
 
     /// Joins each VM to its Talos node (by name or hostname, else by MAC address) and shares
