@@ -8,6 +8,8 @@ use crate::knowledge::talos::TalosVersion;
 use crate::model::{Cluster, Role, TalosConfig, TalosNode};
 use crate::source::Location;
 use crate::yaml::Node;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 pub mod tal001_missing_iscsi_tools;
 pub mod tal002_missing_util_linux_tools;
@@ -222,24 +224,27 @@ pub fn storage_groups<'a>(cluster: &'a Cluster) -> Vec<StorageGroup<'a>> {
     if cluster.longhorn.is_none() || cluster.talos.configs.is_empty() {
         return Vec::new();
     }
-    let mut groups: Vec<(Vec<usize>, StorageGroup<'a>)> = Vec::new();
+    // Each group by its configs (which configs, not what they hold), looked up once per node.
+    let mut groups: Vec<StorageGroup<'a>> = Vec::new();
+    let mut group_index: HashMap<Vec<*const TalosConfig>, usize> = HashMap::new();
     let mut add = |label: &str, configs: Vec<&'a TalosConfig>| {
         if configs.is_empty() {
             return;
         }
-        let key: Vec<usize> = configs.iter().map(|c| config_index(cluster, c)).collect();
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, group)) => {
+        let key = configs.iter().map(|&config| std::ptr::from_ref(config));
+        match group_index.entry(key.collect()) {
+            Entry::Occupied(entry) => {
+                let group = &mut groups[*entry.get()];
                 group.label.push_str(", ");
                 group.label.push_str(label);
             }
-            None => groups.push((
-                key,
-                StorageGroup {
+            Entry::Vacant(entry) => {
+                entry.insert(groups.len());
+                groups.push(StorageGroup {
                     label: label.to_string(),
                     configs,
-                },
-            )),
+                });
+            }
         }
     };
     if cluster.talos.nodes.is_empty() {
@@ -260,16 +265,7 @@ pub fn storage_groups<'a>(cluster: &'a Cluster) -> Vec<StorageGroup<'a>> {
             }
         }
     }
-    groups.into_iter().map(|(_, group)| group).collect()
-}
-
-fn config_index(cluster: &Cluster, config: &TalosConfig) -> usize {
-    cluster
-        .talos
-        .configs
-        .iter()
-        .position(|c| std::ptr::eq(c, config))
-        .unwrap_or(usize::MAX)
+    groups
 }
 
 /// Keeps the first of findings that say the same thing at the same place (a group of nodes
