@@ -87,14 +87,18 @@ pub fn lint_paths_with_stdin(
             Cow::Owned(resolved) => Some(resolved),
             Cow::Borrowed(_) => None,
         };
-        Ok(Checked {
+        let checked = Checked {
             texts: texts_to_keep(&input.cluster.sources, &findings),
             intent_files: rules::intent_files(&input.cluster),
             name: input.name,
             root: input.root,
             config: resolved.or(input.config),
             findings,
-        })
+        };
+        // The model is freed on whichever worker is idle: a large cluster's takes milliseconds
+        // to free, and nothing waits for it.
+        rayon::spawn(move || drop(input.cluster));
+        Ok(checked)
     };
     let ingested = ingest::ingest_each(paths, stdin, config, list_files, find_nearest, check)?;
     let mut sources = ingested.sources;

@@ -290,8 +290,33 @@ fn model_clusters<C: Send>(
 }
 
 /// A file of a cluster as its fold takes it: its index, the file (read before grouping, or now)
-/// and its parsed content.
-type ClusterFile<'f> = (usize, Cow<'f, ReadFile>, Content);
+/// and what its content became.
+type ClusterFile<'f> = (usize, Cow<'f, ReadFile>, Digest);
+
+/// A file's content as its cluster's reader takes it: what can be made of the file alone is
+/// made on any worker ([`read_members`]); the reader then joins the files one by one.
+enum Digest {
+    /// A Proxmox VM config, with the VM it describes.
+    Vm(Box<(crate::model::Vm, qmconf::QmConfig)>),
+    /// A Talos config file's facts.
+    Talos(Box<talos::TalosFile>),
+    /// Anything else, as it was parsed.
+    Content(Content),
+}
+
+impl Digest {
+    fn of(file: &ReadFile, content: Content) -> Self {
+        match (file.id, file.kind, content) {
+            (Some(id), Kind::QmConf, Content::Conf(config)) => {
+                Self::Vm(Box::new((proxmox::vm(id, &file.path, &config), *config)))
+            }
+            (Some(id), Kind::Talos, Content::Yaml(docs)) => {
+                Self::Talos(Box::new(talos::read(id, &file.path, docs)))
+            }
+            (_, _, content) => Self::Content(content),
+        }
+    }
+}
 
 /// A text read for a cluster, for its map ([`SourceMap::with_texts`]).
 type ClusterText = (FileId, Arc<SourceFile>);
@@ -339,7 +364,10 @@ fn load_member(
     values_maps_named: bool,
 ) -> (ClusterFile<'_>, Option<ClusterText>) {
     let Content::Later(left) = &content else {
-        return ((index, Cow::Borrowed(file), content), None);
+        return (
+            (index, Cow::Borrowed(file), Digest::of(file, content)),
+            None,
+        );
     };
     let path = &file.path;
     let loaded = match text {
@@ -352,7 +380,8 @@ fn load_member(
     let (mut file, text) = read_later(file, loaded);
     let text = file.id.zip(text).map(|(id, text)| (id, Arc::new(text)));
     let content = std::mem::replace(&mut file.content, Content::None);
-    ((index, Cow::Owned(file), content), text)
+    let digest = Digest::of(&file, content);
+    ((index, Cow::Owned(file), digest), text)
 }
 
 /// Whether a file of the cluster may name a ConfigMap or Secret to read values from
@@ -954,11 +983,24 @@ impl<'a> RepoReader<'a> {
     }
 
     /// Adds one file's facts (and its own problems) to the cluster; `content` is its parse.
-    fn add(&mut self, file: &ReadFile, content: Content) {
+    fn add(&mut self, file: &ReadFile, digest: Digest) {
         self.cluster
             .load_findings
             .extend(file.findings().iter().cloned());
         let Some(id) = file.id else { return };
+        let content = match digest {
+            Digest::Vm(vm) => {
+                let (vm, config) = *vm;
+                self.cluster.vms.push(vm);
+                self.qm_configs.push((id, config));
+                return;
+            }
+            Digest::Talos(talos) => {
+                self.talos_files.push(*talos);
+                return;
+            }
+            Digest::Content(content) => content,
+        };
         let text = &self.sources.get(id).text;
         match (content, file.kind) {
             (Content::Terraform(body), Kind::Terraform) => self.tf_files.push(terraform::TfFile {
@@ -967,10 +1009,6 @@ impl<'a> RepoReader<'a> {
                 text: text.clone(),
                 body: *body,
             }),
-            (Content::Conf(config), Kind::QmConf) => {
-                self.cluster.vms.push(proxmox::vm(id, &file.path, &config));
-                self.qm_configs.push((id, *config));
-            }
             (_, Kind::StorageCfg) => {
                 let cfg = storage_cfg::parse(text);
                 let problems = cfg.problems.iter().map(|p| (p.span, &p.message));
@@ -1002,7 +1040,6 @@ impl<'a> RepoReader<'a> {
         let text = &self.sources.get(file).text;
         match kind {
             Kind::Intent => intent::read(&mut self.cluster, file, text),
-            Kind::Talos => self.talos_files.push(talos::read(file, path, docs)),
             Kind::Schematic => {
                 if let (None, Some(doc)) = (&self.cluster.talos.schematic, docs.first()) {
                     self.cluster.talos.schematic = Some(talos::schematic(file, doc));
