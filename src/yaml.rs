@@ -27,6 +27,8 @@ pub const MAX_YAML_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 128;
 /// Documents in one stream.
 pub const MAX_DOCUMENTS: usize = 1_000;
+/// Aliases (`*name`) in one stream.
+const MAX_ALIASES: usize = 1_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -210,7 +212,7 @@ fn options() -> serde_saphyr::Options {
     budget.max_depth = MAX_DEPTH;
     budget.max_documents = MAX_DOCUMENTS;
     budget.max_total_scalar_bytes = MAX_YAML_BYTES;
-    budget.max_aliases = 1_000;
+    budget.max_aliases = MAX_ALIASES;
     options.budget = Some(budget);
     options
 }
@@ -570,18 +572,79 @@ fn to_yaml_error(error: &serde_saphyr::Error, text: &str) -> YamlError {
         .location()
         .map(|loc| byte_offset(loc, text))
         .unwrap_or(0);
-    let message = error.to_string();
-    // serde-saphyr appends " at line L column C"; the reporter prints the position itself.
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .trim()
-        .to_string();
+    let message = budget_breach(error).and_then(budget_message);
+    let message = message.unwrap_or_else(|| {
+        let message = error.to_string();
+        // serde-saphyr appends " at line L column C"; the reporter prints the position itself.
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        message.trim().to_string()
+    });
     YamlError {
         message,
         span: Span::at(offset),
     }
+}
+
+/// The budget limit behind `error`, also when it was met while an alias was replayed.
+fn budget_breach(error: &serde_saphyr::Error) -> Option<&serde_saphyr::budget::BudgetBreach> {
+    match error {
+        serde_saphyr::Error::Budget { breach, .. } => Some(breach),
+        serde_saphyr::Error::AliasError { error, .. }
+        | serde_saphyr::Error::WithSnippet { error, .. } => budget_breach(error),
+        _ => None,
+    }
+}
+
+/// What a limit of the budget means for the file, and what to do about it (serde-saphyr says
+/// `budget breached: Depth { depth: 129 }`). `None` for a limit talhorn does not set.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String> {
+    use serde_saphyr::budget::BudgetBreach;
+    let limits = serde_saphyr::Budget::default();
+    let (what, fix) = match breach {
+        BudgetBreach::Depth { .. } => (
+            format!("it nests deeper than {MAX_DEPTH} levels"),
+            "flatten the nested value",
+        ),
+        BudgetBreach::Nodes { .. } => (
+            format!(
+                "it has more than {} values (an alias counts each time it repeats what it names)",
+                limits.max_nodes
+            ),
+            "write out what is repeated, or repeat it fewer times",
+        ),
+        BudgetBreach::Aliases { .. } => (
+            format!("it has more than {MAX_ALIASES} aliases (`*name`)"),
+            "write out what is repeated",
+        ),
+        BudgetBreach::Anchors { .. } => (
+            format!("it has more than {} anchors (`&name`)", limits.max_anchors),
+            "write out what is repeated",
+        ),
+        BudgetBreach::MergeKeys { .. } => (
+            format!(
+                "it has more than {} merge keys (`<<`)",
+                limits.max_merge_keys
+            ),
+            "write out what is merged",
+        ),
+        BudgetBreach::Documents { .. } => (
+            format!("it holds more than {MAX_DOCUMENTS} documents"),
+            "split it into several files",
+        ),
+        BudgetBreach::Events { .. } => (
+            format!(
+                "it has more than {} YAML nodes and events",
+                limits.max_events
+            ),
+            "split it into several files",
+        ),
+        BudgetBreach::ScalarBytes { .. } => (
+            format!("its values hold more than {MAX_YAML_BYTES} bytes of text"),
+            "split it into several files",
+        ),
+        _ => return None,
+    };
+    Some(format!("{what}, beyond what talhorn reads: {fix}"))
 }
 
 fn byte_offset(loc: serde_saphyr::Location, text: &str) -> usize {

@@ -133,6 +133,22 @@ fn nesting_deeper_than_the_budget_is_a_located_int001() {
 }
 
 #[test]
+fn nested_mappings_deeper_than_the_budget_are_said_in_the_files_terms() {
+    let depth = talhorn::yaml::MAX_DEPTH + 1;
+    let text = format!(
+        "machine:\n  x: {}1{}\n",
+        "{a: ".repeat(depth),
+        "}".repeat(depth)
+    );
+    let found = budget_findings(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].1.contains("nests deeper than 128 levels") && !found[0].1.contains("Depth {"),
+        "says what is wrong in the file's terms, not the parser's: {found:?}"
+    );
+}
+
+#[test]
 fn an_alias_bomb_is_a_located_int001() {
     let mut text =
         String::from("machine:\n  install: {}\nbomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n");
@@ -147,7 +163,26 @@ fn an_alias_bomb_is_a_located_int001() {
         found[0].0 > 4,
         "points at an alias line, not the file start: {found:?}"
     );
-    assert!(found[0].1.contains("budget"), "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .contains("more than 250000 values (an alias counts each time")
+            && found[0].1.contains("write out what is repeated")
+            && !found[0].1.contains('{'),
+        "says what is wrong in the file's terms, and what to do: {found:?}"
+    );
+}
+
+#[test]
+fn too_many_aliases_is_an_int001_in_the_files_terms() {
+    let mut text = String::from("machine:\n  install: {}\nrefs:\n  - &a x\n");
+    text.push_str(&"  - *a\n".repeat(1_001));
+    let found = budget_findings(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].1.contains("more than 1000 aliases (`*name`)") && !found[0].1.contains('{'),
+        "{found:?}"
+    );
 }
 
 #[test]

@@ -264,11 +264,11 @@ fn model_clusters<C: Send>(
                 // What the files read now turned out to be (the run lists their kinds).
                 let mut kinds = Vec::new();
                 let recognised = members.iter().any(|(_, file, _)| file.kind.is_checked());
-                for (index, file, content) in members {
+                for (index, file, digest) in members {
                     if list_files && let Cow::Owned(file) = &file {
                         kinds.push((index, file.kind));
                     }
-                    reader.add(&file, content);
+                    reader.add(&file, digest);
                 }
                 let input = ClusterInput {
                     name: group.name.clone(),
@@ -982,7 +982,8 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    /// Adds one file's facts (and its own problems) to the cluster; `content` is its parse.
+    /// Adds one file's facts (and its own problems) to the cluster; `digest` is what its
+    /// content became ([`Digest::of`]).
     fn add(&mut self, file: &ReadFile, digest: Digest) {
         self.cluster
             .load_findings

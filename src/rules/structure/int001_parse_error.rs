@@ -13,6 +13,12 @@ A file that talhorn recognises (an intent, a Talos config or patch, Longhorn val
 manifest, a `qm.conf`, `storage.cfg` or `interfaces` file) cannot be parsed. The finding points
 at the position where parsing stopped.
 
+A YAML file is also read under limits, so that a hostile or broken file cannot make talhorn
+run out of memory or stack: at most 8 MiB, 1,000 documents, 128 levels of nesting, 1,000
+aliases and 250,000 values (an alias counts each time it repeats what it names: the
+"billion laughs" file). Past a limit the finding says which, in the file's terms, and what to
+change.
+
 ## Why
 Tools downstream reject it too: `talosctl` refuses a patch that is not valid YAML, Helm fails to
 render, and Proxmox *skips* a `qm.conf` line it cannot parse (`unable to parse config`), so a
