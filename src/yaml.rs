@@ -27,8 +27,6 @@ pub const MAX_YAML_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 128;
 /// Documents in one stream.
 pub const MAX_DOCUMENTS: usize = 1_000;
-/// Aliases (`*name`) in one stream.
-const MAX_ALIASES: usize = 1_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -208,13 +206,18 @@ fn options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     options.with_snippet = false;
+    options.budget = Some(budget());
+    options
+}
+
+/// The limits a YAML file is parsed under (serde-saphyr's defaults for the others).
+fn budget() -> serde_saphyr::Budget {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_documents = MAX_DOCUMENTS;
     budget.max_total_scalar_bytes = MAX_YAML_BYTES;
-    budget.max_aliases = MAX_ALIASES;
-    options.budget = Some(budget);
-    options
+    budget.max_aliases = 1_000;
+    budget
 }
 
 /// Parses a multi-document YAML stream. Empty documents are dropped.
@@ -599,10 +602,10 @@ fn budget_breach(error: &serde_saphyr::Error) -> Option<&serde_saphyr::budget::B
 /// `budget breached: Depth { depth: 129 }`). `None` for a limit talhorn does not set.
 fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String> {
     use serde_saphyr::budget::BudgetBreach;
-    let limits = serde_saphyr::Budget::default();
+    let limits = budget();
     let (what, fix) = match breach {
         BudgetBreach::Depth { .. } => (
-            format!("it nests deeper than {MAX_DEPTH} levels"),
+            format!("it nests deeper than {} levels", limits.max_depth),
             "flatten the nested value",
         ),
         BudgetBreach::Nodes { .. } => (
@@ -613,7 +616,7 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String>
             "write out what is repeated, or repeat it fewer times",
         ),
         BudgetBreach::Aliases { .. } => (
-            format!("it has more than {MAX_ALIASES} aliases (`*name`)"),
+            format!("it has more than {} aliases (`*name`)", limits.max_aliases),
             "write out what is repeated",
         ),
         BudgetBreach::Anchors { .. } => (
@@ -628,7 +631,7 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String>
             "write out what is merged",
         ),
         BudgetBreach::Documents { .. } => (
-            format!("it holds more than {MAX_DOCUMENTS} documents"),
+            format!("it holds more than {} documents", limits.max_documents),
             "split it into several files",
         ),
         BudgetBreach::Events { .. } => (
@@ -639,7 +642,10 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String>
             "split it into several files",
         ),
         BudgetBreach::ScalarBytes { .. } => (
-            format!("its values hold more than {MAX_YAML_BYTES} bytes of text"),
+            format!(
+                "its values hold more than {} bytes of text",
+                limits.max_total_scalar_bytes
+            ),
             "split it into several files",
         ),
         _ => return None,
