@@ -956,6 +956,8 @@ struct RepoReader<'a> {
     sources: SourceMap,
     cluster: Cluster,
     qm_configs: Vec<(FileId, qmconf::QmConfig)>,
+    /// The Talos files read, until `settle_talos` moves their configs and nodes into the
+    /// cluster.
     talos_files: Vec<talos::TalosFile>,
     collected: longhorn::Collected,
     /// The `.talhorn.yaml` that context facts point into.
@@ -1097,19 +1099,23 @@ impl<'a> RepoReader<'a> {
         self.validate_vm_configs();
         let chart = self.longhorn_chart();
         self.settle_longhorn(chart.as_ref());
-        self.settle_talos();
-        let joins = self.join_vms_and_nodes();
-        self.settle_storage_nodes(&joins);
+        // What the Talos files say beside their configs and nodes, before `settle_talos` moves
+        // those into the cluster.
         let serials: Vec<String> = self
             .talos_files
             .iter()
             .flat_map(|f| f.selected_serials.clone())
             .collect();
+        let talos_cni = self.talos_files.iter().find_map(|f| f.cni.clone());
+        let talos_endpoint = self.talos_files.iter().find_map(|f| f.endpoint.clone());
+        self.settle_talos();
+        let joins = self.join_vms_and_nodes();
+        self.settle_storage_nodes(&joins);
         for vm in &mut self.cluster.vms {
             proxmox::assign_disk_roles(vm, &serials);
         }
-        self.settle_cni();
-        self.settle_endpoint();
+        self.settle_cni(talos_cni);
+        self.settle_endpoint(talos_endpoint);
         self.cluster.sources = self.sources;
         self.cluster
     }
@@ -1302,12 +1308,15 @@ impl<'a> RepoReader<'a> {
             .map(|(i, n)| (n.name.clone(), i))
             .collect();
         let mut shared = Vec::new();
+        // Each file's config and node move into the cluster (a config holds its documents).
         for file in std::mem::take(&mut self.talos_files) {
             let scope = file.scope(|stem| vm_names.contains(stem));
-            let mut config = file.config.clone();
+            let talos::TalosFile {
+                mut config, node, ..
+            } = file;
             config.scope = scope.clone();
             if let Scope::Node(name) = &scope {
-                let mut node = file.node.clone();
+                let mut node = node;
                 node.name.clone_from(name);
                 match node_index.get(name) {
                     Some(&i) => merge_node(&mut self.cluster.talos.nodes[i], node),
@@ -1317,10 +1326,9 @@ impl<'a> RepoReader<'a> {
                     }
                 }
             } else {
-                shared.push((scope, file.node.clone()));
+                shared.push((scope, node));
             }
             self.cluster.talos.configs.push(config);
-            self.talos_files.push(file);
         }
         for node in &mut self.cluster.talos.nodes {
             for (scope, facts) in &shared {
@@ -1424,20 +1432,22 @@ impl<'a> RepoReader<'a> {
         }
     }
 
-    /// The first `cluster.controlPlane.endpoint` of the Talos files, unless the intent gave one.
-    fn settle_endpoint(&mut self) {
+    /// The first `cluster.controlPlane.endpoint` of the Talos files (`talos_endpoint`), unless
+    /// the intent gave one.
+    fn settle_endpoint(&mut self, talos_endpoint: Option<Fact<String>>) {
         if self.cluster.network.endpoint.is_none() {
-            self.cluster.network.endpoint =
-                self.talos_files.iter().find_map(|f| f.endpoint.clone());
+            self.cluster.network.endpoint = talos_endpoint;
         }
     }
 
-    fn settle_cni(&mut self) {
+    /// Cilium's values, else the first CNI the Talos files name (`talos_cni`), unless the intent
+    /// gave one.
+    fn settle_cni(&mut self, talos_cni: Option<Fact<String>>) {
         if self.cluster.network.cni.is_some() {
             return;
         }
         self.cluster.network.cni = longhorn::cilium(&self.collected).or_else(|| {
-            let name = self.talos_files.iter().find_map(|f| f.cni.clone())?;
+            let name = talos_cni?;
             Some(crate::model::network::Cni {
                 name,
                 mtu: None,
