@@ -599,7 +599,8 @@ fn budget_breach(error: &serde_saphyr::Error) -> Option<&serde_saphyr::budget::B
 }
 
 /// What a limit of the budget means for the file, and what to do about it (serde-saphyr says
-/// `budget breached: Depth { depth: 129 }`). `None` for a limit talhorn does not set.
+/// `budget breached: Depth { depth: 129 }`). `None` for a limit no YAML file can reach here
+/// (those of features talhorn does not use, such as includes).
 fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String> {
     use serde_saphyr::budget::BudgetBreach;
     let limits = budget();

@@ -1312,11 +1312,12 @@ impl<'a> RepoReader<'a> {
         for file in std::mem::take(&mut self.talos_files) {
             let scope = file.scope(|stem| vm_names.contains(stem));
             let talos::TalosFile {
-                mut config, node, ..
+                mut config,
+                mut node,
+                ..
             } = file;
             config.scope = scope.clone();
             if let Scope::Node(name) = &scope {
-                let mut node = node;
                 node.name.clone_from(name);
                 match node_index.get(name) {
                     Some(&i) => merge_node(&mut self.cluster.talos.nodes[i], node),
