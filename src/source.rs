@@ -244,6 +244,14 @@ pub fn display_path(path: &Path, root: &Path) -> String {
     } else {
         path
     };
+    match spelled_as_displayed(relative) {
+        Some(text) => text.to_owned(),
+        None => display_by_components(relative),
+    }
+}
+
+/// [`display_path`] of a relative path (or one outside the root), component by component.
+fn display_by_components(relative: &Path) -> String {
     let parts: Vec<String> = relative
         .components()
         .filter(|component| !matches!(component, Component::CurDir))
@@ -259,9 +267,54 @@ pub fn display_path(path: &Path, root: &Path) -> String {
     }
 }
 
+/// The text of a relative path already spelled as [`display_path`] shows it: UTF-8, `/`
+/// between its components, none of them empty or `.`. Most paths a lint reports are, and their
+/// display then takes one copy instead of one per component (a report resolves a path for
+/// every finding and every related place).
+fn spelled_as_displayed(path: &Path) -> Option<&str> {
+    let text = path.to_str()?;
+    let plain = std::path::MAIN_SEPARATOR == '/'
+        && !text.is_empty()
+        && text.split('/').all(|part| !part.is_empty() && part != ".");
+    plain.then_some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A path spelled as it is shown is displayed as its text, as its components give it.
+    #[test]
+    fn a_path_spelled_as_displayed_is_displayed_as_its_components_give_it() {
+        let parts = ["a", ".", "..", "", "b.yaml", "ç", "c d", "-x"];
+        let mut spellings = vec![String::new(), "/".to_owned()];
+        for first in parts {
+            for second in parts {
+                for third in ["", "c", "."] {
+                    let path = format!("{first}/{second}/{third}");
+                    spellings.push(path.trim_end_matches('/').to_owned());
+                    spellings.push(format!("./{path}"));
+                    spellings.push(path);
+                }
+            }
+        }
+        let mut plain = 0;
+        for spelling in &spellings {
+            let path = Path::new(spelling);
+            if let Some(text) = spelled_as_displayed(path) {
+                assert_eq!(text, display_by_components(path), "{spelling:?}");
+                plain += 1;
+            }
+        }
+        assert!(plain > 50, "only {plain} plain spellings");
+        assert_eq!(spelled_as_displayed(Path::new("a//b.yaml")), None);
+        assert_eq!(spelled_as_displayed(Path::new("./a")), None);
+        assert_eq!(spelled_as_displayed(Path::new("a/")), None);
+        assert_eq!(
+            display_path(Path::new("/repo/a/b.yaml"), Path::new("/repo")),
+            "a/b.yaml"
+        );
+    }
 
     #[test]
     fn line_col_counts_from_one_and_in_characters() {
