@@ -198,3 +198,23 @@ fn a_run_that_does_not_list_its_files_knows_what_it_recognised() {
     }
     assert!(seen.contains(&true) && seen.contains(&false), "{seen:?}");
 }
+
+/// A talhelper `@file` patch whose only Talos evidence beside `cluster:` fields is a delete
+/// written `$$patch` (talhelper's spelling of `$patch`: its envsubst makes `$$` a `$`) is a
+/// Talos patch: its `allowSchedulingOnControlPlanes` counts.
+#[test]
+fn a_talhelper_patch_deleting_with_an_escaped_directive_is_a_talos_patch() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules/INT002/silent-talhelper-escaped-delete");
+    let config = LintConfig {
+        root: fixture.clone(),
+        ..LintConfig::default()
+    };
+    let outcome = lint_paths(&[fixture], &config).expect("lint runs");
+    let kind = outcome
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("patches/cluster.yaml"))
+        .map(|f| f.kind);
+    assert_eq!(kind, Some(Kind::Talos));
+}

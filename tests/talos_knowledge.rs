@@ -853,13 +853,65 @@ fn int003_wrong_types_and_enum_values() {
     );
 }
 
+/// Talos's decoder takes out every mapping holding `$patch: delete` before it decodes the
+/// document (`configloader/internal/decoder/delete.go`): what such a mapping holds is a
+/// selector, not a config value, whatever the field's type.
 #[test]
-fn int003_unquoted_number_in_a_string_field_is_only_a_warning() {
-    // yaml.v3 decodes any scalar into a Go string, so Talos accepts it.
-    let (code, severity, at, _) = only("machine:\n  sysctls:\n    vm.nr_hugepages: 1024\n", 11);
+fn a_delete_directive_is_taken_out_before_types_are_checked() {
+    // A node label (a string field) deleted.
+    assert_silent(
+        "machine:\n  nodeLabels:\n    zone:\n      $patch: delete\n",
+        11,
+    );
+    // A list item deleted, selected by one of its keys (the others are not required then).
+    assert_silent(
+        "machine:\n  kubelet:\n    extraMounts:\n      - destination: /var/lib/longhorn\n        $patch: delete\n",
+        11,
+    );
+    // A whole document deleted names only its kind.
+    assert_silent(
+        "apiVersion: v1alpha1\nkind: KernelModuleConfig\n$patch: delete\n",
+        14,
+    );
+    // Only `delete` is a directive: another value leaves a mapping where a string belongs.
+    let (code, _, _, message) = only(
+        "machine:\n  nodeLabels:\n    zone:\n      $patch: replace\n",
+        11,
+    );
+    assert_eq!(code, "INT003");
+    assert!(message.contains("must be a string, found a mapping"), "{message}");
+}
+
+/// Talos's decoder (yaml.v3) puts a scalar's text into a string field as it is written: the
+/// `rotate-server-certificates: true` of Talos's own metrics-server guide is the flag value
+/// `true`. Reporting it was a false alarm (found on three public repositories).
+#[test]
+fn a_number_or_boolean_in_a_string_field_is_read_as_written() {
+    assert_silent("machine:\n  sysctls:\n    vm.nr_hugepages: 1024\n", 11);
+    assert_silent(
+        "machine:\n  kubelet:\n    extraArgs:\n      rotate-server-certificates: true\n",
+        11,
+    );
+    assert_silent(
+        "cluster:\n  etcd:\n    extraArgs:\n      quota-backend-bytes: 8589934592\n      heartbeat-interval: 1.5\n",
+        11,
+    );
+    // A list is still no string.
+    let (code, _, at, _) = only("machine:\n  sysctls:\n    vm.nr_hugepages: [1024]\n", 11);
+    assert_eq!((code, at.as_str()), ("INT003", "["));
+}
+
+/// A deprecated key that sets nothing has nothing to move: `talosctl gen config` writes
+/// `registries: {}` into every v1.12+ worker config.
+#[test]
+fn tal008_a_deprecated_key_that_sets_nothing_is_not_reported() {
+    assert_silent("machine:\n  registries: {}\n", 12);
+    assert_silent("machine:\n  registries:\n", 13);
+    let mirrors = "machine:\n  registries:\n    mirrors:\n      docker.io:\n        endpoints: [https://mirror.lan]\n";
+    let (code, severity, at, _) = only(mirrors, 12);
     assert_eq!(
         (code, severity, at.as_str()),
-        ("INT003", Severity::Warning, "1024")
+        ("TAL008", Severity::Warning, "registries")
     );
 }
 

@@ -550,7 +550,18 @@ fn is_legacy_talos(doc: &Node) -> bool {
     });
     top_level_known
         && (has_talos_fields(doc, "machine", false)
-            || (has_talos_fields(doc, "cluster", true) && talos_schema::fits_some_version(doc)))
+            || (has_talos_fields(doc, "cluster", true) && fits_some_version(doc)))
+}
+
+/// Whether the document is valid for some Talos version, as written or, when it holds a `$$`,
+/// as talhelper's `envsubst` leaves it (a talhelper `@file` patch writes `$$patch: delete`).
+fn fits_some_version(doc: &Node) -> bool {
+    talos_schema::fits_some_version(doc)
+        || (super::talhelper::has_escaped_dollars(doc) && {
+            let mut substituted = doc.clone();
+            super::talhelper::unescape_dollars(&mut substituted);
+            talos_schema::fits_some_version(&substituted)
+        })
 }
 
 /// Whether `section` is a mapping of Talos fields: at least one, and with `all` every one.

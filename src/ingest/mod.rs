@@ -966,6 +966,8 @@ struct RepoReader<'a> {
     talhelper: Vec<talhelper::Talconfig>,
     /// YAML files that Terraform or talhelper patch with, and the scope they give them.
     patch_files: Vec<(PathBuf, crate::model::Scope)>,
+    /// Those talhelper patches with: its `envsubst` reads them before Talos does.
+    talhelper_patch_files: HashSet<PathBuf>,
 }
 
 impl<'a> RepoReader<'a> {
@@ -981,6 +983,7 @@ impl<'a> RepoReader<'a> {
             tf_files: Vec::new(),
             talhelper: Vec::new(),
             patch_files: Vec::new(),
+            talhelper_patch_files: HashSet::new(),
         }
     }
 
@@ -1125,6 +1128,8 @@ impl<'a> RepoReader<'a> {
     fn settle_talhelper(&mut self) {
         for config in std::mem::take(&mut self.talhelper) {
             self.talos_files.extend(config.talos_files);
+            self.talhelper_patch_files
+                .extend(config.patch_files.iter().map(|(path, _)| path.clone()));
             self.patch_files.extend(config.patch_files);
             if self.cluster.talos.schematic.is_none() {
                 self.cluster.talos.schematic = config.schematic;
@@ -1191,11 +1196,18 @@ impl<'a> RepoReader<'a> {
         self.talos_files.retain(|f| !is_template(f));
     }
 
-    /// A YAML file a Terraform resource or talhelper patches with takes that patch's scope.
+    /// A YAML file a Terraform resource or talhelper patches with takes that patch's scope; one
+    /// talhelper patches with is checked as its `envsubst` leaves it.
     fn settle_patch_files(&mut self) {
         for file in &mut self.talos_files {
             let Some(id) = file.config.file else { continue };
             let path = group::normalize(self.sources.path(id));
+            if self.talhelper_patch_files.contains(&path) {
+                file.config
+                    .documents
+                    .iter_mut()
+                    .for_each(talhelper::unescape_dollars);
+            }
             let scope = self.patch_files.iter().find(|(p, _)| *p == path);
             if let (Some((_, scope)), None) = (scope, &file.named_scope) {
                 file.named_scope = Some(scope.clone());

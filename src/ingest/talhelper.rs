@@ -1,6 +1,6 @@
 //! talhelper's `talconfig.yaml` into the model: its `talosVersion` (the Talos version of the
 //! cluster), each node (hostname, address, role, install disk, interfaces, labels, kernel
-//! modules, user volumes) as a Talos node, its patches (inline, or `@file` read as that file)
+//! modules, data disks, user volumes) as a Talos node, its patches (inline, or `@file` read as that file)
 //! scoped to everything / a role / a node, and its schematics.
 //!
 //! A node's own settings are read as the Talos config talhelper makes of them; they are not
@@ -71,6 +71,36 @@ pub fn read(file: FileId, path: &Path, text: &str, doc: &Node) -> Talconfig {
     reader.out
 }
 
+/// What talhelper's `envsubst` makes of `$$` in `talconfig.yaml` and in every `@file` patch
+/// (`pkg/substitute/envsubst.go`, a8m/envsubst): a `$`. A talhelper patch writes Talos's
+/// delete directive `$$patch: delete` (a bare `$patch` is a variable there, and talhelper
+/// stops at it: talhelper#876); Talos gets `$patch: delete`.
+pub fn unescape_dollars(node: &mut Node) {
+    match &mut node.value {
+        Value::Str(text) if text.contains("$$") => *text = text.replace("$$", "$"),
+        Value::Seq(items) => items.iter_mut().for_each(unescape_dollars),
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                unescape_dollars(key);
+                unescape_dollars(value);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a document holds a `$$` that talhelper's `envsubst` would turn into `$`.
+pub fn has_escaped_dollars(node: &Node) -> bool {
+    match &node.value {
+        Value::Str(text) => text.contains("$$"),
+        Value::Seq(items) => items.iter().any(has_escaped_dollars),
+        Value::Map(entries) => entries
+            .iter()
+            .any(|(key, value)| has_escaped_dollars(key) || has_escaped_dollars(value)),
+        _ => false,
+    }
+}
+
 /// Cluster-wide settings talhelper writes into every config: scheduling on control planes and
 /// the CNI (`cniConfig.name`).
 fn cluster_doc(doc: &Node) -> Option<Node> {
@@ -122,10 +152,15 @@ impl Reader<'_> {
         }
     }
 
-    /// Talos documents of a scope. JSON patches (lists of operations) are left out.
+    /// Talos documents of a scope, as talhelper's `envsubst` leaves them. JSON patches (lists
+    /// of operations) are left out.
     fn push_docs(&mut self, name: &str, docs: Vec<Node>, scope: &Scope, written: bool) {
         let docs: Vec<Node> = docs
             .into_iter()
+            .map(|mut doc| {
+                unescape_dollars(&mut doc);
+                doc
+            })
             .filter(super::classify::is_talos_document)
             .collect();
         if docs.is_empty() {
@@ -224,6 +259,10 @@ fn machine_doc(node: &Node, control_plane: bool) -> Node {
     if let Some((k, v)) = node.entry("kernelModules") {
         let modules = map(vec![(key("modules", k.span), v.clone())]);
         machine.push((key("kernel", k.span), modules));
+    }
+    // talhelper writes a node's `machineDisks` as its `machine.disks`.
+    if let Some((k, v)) = node.entry("machineDisks") {
+        machine.push((key("disks", k.span), v.clone()));
     }
     map(vec![(key("machine", span), map(machine))])
 }

@@ -170,8 +170,23 @@ pub fn document_type(doc: &Node) -> DocumentType<'_> {
     }
 }
 
+/// Null, `{}` or `[]`: a key written with nothing in it.
+fn sets_nothing(value: &Node) -> bool {
+    value.is_null()
+        || value.as_map().is_some_and(<[_]>::is_empty)
+        || value.as_seq().is_some_and(<[_]>::is_empty)
+}
+
 /// The strategic-merge patch directive (`$patch: delete`).
 const PATCH_DIRECTIVE: &str = "$patch";
+
+/// A mapping holding `$patch: delete` (a key's value, a list item, a whole document): Talos's
+/// decoder records what it deletes and removes the mapping before the document is decoded
+/// (`pkg/machinery/config/configloader/internal/decoder/delete.go`), so nothing in it is a
+/// config value, whatever the field's type (`nodeLabels: {some-label: {$patch: delete}}`).
+fn is_delete_directive(node: &Node) -> bool {
+    node.get(PATCH_DIRECTIVE).and_then(Node::as_str) == Some("delete")
+}
 
 /// Validates one parsed Talos document for Talos `1.<minor>`: TAL003 (missing `kind` /
 /// `apiVersion`, or the legacy document carrying them), INT002 (unknown key or kind), INT003
@@ -722,6 +737,11 @@ impl Validator<'_> {
             );
             return;
         };
+        // A document that deletes itself names only its kind (and name): nothing else in it is
+        // decoded.
+        if is_delete_directive(doc) {
+            return;
+        }
         if let Shape::Object(root) = shape {
             let mut skip = vec!["apiVersion", "kind"];
             skip.extend(LEGACY_KEYS);
@@ -778,7 +798,8 @@ impl Validator<'_> {
                 self.value(value, value_shape, &child);
             } else if let Some(value_shape) = shape.properties.get(name) {
                 let removed_in = shape.removed.get(name).map(String::as_str);
-                let reported = self.deprecation(key, &path, removed_in, context.in_deprecated);
+                let reported =
+                    self.deprecation(key, value, &path, removed_in, context.in_deprecated);
                 let child = context.child(path, key.span, context.in_deprecated || reported);
                 self.value(value, value_shape, &child);
             } else {
@@ -809,10 +830,14 @@ impl Validator<'_> {
     fn deprecation(
         &mut self,
         key: &Node,
+        value: &Node,
         path: &Path,
         removed_in: Option<&str>,
         in_deprecated: bool,
     ) -> bool {
+        // A deprecated key that sets nothing (`registries: {}`, which `talosctl gen config`
+        // writes into every v1.12+ worker config) has nothing to move: only a rejection is said.
+        let quiet = in_deprecated || sets_nothing(value);
         let known = DEPRECATIONS
             .iter()
             .find(|d| self.minor >= d.since_minor && path.keys_spell(d.path));
@@ -830,7 +855,7 @@ impl Validator<'_> {
                     self.report(DEPRECATED, Severity::Error, key.span, message, help);
                 }
                 // A warning inside a subtree already reported would only repeat it.
-                None if in_deprecated => {}
+                None if quiet => {}
                 None => {
                     let message = format!(
                         "`{keys}` is deprecated since Talos v1.{}",
@@ -842,7 +867,7 @@ impl Validator<'_> {
             return true;
         }
         match removed_in {
-            Some(last) if !in_deprecated => {
+            Some(last) if !quiet => {
                 let keys = path.keys();
                 let message = format!(
                     "`{keys}` is not documented for {} (last in the {last} schema): it is deprecated",
@@ -892,8 +917,9 @@ impl Validator<'_> {
     }
 
     fn value(&mut self, node: &Node, shape: &Shape, context: &Context) {
-        if node.is_null() {
-            // Talos leaves the field at its zero value.
+        // Talos leaves a null field at its zero value, and takes a mapping that deletes what it
+        // stands for out of the patch before decoding it, whatever the field's type.
+        if node.is_null() || is_delete_directive(node) {
             return;
         }
         match shape {
@@ -929,18 +955,9 @@ impl Validator<'_> {
 
     fn string(&mut self, node: &Node, context: &Context) {
         match &node.value {
-            Value::Str(_) | Value::Null => {}
-            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
-                // yaml.v3 decodes any scalar into a Go string, so Talos accepts it; editors
-                // validating against the schema do not.
-                let message = format!(
-                    "`{}` is a string field, found {}: Talos reads it as text, but the schema wants a string",
-                    context.path.display(),
-                    node.type_name()
-                );
-                let help = Some("quote the value".to_string());
-                self.report(INVALID_VALUE, Severity::Warning, node.span, message, help);
-            }
+            // Talos's YAML decoder (yaml.v3) puts the text of any scalar into a string field as
+            // it is written: `rotate-server-certificates: true` is the text `true`.
+            Value::Str(_) | Value::Null | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {}
             Value::Seq(_) | Value::Map(_) => self.wrong_type(node, "a string", context),
         }
     }
