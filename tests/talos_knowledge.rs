@@ -879,7 +879,10 @@ fn a_delete_directive_is_taken_out_before_types_are_checked() {
         11,
     );
     assert_eq!(code, "INT003");
-    assert!(message.contains("must be a string, found a mapping"), "{message}");
+    assert!(
+        message.contains("must be a string, found a mapping"),
+        "{message}"
+    );
 }
 
 /// Talos's decoder (yaml.v3) puts a scalar's text into a string field as it is written: the

@@ -1183,7 +1183,8 @@ impl<'a> RepoReader<'a> {
         self.drop_templates(&facts.template_files);
     }
 
-    /// A `templatefile()` with template directives is not a Talos config as written.
+    /// A `templatefile()` whose file holds interpolations or directives (`${…}`, `%{…}`) is not
+    /// a Talos config as written: Terraform fills it in.
     fn drop_templates(&mut self, templates: &[PathBuf]) {
         let sources = &self.sources;
         let is_template = |file: &talos::TalosFile| {

@@ -13,6 +13,11 @@ A value the format does not accept: the wrong type, a value outside an enum or r
 malformed string (`scsihw: virtio-single`, `discard=yes`, a replica count of 0, an address
 that is not an IPv4 address, two nodes with the same VMID).
 
+In a Talos document, what Talos's decoder accepts is not reported: a number or boolean in a
+string field (it reads the text as written: `rotate-server-certificates: true` is `"true"`),
+and any mapping holding `$patch: delete` (it is taken out before the types are checked; in a
+talhelper file `$$patch`, which talhelper's envsubst turns into `$patch`).
+
 ## Why
 Proxmox drops an invalid option on load (an invalid drive string makes the *disk* vanish),
 `talosctl` rejects the document, and Longhorn's manager skips an invalid default setting with

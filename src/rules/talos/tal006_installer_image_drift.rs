@@ -85,6 +85,33 @@ fn tag_minor(image: &str) -> Option<u32> {
     crate::model::minor_of(tag)
 }
 
+/// What booting an installer without extensions loses: the schematic's extensions by name, and
+/// Longhorn's volumes when the cluster runs Longhorn and the extensions it needs are among them
+/// (or when no schematic declares any: Longhorn then never had them).
+fn what_an_upgrade_loses(schematic: Option<&SchematicFacts>, longhorn: bool) -> String {
+    const NAMED: usize = 4;
+    let extensions: Vec<&str> = schematic
+        .map(|s| s.extensions.iter().map(|e| e.value.as_str()).collect())
+        .unwrap_or_default();
+    if extensions.is_empty() {
+        return "Longhorn gets no iscsi-tools and stops attaching volumes".into();
+    }
+    let mut named: Vec<String> = extensions
+        .iter()
+        .take(NAMED)
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if extensions.len() > NAMED {
+        named.push(format!("{} more", extensions.len() - NAMED));
+    }
+    let dropped = format!("an upgrade drops the schematic's {}", named.join(", "));
+    if longhorn && extensions.contains(&"siderolabs/iscsi-tools") {
+        format!("{dropped}, and without iscsi-tools Longhorn stops attaching volumes")
+    } else {
+        dropped
+    }
+}
+
 fn check_image(
     cluster: &Cluster,
     image: &Fact<String>,
@@ -115,8 +142,9 @@ fn check_image(
             META.finding(
                 image.at,
                 format!(
-                    "install image `{}` is not an Image Factory installer: it has no system extensions, so an upgrade drops iscsi-tools and Longhorn stops attaching volumes",
-                    image.value
+                    "install image `{}` is not an Image Factory installer: it has no system extensions, so {}",
+                    image.value,
+                    what_an_upgrade_loses(schematic, cluster.longhorn.is_some())
                 ),
             )
             .help("use factory.talos.dev/<platform>-installer/<schematic ID>:<version> (`talhorn schematic` prints it)"),
@@ -267,5 +295,47 @@ mod tests {
             .configs
             .push(with_image("ghcr.io/siderolabs/installer:v1.14.0"));
         assert_eq!(run(&InstallerImageDrift, &c).len(), 1);
+    }
+
+    /// The message says what the upgrade loses: the schematic's own extensions, and Longhorn's
+    /// volumes only when the cluster runs Longhorn (a GPU-only schematic was said to drop
+    /// iscsi-tools on a repository without Longhorn).
+    #[test]
+    fn says_which_extensions_an_upgrade_drops() {
+        let ghcr = "ghcr.io/siderolabs/installer:v1.12.1";
+        let mut c = cluster();
+        let mut gpu = schematic();
+        gpu.extensions = vec![
+            fact("siderolabs/i915".into(), 2),
+            fact("siderolabs/intel-ucode".into(), 3),
+        ];
+        c.talos.schematic = Some(gpu);
+        c.talos.configs.push(with_image(ghcr));
+        let message = run(&InstallerImageDrift, &c).remove(0).message;
+        assert!(
+            message.ends_with(
+                "an upgrade drops the schematic's `siderolabs/i915`, `siderolabs/intel-ucode`"
+            ),
+            "{message}"
+        );
+        let mut c = cluster();
+        c.talos.schematic = Some(schematic());
+        c.talos.configs.push(with_image(ghcr));
+        c.longhorn = Some(longhorn());
+        let message = run(&InstallerImageDrift, &c).remove(0).message;
+        assert!(
+            message.ends_with(
+                "`siderolabs/iscsi-tools`, and without iscsi-tools Longhorn stops attaching volumes"
+            ),
+            "{message}"
+        );
+        let mut c = cluster();
+        c.talos.configs.push(with_image(ghcr));
+        c.longhorn = Some(longhorn());
+        let message = run(&InstallerImageDrift, &c).remove(0).message;
+        assert!(
+            message.ends_with("Longhorn gets no iscsi-tools and stops attaching volumes"),
+            "{message}"
+        );
     }
 }

@@ -16,7 +16,9 @@ accepts (or rejects only in combination with the documents that replace it):
 `machine.install.extraKernelArgs` on ≥ 1.12; `machine.kernel`, `machine.sysctls`,
 `machine.kubelet`, `machine.install`, `machine.nodeLabels`, `machine.nodeAnnotations`,
 `machine.nodeTaints` and `cluster.allowSchedulingOnControlPlanes` on 1.14. Warning when Talos
-only deprecates it; error where Talos rejects it.
+only deprecates it; error where Talos rejects it. A deprecated field that sets nothing (`null`,
+`{}`, `[]`) is only reported where Talos rejects it: `talosctl gen config` itself writes
+`registries: {}` into every v1.12+ worker config.
 
 ## Why
 Deprecated fields keep working until they don't: on 1.12 a generated config already has a
