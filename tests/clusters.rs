@@ -432,6 +432,39 @@ fn root_markers_in_layer_folders_make_the_repository_one_cluster() {
     assert_eq!(names.len(), 1, "one cluster expected: {names:?}");
 }
 
+/// The cluster template's layout keeps talhelper in `kubernetes/bootstrap/talos/` and the apps
+/// (Longhorn among them) in `kubernetes/apps/`: `bootstrap/` is a layer folder too, so the root
+/// is `kubernetes/` and Longhorn is joined with the Talos nodes (the root used to be
+/// `kubernetes/bootstrap/`, which left Longhorn in a cluster of its own: 361 public
+/// repositories hold that talconfig path).
+#[test]
+fn a_talconfig_in_bootstrap_talos_makes_the_folder_above_bootstrap_the_root() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &root.join("kubernetes/bootstrap/talos/talconfig.yaml"),
+        "clusterName: lab\ntalosVersion: v1.11.6\nendpoint: https://10.0.0.11:6443\nnodes:\n  - hostname: w-1\n    ipAddress: 10.0.0.12\n    controlPlane: false\n",
+    );
+    write(
+        &root.join("kubernetes/apps/storage/longhorn/values.yaml"),
+        "defaultSettings:\n  defaultDataPath: /var/lib/longhorn\n",
+    );
+    write(&root.join("README.yaml"), "title: lab\n");
+    let outcome = lint(root);
+    let names: Vec<_> = outcome.clusters.iter().map(|c| c.name.clone()).collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("kubernetes")),
+        "kubernetes/ is the root: {names:?}"
+    );
+    // Longhorn and the node are compared: the kubelet lacks the data path's mount.
+    assert!(
+        outcome.findings.iter().any(|f| f.code == "TAL004"),
+        "{:#?}",
+        outcome.findings
+    );
+}
+
 /// A suppression comment that covers a finding of its own cluster is used, whatever the other
 /// clusters of the run say (each used to call it unused, INT004).
 #[test]

@@ -6,7 +6,8 @@
 //! - an intent, or an Omni cluster template (with the patch files it names);
 //! - the files under a *cluster root*: a folder with its own `.talhorn.yaml`, a talhelper
 //!   `talconfig.yaml`, a Terraform root module or an intent (a marker inside a layer folder such
-//!   as `talos/` or `terraform/` makes the folder above it the root); a folder `clusters/<name>/`;
+//!   as `talos/`, `terraform/` or `bootstrap/talos/` makes the folder above them the root); a
+//!   folder `clusters/<name>/`;
 //!   or a folder matching `clusters:` in `.talhorn.yaml`. A file belongs to the nearest root
 //!   above it.
 //! - the files under no root (the repository's own cluster).
@@ -324,7 +325,10 @@ fn is_conventional_cluster_folder(dir: &Path) -> bool {
 /// Folders that hold one layer of a cluster's repository. A root marker in one of them
 /// (`talos/talconfig.yaml`, `terraform/main.tf` with its provider) makes the folder *above* it
 /// the cluster root, so the cluster's other layers (`kubernetes/`, `proxmox/`) join it: a
-/// single-cluster repository stays one cluster.
+/// single-cluster repository stays one cluster. A layer folder is never a root itself, and a
+/// layer folder in a layer folder counts for the folder above both: the cluster template's
+/// `kubernetes/bootstrap/talos/talconfig.yaml` makes `kubernetes/` the root, beside
+/// `kubernetes/apps/`.
 const LAYER_FOLDERS: &[&str] = &[
     "talos",
     "talhelper",
@@ -332,7 +336,11 @@ const LAYER_FOLDERS: &[&str] = &[
     "tofu",
     "opentofu",
     "infra",
+    "bootstrap",
 ];
+
+/// How deep layer folders are looked into for a root marker (`bootstrap/talos/`).
+const LAYER_DEPTH: usize = 2;
 
 fn is_layer_folder(dir: &Path) -> bool {
     dir.file_name()
@@ -346,15 +354,24 @@ impl Roots<'_> {
     /// its listing does not show is not looked for (one failed open each, for every folder
     /// above every file, otherwise).
     fn marks_root(&self, dir: &Path, listing: Option<&Listing>) -> bool {
+        !is_layer_folder(dir)
+            && (listing.is_some_and(|names| self.has_root_marker_file(dir, names))
+                || self.layer_marks_root(dir, listing, LAYER_DEPTH))
+    }
+
+    /// Whether a layer folder in `dir` (or, `depth` deep, one in it) holds a root marker.
+    fn layer_marks_root(&self, dir: &Path, listing: Option<&Listing>, depth: usize) -> bool {
         let has_layer = |layer: &str| listing.is_none_or(|names| names.holds(layer));
-        (!is_layer_folder(dir)
-            && listing.is_some_and(|names| self.has_root_marker_file(dir, names)))
-            || LAYER_FOLDERS.iter().any(|layer| {
+        depth > 0
+            && LAYER_FOLDERS.iter().any(|layer| {
                 has_layer(layer) && {
                     let layer = dir.join(layer);
-                    self.listings
-                        .of(&layer)
-                        .is_some_and(|names| self.has_root_marker_file(&layer, &names))
+                    let names = self.listings.of(&layer);
+                    names
+                        .as_deref()
+                        .is_some_and(|names| self.has_root_marker_file(&layer, names))
+                        || (names.is_some()
+                            && self.layer_marks_root(&layer, names.as_deref(), depth - 1))
                 }
             })
     }
