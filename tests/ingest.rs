@@ -1060,3 +1060,31 @@ fn manifests_nothing_reads_take_no_place_in_the_source_map() {
     assert!(ingested.sources.find(&patch).is_some());
     assert_eq!(kind_of(&patch), Some(Kind::Talos));
 }
+
+/// A talhelper `@file` patch is read as talhelper hands it to Talos, after its envsubst: the
+/// control-plane taint it deletes with `$$patch: delete` is deleted, so workloads may run on
+/// the control planes (the facts used to be read from the file as written, which deletes
+/// nothing).
+#[test]
+fn a_talhelper_file_patch_is_read_after_its_envsubst() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "talconfig.yaml",
+        "clusterName: lab\ntalosVersion: v1.14.0\nendpoint: https://10.0.0.10:6443\nnodes:\n  - hostname: cp-1\n    ipAddress: 10.0.0.11\n    controlPlane: true\ncontrolPlane:\n  patches:\n    - \"@./patches/schedulable.yaml\"\n",
+    );
+    write(
+        dir.path(),
+        "patches/schedulable.yaml",
+        "apiVersion: v1alpha1\nkind: KubeNodeConfig\ntaints:\n  node-role.kubernetes.io/control-plane:\n    $$patch: delete\n",
+    );
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let allowed: Vec<bool> = cluster
+        .talos
+        .configs
+        .iter()
+        .filter_map(|c| c.allow_scheduling_on_control_planes.as_ref())
+        .map(|f| f.value)
+        .collect();
+    assert_eq!(allowed, [true]);
+}

@@ -1203,11 +1203,18 @@ impl<'a> RepoReader<'a> {
         for file in &mut self.talos_files {
             let Some(id) = file.config.file else { continue };
             let path = group::normalize(self.sources.path(id));
-            if self.talhelper_patch_files.contains(&path) {
-                file.config
+            let substituted = self.talhelper_patch_files.contains(&path)
+                && file
+                    .config
                     .documents
-                    .iter_mut()
-                    .for_each(talhelper::unescape_dollars);
+                    .iter()
+                    .any(talhelper::has_escaped_dollars);
+            if substituted {
+                // Its facts too (a `$$patch: delete` deletes), from the documents talhelper
+                // hands to Talos.
+                let mut documents = std::mem::take(&mut file.config.documents);
+                documents.iter_mut().for_each(talhelper::unescape_dollars);
+                *file = talos::read(id, self.sources.path(id), documents);
             }
             let scope = self.patch_files.iter().find(|(p, _)| *p == path);
             if let (Some((_, scope)), None) = (scope, &file.named_scope) {
