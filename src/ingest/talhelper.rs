@@ -1,7 +1,7 @@
 //! talhelper's `talconfig.yaml` into the model: its `talosVersion` (the Talos version of the
 //! cluster), each node (hostname, address, role, install disk, interfaces, labels, kernel
-//! modules, data disks, user volumes) as a Talos node, its patches (inline, or `@file` read as that file)
-//! scoped to everything / a role / a node, and its schematics.
+//! modules, data disks, user volumes) as a Talos node, its patches (inline, or `@file` read as
+//! that file) scoped to everything / a role / a node, and its schematics.
 //!
 //! A node's own settings are read as the Talos config talhelper makes of them; they are not
 //! Talos documents as written, so only the patches are checked against Talos's schema.
