@@ -904,6 +904,22 @@ fn a_number_or_boolean_in_a_string_field_is_read_as_written() {
     assert_eq!((code, at.as_str()), ("INT003", "["));
 }
 
+/// `machine.logging.destinations[].endpoint` is a URL written as text: Talos's `Endpoint` type
+/// decodes it from a string, though the schema describes it by its Go fields (an object).
+#[test]
+fn a_logging_endpoint_is_a_url_written_as_text() {
+    let text = "machine:\n  logging:\n    destinations:\n      - endpoint: udp://127.0.0.1:12345\n        format: json_lines\n";
+    for minor in talos_schema::schema_minors() {
+        assert_silent(text, minor);
+    }
+    let (code, _, _, message) = only(
+        "machine:\n  logging:\n    destinations:\n      - endpoint: {host: x}\n",
+        11,
+    );
+    assert_eq!(code, "INT003");
+    assert!(message.contains("must be a string"), "{message}");
+}
+
 /// A deprecated key that sets nothing has nothing to move: `talosctl gen config` writes
 /// `registries: {}` into every v1.12+ worker config.
 #[test]

@@ -55,6 +55,11 @@ UNDOCUMENTED_KINDS = {
     # security/image_verification.go (release-1.13 and release-1.14)
     "ImageVerificationConfig": 13,
 }
+# Types the schema describes by their Go fields that Talos decodes from a string with a custom
+# `UnmarshalYAML` (pkg/machinery/config/types/v1alpha1/v1alpha1_types.go: `Endpoint` wraps a
+# `*url.URL` parsed from text, e.g. `machine.logging.destinations[].endpoint:
+# udp://127.0.0.1:12345`, Talos's own example).
+DECODED_FROM_STRING = {"v1alpha1.Endpoint"}
 ANNOTATIONS = {"title", "description", "markdownDescription", "x-intellij-html-description"}
 MAX_DEPTH = 40  # the schemas are not recursive; this only guards against a future cycle
 
@@ -79,6 +84,8 @@ class Schema:
             if name in seen or name not in self.defs:
                 raise SystemExit(f"{version_name(self.minor)}: cannot resolve $ref {node['$ref']}")
             seen.add(name)
+            if name in DECODED_FROM_STRING:
+                return {"type": "string"}
             node = self.defs[name]
         return node
 
