@@ -184,7 +184,7 @@ const PATCH_DIRECTIVE: &str = "$patch";
 /// decoder records what it deletes and removes the mapping before the document is decoded
 /// (`pkg/machinery/config/configloader/internal/decoder/delete.go`), so nothing in it is a
 /// config value, whatever the field's type (`nodeLabels: {some-label: {$patch: delete}}`).
-fn is_delete_directive(node: &Node) -> bool {
+pub fn is_delete_directive(node: &Node) -> bool {
     node.get(PATCH_DIRECTIVE).and_then(Node::as_str) == Some("delete")
 }
 

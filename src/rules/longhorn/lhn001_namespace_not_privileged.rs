@@ -1,4 +1,5 @@
 use crate::finding::{Finding, Severity};
+use crate::knowledge::talos_schema;
 use crate::model::Cluster;
 use crate::rules::{Layer, Rule, RuleMeta};
 use crate::yaml::Node;
@@ -12,7 +13,10 @@ pub static META: RuleMeta = RuleMeta {
     docs: r#"## What
 The `longhorn-system` Namespace manifest has no `pod-security.kubernetes.io/enforce` label, or
 one other than `privileged`, and no Talos control-plane patch exempts the namespace from the
-`PodSecurity` admission plugin. Silent when the repository holds no Namespace manifest.
+`PodSecurity` admission plugin or deletes Talos's admission configuration
+(`cluster.apiServer.admissionControl: {$patch: delete}`, as the cluster template's control-plane
+patch does: Kubernetes then enforces `privileged`). Silent when the repository holds no
+Namespace manifest.
 
 ## Why
 Talos enables Pod Security admission with `enforce: baseline` for every namespace except
@@ -52,12 +56,17 @@ const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 const NAMESPACE: &str = "longhorn-system";
 
 /// Whether a Talos document exempts `longhorn-system` from the `PodSecurity` admission plugin
-/// (`cluster.apiServer.admissionControl[name=PodSecurity].configuration.exemptions.namespaces`).
+/// (`cluster.apiServer.admissionControl[name=PodSecurity].configuration.exemptions.namespaces`),
+/// or deletes Talos's admission configuration altogether (`admissionControl: {$patch: delete}`,
+/// the cluster template's control-plane patch): Kubernetes then enforces `privileged`.
 fn exempts_longhorn(doc: &Node) -> bool {
-    let Some(plugins) = doc
-        .path(&["cluster", "apiServer", "admissionControl"])
-        .and_then(Node::as_seq)
-    else {
+    let Some(admission) = doc.path(&["cluster", "apiServer", "admissionControl"]) else {
+        return false;
+    };
+    if talos_schema::is_delete_directive(admission) {
+        return true;
+    }
+    let Some(plugins) = admission.as_seq() else {
         return false;
     };
     plugins
@@ -159,5 +168,22 @@ mod tests {
         .unwrap_or_default();
         c.talos.configs.push(cp);
         assert!(run(&NamespaceNotPrivileged, &c).is_empty());
+    }
+
+    /// The cluster template's control-plane patch deletes Talos's admission configuration
+    /// (`baseline` with it): Longhorn's pods are admitted.
+    #[test]
+    fn a_patch_deleting_the_admission_configuration_is_silent() {
+        let with_patch = |patch: &str| {
+            let mut c = with_labels(&[]);
+            let mut cp = config(Scope::All, 0);
+            cp.documents = crate::yaml::parse_documents(patch).unwrap_or_default();
+            c.talos.configs.push(cp);
+            run(&NamespaceNotPrivileged, &c).len()
+        };
+        let deleted = "cluster:\n  allowSchedulingOnControlPlanes: true\n  apiServer:\n    admissionControl:\n      $patch: delete\n";
+        assert_eq!(with_patch(deleted), 0);
+        let replaced = "cluster:\n  apiServer:\n    admissionControl:\n      $patch: replace\n";
+        assert_eq!(with_patch(replaced), 1);
     }
 }
