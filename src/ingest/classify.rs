@@ -199,7 +199,10 @@ pub static REGISTRY: &[Recogniser] = &[
     Recogniser {
         kind: Kind::Talos,
         label: "Talos config",
-        evidence: Evidence::Yaml(|_, docs| docs.iter().any(is_talos_document)),
+        evidence: Evidence::Yaml(|_, docs| {
+            docs.iter().any(is_talos_document)
+                || matches!(docs, [doc] if super::talos::is_json_patch(doc))
+        }),
     },
     Recogniser {
         kind: Kind::Manifests,

@@ -152,10 +152,10 @@ impl Reader<'_> {
         }
     }
 
-    /// Talos documents of a scope, as talhelper's `envsubst` leaves them. JSON patches (lists
-    /// of operations) are left out.
+    /// Talos documents of a scope, as talhelper's `envsubst` leaves them (a JSON patch as the
+    /// deletes it makes: [`talos::as_strategic_merge`]).
     fn push_docs(&mut self, name: &str, docs: Vec<Node>, scope: &Scope, written: bool) {
-        let docs: Vec<Node> = docs
+        let docs: Vec<Node> = talos::as_strategic_merge(docs)
             .into_iter()
             .map(|mut doc| {
                 unescape_dollars(&mut doc);

@@ -7,7 +7,7 @@ use crate::knowledge::talos::CONTROL_PLANE_TAINT;
 use crate::model::talos::{MachineDisk, SchematicFacts};
 use crate::model::{Mount, Scope, TalosConfig, TalosNode, UserVolume};
 use crate::source::{Fact, FileId, Location};
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 use std::path::Path;
 
 /// One Talos file as read, before its scope can be decided (a node's name may only be known
@@ -63,8 +63,69 @@ fn named_scope(path: &Path, stem: &str, hostname: Option<&str>) -> Option<Scope>
         .then(|| Scope::Node(hostname.unwrap_or(stem).to_owned()))
 }
 
+/// The operations of a JSON patch (RFC 6902), which Talos also takes as a patch.
+const JSON_PATCH_OPS: &[&str] = &["add", "remove", "replace", "move", "copy", "test"];
+
+/// Whether a document is a JSON patch (RFC 6902) of a Talos config: a list of operations on
+/// `/machine/…` or `/cluster/…` (talosctl and talhelper take one as a patch).
+pub fn is_json_patch(doc: &Node) -> bool {
+    doc.as_seq().is_some_and(|ops| {
+        !ops.is_empty()
+            && ops.iter().all(|op| {
+                op.get("op")
+                    .and_then(Node::as_str)
+                    .is_some_and(|name| JSON_PATCH_OPS.contains(&name))
+                    && op.get("path").and_then(Node::as_str).is_some_and(|path| {
+                        path.starts_with("/machine/") || path.starts_with("/cluster/")
+                    })
+            })
+    })
+}
+
+/// A Talos file's documents as talhorn reads them: a JSON patch becomes the strategic-merge
+/// deletes of the paths it removes (`- op: remove` / `path: /cluster/apiServer/admissionControl`
+/// is `cluster: {apiServer: {admissionControl: {$patch: delete}}}`), spanned at each operation;
+/// its other operations are not read. Other documents are kept as they are.
+pub fn as_strategic_merge(docs: Vec<Node>) -> Vec<Node> {
+    docs.into_iter()
+        .flat_map(|doc| {
+            if !is_json_patch(&doc) {
+                return vec![doc];
+            }
+            doc.as_seq()
+                .unwrap_or_default()
+                .iter()
+                .filter(|op| op.get("op").and_then(Node::as_str) == Some("remove"))
+                .filter_map(removal_as_delete)
+                .collect()
+        })
+        .collect()
+}
+
+/// `path: /a/b` removed, as `a: {b: {$patch: delete}}`; `None` for a path through a list item
+/// (`/machine/network/interfaces/0`), which a strategic-merge delete cannot name.
+fn removal_as_delete(op: &Node) -> Option<Node> {
+    let path = op.get("path")?;
+    let keys: Vec<&str> = path.as_str()?.trim_start_matches('/').split('/').collect();
+    if keys
+        .iter()
+        .any(|key| key.is_empty() || key.parse::<usize>().is_ok() || *key == "-")
+    {
+        return None;
+    }
+    let at = op.span;
+    let text = |value: &str| Node::new(Value::Str(value.to_owned()), at);
+    let delete = Node::new(Value::Map(vec![(text("$patch"), text("delete"))]), at);
+    Some(keys.iter().rev().fold(delete, |inner, key| {
+        // JSON pointer escapes: `~1` is `/`, `~0` is `~`.
+        let key = key.replace("~1", "/").replace("~0", "~");
+        Node::new(Value::Map(vec![(text(&key), inner)]), at)
+    }))
+}
+
 /// Reads every fact of a Talos file.
 pub fn read(file: FileId, path: &Path, docs: Vec<Node>) -> TalosFile {
+    let docs = as_strategic_merge(docs);
     let origin = Location::file_start(file);
     let stem = path
         .file_stem()
@@ -442,5 +503,38 @@ mod tests {
     fn a_cluster_section_without_the_field_keeps_an_earlier_choice() {
         let text = "apiVersion: v1alpha1\nkind: KubeNodeConfig\ntaints:\n  node-role.kubernetes.io/control-plane:\n    $patch: delete\n---\ncluster:\n  clusterName: lab\n";
         assert_eq!(allow_scheduling(text), Some(true));
+    }
+
+    /// A JSON patch's removals are read as strategic-merge deletes (the older cluster
+    /// template's `disable-admission-controller.yaml`); its other operations are not read, and a
+    /// path through a list item cannot be named.
+    #[test]
+    fn a_json_patch_is_read_as_the_deletes_it_makes() {
+        let text = "- op: remove\n  path: /cluster/apiServer/admissionControl\n- op: add\n  path: /machine/kubelet/extraMounts/-\n  value: {destination: /var/lib/longhorn}\n- op: remove\n  path: /machine/network/interfaces/0\n- op: remove\n  path: /machine/nodeLabels/topology.kubernetes.io~1zone\n";
+        let docs = crate::yaml::parse_documents(text).unwrap_or_default();
+        assert!(is_json_patch(&docs[0]));
+        let read = as_strategic_merge(docs);
+        let expected = crate::yaml::parse_documents(
+            "cluster:\n  apiServer:\n    admissionControl:\n      $patch: delete\n---\nmachine:\n  nodeLabels:\n    topology.kubernetes.io/zone:\n      $patch: delete\n",
+        )
+        .unwrap_or_default();
+        let without_spans = |docs: &[Node]| {
+            format!(
+                "{:?}",
+                docs.iter()
+                    .map(crate::yaml::Node::to_json)
+                    .collect::<Vec<_>>()
+            )
+        };
+        assert_eq!(without_spans(&read), without_spans(&expected));
+        // Each delete points at its operation.
+        assert_eq!(
+            &text[read[0].span.start..read[0].span.start + 10],
+            "op: remove"
+        );
+        // A list of operations on anything but a Talos config is no Talos patch.
+        let other = crate::yaml::parse_documents("- op: remove\n  path: /spec/replicas\n")
+            .unwrap_or_default();
+        assert!(!is_json_patch(&other[0]));
     }
 }

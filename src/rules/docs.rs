@@ -58,7 +58,7 @@ const FORMATS: &str = "## Files read
 | talhorn intent | `cluster:` + `nodes:` + `proxmox:` | everything | [examples/](../examples) |
 | Proxmox `qm.conf` | `*.conf` with VM keys, or under `qemu-server/` | VM | |
 | `storage.cfg`, `interfaces` | file name | storages, bridges | |
-| Talos machine config / patch | `machine:`/`cluster:` or a Talos `kind` | Talos node (with its labels and annotations) and config | |
+| Talos machine config / patch | `machine:`/`cluster:` or a Talos `kind`; a JSON patch (a list of `op`/`path` on `/machine/…` or `/cluster/…`) | Talos node (with its labels and annotations) and config; of a JSON patch, the paths it removes | |
 | Image Factory schematic | `customization:` | schematic | |
 | Longhorn / Cilium Helm values | their top-level keys, or `values*.yaml` in a `longhorn/`, `cilium/` folder | Longhorn (with the default class's `persistence.defaultDiskSelector` / `defaultNodeSelector`), CNI | |
 | Flux `HelmRelease` | `spec.chart.spec.chart`, or `spec.chartRef` to an `OCIRepository` / `HelmChart` (its tag is the chart version); `valuesFrom` a ConfigMap / Secret of the repository | Longhorn values | [longhorn.yaml](../fixtures/formats/kubernetes/longhorn.yaml) |

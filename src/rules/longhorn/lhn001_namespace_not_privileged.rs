@@ -14,8 +14,9 @@ pub static META: RuleMeta = RuleMeta {
 The `longhorn-system` Namespace manifest has no `pod-security.kubernetes.io/enforce` label, or
 one other than `privileged`, and no Talos control-plane patch exempts the namespace from the
 `PodSecurity` admission plugin or deletes Talos's admission configuration
-(`cluster.apiServer.admissionControl: {$patch: delete}`, as the cluster template's control-plane
-patch does: Kubernetes then enforces `privileged`). Silent when the repository holds no
+(`cluster.apiServer.admissionControl: {$patch: delete}`, or a JSON patch that removes
+`/cluster/apiServer/admissionControl`, as the cluster template's control-plane patches do:
+Kubernetes then enforces `privileged`). Silent when the repository holds no
 Namespace manifest.
 
 ## Why
