@@ -11,6 +11,7 @@
 //! errors included, goes through serde-saphyr. [`skim_documents`] reads only the top-level
 //! entries, for files whose content does not matter beyond them.
 
+mod go_yaml;
 mod line_skim;
 
 pub use line_skim::lines;
@@ -240,11 +241,52 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
 
 /// The documents through serde-saphyr: everything [`build_documents`] leaves to it, with its
 /// typing of every scalar, its budget and its error messages.
+///
+/// Where serde-saphyr rejects what go-yaml reads (an alias key `*app:`, a number too large for
+/// a float), the text is read as go-yaml reads it ([`go_yaml`]), with every span in `text`.
 fn parse_with_serde(text: &str) -> Result<Vec<Node>, YamlError> {
+    let error = match parse_serde_documents(text) {
+        Ok(docs) => return Ok(docs),
+        Err(error) => error,
+    };
+    // Only after these errors: a text serde-saphyr reads is never read otherwise.
+    let edited = match innermost(&error) {
+        serde_saphyr::Error::UnknownAnchor { .. } | serde_saphyr::Error::NonFiniteFloat { .. } => {
+            go_yaml::edited_as_go_yaml_reads(text)
+        }
+        _ => None,
+    };
+    let Some(edited) = edited else {
+        return Err(to_yaml_error(&error, text));
+    };
+    match parse_serde_documents(&edited.text) {
+        Ok(mut docs) => {
+            edited.restore_spans(&mut docs);
+            Ok(docs)
+        }
+        Err(error) => {
+            let error = to_yaml_error(&error, &edited.text);
+            Err(YamlError {
+                span: edited.original_span(error.span),
+                ..error
+            })
+        }
+    }
+}
+
+fn parse_serde_documents(text: &str) -> Result<Vec<Node>, serde_saphyr::Error> {
     let docs: Vec<Option<Node>> =
-        on_workers(|| serde_saphyr::from_multiple_with_options(text, options()))
-            .map_err(|e| to_yaml_error(&e, text))?;
+        on_workers(|| serde_saphyr::from_multiple_with_options(text, options()))?;
     Ok(docs.into_iter().flatten().collect())
+}
+
+/// The error behind `error`'s wrappers (an alias replayed, a snippet).
+fn innermost(error: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    match error {
+        serde_saphyr::Error::AliasError { error, .. }
+        | serde_saphyr::Error::WithSnippet { error, .. } => innermost(error),
+        _ => error,
+    }
 }
 
 /// One document as [`skim_documents`] sees it: its top-level entries in order, each a key's
@@ -376,7 +418,9 @@ fn skim_events(text: &str) -> Option<Vec<SkimmedDocument<'_>>> {
 
 /// Whether a plain scalar might be read as an infinite or NaN float (`.inf`, `-.NaN`, `1e999`,
 /// a 400-digit number), which serde-saphyr's default policy rejects as an error: the float
-/// words, and numbers that start with a dot or have an exponent or hundreds of digits.
+/// words, and numbers that start with a dot or have an exponent or hundreds of digits. The
+/// fast paths leave them to [`parse_documents`], which reports the words and reads a number
+/// too large for a float as its text, as go-yaml does ([`go_yaml`]).
 fn may_be_infinite(value: &str) -> bool {
     let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
     let word = ["inf", "infinity", "nan"]
@@ -590,10 +634,8 @@ fn to_yaml_error(error: &serde_saphyr::Error, text: &str) -> YamlError {
 
 /// The budget limit behind `error`, also when it was met while an alias was replayed.
 fn budget_breach(error: &serde_saphyr::Error) -> Option<&serde_saphyr::budget::BudgetBreach> {
-    match error {
+    match innermost(error) {
         serde_saphyr::Error::Budget { breach, .. } => Some(breach),
-        serde_saphyr::Error::AliasError { error, .. }
-        | serde_saphyr::Error::WithSnippet { error, .. } => budget_breach(error),
         _ => None,
     }
 }
@@ -1187,6 +1229,135 @@ mod tests {
                 .map(|(indent, line)| format!("{}{line}\n", " ".repeat(*indent)))
                 .collect();
             assert_line_skim_agrees(&text);
+        }
+    }
+
+    /// The bjw-s app-template pattern: go-yaml (Flux, Helm) reads `*app:` as the alias `app`
+    /// and the key's colon, where serde-saphyr alone reads the alias `app:`, which names no
+    /// anchor, and rejects the file.
+    #[test]
+    fn an_alias_key_written_against_its_colon_is_read_as_go_yaml_reads_it() {
+        let text = "metadata:\n  name: &app actual\nspec:\n  controllers:\n    *app:\n      \
+                    strategy: Recreate\n    other: {*app: x}\n  after: y\n";
+        let doc = parse_document(text).unwrap();
+        let controllers = doc.path(&["spec", "controllers"]).unwrap();
+        let (key, value) = controllers.entry("actual").unwrap();
+        assert_eq!(text_of(text, key), "*app");
+        assert_eq!(text_of(text, value.get("strategy").unwrap()), "Recreate");
+        let (key, value) = controllers.get("other").unwrap().entry("actual").unwrap();
+        assert_eq!((text_of(text, key), text_of(text, value)), ("*app", "x"));
+        // Every span after the edited places is still in the user's text.
+        let (key, value) = doc.get("spec").unwrap().entry("after").unwrap();
+        assert_eq!((text_of(text, key), text_of(text, value)), ("after", "y"));
+    }
+
+    #[test]
+    fn an_alias_key_that_names_no_anchor_is_still_an_error() {
+        for (text, alias) in [
+            ("a:\n  *app:\n    b: 1\n", 5),
+            ("a: &ap x\nb:\n  *app:\n    c: 1\n", 14),
+            // Defined after the alias, or in another document.
+            ("a:\n  *app:\n    b: 1\nc: &app x\n", 5),
+            ("a: &app x\n---\nb:\n  *app:\n    c: 1\n", 19),
+            // Another error before it, and an edit before it.
+            ("a: *nope\nb: *app:\n", 3),
+            ("a: 1e999\nb:\n  *app: c\n", 14),
+        ] {
+            let error = parse_documents(text).unwrap_err();
+            assert_eq!(error.message, "alias references unknown anchor", "{text:?}");
+            assert_eq!(error.span, Span::at(alias), "{text:?}");
+        }
+    }
+
+    /// A disk serial talhelper writes unquoted: go-yaml reads a float only when Go parses it,
+    /// and the text when it overflows; serde-saphyr reads an infinite float, and rejects it.
+    #[test]
+    fn a_number_too_large_for_a_float_is_read_as_its_text_as_go_yaml_reads_it() {
+        let text = "machine:\n  install:\n    diskSelector:\n      serial: 2244E6801787\n    \
+                    image: x\n";
+        let doc = parse_document(text).unwrap();
+        let install = doc.path(&["machine", "install"]).unwrap();
+        let serial = install.path(&["diskSelector", "serial"]).unwrap();
+        assert_eq!(serial.as_str(), Some("2244E6801787"));
+        assert_eq!(text_of(text, serial), "2244E6801787");
+        let (key, value) = install.entry("image").unwrap();
+        assert_eq!((text_of(text, key), text_of(text, value)), ("image", "x"));
+        // As keys, in flow collections, anchored and repeated by an alias; others untouched.
+        let text = "1e400: k\nl: [9e999, -1e999, 1.5, 2244E68]\na: &x 5e309\nb: *x\n";
+        let doc = parse_document(text).unwrap();
+        assert_eq!(text_of(text, doc.entry("1e400").unwrap().0), "1e400");
+        let list = doc.get("l").and_then(Node::as_seq).unwrap();
+        let values: Vec<_> = list.iter().map(|n| n.value.clone()).collect();
+        let text_value = |s: &str| Value::Str(s.to_owned());
+        assert_eq!(
+            values,
+            [
+                text_value("9e999"),
+                text_value("-1e999"),
+                Value::Float(1.5),
+                Value::Float(2244e68)
+            ]
+        );
+        assert_eq!(text_of(text, &list[1]), "-1e999");
+        assert_eq!(text_of(text, &list[2]), "1.5");
+        assert_eq!(doc.get("b").unwrap().as_str(), Some("5e309"));
+    }
+
+    /// go-yaml reads `.inf` and `.nan` as floats too: talhorn's policy still rejects them.
+    #[test]
+    fn explicit_infinities_are_still_rejected() {
+        for (text, word) in [
+            ("a: .inf\n", ".inf"),
+            ("a: [1e999, -.Inf]\n", "-.Inf"),
+            ("a: &c 1e999\nb:\n  *c:\n    d: .nan\n", ".nan"),
+        ] {
+            let error = parse_documents(text).unwrap_err();
+            assert!(error.message.contains(&format!("`{word}`")), "{error}");
+            assert!(text[error.span.start..].starts_with(word), "{text:?}");
+        }
+    }
+
+    /// Every string node whose span holds a plain scalar on one line spans exactly its text.
+    fn assert_plain_strings_span_their_text(text: &str, docs: &[Node]) {
+        let mut pending: Vec<&Node> = docs.iter().collect();
+        while let Some(node) = pending.pop() {
+            let written = text.get(node.span.start..node.span.end);
+            assert!(written.is_some(), "{:?} in {text:?}", node.span);
+            match &node.value {
+                Value::Str(s) => {
+                    let written = written.unwrap_or_default();
+                    let plain = !written.starts_with(['*', '"', '\'', '|', '>', '&', '!']);
+                    if plain && !s.contains('\n') && !written.contains('\n') {
+                        assert_eq!(written, s, "in {text:?}");
+                    }
+                }
+                Value::Seq(items) => pending.extend(items),
+                Value::Map(entries) => pending.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+                _ => {}
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// Streams around the places read as go-yaml reads them (alias keys against their
+        /// colon, numbers too large for a float), and the same words where they must stay as
+        /// written (quoted, in comments and block scalars): the parse never panics, and every
+        /// span it gives lies in the user's text, around what is written there.
+        #[test]
+        fn spans_of_what_is_read_as_go_yaml_reads_it_are_in_the_users_text(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a: &app x\n", "b:\n", "  *app:\n", "    c: 1\n", "  *app: 1e999\n", "*app: y\n",
+                "k: 2244E6801787\n", "- 1e999\n", "  - *app\n", "c: \"*app: q\"\n", "# *app:\n",
+                "d: |\n  *app: 1e999\n", "e: [*app: 1e999, 1e3]\n", "---\n", "f: .inf\n",
+                "g: !!str 1e999\n", "h: *app\n", "1e999: z\n", "i: &n 9e999\n", "j: *n\n",
+                "l: x *app: y\n", "  m: n\n", "o: {*app: p}\n", "*nope:\n", "r: '1e999' # 1e999\n",
+            ]), 0..10)
+        ) {
+            let text = parts.concat();
+            if let Ok(docs) = parse_documents(&text) {
+                assert_plain_strings_span_their_text(&text, &docs);
+            }
         }
     }
 
