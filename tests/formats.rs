@@ -164,6 +164,159 @@ resource "proxmox_vm_qemu" "talos_w" {
 }
 
 #[test]
+fn a_vm_that_names_another_system_is_not_checked_even_when_no_vm_says_talos() {
+    let talconfig = "clusterName: lab\nendpoint: https://10.0.0.10:6443\nnodes:\n  - hostname: cp-1\n    ipAddress: 10.0.0.11\n    controlPlane: true\n";
+    let vms = r#"
+resource "proxmox_vm_qemu" "dns" {
+  name   = "dns-1"
+  clone  = var.template
+  memory = 512
+}
+
+variable "template" {
+  default = "debian-12-cloudinit"
+}
+
+resource "proxmox_vm_qemu" "ha" {
+  name    = "HomeAssistant"
+  memory  = 512
+}
+
+resource "proxmox_vm_qemu" "win" {
+  name    = "gaming"
+  qemu_os = "win11"
+  memory  = 512
+}
+
+resource "proxmox_vm_qemu" "node" {
+  name   = "k8s-node-1"
+  memory = 512
+}
+"#;
+    let names = |files: &[(&str, &str)]| -> Vec<String> {
+        lint(files)
+            .cluster
+            .vms
+            .iter()
+            .filter_map(|vm| vm.name.as_ref().map(|n| n.value.clone()))
+            .collect()
+    };
+    // No VM says Talos: Debian (by its template's value), Home Assistant and Windows are left
+    // out; the VM that names no system is checked, as the repository holds Talos.
+    let fallback = names(&[("talconfig.yaml", talconfig), ("vms.tf", vms)]);
+    assert_eq!(fallback, ["k8s-node-1"]);
+    // A VM that says Talos and another system says Talos (and ends the fallback).
+    let both = "resource \"proxmox_vm_qemu\" \"both\" {\n  name = \"talos-on-ubuntu-host\"\n}\n";
+    let said = names(&[
+        ("talconfig.yaml", talconfig),
+        ("vms.tf", vms),
+        ("both.tf", both),
+    ]);
+    assert_eq!(said, ["talos-on-ubuntu-host"]);
+}
+
+#[test]
+fn a_bpg_clone_takes_what_it_does_not_write_from_its_source() {
+    let vms = r#"
+resource "proxmox_virtual_environment_vm" "bare" {
+  name = "talos-w-1"
+  clone {
+    vm_id = 9000
+  }
+}
+
+resource "proxmox_virtual_environment_vm" "written" {
+  name = "talos-w-2"
+  clone {
+    vm_id = 9000
+  }
+  cpu {
+    cores = 4
+  }
+  memory {
+    dedicated = 8192
+  }
+  disk {
+    interface = "scsi0"
+    size      = 40
+  }
+}
+
+resource "proxmox_virtual_environment_vm" "created" {
+  name = "talos-w-3"
+}
+
+resource "proxmox_vm_qemu" "telmate" {
+  name  = "talos-w-4"
+  clone = "talos-template"
+}
+"#;
+    let linted = lint(&[("vms.tf", vms)]);
+    let vm = |name: &str| {
+        linted
+            .cluster
+            .vms
+            .iter()
+            .find(|vm| vm.name.as_ref().is_some_and(|n| n.value == name))
+            .unwrap_or_else(|| panic!("no VM {name}"))
+    };
+    let inherited = [
+        "cpu",
+        "cores",
+        "sockets",
+        "numa",
+        "memory",
+        "balloon",
+        "scsihw",
+        "bios",
+        "machine",
+        "agent",
+        "ostype",
+        "efidisk",
+        "disks",
+        "more_disks",
+        "nics",
+        "cloud_init",
+    ];
+    let bare = vm("talos-w-1");
+    for field in inherited {
+        assert!(bare.is_unknown(field), "{field}: {:?}", bare.unknown);
+    }
+    assert!(bare.cpu.is_none() && bare.scsihw.is_none() && bare.balloon.is_none());
+    // A written block is sent whole, defaults included; a written disk is known, but the
+    // source's other disks stay.
+    let written = vm("talos-w-2");
+    assert!(!written.any_unknown(&["cpu", "cores", "memory", "balloon", "disks"]));
+    assert_eq!(
+        written.cpu.as_ref().map(|c| c.value.as_str()),
+        Some("qemu64")
+    );
+    assert_eq!(written.balloon.as_ref().map(|b| b.value), Some(0));
+    assert!(written.is_unknown("more_disks") && written.is_unknown("scsihw"));
+    // Not a clone: bpg's defaults.
+    let created = vm("talos-w-3");
+    assert!(
+        created.unknown.iter().all(|f| *f == "boot_order"),
+        "{:?}",
+        created.unknown
+    );
+    assert_eq!(
+        created.cpu.as_ref().map(|c| c.value.as_str()),
+        Some("qemu64")
+    );
+    // Telmate sends its whole configuration after cloning: its defaults stand (512 MiB).
+    let telmate = vm("talos-w-4");
+    assert!(!telmate.any_unknown(&["cpu", "memory", "balloon", "more_disks"]));
+    assert!(linted.has("PVE005 vms.tf:30"), "{:?}", linted.findings);
+    assert!(
+        !linted
+            .findings
+            .iter()
+            .any(|f| f.starts_with("PVE005 vms.tf:2 "))
+    );
+}
+
+#[test]
 fn talos_patches_inside_terraform_are_talos_configs_of_their_role() {
     let tf = r#"
 resource "talos_machine_secrets" "this" {

@@ -156,8 +156,10 @@ pub struct Vm {
     pub disks: Vec<Disk>,
     pub nics: Vec<Nic>,
     /// Facts written in the source but not knowable from it (a Terraform attribute set from
-    /// `each.value`, a `dynamic` block): `cpu`, `memory`, `balloon`, `disks`, `disk.discard`,
-    /// `nic.mtu`, ... Rules that need one of them stay silent on the VM.
+    /// `each.value`, a `dynamic` block, a setting a bpg clone takes from its source VM): `cpu`,
+    /// `memory`, `balloon`, `disks`, `disk.discard`, `nic.mtu`, ...; `more_disks` when the VM
+    /// may have disks besides `disks` (a clone keeps its source's). Rules that need one of them
+    /// stay silent on the VM.
     pub unknown: Vec<&'static str>,
 }
 

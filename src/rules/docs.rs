@@ -74,8 +74,14 @@ Terraform values are evaluated from literals, `locals`, `variable` defaults and 
 a resource attribute is unknown, and a rule that needs it stays silent. A `count` / `for_each`
 resource is one template VM. An attribute the provider fills in differently from Proxmox
 (ballooning off, bpg's `virtio-scsi-pci` and `qemu64`, Telmate's `host`) takes the provider's
-default. Only VMs that say they run Talos (name, tags, image) or that a Talos resource refers to
-are checked, unless none does. talhelper's `talsecret*.yaml` and `talenv*.yaml` are never read.
+default, except on a bpg clone (a `clone` block): what it does not write (a whole `cpu`,
+`memory`, `agent` or `efi_disk` block, `scsi_hardware`, `bios`, its disks and network devices)
+is its source VM's, so unknown; the disks it writes may not be all it has. Telmate sends its
+defaults to a clone too. Only VMs that say they run Talos (name, tags, image) or that a Talos
+resource refers to are checked, unless none does; a VM that names another system and not Talos
+(Ubuntu, Debian, Windows, TrueNAS, OPNsense, Home Assistant, ...: in its name, tags,
+description, clone source, image or ISO, or a Windows OS type) never is. talhelper's
+`talsecret*.yaml` and `talenv*.yaml` are never read.
 
 Fix hints speak the file a finding is in. The rule documentation below writes fixes as
 `qm.conf` lines and Talos patches; a finding in a bpg VM names bpg's attribute (`disk {

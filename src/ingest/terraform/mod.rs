@@ -5,6 +5,7 @@
 //! Each file is parsed on its own ([`parse`]); values are evaluated per module (the files of one
 //! directory share `locals` and `variable`s) once every file is read ([`read`]).
 
+mod guest;
 pub mod hcl;
 mod vm;
 
@@ -50,11 +51,23 @@ pub struct EmbeddedTalos {
     pub role: Option<Role>,
 }
 
+/// What a VM resource says about the system it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guest {
+    /// Its text says Talos (name, tags, image), or a Talos resource of its module refers to it;
+    /// also when it names another system too.
+    Talos,
+    /// It names another system ([`guest::OTHER_SYSTEMS`]) and not Talos.
+    Other,
+    /// It names no system.
+    Unsaid,
+}
+
 /// Everything the Terraform files of a repository say.
 #[derive(Debug, Default)]
 pub struct TerraformFacts {
-    /// Each VM, and whether it says it runs Talos (see [`TerraformFacts::talos_vms`]).
-    pub vms: Vec<(Vm, bool)>,
+    /// Each VM, and what it says it runs (see [`TerraformFacts::talos_vms`]).
+    pub vms: Vec<(Vm, Guest)>,
     pub talos: Vec<EmbeddedTalos>,
     /// YAML files a patch reads with `file()` / `templatefile()`, and the scope it gives them.
     pub patch_files: Vec<(PathBuf, Scope)>,
@@ -72,8 +85,9 @@ pub struct TerraformFacts {
 
 impl TerraformFacts {
     /// The VMs that run Talos: those that say so or whose name is a Talos node's; when none
-    /// does, every VM of a repository that holds Talos configs. Other VMs of a Terraform
-    /// repository (a NAS, a load balancer) are not checked against Talos's needs.
+    /// does, every VM of a repository that holds Talos configs except those that name another
+    /// system. Other VMs of a Terraform repository (a NAS, an Ubuntu jump host, a load
+    /// balancer) are not checked against Talos's needs.
     pub fn talos_vms(
         &mut self,
         is_talos_node: impl Fn(&str) -> bool,
@@ -82,8 +96,8 @@ impl TerraformFacts {
         let evident: Vec<bool> = self
             .vms
             .iter()
-            .map(|(vm, says)| {
-                *says
+            .map(|(vm, guest)| {
+                *guest == Guest::Talos
                     || vm
                         .name
                         .as_ref()
@@ -94,7 +108,7 @@ impl TerraformFacts {
         std::mem::take(&mut self.vms)
             .into_iter()
             .zip(evident)
-            .filter(|(_, evident)| *evident || keep_all)
+            .filter(|((_, guest), evident)| *evident || (keep_all && *guest != Guest::Other))
             .map(|((vm, _), _)| vm)
             .collect()
     }
@@ -268,8 +282,14 @@ impl ModuleReader<'_, '_> {
                     };
                     self.region(span_of(block), dialect);
                     let vm = vm::read(provider, self.eval, self.tf.file, block);
-                    let says = self.says_talos(kind, name, block);
-                    self.facts.vms.push((vm, says));
+                    let guest = if self.says_talos(kind, name, block) {
+                        Guest::Talos
+                    } else if guest::other_system(self.eval, &self.tf.text, &block.body).is_some() {
+                        Guest::Other
+                    } else {
+                        Guest::Unsaid
+                    };
+                    self.facts.vms.push((vm, guest));
                 }
                 continue;
             }

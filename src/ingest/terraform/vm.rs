@@ -6,6 +6,16 @@
 //! `virtio-scsi-pci` and `qemu64`, Telmate `host`), located at the resource. A written value
 //! that cannot be known without running Terraform marks its field unknown ([`Vm::unknown`]),
 //! so the rules that need it stay silent. `count` / `for_each` resources are one template VM.
+//!
+//! A bpg VM with a `clone` block keeps what its source VM has for every setting it leaves out:
+//! bpg clones, then sends only the blocks written, and `bios`, `machine`, `scsi_hardware` only
+//! when they differ from its defaults (its `vmCreateClone`; the provider's "Cloning"
+//! documentation). Those fields are unknown, not the provider's defaults (a written default,
+//! which bpg does not send either, is still taken as written).
+//! A block it writes is sent whole, schema defaults included, so `cpu { cores = 2 }` on a clone
+//! still means `qemu64`, and a written `disk` block's `discard` is its default when left out;
+//! the source's other disks stay, so the disk list may be incomplete (`more_disks`). Telmate
+//! sends its whole configuration, defaults included, after cloning: its defaults stand.
 
 use super::hcl::{self, Attr, Eval, span_of};
 use crate::intent::Role;
@@ -41,6 +51,7 @@ pub fn read(provider: Provider, eval: Eval<'_>, file: FileId, block: &Block) -> 
         eval,
         file,
         vm: Vm::new(Location::new(file, origin_span)),
+        clone: provider == Provider::Bpg && is_clone(&block.body),
     };
     reader.vm.file = Some(file);
     match provider {
@@ -62,6 +73,14 @@ pub fn read(provider: Provider, eval: Eval<'_>, file: FileId, block: &Block) -> 
     reader.vm
 }
 
+/// A bpg `clone` block, or a `dynamic "clone"` one (which may clone: unknown is the safe side).
+fn is_clone(body: &Body) -> bool {
+    body.get_blocks("clone").next().is_some()
+        || body
+            .get_blocks("dynamic")
+            .any(|b| hcl::labels(b).first() == Some(&"clone"))
+}
+
 fn role_from_tags(tags: &[String]) -> Option<Role> {
     tags.iter().find_map(|tag| match tag.as_str() {
         "controlplane" | "control-plane" => Some(Role::Controlplane),
@@ -74,6 +93,8 @@ struct VmReader<'a> {
     eval: Eval<'a>,
     file: FileId,
     vm: Vm,
+    /// A bpg clone: what it leaves out comes from its source VM.
+    clone: bool,
 }
 
 impl VmReader<'_> {
@@ -127,6 +148,19 @@ impl VmReader<'_> {
         Fact::new(value, self.vm.origin)
     }
 
+    /// Marks `fields`, which the resource leaves out, as its source VM's when it is a clone.
+    /// Returns whether it is one (then no provider default applies).
+    fn inherited(&mut self, fields: &[&'static str]) -> bool {
+        if self.clone {
+            for field in fields {
+                if !self.vm.is_unknown(field) {
+                    self.vm.unknown.push(field);
+                }
+            }
+        }
+        self.clone
+    }
+
     fn small(fact: Option<Fact<u64>>) -> Option<Fact<u32>> {
         let fact = fact?;
         Some(Fact::new(u32::try_from(fact.value).ok()?, fact.at))
@@ -136,12 +170,22 @@ impl VmReader<'_> {
         self.vm.name = self.text(body, "name", "name");
         self.vm.vmid = Self::small(self.number(body, "vm_id", "vmid"));
         self.vm.tags = self.string_list(body, "tags", "tags");
-        self.vm.scsihw = self.text(body, "scsi_hardware", "scsihw").or_else(|| {
-            (!self.vm.is_unknown("scsihw")).then(|| self.default("virtio-scsi-pci".into()))
-        });
+        self.vm.scsihw = self.text(body, "scsi_hardware", "scsihw");
+        if self.vm.scsihw.is_none() && !self.vm.is_unknown("scsihw") && !self.inherited(&["scsihw"])
+        {
+            self.vm.scsihw = Some(self.default("virtio-scsi-pci".into()));
+        }
         self.vm.bios = self.text(body, "bios", "bios");
+        if self.vm.bios.is_none() {
+            self.inherited(&["bios"]);
+        }
         self.vm.machine = self.text(body, "machine", "machine");
+        if self.vm.machine.is_none() {
+            self.inherited(&["machine"]);
+        }
         self.vm.onboot = self.flag(body, "on_boot", "onboot");
+        // Left out on a clone, `kvm_arguments` is the source's; it is taken as adding no CPU
+        // flags (what nearly every VM has), so that a clone's written `cpu { type }` is judged.
         self.vm.args = self.text(body, "kvm_arguments", "args");
         self.vm.serial_console = body.get_blocks("serial_device").next().is_some();
         self.vm.boot_order = self.node(body, "boot_order", "boot_order").and_then(|n| {
@@ -159,12 +203,18 @@ impl VmReader<'_> {
                     self.vm.cpu = Some(Fact::new("qemu64".into(), self.at(span_of(&cpu.ident))));
                 }
             }
-            None => self.vm.cpu = Some(self.default("qemu64".into())),
+            None => {
+                if !self.inherited(&["cpu", "cores", "sockets", "numa"]) {
+                    self.vm.cpu = Some(self.default("qemu64".into()));
+                }
+            }
         }
         let memory = body.get_blocks("memory").next();
         if let Some(memory) = memory {
             self.vm.memory_mib = self.number(&memory.body, "dedicated", "memory");
             self.vm.balloon = self.number(&memory.body, "floating", "balloon");
+        } else {
+            self.inherited(&["memory", "balloon"]);
         }
         // bpg's `floating` defaults to 0: no balloon device.
         if self.vm.balloon.is_none() && !self.vm.is_unknown("balloon") {
@@ -172,9 +222,13 @@ impl VmReader<'_> {
         }
         if let Some(agent) = body.get_blocks("agent").next() {
             self.vm.agent = self.flag(&agent.body, "enabled", "agent");
+        } else {
+            self.inherited(&["agent"]);
         }
         if let Some(os) = body.get_blocks("operating_system").next() {
             self.vm.ostype = self.text(&os.body, "type", "ostype");
+        } else {
+            self.inherited(&["ostype"]);
         }
         if let Some(efi) = body.get_blocks("efi_disk").next() {
             let storage = self.text(&efi.body, "datastore_id", "efidisk");
@@ -182,9 +236,23 @@ impl VmReader<'_> {
                 storage: Some(storage.map_or_else(|| "local-lvm".to_owned(), |s| s.value)),
                 at: self.at(span_of(&efi.ident)),
             });
+        } else {
+            self.inherited(&["efidisk"]);
         }
         self.dynamic_blocks(body, &["disk", "cdrom"], "disks");
         self.dynamic_blocks(body, &["network_device"], "nics");
+        // A clone keeps its source's disks: those it writes are changed, the others stay.
+        if body.get_blocks("disk").next().is_none() {
+            self.inherited(&["disks"]);
+        }
+        self.inherited(&["more_disks"]);
+        // Written network devices replace the source's (bpg deletes the rest).
+        if body.get_blocks("network_device").next().is_none() {
+            self.inherited(&["nics"]);
+        }
+        if body.get_blocks("initialization").next().is_none() {
+            self.inherited(&["cloud_init"]);
+        }
         for disk in body.get_blocks("disk") {
             if let Some(disk) = self.bpg_disk(&disk.body, span_of(&disk.ident)) {
                 self.vm.disks.push(disk);

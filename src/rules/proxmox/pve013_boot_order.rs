@@ -126,7 +126,7 @@ impl Rule for BootOrder {
         for vm in cluster
             .vms
             .iter()
-            .filter(|vm| !vm.any_unknown(&["boot_order", "disks", "nics"]))
+            .filter(|vm| !vm.any_unknown(&["boot_order", "disks", "more_disks", "nics"]))
         {
             check_vm(vm, out);
         }

@@ -43,7 +43,11 @@ impl Rule for NoDataDisk {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        for vm in cluster.vms.iter().filter(|vm| !vm.any_unknown(&["disks"])) {
+        for vm in cluster
+            .vms
+            .iter()
+            .filter(|vm| !vm.any_unknown(&["disks", "more_disks"]))
+        {
             if cluster.is_storage_vm(vm) != Some(true)
                 || vm.data_disks().next().is_some()
                 || vm.block_disks().count() > 1

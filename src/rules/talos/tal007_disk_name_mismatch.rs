@@ -75,6 +75,10 @@ fn impossible(vm: &Vm, device: &str) -> Option<String> {
     if name.starts_with("nvme") {
         return Some("Proxmox has no NVMe disk bus, so the VM has no /dev/nvme* device".into());
     }
+    // Counting needs every disk (a clone's source may add some).
+    if vm.is_unknown("more_disks") {
+        return None;
+    }
     let (virtio, letters) = if let Some(l) = name.strip_prefix("vd") {
         (true, l)
     } else if let Some(l) = name.strip_prefix("sd") {
@@ -209,6 +213,16 @@ mod tests {
         assert!(impossible(&s, "/dev/sdc").is_some());
         assert!(impossible(&s, "/dev/nvme0n1").is_some());
         assert!(impossible(&s, "/dev/disk/by-id/x").is_none());
+    }
+
+    #[test]
+    fn a_vm_that_may_have_more_disks_has_any_sd_or_vd_device() {
+        // A bpg clone that resizes scsi0 keeps its source's other disks.
+        let mut s = vm(&[("scsi0", DiskRole::Os)]);
+        s.unknown.push("more_disks");
+        assert!(impossible(&s, "/dev/sdb").is_none());
+        assert!(impossible(&s, "/dev/vda").is_none());
+        assert!(impossible(&s, "/dev/nvme0n1").is_some());
     }
 
     #[test]
