@@ -38,11 +38,12 @@ pub fn read(file: FileId, path: &Path, text: &str, doc: &Node) -> Talconfig {
         text,
         out: Talconfig {
             talos_version: str_fact(at, doc.get("talosVersion")).map(|f| {
+                // `1.11.6` is `v1.11.6`; a variable (`${TALOS_VERSION}`) stays as written.
                 f.map(|v| {
-                    if v.starts_with('v') {
-                        v
-                    } else {
+                    if v.starts_with(|c: char| c.is_ascii_digit()) {
                         format!("v{v}")
+                    } else {
+                        v
                     }
                 })
             }),

@@ -11,7 +11,9 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Info,
     summary: "Version-dependent checks were skipped because no Talos, Longhorn or Proxmox version is known.",
     docs: r#"## What
-A cluster has Talos configs but no Talos version, Longhorn values but no chart version, or VirtIO
+A cluster has Talos configs but no Talos version (or one talhorn cannot read, such as a
+talhelper `talosVersion: ${TALOS_VERSION}` that `talenv.yaml` fills in), Longhorn values but no
+chart version, or VirtIO
 NICs without `mtu=` on a jumbo-frame bridge but no Proxmox version, so the checks that depend
 on the version did not run. One finding per cluster names the skipped
 checks and how to give the version.
@@ -51,19 +53,28 @@ impl Rule for ChecksSkipped {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
-        let mut skipped = Vec::new();
+        let mut skipped: Vec<String> = Vec::new();
         let mut hints = Vec::new();
         let mut at: Option<Location> = None;
         let talos_file = cluster.talos.configs.iter().find(|c| c.file.is_some());
-        if let (Some(config), None) = (talos_file, &cluster.versions.talos) {
-            skipped.push("the Talos document checks for your version (INT002, INT003, TAL008)");
+        if let (Some(config), None) = (talos_file, cluster.talos_minor()) {
+            let checks = "the Talos document checks for your version (INT002, INT003, TAL008)";
+            skipped.push(match &cluster.versions.talos {
+                None => checks.to_owned(),
+                // A talhelper `talosVersion: ${TALOS_VERSION}` that talenv.yaml fills in.
+                Some(version) => format!(
+                    "{checks}, whose Talos version `{}` is no version talhorn can read",
+                    version.value
+                ),
+            });
             hints.push("`context.talos` (e.g. `v1.11.6`) or a tagged `machine.install.image`");
             at = Some(config.origin);
         }
         let values = cluster.longhorn.as_ref().filter(|l| l.values.is_some());
         if let (Some(longhorn), None) = (values, &cluster.versions.longhorn) {
             skipped.push(
-                "the Longhorn values checks for the chart version (INT002, INT003, LHN005, LHN009)",
+                "the Longhorn values checks for the chart version (INT002, INT003, LHN005, LHN009)"
+                    .to_owned(),
             );
             hints.push(
                 "`context.longhorn` (e.g. `1.10.2`) or the chart version of the HelmRelease or Application",
@@ -72,7 +83,7 @@ impl Rule for ChecksSkipped {
         }
         if let (Some(nic_at), None) = (nic_needing_pve_version(cluster), &cluster.versions.proxmox)
         {
-            skipped.push("the MTU check of VirtIO NICs without `mtu=` (NET001: PVE 8 gives them 1500, PVE 9 their bridge's MTU)");
+            skipped.push("the MTU check of VirtIO NICs without `mtu=` (NET001: PVE 8 gives them 1500, PVE 9 their bridge's MTU)".to_owned());
             hints.push("`context.proxmox` (8 or 9)");
             at = at.or(Some(nic_at));
         }
@@ -160,5 +171,23 @@ mod tests {
         let at = Location::new(FileId(0), Span::at(0));
         cluster.versions.talos = Some(Fact::new("v1.11.6".into(), at));
         assert!(run(&cluster).is_empty());
+    }
+
+    /// A version that is a variable skips the checks as surely as no version: say so (it used
+    /// to be taken for a known version, and the checks were skipped without a word).
+    #[test]
+    fn a_talos_version_talhorn_cannot_read_is_said() {
+        let mut cluster = talos_cluster();
+        let at = Location::new(FileId(0), Span::at(0));
+        cluster.versions.talos = Some(Fact::new("${TALOS_VERSION}".into(), at));
+        let findings = run(&cluster);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0]
+                .message
+                .contains("whose Talos version `${TALOS_VERSION}` is no version talhorn can read"),
+            "{}",
+            findings[0].message
+        );
     }
 }
