@@ -1088,3 +1088,39 @@ fn a_talhelper_file_patch_is_read_after_its_envsubst() {
         .collect();
     assert_eq!(allowed, [true]);
 }
+
+/// In a cluster talhelper configures, a Talos patch that no talconfig names reaches no node
+/// (talhelper applies only what it names), but it is still checked against the schema.
+#[test]
+fn a_talos_patch_talhelper_does_not_name_reaches_no_node_but_is_checked() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "talconfig.yaml",
+        "clusterName: lab\ntalosVersion: v1.11.6\nendpoint: https://10.0.0.10:6443\nnodes:\n  - hostname: w-1\n    ipAddress: 10.0.0.11\n    controlPlane: false\npatches:\n  - \"@./patches/named.yaml\"\n",
+    );
+    write(
+        dir.path(),
+        "patches/named.yaml",
+        "machine:\n  kernel:\n    modules:\n      - name: nvidia\n",
+    );
+    write(
+        dir.path(),
+        "patches/leftover.yaml",
+        "machine:\n  kernel:\n    modules:\n      - name: zfs\n  kubelet:\n    extraMountz: []\n",
+    );
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let modules: Vec<&str> = cluster
+        .talos
+        .configs
+        .iter()
+        .flat_map(|c| &c.kernel_modules)
+        .map(|m| m.value.as_str())
+        .collect();
+    assert_eq!(modules, ["nvidia"]);
+    let leftover: Vec<&str> = findings_in(&cluster, "leftover.yaml")
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    assert_eq!(leftover, ["INT002"]);
+}

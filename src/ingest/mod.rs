@@ -968,6 +968,12 @@ struct RepoReader<'a> {
     patch_files: Vec<(PathBuf, crate::model::Scope)>,
     /// Those talhelper patches with: its `envsubst` reads them before Talos does.
     talhelper_patch_files: HashSet<PathBuf>,
+    /// The cluster's Talos YAML files, each read on its own (not made from a talconfig, a
+    /// Terraform resource or an Omni template).
+    talos_yaml_files: HashSet<FileId>,
+    /// Talos YAML files a talhelper cluster does not patch with: no node gets them, but their
+    /// documents are still checked against the schema.
+    unapplied_documents: Vec<(FileId, Vec<Node>)>,
 }
 
 impl<'a> RepoReader<'a> {
@@ -984,6 +990,8 @@ impl<'a> RepoReader<'a> {
             talhelper: Vec::new(),
             patch_files: Vec::new(),
             talhelper_patch_files: HashSet::new(),
+            talos_yaml_files: HashSet::new(),
+            unapplied_documents: Vec::new(),
         }
     }
 
@@ -1002,6 +1010,7 @@ impl<'a> RepoReader<'a> {
                 return;
             }
             Digest::Talos(talos) => {
+                self.talos_yaml_files.insert(id);
                 self.talos_files.push(*talos);
                 return;
             }
@@ -1094,9 +1103,13 @@ impl<'a> RepoReader<'a> {
         self.cluster
             .load_findings
             .append(&mut self.collected.findings);
+        let talhelper_cluster = !self.talhelper.is_empty();
         self.settle_talhelper();
         self.settle_terraform();
         self.settle_patch_files();
+        if talhelper_cluster && self.talhelper_patch_files.iter().all(|p| p.is_file()) {
+            self.set_aside_unapplied_talos_files();
+        }
         self.collected.resolve_references(&self.sources);
         self.settle_versions();
         self.validate_vm_configs();
@@ -1221,6 +1234,31 @@ impl<'a> RepoReader<'a> {
                 file.named_scope = Some(scope.clone());
             }
         }
+    }
+
+    /// In a cluster talhelper configures, a Talos YAML file that no talconfig (nor Terraform)
+    /// patches with reaches no node: talhelper applies only the patches it names (a leftover
+    /// copy of a patch beside the one named would list its kernel modules twice). Its documents
+    /// are still checked. Only done when every `@file` a talconfig names is found beside it:
+    /// talhelper reads them from the folder it runs in, which is then the talconfig's.
+    fn set_aside_unapplied_talos_files(&mut self) {
+        let applied: HashSet<PathBuf> = self.patch_files.iter().map(|(p, _)| p.clone()).collect();
+        let sources = &self.sources;
+        let talos_yaml_files = &self.talos_yaml_files;
+        let (applied, unapplied): (Vec<_>, Vec<_>) = std::mem::take(&mut self.talos_files)
+            .into_iter()
+            .partition(|file| {
+                file.config.file.is_none_or(|id| {
+                    !talos_yaml_files.contains(&id)
+                        || applied.contains(&group::normalize(sources.path(id)))
+                })
+            });
+        self.talos_files = applied;
+        self.unapplied_documents.extend(
+            unapplied
+                .into_iter()
+                .filter_map(|file| Some((file.config.file?, file.config.documents))),
+        );
     }
 
     /// Versions from the files (installer tag, chart version), else from the lint context.
@@ -1365,12 +1403,18 @@ impl<'a> RepoReader<'a> {
         let Some(minor) = self.cluster.talos_minor() else {
             return;
         };
-        let findings: Vec<Finding> = self
+        let applied = self
             .cluster
             .talos
             .configs
             .par_iter()
-            .filter_map(|config| Some((config.file?, &config.documents)))
+            .filter_map(|config| Some((config.file?, &config.documents)));
+        let unapplied = self
+            .unapplied_documents
+            .par_iter()
+            .map(|(file, documents)| (*file, documents));
+        let findings: Vec<Finding> = applied
+            .chain(unapplied)
             .flat_map_iter(|(file, documents)| {
                 documents.iter().flat_map(move |doc| {
                     crate::knowledge::talos_schema::validate_document(file, doc, minor)
