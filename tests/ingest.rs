@@ -1124,3 +1124,24 @@ fn a_talos_patch_talhelper_does_not_name_reaches_no_node_but_is_checked() {
         .collect();
     assert_eq!(leftover, ["INT002"]);
 }
+
+/// talhelper reads `allowSchedulingOnMasters`, its older name for
+/// `allowSchedulingOnControlPlanes` (geoffdavis/talos-gitops writes it).
+#[test]
+fn talhelper_allow_scheduling_on_masters_is_its_older_name() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "talconfig.yaml",
+        "clusterName: lab\ntalosVersion: v1.10.5\nendpoint: https://10.0.0.10:6443\nallowSchedulingOnMasters: true\nnodes:\n  - hostname: cp-1\n    ipAddress: 10.0.0.11\n    controlPlane: true\n",
+    );
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let allowed: Vec<bool> = cluster
+        .talos
+        .configs
+        .iter()
+        .filter_map(|c| c.allow_scheduling_on_control_planes.as_ref())
+        .map(|f| f.value)
+        .collect();
+    assert_eq!(allowed, [true]);
+}

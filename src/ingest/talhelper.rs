@@ -107,7 +107,11 @@ pub fn has_escaped_dollars(node: &Node) -> bool {
 fn cluster_doc(doc: &Node) -> Option<Node> {
     let entry = |key: &str, value: Node| (Node::new(Value::Str(key.into()), value.span), value);
     let mut cluster = Vec::new();
-    if let Some(allow) = doc.get("allowSchedulingOnControlPlanes") {
+    // `allowSchedulingOnMasters` is talhelper's older name for it (it still reads both).
+    let allow = doc
+        .get("allowSchedulingOnControlPlanes")
+        .or_else(|| doc.get("allowSchedulingOnMasters"));
+    if let Some(allow) = allow {
         cluster.push(entry("allowSchedulingOnControlPlanes", allow.clone()));
     }
     if let Some(name) = doc.path(&["cniConfig", "name"]) {
