@@ -1198,16 +1198,19 @@ impl<'a> RepoReader<'a> {
 
     /// A `templatefile()` whose file holds interpolations or directives (`${…}`, `%{…}`) is not
     /// a Talos config as written: Terraform fills it in.
+    /// Nor is a parse error of such a file one: Terraform renders it into YAML first.
     fn drop_templates(&mut self, templates: &[PathBuf]) {
         let sources = &self.sources;
-        let is_template = |file: &talos::TalosFile| {
-            file.config.file.is_some_and(|id| {
-                let source = sources.get(id);
-                templates.contains(&group::normalize(&source.path))
-                    && (source.text.contains("${") || source.text.contains("%{"))
-            })
+        let is_template = |id: FileId| {
+            let source = sources.get(id);
+            templates.contains(&group::normalize(&source.path))
+                && (source.text.contains("${") || source.text.contains("%{"))
         };
-        self.talos_files.retain(|f| !is_template(f));
+        self.talos_files
+            .retain(|f| !f.config.file.is_some_and(is_template));
+        self.cluster
+            .load_findings
+            .retain(|f| !(f.code == "INT001" && is_template(f.at.file)));
     }
 
     /// A YAML file a Terraform resource or talhelper patches with takes that patch's scope; one

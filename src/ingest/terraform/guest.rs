@@ -80,6 +80,16 @@ const OWN_KEYS: &[&str] = &["name", "tags", "description", "desc", "clone", "os_
 /// disk's `file_id` / `import_from`, a CD-ROM's `file_id`, Telmate's `iso`.
 const BLOCK_KEYS: &[&str] = &["vm_id", "file_id", "import_from", "iso"];
 
+/// A bpg VM that only holds disks for another VM (bpg's documented "attached disks" pattern):
+/// `started = false` and no network device. It never boots, so it runs no system at all.
+pub fn holds_disks_only(eval: Eval<'_>, body: &Body) -> bool {
+    let never_started = eval
+        .attr(body, "started")
+        .known()
+        .is_some_and(|started| matches!(started.value, crate::yaml::Value::Bool(false)));
+    never_started && body.get_blocks("network_device").next().is_none()
+}
+
 /// The other system a VM resource's body names, if any. `text` is the file's text.
 pub fn other_system(eval: Eval<'_>, text: &str, body: &Body) -> Option<&'static str> {
     let mut said = Vec::new();

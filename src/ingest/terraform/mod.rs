@@ -282,6 +282,9 @@ impl ModuleReader<'_, '_> {
                     };
                     self.region(span_of(block), dialect);
                     let vm = vm::read(provider, self.eval, self.tf.file, block);
+                    if guest::holds_disks_only(self.eval, &block.body) {
+                        continue;
+                    }
                     let guest = if self.says_talos(kind, name, block) {
                         Guest::Talos
                     } else if guest::other_system(self.eval, &self.tf.text, &block.body).is_some() {
@@ -362,10 +365,8 @@ impl ModuleReader<'_, '_> {
         // Findings about a whole patch point at the resource, so the region is the block.
         self.region(span_of(block), Dialect::ConfigPatches);
         let role = self.role(kind, name, block);
-        let entries: Vec<&Expression> = match &patches.value {
-            Expression::Array(array) => array.iter().collect(),
-            other => vec![other],
-        };
+        let mut entries = Vec::new();
+        patch_entries(&patches.value, &mut entries);
         // Each entry is its own patch (documents repeat across patches, not within one).
         for entry in entries {
             let docs: Vec<Node> = self
@@ -618,6 +619,29 @@ fn set_path(into: &mut Node, path: &[String], value: Node) {
         }
     };
     set_path(&mut entries[index].1, rest, value);
+}
+
+/// The patches a `config_patches` list holds, also when it is built: `compact([...])`,
+/// `concat(a, b)`, `flatten(...)`, `distinct(...)`, either branch of `cond ? a : b`, `(...)`.
+/// Each entry is one patch; a `templatefile()` among them is a template wherever it sits.
+fn patch_entries<'e>(expr: &'e Expression, out: &mut Vec<&'e Expression>) {
+    match expr {
+        Expression::Array(items) => items.iter().for_each(|item| patch_entries(item, out)),
+        Expression::FuncCall(call)
+            if matches!(
+                call.name.name.as_str(),
+                "compact" | "concat" | "flatten" | "distinct"
+            ) =>
+        {
+            call.args.iter().for_each(|arg| patch_entries(arg, out));
+        }
+        Expression::Conditional(choice) => {
+            patch_entries(&choice.true_expr, out);
+            patch_entries(&choice.false_expr, out);
+        }
+        Expression::Parenthesis(inner) => patch_entries(inner.inner(), out),
+        other => out.push(other),
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ pub static META: RuleMeta = RuleMeta {
 An `officialExtensions` entry that the official extensions release of the target Talos minor
 does not ship: a typo (`siderolabs/iscsi-tool`), a missing `siderolabs/` prefix, or an
 extension that arrived later or was removed (`siderolabs/nfs-utils` exists from 1.12 only).
-Without a known Talos version, names that no supported version ships.
+Without a known Talos version, names that no supported version ships. A Talos version older
+than the oldest talhorn knows the extensions of (1.9) is not judged.
 
 ## Why
 The Image Factory accepts the schematic and hands out an ID, then fails when an image is
@@ -47,10 +48,15 @@ fn known_minors() -> std::ops::RangeInclusive<u32> {
     first..=last
 }
 
-/// Why `name` cannot be used on Talos `1.<minor>` (any known minor when `None`).
+/// Why `name` cannot be used on Talos `1.<minor>` (any known minor when `None`). A minor older
+/// than the table is not judged: extensions come and go (`siderolabs/i915-ucode` shipped up to
+/// 1.8, before the table's first minor).
 fn problem(name: &str, minor: Option<u32>) -> Option<String> {
     let minors = known_minors();
-    let Some(minor) = minor.filter(|m| *m >= *minors.start()) else {
+    if minor.is_some_and(|m| m < *minors.start()) {
+        return None;
+    }
+    let Some(minor) = minor else {
         return minors
             .clone()
             .all(|m| !knowledge::extension_exists(name, m))
@@ -124,5 +130,13 @@ mod tests {
     fn without_a_version_only_names_no_release_has_fire() {
         assert_eq!(problem("siderolabs/nfs-utils", None), None);
         assert!(problem("iscsi-tools", None).is_some());
+    }
+
+    /// `siderolabs/i915-ucode` shipped up to Talos 1.8, older than the table: a 1.7 schematic
+    /// with it builds (it was taken for a name no release has).
+    #[test]
+    fn a_version_older_than_the_table_is_not_judged() {
+        assert_eq!(problem("siderolabs/i915-ucode", Some(7)), None);
+        assert!(problem("siderolabs/i915-ucode", Some(13)).is_some());
     }
 }
