@@ -1056,8 +1056,13 @@ impl<'a> RepoReader<'a> {
         match kind {
             Kind::Intent => intent::read(&mut self.cluster, file, text),
             Kind::Schematic => {
-                if let (None, Some(doc)) = (&self.cluster.talos.schematic, docs.first()) {
-                    self.cluster.talos.schematic = Some(talos::schematic(file, doc));
+                let Some(doc) = docs.first() else { return };
+                let schematic = talos::schematic(file, doc);
+                let talos = &mut self.cluster.talos;
+                if talos.schematic.is_none() {
+                    talos.schematic = Some(schematic);
+                } else {
+                    talos.other_schematic_ids.extend(schematic.id_as_written);
                 }
             }
             Kind::LonghornValues | Kind::CiliumValues => {

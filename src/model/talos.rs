@@ -192,6 +192,9 @@ pub struct Talos {
     pub nodes: Vec<TalosNode>,
     pub configs: Vec<TalosConfig>,
     pub schematic: Option<SchematicFacts>,
+    /// The IDs (as written) of the cluster's other schematic files: a repository may build
+    /// different images for different machines (a VM and a bare-metal node).
+    pub other_schematic_ids: Vec<String>,
     /// An index [`Self::configs_for`] builds for itself (`..Talos::default()` when building).
     pub by_scope: ConfigIndex,
 }

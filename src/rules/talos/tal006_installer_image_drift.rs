@@ -16,7 +16,8 @@ pub static META: RuleMeta = RuleMeta {
 - a non-factory installer (`ghcr.io/siderolabs/installer:…`) while the schematic declares
   extensions or Longhorn is in the cluster;
 - a factory installer (`factory.talos.dev/<platform>-installer/<id>:<version>`) whose ID is not
-  the ID of the schematic. The ID is computed from the schematic **as written**: the factory API
+  the ID of the schematic (nor of another schematic file of the cluster: a repository may build
+  one image for its VMs and another for bare metal). The ID is computed from the schematic **as written**: the factory API
   does not sort extensions (only the web UI does), so the message says when sorting would have
   matched;
 - `ghcr.io/siderolabs/installer` on Talos ≥ 1.14, which is no longer published.
@@ -152,7 +153,8 @@ fn check_image(
     };
     let schematic = schematic?;
     let written = schematic.id_as_written.as_deref()?;
-    if factory.schematic_id == written {
+    let others = &cluster.talos.other_schematic_ids;
+    if factory.schematic_id == written || others.iter().any(|id| id == factory.schematic_id) {
         return None;
     }
     let sorted_note = if schematic.id_sorted.as_deref() == Some(factory.schematic_id) {
@@ -294,6 +296,24 @@ mod tests {
         c.talos
             .configs
             .push(with_image("ghcr.io/siderolabs/installer:v1.14.0"));
+        assert_eq!(run(&InstallerImageDrift, &c).len(), 1);
+    }
+
+    /// A repository may build images from several schematics (a VM and a bare-metal node): an
+    /// installer built from any of them is one of the repository's (it was compared with the
+    /// first schematic only).
+    #[test]
+    fn an_image_of_another_schematic_of_the_repository_is_silent() {
+        let mut c = cluster();
+        c.talos.schematic = Some(schematic());
+        c.talos.other_schematic_ids = vec!["cccc".into()];
+        c.talos
+            .configs
+            .push(with_image("factory.talos.dev/metal-installer/cccc:v1.11.6"));
+        assert!(run(&InstallerImageDrift, &c).is_empty());
+        c.talos
+            .configs
+            .push(with_image("factory.talos.dev/metal-installer/dddd:v1.11.6"));
         assert_eq!(run(&InstallerImageDrift, &c).len(), 1);
     }
 
