@@ -1145,3 +1145,33 @@ fn talhelper_allow_scheduling_on_masters_is_its_older_name() {
         .collect();
     assert_eq!(allowed, [true]);
 }
+
+/// talhelper fills a `talosVersion: ${talosVersion}` in from `talenv.yaml` beside the talconfig
+/// (the cluster template keeps its versions there); talhorn reads it so, and leaves a variable
+/// that only an encrypted talenv could fill as written (INT005 then says the checks were
+/// skipped).
+#[test]
+fn a_talhelper_version_variable_is_filled_in_from_talenv() {
+    let talconfig = "clusterName: lab\ntalosVersion: \"${talosVersion}\"\nendpoint: https://10.0.0.10:6443\nnodes:\n  - hostname: cp-1\n    ipAddress: 10.0.0.11\n    controlPlane: true\n";
+    let dir = temp_dir();
+    write(dir.path(), "talconfig.yaml", talconfig);
+    write(
+        dir.path(),
+        "talenv.yaml",
+        "# renovate: datasource=docker depName=ghcr.io/siderolabs/installer\ntalosVersion: v1.13.6\n",
+    );
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let version = cluster.versions.talos.map(|v| v.value);
+    assert_eq!(version.as_deref(), Some("v1.13.6"));
+
+    let encrypted = temp_dir();
+    write(encrypted.path(), "talconfig.yaml", talconfig);
+    write(
+        encrypted.path(),
+        "talenv.sops.yaml",
+        "talosVersion: ENC[AES256_GCM,data:x]\n",
+    );
+    let cluster = ingest_dir(encrypted.path(), &LintConfig::default());
+    let version = cluster.versions.talos.map(|v| v.value);
+    assert_eq!(version.as_deref(), Some("${talosVersion}"));
+}

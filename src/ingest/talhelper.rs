@@ -32,21 +32,20 @@ pub struct Talconfig {
 
 pub fn read(file: FileId, path: &Path, text: &str, doc: &Node) -> Talconfig {
     let at = Located(file);
+    let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let talos_version = str_fact(at, doc.get("talosVersion")).map(|version| {
+        // `1.11.6` is `v1.11.6`; a variable talenv does not fill in stays as written.
+        version.map(|v| match from_talenv(&v, &dir).unwrap_or(v) {
+            v if v.starts_with(|c: char| c.is_ascii_digit()) => format!("v{v}"),
+            v => v,
+        })
+    });
     let mut reader = Reader {
         file,
-        dir: path.parent().unwrap_or(Path::new("")).to_path_buf(),
+        dir,
         text,
         out: Talconfig {
-            talos_version: str_fact(at, doc.get("talosVersion")).map(|f| {
-                // `1.11.6` is `v1.11.6`; a variable (`${TALOS_VERSION}`) stays as written.
-                f.map(|v| {
-                    if v.starts_with(|c: char| c.is_ascii_digit()) {
-                        format!("v{v}")
-                    } else {
-                        v
-                    }
-                })
-            }),
+            talos_version,
             endpoint: str_fact(at, doc.get("endpoint")),
             ..Talconfig::default()
         },
@@ -70,6 +69,27 @@ pub fn read(file: FileId, path: &Path, text: &str, doc: &Node) -> Talconfig {
         reader.node(node);
     }
     reader.out
+}
+
+/// The value talhelper's envsubst gives a `${name}` (or `$name`) from `talenv.yaml` beside the
+/// talconfig, which talhelper loads into its environment (the cluster template keeps its Talos
+/// version there, for Renovate). `None` for anything else: a text that is no variable, no
+/// plain talenv (an encrypted `talenv.sops.yaml` is never read), a name it does not hold.
+fn from_talenv(text: &str, dir: &Path) -> Option<String> {
+    let name = text
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+        .or_else(|| text.strip_prefix('$'))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    ["talenv.yaml", "talenv.yml"].iter().find_map(|file| {
+        let text = super::discover::read_text(&dir.join(file)).ok()?;
+        crate::yaml::parse_document(&text)
+            .ok()?
+            .get(name)?
+            .scalar_text()
+    })
 }
 
 /// What talhelper's `envsubst` makes of `$$` in `talconfig.yaml` and in every `@file` patch

@@ -67,7 +67,7 @@ const FORMATS: &str = "## Files read
 | Terraform / OpenTofu VM | `proxmox_virtual_environment_vm` (bpg), `proxmox_vm_qemu` (Telmate) in `*.tf` | VM (at the `.tf` line) | [bpg.tf](../fixtures/formats/terraform/bpg.tf), [telmate.tf](../fixtures/formats/terraform/telmate.tf) |
 | Talos in Terraform | `config_patches` of `talos_machine_configuration*` (heredoc YAML, `yamlencode`, `file()`, `templatefile()` of a file without `${…}` or `%{…}`), `talos_image_factory_schematic`, `talos_version` | Talos config of the `machine_type` role, schematic, Talos version | [talos.tf](../fixtures/formats/terraform/talos.tf) |
 | Longhorn in Terraform | `helm_release` of the `longhorn` chart (`values`, `set`, `version`) | Longhorn values | [longhorn.tf](../fixtures/formats/terraform/longhorn.tf) |
-| talhelper `talconfig.yaml` | `clusterName` + `nodes` with `hostname` | Talos version, nodes (with `nodeLabels`, `nodeAnnotations`, `machineDisks`), patches (inline or `@file`, as its envsubst leaves them: `$$patch` is `$patch`) per cluster / role / node, schematic, user volumes; a Talos patch file of its cluster that it does not name is checked but reaches no node | [talconfig.yaml](../fixtures/formats/talhelper/talconfig.yaml) |
+| talhelper `talconfig.yaml` | `clusterName` + `nodes` with `hostname` | Talos version (a `${variable}` filled in from `talenv.yaml`), nodes (with `nodeLabels`, `nodeAnnotations`, `machineDisks`), patches (inline or `@file`, as its envsubst leaves them: `$$patch` is `$patch`) per cluster / role / node, schematic, user volumes; a Talos patch file of its cluster that it does not name is checked but reaches no node | [talconfig.yaml](../fixtures/formats/talhelper/talconfig.yaml) |
 
 Terraform values are evaluated from literals, `locals`, `variable` defaults and `*.tfvars`
 (when they agree); a value set by a `module` call, `each.value`, `count.index`, a data source or
@@ -81,7 +81,8 @@ defaults to a clone too. Only VMs that say they run Talos (name, tags, image) or
 resource refers to are checked, unless none does; a VM that names another system and not Talos
 (Ubuntu, Debian, Windows, TrueNAS, OPNsense, Home Assistant, ...: in its name, tags,
 description, clone source, image or ISO, or a Windows OS type) never is. talhelper's
-`talsecret*.yaml` and `talenv*.yaml` are never read.
+`talsecret*.yaml` is never read, nor is `talenv*.yaml`, except a plain `talenv.yaml` beside a
+talconfig for the variable its `talosVersion` names (`${talosVersion}`, as talhelper fills it in).
 
 Fix hints speak the file a finding is in. The rule documentation below writes fixes as
 `qm.conf` lines and Talos patches; a finding in a bpg VM names bpg's attribute (`disk {
