@@ -602,8 +602,11 @@ data:
         longhorn.backup_target.as_ref().map(|b| b.value.as_str()),
         Some("nfs://10.0.0.5:/backups")
     );
+    // `longhorn-fast` is a class of its own, not the chart's `longhorn` class.
+    assert!(longhorn.class_replica_count.is_none());
+    let fast = longhorn.classes.iter().find(|c| c.name == "longhorn-fast");
     assert_eq!(
-        longhorn.class_replica_count.as_ref().map(|c| c.value),
+        fast.and_then(|c| c.replicas.as_ref()).map(|r| r.value),
         Some(2)
     );
     assert_eq!(

@@ -771,6 +771,92 @@ spec:
 }
 
 #[test]
+fn the_items_of_a_list_are_read_where_they_are() {
+    let dir = temp_dir();
+    let text = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: longhorn-system
+- apiVersion: longhorn.io/v1beta2
+  kind: BackupTarget
+  metadata:
+    name: default
+  spec:
+    backupTargetURL: nfs://nas:/backups
+- apiVersion: v1
+  kind: List
+  items:
+  - apiVersion: longhorn.io/v1beta2
+    kind: Setting
+    metadata:
+      name: default-data-path
+    value: /nested/lists/are/not/read
+";
+    write(dir.path(), "exported.yaml", text);
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let longhorn = cluster.longhorn.as_ref().expect("Longhorn");
+    assert!(longhorn.namespace.is_some());
+    let target = longhorn
+        .backup_target
+        .as_ref()
+        .expect("the List's BackupTarget");
+    assert_eq!(text_at(&cluster, target.at), "nfs://nas:/backups");
+    assert_eq!(line_of(&cluster, target.at), 13);
+    assert!(longhorn.data_path.is_none());
+}
+
+#[test]
+fn a_chart_version_written_as_a_number_is_read_as_written() {
+    let dir = temp_dir();
+    let text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: longhorn\nspec:\n  chart:\n    spec:\n      chart: longhorn\n      version: 1.10\n  values:\n    defaultSettings:\n      defaultDataPath: /var/mnt/longhorn\n";
+    write(dir.path(), "longhorn.yaml", text);
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    // YAML reads 1.1, a chart older than talhorn's tables; the author means 1.10.
+    let version = cluster.versions.longhorn.as_ref().expect("a version");
+    assert_eq!(version.value, "1.10");
+    assert_eq!(text_at(&cluster, version.at), "1.10");
+}
+
+#[test]
+fn only_the_chart_class_stands_for_the_default_class_count() {
+    let dir = temp_dir();
+    let class = |name: &str, replicas: u32| {
+        format!(
+            "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: {name}\nprovisioner: driver.longhorn.io\nparameters:\n  numberOfReplicas: \"{replicas}\"\n"
+        )
+    };
+    write(dir.path(), "a-local.yaml", class("longhorn-local", 1));
+    write(
+        dir.path(),
+        "longhorn/values.yaml",
+        "defaultSettings:\n  defaultReplicaCount: 3\n",
+    );
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let longhorn = cluster.longhorn.as_ref().expect("Longhorn");
+    assert!(longhorn.class_replica_count.is_none());
+    let local = &longhorn.classes[0];
+    assert_eq!(local.replicas.as_ref().map(|r| r.value), Some(1));
+    write(dir.path(), "b-chart.yaml", class("longhorn", 2));
+    let cluster = ingest_dir(dir.path(), &LintConfig::default());
+    let longhorn = cluster.longhorn.as_ref().expect("Longhorn");
+    let count = longhorn
+        .class_replica_count
+        .as_ref()
+        .expect("the chart's class");
+    assert_eq!(count.value, 2);
+    assert!(
+        cluster
+            .sources
+            .path(count.at.file)
+            .ends_with("b-chart.yaml")
+    );
+}
+
+#[test]
 fn lint_context_supplies_versions_the_files_do_not_state() {
     let dir = temp_dir();
     write(

@@ -174,6 +174,9 @@ fn support_is_known_too_old_or_newer() {
 #[test]
 fn too_old_chart_is_not_checked_and_newer_warns_on_unknown_keys() {
     assert!(validate("1.7.3", "numberOfReplicas: 3\n").is_empty());
+    // The 1.7 backup keys are not judged by a 1.8 table.
+    let old_backup = "defaultSettings:\n  backupTarget: nfs://nas:/backups\n  madeUp: 1\n";
+    assert!(validate("1.7.3", old_backup).is_empty());
     let findings = validate("1.13.0", "numberOfReplicas: 3\n");
     let finding = only(&findings);
     assert_eq!(
@@ -181,6 +184,68 @@ fn too_old_chart_is_not_checked_and_newer_warns_on_unknown_keys() {
         ("INT002", Severity::Warning)
     );
     assert!(finding.message.contains("1.12.1"), "{}", finding.message);
+}
+
+#[test]
+fn the_backup_store_before_1_8_is_a_moved_key() {
+    let text = "defaultBackupStore:\n  backupTarget: nfs://nas:/backups\n  pollInterval: 300\n";
+    for version in ["1.7.3", "1.6.2", "1.4.0"] {
+        let findings = validate(version, text);
+        assert_eq!(codes(&findings), ["LHN005", "LHN005"], "{version}");
+        assert_eq!(findings[0].at.span, span_of(text, "backupTarget", 0));
+        assert!(
+            findings[0]
+                .message
+                .contains("use `defaultSettings.backupTarget`"),
+            "{}",
+            findings[0].message
+        );
+        assert!(
+            findings[1]
+                .message
+                .contains("use `defaultSettings.backupstorePollInterval`"),
+            "{}",
+            findings[1].message
+        );
+    }
+    assert!(validate("1.8.2", text).is_empty());
+}
+
+#[test]
+fn a_chart_older_than_the_tables_is_read_by_name() {
+    let values = parse_document(
+        "defaultSettings:\n  defaultDataPath: /var/mnt/longhorn\n  defaultReplicaCount: 1\n  createDefaultDiskLabeledNodes: true\n  v2DataEngine: true\n  v2DataEngineHugepageLimit: 1024\n  dataEngineMemorySize: 4096\n  guaranteedInstanceManagerCPU: '{\"v1\":\"12\"}'\n",
+    )
+    .expect("parses");
+    let v16 = chart("1.6.2");
+    let read = |name: &str, version: &ChartVersion| {
+        effective_setting(&values, name, version).map(|(_, value)| value)
+    };
+    let uniform = |text: &str| Some(SettingValue::Uniform(text.into()));
+    assert_eq!(read("defaultDataPath", &v16), uniform("/var/mnt/longhorn"));
+    assert_eq!(read("defaultReplicaCount", &v16), uniform("1"));
+    assert_eq!(read("createDefaultDiskLabeledNodes", &v16), uniform("true"));
+    assert_eq!(read("v2DataEngine", &v16), uniform("true"));
+    assert_eq!(read("v2DataEngineHugepageLimit", &v16), uniform("1024"));
+    // Settings that arrived later are ignored by the chart, so not read.
+    assert_eq!(read("v2DataEngineHugepageLimit", &chart("1.5.5")), None);
+    assert_eq!(read("v2DataEngine", &chart("1.4.4")), None);
+    assert_eq!(read("dataEngineMemorySize", &v16), None);
+    // No per-engine values before 1.10: the manager keeps its default.
+    assert_eq!(read("guaranteedInstanceManagerCPU", &v16), None);
+}
+
+#[test]
+fn backup_keys_follow_the_1_8_move() {
+    let old = backup_keys(&chart("1.7.3")).expect("known");
+    assert_eq!(old.target, "defaultSettings.backupTarget");
+    assert_eq!(
+        old.credential_secret,
+        "defaultSettings.backupTargetCredentialSecret"
+    );
+    let new = backup_keys(&chart("1.8.0")).expect("known");
+    assert_eq!(new.target, "defaultBackupStore.backupTarget");
+    assert_eq!(backup_keys(&chart("1.13.0")), Some(new));
 }
 
 // ----- INT002 ---------------------------------------------------------------------------------

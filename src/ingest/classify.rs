@@ -271,6 +271,8 @@ pub fn conf_kind(path: &Path, config: &QmConfig) -> Kind {
 /// Kinds of Kubernetes manifests whose documents talhorn reads
 /// (`super::longhorn::Collected::manifests`); a test keeps the two in step.
 const READ_MANIFEST_KINDS: &[&str] = &[
+    // Its items are read as manifests.
+    "List",
     "Namespace",
     "HelmRelease",
     "Application",
@@ -730,6 +732,8 @@ mod tests {
         for text in [
             // A kind whose documents are read, alone or beside unread ones.
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: longhorn-default-setting\n",
+            // A List, whose items may be such documents.
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: longhorn.io/v1beta2\n  kind: BackupTarget\n",
             "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\nkind: Namespace\n",
             // Talos documents, and no manifests at all.
             "apiVersion: v1alpha1\nkind: UserVolumeConfig\nname: x\n",
@@ -755,7 +759,7 @@ mod tests {
     #[test]
     fn read_manifest_kinds_match_what_the_longhorn_reader_reads() {
         let source = include_str!("longhorn.rs");
-        let start = source.find("pub fn manifests(").unwrap();
+        let start = source.find("fn manifest(").unwrap();
         let body = &source[start..];
         let body = &body[..body.find("\n    }\n").unwrap()];
         let mut read = Vec::new();

@@ -13,7 +13,7 @@ use crate::model::Longhorn;
 use crate::model::longhorn::{Namespace, NodeDisk, StorageClass, tag_list};
 use crate::model::network::Cni;
 use crate::source::{Fact, FileId, Location, SourceMap};
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 
 pub const NAMESPACE: &str = "longhorn-system";
 
@@ -41,9 +41,7 @@ pub struct Collected {
     /// Longhorn settings by their resource name (`backup-target`), from `Setting` and
     /// `BackupTarget` resources and the default-setting / default-resource ConfigMaps.
     pub settings: Vec<(String, Fact<String>)>,
-    /// `numberOfReplicas` of Longhorn StorageClasses.
-    pub class_replicas: Vec<Fact<u32>>,
-    /// Longhorn StorageClasses (their disk and node selectors).
+    /// Longhorn StorageClasses (their replica count, disk and node selectors).
     pub classes: Vec<StorageClass>,
     /// Disks of Longhorn `Node` resources.
     pub node_disks: Vec<NodeDisk>,
@@ -88,6 +86,25 @@ struct ValuesRef {
     key: String,
 }
 
+/// A chart version. One written as a YAML number (`version: 1.10`, which parses to 1.1) is read
+/// as written: that is the version its author means, and reading 1.1 would take a current
+/// chart for one older than talhorn's tables.
+fn version_fact(at: Located, text: &str, node: Option<&Node>) -> Option<Fact<String>> {
+    let node = node?;
+    match node.value {
+        Value::Int(_) | Value::Float(_) => {
+            let written = text.get(node.span.start..node.span.end)?.trim();
+            Some(at.fact(written.to_owned(), node.span))
+        }
+        _ => str_fact(at, Some(node)),
+    }
+}
+
+/// `apiVersion: v1`: the core group, whose `List` holds manifests in `items`.
+fn is_core_v1(doc: &Node) -> bool {
+    doc.get("apiVersion").and_then(Node::as_str) == Some("v1")
+}
+
 fn is_longhorn_api(doc: &Node) -> bool {
     doc.get("apiVersion")
         .and_then(Node::as_str)
@@ -106,31 +123,45 @@ impl Collected {
         }
     }
 
-    /// Reads every Kubernetes manifest of a file; unrelated ones are skipped.
+    /// Reads every Kubernetes manifest of a file; unrelated ones are skipped. The items of a
+    /// `kind: List` (what `kubectl get -o yaml` writes; kubectl and kustomize apply each item)
+    /// are read as manifests of the file, each at its own place in it.
     pub fn manifests(&mut self, file: FileId, text: &str, docs: &[Node]) {
-        let at = Located(file);
         for doc in docs {
-            match doc.get("kind").and_then(Node::as_str) {
-                Some("Namespace") => self.namespace(at, doc),
-                Some("HelmRelease") => self.helm_release(at, doc),
-                Some("Application") => self.application(at, text, doc),
-                Some("BackupTarget") if is_longhorn_api(doc) => self.backup_target(at, doc),
-                Some("Node") if is_longhorn_api(doc) => self.longhorn_node(at, doc),
-                Some("Setting") if is_longhorn_api(doc) => {
-                    let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
-                    if let (Some(name), Some(value)) = (name, str_fact(at, doc.get("value"))) {
-                        self.settings.push((name.to_owned(), value));
-                    }
+            self.manifest(file, text, doc, true);
+        }
+    }
+
+    /// One manifest; `top` when it is a document of the file, not an item of a List.
+    fn manifest(&mut self, file: FileId, text: &str, doc: &Node, top: bool) {
+        let at = Located(file);
+        match doc.get("kind").and_then(Node::as_str) {
+            // One level, as kubectl writes them: a List among the items is not read.
+            Some("List") if top && is_core_v1(doc) => {
+                let items = doc.get("items").and_then(Node::as_seq);
+                for item in items.unwrap_or_default() {
+                    self.manifest(file, text, item, false);
                 }
-                Some("ConfigMap") => {
-                    self.config_map(at, text, doc);
-                    self.values_map(at, "ConfigMap", doc);
-                }
-                Some("Secret") => self.values_map(at, "Secret", doc),
-                Some("OCIRepository" | "HelmChart") => self.chart_source(at, doc),
-                Some("StorageClass") => self.storage_class(at, doc),
-                _ => {}
             }
+            Some("Namespace") => self.namespace(at, doc),
+            Some("HelmRelease") => self.helm_release(at, text, doc),
+            Some("Application") => self.application(at, text, doc),
+            Some("BackupTarget") if is_longhorn_api(doc) => self.backup_target(at, doc),
+            Some("Node") if is_longhorn_api(doc) => self.longhorn_node(at, doc),
+            Some("Setting") if is_longhorn_api(doc) => {
+                let name = doc.path(&["metadata", "name"]).and_then(Node::as_str);
+                if let (Some(name), Some(value)) = (name, str_fact(at, doc.get("value"))) {
+                    self.settings.push((name.to_owned(), value));
+                }
+            }
+            Some("ConfigMap") => {
+                self.config_map(at, text, doc);
+                self.values_map(at, "ConfigMap", doc);
+            }
+            Some("Secret") => self.values_map(at, "Secret", doc),
+            Some("OCIRepository" | "HelmChart") => self.chart_source(at, text, doc),
+            Some("StorageClass") => self.storage_class(at, doc),
+            _ => {}
         }
     }
 
@@ -175,9 +206,6 @@ impl Collected {
         if doc.get("provisioner").and_then(Node::as_str) != Some("driver.longhorn.io") {
             return;
         }
-        if let Some(replicas) = u32_fact(at, doc.path(&["parameters", "numberOfReplicas"])) {
-            self.class_replicas.push(replicas);
-        }
         let selector = |key: &str| {
             str_fact(at, doc.path(&["parameters", key])).map(|f| f.map(|v| tag_list(&v)))
         };
@@ -185,6 +213,7 @@ impl Collected {
         self.classes.push(StorageClass {
             name: name.unwrap_or_default(),
             at: at.loc(doc.get("kind").map_or(doc.span, |k| k.span)),
+            replicas: u32_fact(at, doc.path(&["parameters", "numberOfReplicas"])),
             disk_selector: selector("diskSelector"),
             node_selector: selector("nodeSelector"),
         });
@@ -233,7 +262,7 @@ impl Collected {
     /// A Flux HelmRelease: `spec.chart.spec` (chart and version) or `spec.chartRef` (an
     /// OCIRepository or HelmChart of the repository, whose tag is the version), with inline
     /// `values` and `valuesFrom` ConfigMaps / Secrets found in the repository.
-    fn helm_release(&mut self, at: Located, doc: &Node) {
+    fn helm_release(&mut self, at: Located, text: &str, doc: &Node) {
         let chart_spec = doc.path(&["spec", "chart", "spec"]);
         let chart_ref = doc.path(&["spec", "chartRef"]);
         let (chart, version) = match (chart_spec, chart_ref) {
@@ -241,7 +270,10 @@ impl Collected {
                 let Some(chart) = spec.get("chart").and_then(Node::as_str) else {
                     return;
                 };
-                (chart.to_owned(), str_fact(at, spec.get("version")))
+                (
+                    chart.to_owned(),
+                    version_fact(at, text, spec.get("version")),
+                )
             }
             (None, Some(reference)) => {
                 let Some(name) = reference.get("name").and_then(Node::as_str) else {
@@ -283,7 +315,7 @@ impl Collected {
     }
 
     /// An OCIRepository or HelmChart a `chartRef` may name: its version.
-    fn chart_source(&mut self, at: Located, doc: &Node) {
+    fn chart_source(&mut self, at: Located, text: &str, doc: &Node) {
         let Some(name) = doc.path(&["metadata", "name"]).and_then(Node::as_str) else {
             return;
         };
@@ -291,7 +323,7 @@ impl Collected {
             .path(&["spec", "ref", "tag"])
             .or_else(|| doc.path(&["spec", "ref", "semver"]))
             .or_else(|| doc.path(&["spec", "version"]));
-        if let Some(version) = str_fact(at, version) {
+        if let Some(version) = version_fact(at, text, version) {
             self.chart_versions.push((name.to_owned(), version));
         }
     }
@@ -364,7 +396,7 @@ impl Collected {
                 file: at.0,
                 at: at.loc(kind_span),
                 values,
-                chart_version: str_fact(at, source.get("targetRevision")),
+                chart_version: version_fact(at, text, source.get("targetRevision")),
                 gitops: Some(at.fact(GitOps::Argocd, kind_span)),
             };
             self.push(chart, source);
@@ -472,9 +504,15 @@ fn fill_from_settings(longhorn: &mut Longhorn, collected: &Collected) {
         &mut longhorn.engine_v2,
         setting("v2-data-engine").map(is_true),
     );
+    // Only the chart's own class stands for `persistence.defaultClassReplicaCount`; another
+    // class (a strict-local one, which must have one replica) is its own.
+    let chart_class = collected
+        .classes
+        .iter()
+        .find(|class| class.is_chart_class());
     fill(
         &mut longhorn.class_replica_count,
-        collected.class_replicas.first().cloned(),
+        chart_class.and_then(|class| class.replicas.clone()),
     );
     longhorn.classes.extend(collected.classes.iter().cloned());
     longhorn
@@ -524,16 +562,19 @@ fn fill_from_values(
         &mut longhorn.replica_soft_anti_affinity,
         setting("replicaSoftAntiAffinity", Engine::V1).map(is_true),
     );
+    // `defaultBackupStore.*` from 1.8, `defaultSettings.*` before; an unknown chart is taken
+    // for a current one.
+    let backup = chart
+        .and_then(knowledge::backup_keys)
+        .unwrap_or(knowledge::BACKUP_STORE_KEYS);
+    let dotted = |path: &'static str| values.path(&path.split('.').collect::<Vec<_>>());
     fill(
         &mut longhorn.backup_target,
-        str_fact(at, values.path(&["defaultBackupStore", "backupTarget"])),
+        str_fact(at, dotted(backup.target)),
     );
     fill(
         &mut longhorn.backup_secret,
-        str_fact(
-            at,
-            values.path(&["defaultBackupStore", "backupTargetCredentialSecret"]),
-        ),
+        str_fact(at, dotted(backup.credential_secret)),
     );
     fill(
         &mut longhorn.pre_upgrade_job,
@@ -572,8 +613,10 @@ fn default_class(at: Located, values: &Node) -> Option<StorageClass> {
     let node_selector = selector("defaultNodeSelector");
     let fact_at = disk_selector.as_ref().or(node_selector.as_ref())?.at;
     Some(StorageClass {
-        name: "longhorn".to_owned(),
+        name: knowledge::CHART_CLASS.to_owned(),
         at: fact_at,
+        // The chart's count is `persistence.defaultClassReplicaCount`, read on its own.
+        replicas: None,
         disk_selector,
         node_selector,
     })

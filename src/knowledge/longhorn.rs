@@ -86,7 +86,9 @@ impl fmt::Display for ChartVersion {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Support {
     Supported,
-    /// Older than every chart talhorn knows (before 1.8): not checked.
+    /// Older than every chart talhorn has key tables for (before 1.8): its values keys and
+    /// values are not checked (only the backup keys that moved in 1.8, LHN005), but the
+    /// settings talhorn reads are still read, by name ([`effective_setting`], [`backup_keys`]).
     TooOld,
     /// Newer than every chart talhorn knows; checked against the newest known one.
     Newer(ChartVersion),
@@ -551,6 +553,27 @@ pub const MOVED_KEYS: &[MovedKey] = &[
         severity: Severity::Error,
     },
     MovedKey {
+        path: "defaultBackupStore.backupTarget",
+        ignored_on: MinorRange::between(0, 7),
+        replacement: Some("defaultSettings.backupTarget"),
+        explanation: "`defaultBackupStore` arrived in chart 1.8; before it the backup target is the `backup-target` setting, written under `defaultSettings`.",
+        severity: Severity::Error,
+    },
+    MovedKey {
+        path: "defaultBackupStore.backupTargetCredentialSecret",
+        ignored_on: MinorRange::between(0, 7),
+        replacement: Some("defaultSettings.backupTargetCredentialSecret"),
+        explanation: "`defaultBackupStore` arrived in chart 1.8; before it the backup target is the `backup-target` setting, written under `defaultSettings`.",
+        severity: Severity::Error,
+    },
+    MovedKey {
+        path: "defaultBackupStore.pollInterval",
+        ignored_on: MinorRange::between(0, 7),
+        replacement: Some("defaultSettings.backupstorePollInterval"),
+        explanation: "`defaultBackupStore` arrived in chart 1.8; before it the backup target is the `backup-target` setting, written under `defaultSettings`.",
+        severity: Severity::Error,
+    },
+    MovedKey {
         path: "defaultSettings.v2DataEngineHugepageLimit",
         ignored_on: MinorRange::since(10),
         replacement: Some("defaultSettings.dataEngineMemorySize"),
@@ -654,6 +677,10 @@ const REPLICA_KEYS: ReplicaKeys = ReplicaKeys {
     default_setting: "defaultSettings.defaultReplicaCount",
 };
 
+/// The name of the StorageClass the chart makes from `persistence.defaultClass*` (hard-coded
+/// in `chart/templates/storageclass.yaml`, v1.0.0 … v1.12.1).
+pub const CHART_CLASS: &str = "longhorn";
+
 /// Replica counts the manager and the StorageClass accept (1.8–1.12: 1 to 20).
 pub const REPLICA_COUNT_RANGE: RangeInclusive<i64> = 1..=20;
 
@@ -665,7 +692,8 @@ pub fn replica_count_range(chart: &ChartVersion) -> Option<RangeInclusive<i64>> 
     chart.facts().map(|_| REPLICA_COUNT_RANGE)
 }
 
-/// Where the default backup target lives (≥1.8: `defaultBackupStore.*`).
+/// Where the default backup target lives (≥1.8: `defaultBackupStore.*`; before:
+/// `defaultSettings.*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BackupKeys {
     pub target: &'static str,
@@ -673,14 +701,29 @@ pub struct BackupKeys {
     pub poll_interval: &'static str,
 }
 
-const BACKUP_STORE_KEYS: BackupKeys = BackupKeys {
+/// The backup keys of the charts talhorn has tables for (1.8 on), also read when the chart
+/// version is unknown.
+pub const BACKUP_STORE_KEYS: BackupKeys = BackupKeys {
     target: "defaultBackupStore.backupTarget",
     credential_secret: "defaultBackupStore.backupTargetCredentialSecret",
     poll_interval: "defaultBackupStore.pollInterval",
 };
 
+/// Before 1.8 the backup target is a setting like any other [LH-1.7.3 chart/values.yaml,
+/// default-setting.yaml; research §1.2].
+const SETTING_BACKUP_KEYS: BackupKeys = BackupKeys {
+    target: "defaultSettings.backupTarget",
+    credential_secret: "defaultSettings.backupTargetCredentialSecret",
+    poll_interval: "defaultSettings.backupstorePollInterval",
+};
+
+/// The backup keys of a chart: `defaultBackupStore.*` from 1.8, `defaultSettings.*` before
+/// (also on the charts older than the key tables, whose backup keys talhorn knows).
 pub fn backup_keys(chart: &ChartVersion) -> Option<BackupKeys> {
-    chart.facts().map(|_| BACKUP_STORE_KEYS)
+    Some(match chart.support() {
+        Support::TooOld => SETTING_BACKUP_KEYS,
+        Support::Supported | Support::Newer(_) => BACKUP_STORE_KEYS,
+    })
 }
 
 /// The keys the backup credential Secret holds, by backup target scheme (Longhorn docs
@@ -737,6 +780,29 @@ pub fn v2_memory_key(chart: &ChartVersion) -> Option<&'static str> {
     chart.facts().map(|f| f.v2_memory_key)
 }
 
+/// `defaultSettings` keys talhorn reads that arrived after chart 1.0, with the minor line that
+/// first renders them (`chart/templates/default-setting.yaml` at v1.4.4, v1.5.5, v1.6.4,
+/// v1.7.3; the 1.10 names per research §1.2). On a chart older than the key tables, every
+/// other `defaultSettings` key talhorn reads is read by name: they exist from 1.0 on
+/// (`defaultDataPath`, `defaultReplicaCount`, `createDefaultDiskLabeledNodes`,
+/// `replicaSoftAntiAffinity`, `backupTarget`, `backupTargetCredentialSecret`; v1.0.0
+/// `chart/values.yaml`).
+const SETTINGS_ARRIVED: &[(&str, u32)] = &[
+    ("v2DataEngine", 5),
+    ("v2DataEngineHugepageLimit", 6),
+    ("dataEngineMemorySize", 10),
+    ("dataEngineHugepageEnabled", 10),
+];
+
+/// Whether a chart older than the key tables renders `defaultSettings.<name>`: unless talhorn
+/// knows the setting arrived later.
+fn old_chart_renders(chart: &ChartVersion, name: &str) -> bool {
+    SETTINGS_ARRIVED
+        .iter()
+        .find(|(setting, _)| *setting == name)
+        .is_none_or(|(_, since)| MinorRange::since(*since).contains(chart))
+}
+
 /// A `defaultSettings` value as the manager will apply it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SettingValue {
@@ -759,12 +825,20 @@ impl SettingValue {
 /// Reads `defaultSettings.<name>` the way the manager will: `None` when it is unset, null, or a
 /// value the manager rejects and replaces by its default (a per-engine value before 1.10, a
 /// malformed one on ≥1.10). Returns the value node for locations.
+///
+/// A chart older than the key tables ([`Support::TooOld`]) is read by name, as its template
+/// renders every `defaultSettings` key raw: a user's value is never replaced by a default
+/// because talhorn has no table for the chart. Only a setting talhorn knows arrived in a later
+/// chart ([`SETTINGS_ARRIVED`]) is left unread there, as that chart ignores it.
 pub fn effective_setting<'a>(
     values: &'a Node,
     name: &str,
     chart: &ChartVersion,
 ) -> Option<(&'a Node, SettingValue)> {
-    let facts = chart.facts()?;
+    let facts = chart.facts();
+    if facts.is_none() && !old_chart_renders(chart, name) {
+        return None;
+    }
     let node = values.path(&["defaultSettings", name])?;
     let value = match read_setting_shape(node)? {
         SettingShape::Scalar(text) => SettingValue::Uniform(text),
@@ -772,7 +846,8 @@ pub fn effective_setting<'a>(
             SettingValue::Uniform(node.scalar_text()?)
         }
         SettingShape::PerEngine(entries) => {
-            let engines = facts.engines_of(name)?;
+            // No chart before 1.10 has per-engine values: the manager rejects one.
+            let engines = facts?.engines_of(name)?;
             let mut parsed = BTreeMap::new();
             for entry in &entries {
                 parsed.insert(Engine::parse(&entry.engine)?, entry.value.clone()?);
@@ -1263,12 +1338,13 @@ fn read_setting_shape(node: &Node) -> Option<SettingShape> {
 const NUMBER_OF_REPLICAS_HELP: &str = "Longhorn has no `numberOfReplicas` Helm value (it is a StorageClass parameter). Set `persistence.defaultClassReplicaCount` (the default StorageClass, used by every PVC through it) and `defaultSettings.defaultReplicaCount` (volumes created in the Longhorn UI) to the same count.";
 
 /// Checks a Helm values document for the Longhorn chart `chart`: moved keys (LHN005), unknown
-/// keys (INT002) and invalid values (INT003). A chart older than 1.8 is not checked (empty
-/// result); a chart newer than talhorn knows is checked against the newest known one, with
-/// unknown keys reported as warnings.
+/// keys (INT002) and invalid values (INT003). On a chart older than 1.8, which has no key
+/// table, only the keys known to have moved are reported (`defaultBackupStore.*`, from 1.8);
+/// a chart newer than talhorn knows is checked against the newest known one, with unknown keys
+/// reported as warnings.
 pub fn validate_values(file: FileId, values: &Node, chart: &ChartVersion) -> Vec<Finding> {
     let Some(facts) = chart.facts() else {
-        return Vec::new();
+        return moved_keys_of_an_old_chart(file, values, chart);
     };
     let mut validator = Validator {
         file,
@@ -1288,6 +1364,37 @@ pub fn validate_values(file: FileId, values: &Node, chart: &ChartVersion) -> Vec
         )),
     }
     validator.findings
+}
+
+/// The moved keys (LHN005) a chart without a key table ignores, where the values set them.
+fn moved_keys_of_an_old_chart(file: FileId, values: &Node, chart: &ChartVersion) -> Vec<Finding> {
+    MOVED_KEYS
+        .iter()
+        .filter(|moved| moved.ignored_on.contains(chart))
+        .filter_map(|moved| {
+            let (parent, name) = moved.path.rsplit_once('.')?;
+            let segments: Vec<&str> = parent.split('.').collect();
+            let (key, _) = values.path(&segments)?.entry(name)?;
+            Some(moved_finding(
+                moved,
+                chart,
+                moved.path,
+                Location::new(file, key.span),
+            ))
+        })
+        .collect()
+}
+
+/// LHN005 for a key this chart ignores, at the key.
+fn moved_finding(moved: &MovedKey, chart: &ChartVersion, dotted: &str, at: Location) -> Finding {
+    let line = chart.minor_line();
+    let message = match moved.replacement {
+        Some(replacement) => {
+            format!("`{dotted}` is ignored by Longhorn chart {line}; use `{replacement}` instead")
+        }
+        None => format!("`{dotted}` is ignored by Longhorn chart {line}"),
+    };
+    Finding::new("LHN005", moved.severity, at, message).help(moved.explanation)
 }
 
 struct Validator<'a> {
@@ -1356,17 +1463,8 @@ impl Validator<'_> {
     }
 
     fn report_moved(&mut self, moved: &MovedKey, dotted: &str, key: &Node) {
-        let line = self.chart.minor_line();
-        let message = match moved.replacement {
-            Some(replacement) => format!(
-                "`{dotted}` is ignored by Longhorn chart {line}; use `{replacement}` instead"
-            ),
-            None => format!("`{dotted}` is ignored by Longhorn chart {line}"),
-        };
-        self.push(
-            Finding::new("LHN005", moved.severity, self.at(key.span), message)
-                .help(moved.explanation),
-        );
+        let finding = moved_finding(moved, self.chart, dotted, self.at(key.span));
+        self.push(finding);
     }
 
     fn report_missing_key(&mut self, path: &[&str], dotted: &str, key: &Node) {

@@ -29,8 +29,22 @@ pub struct StorageClass {
     /// `metadata.name` (`longhorn` for the chart's class).
     pub name: String,
     pub at: Location,
+    /// `parameters.numberOfReplicas` as written in a StorageClass manifest (`None` for the
+    /// chart's class made from values, whose count is `Longhorn::class_replica_count`).
+    pub replicas: Option<Fact<u32>>,
     pub disk_selector: Option<Fact<Vec<String>>>,
     pub node_selector: Option<Fact<Vec<String>>>,
+}
+
+impl StorageClass {
+    /// Whether this is the class the chart makes from `persistence.defaultClass*`: the chart
+    /// names it `longhorn` at every version (`chart/templates/storageclass.yaml`), and a
+    /// manifest of that name is the same object. Being the cluster's default class
+    /// (`storageclass.kubernetes.io/is-default-class`) does not make a class the chart's: its
+    /// replica count is not `persistence.defaultClassReplicaCount`.
+    pub fn is_chart_class(&self) -> bool {
+        self.name == crate::knowledge::longhorn::CHART_CLASS
+    }
 }
 
 /// A disk a Longhorn `Node` resource of the repository declares (`spec.disks.<name>`).

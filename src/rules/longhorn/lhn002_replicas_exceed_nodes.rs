@@ -11,10 +11,15 @@ pub static META: RuleMeta = RuleMeta {
     summary: "More Longhorn replicas than storage nodes.",
     docs: r#"## What
 `persistence.defaultClassReplicaCount` or `defaultSettings.defaultReplicaCount` (both default
-to 3 when the values leave them out) is larger than the number of Longhorn storage nodes (the
-workers, plus control planes when `allowSchedulingOnControlPlanes` is on, or the labelled nodes
-under `createDefaultDiskLabeledNodes`). Error with the default hard node anti-affinity; warning
-when `replicaSoftAntiAffinity` is on (replicas may then share a node).
+to 3 when the values leave them out), or the `numberOfReplicas` of another Longhorn StorageClass
+of the repository, is larger than the number of Longhorn storage nodes (the workers, plus
+control planes when `allowSchedulingOnControlPlanes` is on, or the labelled nodes under
+`createDefaultDiskLabeledNodes`). Error with the default hard node anti-affinity; warning when
+`replicaSoftAntiAffinity` is on (replicas may then share a node).
+
+A StorageClass manifest named `longhorn` is the chart's own class and stands for
+`persistence.defaultClassReplicaCount` when the values leave it out; a class of any other name
+is judged by its own count, never taken for the chart's.
 
 ## Why
 With replica node anti-affinity (the default) Longhorn never puts two replicas of a volume on
@@ -77,6 +82,21 @@ impl Rule for ReplicasExceedNodes {
                 CHART_DEFAULT_REPLICAS,
             ));
         }
+        // Other classes hold volumes of their own; the chart's class is the count above.
+        counts.extend(
+            longhorn
+                .classes
+                .iter()
+                .filter(|class| !class.is_chart_class())
+                .filter_map(|class| {
+                    let replicas = class.replicas.as_ref()?;
+                    let what = format!(
+                        "`numberOfReplicas: {}` of StorageClass `{}`",
+                        replicas.value, class.name
+                    );
+                    Some((what, replicas.at, replicas.value))
+                }),
+        );
         for (what, at, count) in counts {
             if count as usize > nodes {
                 out.push(
@@ -136,6 +156,28 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(
             found[0].message.starts_with("`replicas: 3`"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn another_class_is_judged_by_its_own_count() {
+        let mut c = two_workers(2, false);
+        if let Some(l) = c.longhorn.as_mut() {
+            l.classes.push(crate::model::longhorn::StorageClass {
+                name: "longhorn-ssd".into(),
+                at: at(30),
+                replicas: Some(fact(3, 31)),
+                disk_selector: None,
+                node_selector: None,
+            });
+        }
+        let found = run(&ReplicasExceedNodes, &c);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].at, at(31));
+        assert!(
+            found[0].message.contains("StorageClass `longhorn-ssd`"),
             "{}",
             found[0].message
         );

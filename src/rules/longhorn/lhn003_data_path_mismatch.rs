@@ -165,6 +165,7 @@ mod tests {
         longhorn.classes.push(crate::model::longhorn::StorageClass {
             name: "longhorn-ssd".into(),
             at: at(60),
+            replicas: None,
             disk_selector: Some(fact(vec!["ssd".to_string()], 61)),
             node_selector: None,
         });

@@ -13,7 +13,8 @@ pub static META: RuleMeta = RuleMeta {
 A Helm values key that the target chart version does not read, although another version does:
 
 - `defaultSettings.backupTarget`, `backupTargetCredentialSecret`, `backupstorePollInterval` on
-  chart ≥ 1.8 (moved to `defaultBackupStore.*`), and the reverse before 1.8;
+  chart ≥ 1.8 (moved to `defaultBackupStore.*`), and the reverse before 1.8 (the only keys
+  checked on a chart that old, which talhorn has no key table for);
 - the six `v2DataEngine*` keys on ≥ 1.10 (`v2DataEngineHugepageLimit` → `dataEngineMemorySize`,
   `v2DataEngineGuaranteedInstanceManagerCPU` → `guaranteedInstanceManagerCPU` in *percent*,
   `v2DataEngineCPUMask` → `dataEngineCPUMask`, the log keys, the snapshot-integrity key), and

@@ -1,4 +1,5 @@
 use crate::finding::{Finding, Severity};
+use crate::knowledge::longhorn::{ChartVersion, backup_keys};
 use crate::model::Cluster;
 use crate::rules::{Layer, Rule, RuleMeta};
 
@@ -10,7 +11,9 @@ pub static META: RuleMeta = RuleMeta {
     summary: "Longhorn has no backup target.",
     docs: r#"## What
 The Longhorn values (or the intent) set no backup target (`defaultBackupStore.backupTarget`
-on chart ≥ 1.8). Silent when Longhorn is only known from its Namespace manifest.
+on chart ≥ 1.8, `defaultSettings.backupTarget` before), and no `BackupTarget` or `Setting`
+resource of the repository does (a `kind: List` of them included). Silent when Longhorn is
+only known from its Namespace manifest.
 
 ## Why
 Replicas protect against a node failure, not against deleting a volume, a bad upgrade or losing
@@ -57,9 +60,19 @@ impl Rule for NoBackupTarget {
         if only_namespace || longhorn.backup_target.is_some() {
             return;
         }
+        // The key of the chart in use, when its version is known.
+        let chart = cluster
+            .versions
+            .longhorn
+            .as_ref()
+            .and_then(|v| ChartVersion::parse(&v.value).ok());
+        let help = match chart.as_ref().and_then(backup_keys) {
+            Some(keys) => format!("set `{}` and its credential secret", keys.target),
+            None => "set `defaultBackupStore.backupTarget` (chart ≥ 1.8; `defaultSettings.backupTarget` before) and its credential secret".to_owned(),
+        };
         out.push(
             META.finding(longhorn.at, "Longhorn has no backup target: replicas do not survive deleting a volume or losing the host")
-                .help("set `defaultBackupStore.backupTarget` (chart ≥ 1.8) and its credential secret"),
+                .help(help),
         );
     }
 }

@@ -1,4 +1,4 @@
-use super::CHART_DEFAULT_REPLICAS;
+use super::{CHART_DEFAULT_REPLICAS, class_count_key};
 use crate::finding::{Finding, Severity};
 use crate::model::Cluster;
 use crate::rules::{Layer, Rule, RuleMeta};
@@ -13,6 +13,11 @@ pub static META: RuleMeta = RuleMeta {
 `persistence.defaultClassReplicaCount` (the `longhorn` StorageClass, used by every PVC) and
 `defaultSettings.defaultReplicaCount` (volumes created in the UI or API) differ. A count the
 values leave out is the chart default, 3.
+
+Only the chart's own class counts: a StorageClass manifest named `longhorn` stands for
+`persistence.defaultClassReplicaCount` when the values leave it out. Other Longhorn classes
+(a `strict-local` class, which must have one replica; a one-replica class for backups) are
+their own and are not compared.
 
 ## Why
 There is no `numberOfReplicas` Helm value; the two keys are easy to half-set. Volumes then get
@@ -57,19 +62,22 @@ impl Rule for ReplicaDefaultsDiffer {
             longhorn.class_replica_count.as_ref(),
             longhorn.default_replica_count.as_ref(),
         );
+        let class_key = class_count_key(longhorn);
         let finding = match (class, default) {
             (Some(class), Some(default)) if class.value != default.value => META
                 .finding(
                     default.at,
                     format!(
-                        "`defaultReplicaCount: {}` differs from `defaultClassReplicaCount: {}`: UI-created volumes and PVCs get different redundancy",
-                        default.value, class.value
+                        "`defaultReplicaCount: {}` differs from `{}: {}`: UI-created volumes and PVCs get different redundancy",
+                        default.value,
+                        class_key.rsplit('.').next().unwrap_or(class_key),
+                        class.value
                     ),
                 )
                 .related(class.at, "the StorageClass count"),
             (Some(set), None) | (None, Some(set)) if set.value != CHART_DEFAULT_REPLICAS && longhorn.values.is_some() => {
                 let (written, missing) = if class.is_some() {
-                    ("persistence.defaultClassReplicaCount", "defaultSettings.defaultReplicaCount")
+                    (class_key, "defaultSettings.defaultReplicaCount")
                 } else {
                     ("defaultSettings.defaultReplicaCount", "persistence.defaultClassReplicaCount")
                 };

@@ -11,7 +11,10 @@ pub static META: RuleMeta = RuleMeta {
     summary: "One Longhorn replica while several storage nodes exist.",
     docs: r#"## What
 `persistence.defaultClassReplicaCount` or `defaultSettings.defaultReplicaCount` is 1 while the
-cluster has two or more Longhorn storage nodes.
+cluster has two or more Longhorn storage nodes. A StorageClass manifest named `longhorn` (the
+chart's own class) stands for the first when the values leave it out; other Longhorn classes
+are not judged: a `strict-local` class must have one replica, and a one-replica class for
+volumes that are copies already (VolSync caches) is a choice.
 
 ## Why
 With one replica a volume lives on exactly one node: rebooting that node for a Talos upgrade

@@ -203,6 +203,7 @@ mod tests {
         l.classes.push(StorageClass {
             name: "longhorn-ssd".into(),
             at: at(5),
+            replicas: None,
             disk_selector: Some(fact(crate::model::longhorn::tag_list(selector), 7)),
             node_selector: None,
         });

@@ -2,7 +2,7 @@
 //! facts they depend on.
 use super::Rule;
 use crate::finding::Finding;
-use crate::model::Cluster;
+use crate::model::{Cluster, Longhorn};
 use crate::source::Fact;
 
 pub mod lhn001_namespace_not_privileged;
@@ -46,12 +46,28 @@ pub fn replica_counts(cluster: &Cluster) -> Vec<(&'static str, &Fact<u32>)> {
     ) {
         (Some(class), Some(default)) if class.at == default.at => vec![("replicas", class)],
         (class, default) => [
-            ("persistence.defaultClassReplicaCount", class),
+            (class_count_key(longhorn), class),
             ("defaultSettings.defaultReplicaCount", default),
         ]
         .into_iter()
         .filter_map(|(key, count)| Some((key, count?)))
         .collect(),
+    }
+}
+
+/// The key the chart's class count is written under: `persistence.defaultClassReplicaCount`,
+/// or `numberOfReplicas` when a StorageClass manifest named `longhorn` stands for it (a message
+/// must not quote a values key the values do not set).
+pub fn class_count_key(longhorn: &Longhorn) -> &'static str {
+    let from_manifest = longhorn.class_replica_count.as_ref().is_some_and(|count| {
+        longhorn.classes.iter().any(|class| {
+            class.is_chart_class() && class.replicas.as_ref().is_some_and(|r| r.at == count.at)
+        })
+    });
+    if from_manifest {
+        "numberOfReplicas"
+    } else {
+        "persistence.defaultClassReplicaCount"
     }
 }
 

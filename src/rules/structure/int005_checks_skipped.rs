@@ -1,4 +1,5 @@
 use crate::finding::{Finding, Severity};
+use crate::knowledge::longhorn::{ChartVersion, Support};
 use crate::model::Cluster;
 use crate::rules::network::guest_mtu::{ETHERNET_DEFAULT_MTU, bridge_of, guest_mtu};
 use crate::rules::{Layer, Rule, RuleMeta};
@@ -9,7 +10,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "checks-skipped",
     layer: Layer::Structure,
     severity: Severity::Info,
-    summary: "Version-dependent checks were skipped because no Talos, Longhorn or Proxmox version is known.",
+    summary: "Version-dependent checks were skipped because no Talos, Longhorn or Proxmox version is known, or the Longhorn chart is older than talhorn's tables.",
     docs: r#"## What
 A cluster has Talos configs but no Talos version (or one talhorn cannot read, such as a
 talhelper `talosVersion: ${TALOS_VERSION}` that `talenv.yaml` fills in), Longhorn values but no
@@ -17,6 +18,13 @@ chart version, or VirtIO
 NICs without `mtu=` on a jumbo-frame bridge but no Proxmox version, so the checks that depend
 on the version did not run. One finding per cluster names the skipped
 checks and how to give the version.
+
+A second finding, at the chart version, when the Longhorn chart is older than 1.8 (the oldest
+chart talhorn has a key table for): its values keys and values are not checked (INT002, INT003,
+LHN009; LHN005 only for the `defaultBackupStore` keys, which arrived in 1.8). The settings
+talhorn reads are still read from the values, by name (`defaultSettings.defaultDataPath`,
+`defaultReplicaCount`, `createDefaultDiskLabeledNodes`, `replicaSoftAntiAffinity`,
+`backupTarget`, ...), and checked by the rules that use them.
 
 ## Why
 Which keys a Talos document or a Longhorn values file may hold depends on the version: a key
@@ -29,7 +37,8 @@ A repository with `talos/worker.yaml` whose `machine.install.image` has no versi
 `.talhorn.yaml`.
 
 ## Fix
-Give the version in `.talhorn.yaml` at the cluster's root:
+For a chart older than 1.8: upgrade Longhorn, one minor line at a time, to a maintained one.
+Otherwise give the version in `.talhorn.yaml` at the cluster's root:
 ```yaml
 context:
   talos: v1.11.6
@@ -41,7 +50,8 @@ the chart version of the Longhorn `HelmRelease` or `Application`.
 
 ## Source
 talhorn's own reporting ("never silent"); version tables in `data/talos/*.json` and
-`data/longhorn/`.
+`data/longhorn/`; longhorn.io "Upgrade" (one minor line at a time), talhorn research
+`longhorn.md` §8.
 "#,
 };
 
@@ -87,6 +97,7 @@ impl Rule for ChecksSkipped {
             hints.push("`context.proxmox` (8 or 9)");
             at = at.or(Some(nic_at));
         }
+        old_longhorn_chart(cluster, out);
         let Some(at) = at else { return };
         out.push(
             META.finding(
@@ -102,6 +113,31 @@ impl Rule for ChecksSkipped {
             )),
         );
     }
+}
+
+/// A Longhorn chart older than the key tables: what is not checked, and what still is.
+fn old_longhorn_chart(cluster: &Cluster, out: &mut Vec<Finding>) {
+    let (Some(_), Some(version)) = (
+        cluster.longhorn.as_ref().and_then(|l| l.values.as_ref()),
+        &cluster.versions.longhorn,
+    ) else {
+        return;
+    };
+    let Ok(chart) = ChartVersion::parse(&version.value) else {
+        return;
+    };
+    if chart.support() != Support::TooOld {
+        return;
+    }
+    out.push(
+        META.finding(
+            version.at,
+            format!(
+                "Longhorn chart {chart} is older than the charts talhorn has key tables for (1.8 and newer): its values keys and values are not checked (INT002, INT003, LHN009; LHN005 only for `defaultBackupStore.*`), only read for the settings other rules check (`defaultSettings.defaultDataPath`, `defaultReplicaCount`, `backupTarget`, ...)"
+            ),
+        )
+        .help("upgrade Longhorn one minor line at a time to a maintained line (1.8 and newer are checked in full)"),
+    );
 }
 
 /// A VirtIO NIC without `mtu=` on a bridge whose MTU is not 1500, whose guest MTU nothing else
@@ -162,6 +198,28 @@ mod tests {
             findings[0].message
         );
         assert_eq!(findings[0].at.file, FileId(0));
+    }
+
+    #[test]
+    fn a_chart_older_than_the_tables_says_what_is_not_checked() {
+        let at = Location::new(FileId(1), Span::at(7));
+        let mut longhorn = Longhorn::new(Location::new(FileId(1), Span::at(0)));
+        longhorn.values = crate::yaml::parse_document("defaultSettings: {}\n").ok();
+        let mut cluster = Cluster {
+            longhorn: Some(longhorn),
+            ..Cluster::default()
+        };
+        cluster.versions.longhorn = Some(Fact::new("1.6.2".into(), at));
+        let findings = run(&cluster);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].at, at);
+        assert!(
+            findings[0].message.contains("chart 1.6.2 is older"),
+            "{}",
+            findings[0].message
+        );
+        cluster.versions.longhorn = Some(Fact::new("1.8.0".into(), at));
+        assert!(run(&cluster).is_empty());
     }
 
     #[test]
