@@ -71,8 +71,8 @@ pub struct TerraformFacts {
     pub talos: Vec<EmbeddedTalos>,
     /// YAML files a patch reads with `file()` / `templatefile()`, and the scope it gives them.
     pub patch_files: Vec<(PathBuf, Scope)>,
-    /// Files read with `templatefile()`: Terraform fills them in, so they are not Talos configs
-    /// as written when they hold template directives.
+    /// Files read with `templatefile()`, wherever the call sits: Terraform fills them in, so
+    /// they are not Talos configs (nor YAML) as written when they hold template syntax.
     pub template_files: Vec<PathBuf>,
     pub schematic: Option<(FileId, Node, Span)>,
     pub longhorn: Vec<ValuesSource>,
@@ -266,8 +266,44 @@ struct ModuleReader<'a, 'f> {
     facts: &'f mut TerraformFacts,
 }
 
+/// The files a body's `templatefile()` calls render, wherever a call sits (a resource's
+/// `user_data`, a local, inside another call or a string template).
+struct TemplatefilePaths<'a> {
+    eval: Eval<'a>,
+    dir: &'a Path,
+    paths: Vec<PathBuf>,
+}
+
+impl hcl_edit::visit::Visit for TemplatefilePaths<'_> {
+    fn visit_func_call(&mut self, call: &hcl_edit::expr::FuncCall) {
+        if call.name.name.as_str() == "templatefile" {
+            let path = call
+                .args
+                .iter()
+                .next()
+                .and_then(|a| self.eval.expr(a)?.scalar_text());
+            self.paths
+                .extend(path.map(|path| normalize(&self.dir.join(path))));
+        }
+        hcl_edit::visit::visit_func_call(self, call);
+    }
+}
+
 impl ModuleReader<'_, '_> {
+    /// Every file a `templatefile()` of this file renders, wherever the call sits: Terraform
+    /// fills it in before anything reads it, so it is no config as written, and not YAML yet.
+    fn templates(&mut self) {
+        let mut templates = TemplatefilePaths {
+            eval: self.eval,
+            dir: self.dir,
+            paths: Vec::new(),
+        };
+        hcl_edit::visit::visit_body(&mut templates, &self.tf.body);
+        self.facts.template_files.extend(templates.paths);
+    }
+
     fn file(&mut self) {
+        self.templates();
         for block in self.tf.body.blocks() {
             let labels = hcl::labels(block);
             let (kind, name) = match (block.ident.as_str(), labels.as_slice()) {
@@ -406,11 +442,9 @@ impl ModuleReader<'_, '_> {
                         arg.and_then(|a| self.eval.expr(a)).into_iter().collect()
                     }
                     "file" | "templatefile" => {
+                        // A `templatefile()` is noted as a template by `templates`.
                         if let Some(path) = arg.and_then(|a| self.eval.expr(a)?.scalar_text()) {
                             let path = normalize(&self.dir.join(path));
-                            if name == "templatefile" {
-                                self.facts.template_files.push(path.clone());
-                            }
                             self.facts.patch_files.push((path, scope));
                         }
                         Vec::new()
