@@ -1147,6 +1147,17 @@ fn manifests_nothing_reads_take_no_place_in_the_source_map() {
     assert_eq!(kind_of(&patch), Some(Kind::Talos));
 }
 
+/// What each config that says so says about workloads on the control planes.
+fn control_plane_scheduling(cluster: &Cluster) -> Vec<bool> {
+    cluster
+        .talos
+        .configs
+        .iter()
+        .filter_map(|c| c.allow_scheduling_on_control_planes.as_ref())
+        .map(|f| f.value)
+        .collect()
+}
+
 /// A talhelper `@file` patch is read as talhelper hands it to Talos, after its envsubst: the
 /// control-plane taint it deletes with `$$patch: delete` is deleted, so workloads may run on
 /// the control planes (the facts used to be read from the file as written, which deletes
@@ -1165,14 +1176,7 @@ fn a_talhelper_file_patch_is_read_after_its_envsubst() {
         "apiVersion: v1alpha1\nkind: KubeNodeConfig\ntaints:\n  node-role.kubernetes.io/control-plane:\n    $$patch: delete\n",
     );
     let cluster = ingest_dir(dir.path(), &LintConfig::default());
-    let allowed: Vec<bool> = cluster
-        .talos
-        .configs
-        .iter()
-        .filter_map(|c| c.allow_scheduling_on_control_planes.as_ref())
-        .map(|f| f.value)
-        .collect();
-    assert_eq!(allowed, [true]);
+    assert_eq!(control_plane_scheduling(&cluster), [true]);
 }
 
 /// In a cluster talhelper configures, a Talos patch that no talconfig names reaches no node
@@ -1222,14 +1226,7 @@ fn talhelper_allow_scheduling_on_masters_is_its_older_name() {
         "clusterName: lab\ntalosVersion: v1.10.5\nendpoint: https://10.0.0.10:6443\nallowSchedulingOnMasters: true\nnodes:\n  - hostname: cp-1\n    ipAddress: 10.0.0.11\n    controlPlane: true\n",
     );
     let cluster = ingest_dir(dir.path(), &LintConfig::default());
-    let allowed: Vec<bool> = cluster
-        .talos
-        .configs
-        .iter()
-        .filter_map(|c| c.allow_scheduling_on_control_planes.as_ref())
-        .map(|f| f.value)
-        .collect();
-    assert_eq!(allowed, [true]);
+    assert_eq!(control_plane_scheduling(&cluster), [true]);
 }
 
 /// talhelper fills a `talosVersion: ${talosVersion}` in from `talenv.yaml` beside the talconfig
