@@ -656,8 +656,9 @@ fn set_path(into: &mut Node, path: &[String], value: Node) {
 }
 
 /// The patches a `config_patches` list holds, also when it is built: `compact([...])`,
-/// `concat(a, b)`, `flatten(...)`, `distinct(...)`, either branch of `cond ? a : b`, `(...)`.
-/// Each entry is one patch; a `templatefile()` among them is a template wherever it sits.
+/// `concat(a, b)`, `flatten(...)`, `distinct(...)`, `(...)`. Each entry is one patch. A branch
+/// of `cond ? a : b` is not taken for one: whether it applies depends on the condition (an
+/// `allowSchedulingOnControlPlanes` patch behind a variable is no fact).
 fn patch_entries<'e>(expr: &'e Expression, out: &mut Vec<&'e Expression>) {
     match expr {
         Expression::Array(items) => items.iter().for_each(|item| patch_entries(item, out)),
@@ -668,10 +669,6 @@ fn patch_entries<'e>(expr: &'e Expression, out: &mut Vec<&'e Expression>) {
             ) =>
         {
             call.args.iter().for_each(|arg| patch_entries(arg, out));
-        }
-        Expression::Conditional(choice) => {
-            patch_entries(&choice.true_expr, out);
-            patch_entries(&choice.false_expr, out);
         }
         Expression::Parenthesis(inner) => patch_entries(inner.inner(), out),
         other => out.push(other),
