@@ -107,10 +107,10 @@ pub fn as_strategic_merge(docs: Vec<Node>) -> Vec<Node> {
 fn removal_as_delete(op: &Node) -> Option<Node> {
     let path = op.get("path")?;
     let keys: Vec<&str> = path.as_str()?.trim_start_matches('/').split('/').collect();
-    if keys
-        .iter()
-        .any(|key| key.is_empty() || key.parse::<usize>().is_ok() || *key == "-")
-    {
+    // No Talos field lies deeper; a longer path would build a tree deeper than any file may.
+    const DEEPEST: usize = 32;
+    let unnamed = |key: &&str| key.is_empty() || key.parse::<usize>().is_ok() || *key == "-";
+    if keys.len() > DEEPEST || keys.iter().any(unnamed) {
         return None;
     }
     let at = op.span;
@@ -536,5 +536,9 @@ mod tests {
         let other = crate::yaml::parse_documents("- op: remove\n  path: /spec/replicas\n")
             .unwrap_or_default();
         assert!(!is_json_patch(&other[0]));
+        // A path deeper than any Talos field is not made into a tree that deep.
+        let deep = format!("- op: remove\n  path: /machine{}\n", "/a".repeat(10_000));
+        let docs = crate::yaml::parse_documents(&deep).unwrap_or_default();
+        assert!(as_strategic_merge(docs).is_empty());
     }
 }
