@@ -1,5 +1,6 @@
 use crate::finding::{Finding, Severity};
 use crate::knowledge::longhorn::{ChartVersion, Support};
+use crate::knowledge::talos_schema;
 use crate::model::Cluster;
 use crate::rules::network::guest_mtu::{ETHERNET_DEFAULT_MTU, bridge_of, guest_mtu};
 use crate::rules::{Layer, Rule, RuleMeta};
@@ -10,10 +11,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "checks-skipped",
     layer: Layer::Structure,
     severity: Severity::Info,
-    summary: "Version-dependent checks were skipped because no Talos, Longhorn or Proxmox version is known, or the Longhorn chart is older than talhorn's tables.",
+    summary: "Version-dependent checks were skipped because no Talos, Longhorn or Proxmox version is known, or the Talos version or Longhorn chart is older than talhorn's tables.",
     docs: r#"## What
-A cluster has Talos configs but no Talos version (or one talhorn cannot read, such as a
-talhelper `talosVersion: ${TALOS_VERSION}` that `talenv.yaml` fills in), Longhorn values but no
+A cluster has Talos configs but no Talos version (or one it cannot read, such as a talhelper
+`talosVersion: ${TALOS_VERSION}` that no plain `talenv.yaml` fills in, or one talhorn has no
+config schema of: before 1.9), Longhorn values but no
 chart version, or VirtIO
 NICs without `mtu=` on a jumbo-frame bridge but no Proxmox version, so the checks that depend
 on the version did not run. One finding per cluster names the skipped
@@ -98,6 +100,7 @@ impl Rule for ChecksSkipped {
             at = at.or(Some(nic_at));
         }
         old_longhorn_chart(cluster, out);
+        talos_without_schema(cluster, out);
         let Some(at) = at else { return };
         out.push(
             META.finding(
@@ -138,6 +141,34 @@ fn old_longhorn_chart(cluster: &Cluster, out: &mut Vec<Finding>) {
         )
         .help("upgrade Longhorn one minor line at a time to a maintained line (1.8 and newer are checked in full)"),
     );
+}
+
+/// A Talos version talhorn has no schema table for (older than 1.9, or newer than it knows):
+/// its documents are not checked, and that is said.
+fn talos_without_schema(cluster: &Cluster, out: &mut Vec<Finding>) {
+    let has_documents = cluster.talos.configs.iter().any(|c| c.file.is_some());
+    let (true, Some(minor), Some(version)) = (
+        has_documents,
+        cluster.talos_minor(),
+        &cluster.versions.talos,
+    ) else {
+        return;
+    };
+    if talos_schema::has_schema(minor) {
+        return;
+    }
+    let minors: Vec<u32> = talos_schema::schema_minors().collect();
+    let (first, last) = (minors.first().copied(), minors.last().copied());
+    let Some((first, last)) = first.zip(last) else {
+        return;
+    };
+    out.push(META.finding(
+        version.at,
+        format!(
+            "Talos {} is outside the versions talhorn has the config schema of (v1.{first} to v1.{last}): its documents are not checked (INT002, INT003, TAL008)",
+            version.value
+        ),
+    ));
 }
 
 /// A VirtIO NIC without `mtu=` on a bridge whose MTU is not 1500, whose guest MTU nothing else
@@ -227,6 +258,26 @@ mod tests {
         assert!(run(&Cluster::default()).is_empty());
         let mut cluster = talos_cluster();
         let at = Location::new(FileId(0), Span::at(0));
+        cluster.versions.talos = Some(Fact::new("v1.11.6".into(), at));
+        assert!(run(&cluster).is_empty());
+    }
+
+    /// A Talos version older than the schema tables skips the document checks: say so (it was
+    /// silent).
+    #[test]
+    fn a_talos_version_without_a_schema_is_said() {
+        let mut cluster = talos_cluster();
+        let at = Location::new(FileId(0), Span::at(0));
+        cluster.versions.talos = Some(Fact::new("v1.8.3".into(), at));
+        let findings = run(&cluster);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0]
+                .message
+                .starts_with("Talos v1.8.3 is outside the versions talhorn has the config schema of (v1.9 to v1.14)"),
+            "{}",
+            findings[0].message
+        );
         cluster.versions.talos = Some(Fact::new("v1.11.6".into(), at));
         assert!(run(&cluster).is_empty());
     }
