@@ -28,6 +28,8 @@ pub enum ReadError {
     Binary(usize),
     /// Invalid UTF-8 at this offset.
     NotUtf8(usize),
+    /// UTF-16 text (a byte-order mark first): what Windows PowerShell's `>` writes.
+    Utf16 { big_endian: bool },
 }
 
 impl fmt::Display for ReadError {
@@ -57,6 +59,12 @@ impl fmt::Display for ReadError {
             Self::NotUtf8(offset) => write!(
                 f,
                 "not valid UTF-8 (invalid byte at offset {offset}); save the file as UTF-8"
+            ),
+            Self::Utf16 { big_endian } => write!(
+                f,
+                "UTF-16 text (byte-order mark `{}`), which talhorn does not read, nor does Flux's \
+                 kustomize-controller; save the file as UTF-8",
+                if *big_endian { "FE FF" } else { "FF FE" }
             ),
         }
     }
@@ -160,6 +168,12 @@ fn text_of(bytes: Vec<u8>, limit: u64) -> Result<String, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { size: None, limit });
     }
+    // UTF-16 has NUL bytes in every ASCII character: it is text, not a binary file.
+    match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => return Err(ReadError::Utf16 { big_endian: false }),
+        Some([0xFE, 0xFF]) => return Err(ReadError::Utf16 { big_endian: true }),
+        _ => {}
+    }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(ReadError::Binary(offset));
     }
@@ -252,6 +266,15 @@ mod tests {
             read_checked_text(&path),
             Err(ReadError::Binary(1))
         ));
+        // UTF-16 (as PowerShell's `>` writes it) is text in another encoding, not binary.
+        std::fs::write(&path, b"\xFF\xFEa\0p\0i\0").unwrap();
+        let error = read_checked_text(&path).unwrap_err();
+        assert!(matches!(error, ReadError::Utf16 { big_endian: false }));
+        assert!(
+            error
+                .to_string()
+                .starts_with("UTF-16 text (byte-order mark `FF FE`)")
+        );
     }
 
     /// A file that reports no size (`/proc`) is read to its end, not as empty.
