@@ -189,7 +189,8 @@ pub fn set_spans(node: &mut Node, span: Span) {
     for_children(node, &mut |child| set_spans(child, span));
 }
 
-fn for_children(node: &mut Node, visit: &mut dyn FnMut(&mut Node)) {
+/// Calls `visit` on each child of a node (a list's items, a mapping's keys and values).
+pub(super) fn for_children(node: &mut Node, visit: &mut dyn FnMut(&mut Node)) {
     match &mut node.value {
         Value::Seq(items) => items.iter_mut().for_each(visit),
         Value::Map(entries) => {

@@ -97,17 +97,12 @@ fn from_talenv(text: &str, dir: &Path) -> Option<String> {
 /// delete directive `$$patch: delete` (a bare `$patch` is a variable there, and talhelper
 /// stops at it: talhelper#876); Talos gets `$patch: delete`.
 pub fn unescape_dollars(node: &mut Node) {
-    match &mut node.value {
-        Value::Str(text) if text.contains("$$") => *text = text.replace("$$", "$"),
-        Value::Seq(items) => items.iter_mut().for_each(unescape_dollars),
-        Value::Map(entries) => {
-            for (key, value) in entries {
-                unescape_dollars(key);
-                unescape_dollars(value);
-            }
-        }
-        _ => {}
+    if let Value::Str(text) = &mut node.value
+        && text.contains("$$")
+    {
+        *text = text.replace("$$", "$");
     }
+    embedded::for_children(node, &mut unescape_dollars);
 }
 
 /// Whether a document holds a `$$` that talhelper's `envsubst` would turn into `$`.

@@ -157,9 +157,8 @@ fn talos_without_schema(cluster: &Cluster, out: &mut Vec<Finding>) {
     if talos_schema::has_schema(minor) {
         return;
     }
-    let minors: Vec<u32> = talos_schema::schema_minors().collect();
-    let (first, last) = (minors.first().copied(), minors.last().copied());
-    let Some((first, last)) = first.zip(last) else {
+    let mut minors = talos_schema::schema_minors();
+    let (Some(first), Some(last)) = (minors.next(), minors.last()) else {
         return;
     };
     out.push(META.finding(
