@@ -1,16 +1,16 @@
 //! `concise`: one `path:line:col: CODE [severity] message` line per finding, for grep and editors.
 
-use super::{Entry, Paint, Report, ReportOptions, escape_control, escape_line, statistics_table};
+use super::{Entry, Paint, ReportOptions, Tally, escape_control, escape_line, statistics_table};
 
-pub(crate) fn write(
-    report: &Report<'_>,
+pub(crate) fn write_entries(
+    entries: &[&Entry<'_>],
     opts: &ReportOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let paint = Paint {
         enabled: opts.color,
     };
-    let line = |entry: &Entry<'_>| {
+    let line = |entry: &&Entry<'_>| {
         let finding = entry.finding;
         let place = format!(
             "{}:{}:{}:",
@@ -26,9 +26,17 @@ pub(crate) fn write(
             escape_control(&single_line(&finding.message)),
         )
     };
-    super::write_rendered(&report.entries, line, out)?;
-    if opts.statistics && !report.entries.is_empty() {
-        out.write_all(statistics_table(&report.statistics()).as_bytes())?;
+    super::write_rendered(entries, line, out)
+}
+
+/// The statistics, when asked for and there is a finding.
+pub(crate) fn write_tail(
+    tally: &Tally,
+    opts: &ReportOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    if opts.statistics && tally.counts.total() > 0 {
+        out.write_all(statistics_table(&tally.statistics()).as_bytes())?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! `escapeProperty`, after control characters from the input are made visible (an ESC would
 //! colour the log, a carriage return hide a line).
 
-use super::{Entry, Report, escape_control};
+use super::{Counts, Entry, escape_control};
 use crate::finding::Severity;
 use std::fmt::Write as _;
 
@@ -13,11 +13,11 @@ use std::fmt::Write as _;
 /// silently (actions/toolkit#734).
 const ANNOTATIONS_PER_TYPE: usize = 10;
 
-pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    // The notices about dropped annotations come first: a notice after ten others would itself
-    // be dropped.
-    out.write_all(overflow_notices(report).as_bytes())?;
-    super::write_rendered(&report.entries, |entry| command(entry) + "\n", out)
+pub(crate) fn write_entries(
+    entries: &[&Entry<'_>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    super::write_rendered(entries, |entry| command(entry) + "\n", out)
 }
 
 fn command(entry: &Entry<'_>) -> String {
@@ -70,14 +70,15 @@ fn command_name(severity: Severity) -> &'static str {
     }
 }
 
-fn overflow_notices(report: &Report<'_>) -> String {
+/// Notices about the annotations GitHub will drop, given the report's counts. They must come
+/// first: a notice after ten others would itself be dropped.
+pub(crate) fn overflow_notices(counts: Counts) -> String {
     let mut out = String::new();
-    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-        let count = report
-            .entries
-            .iter()
-            .filter(|entry| entry.finding.severity == severity)
-            .count();
+    for (severity, count) in [
+        (Severity::Error, counts.errors),
+        (Severity::Warning, counts.warnings),
+        (Severity::Info, counts.infos),
+    ] {
         if count > ANNOTATIONS_PER_TYPE {
             let kind = command_name(severity);
             let text = format!(

@@ -2,12 +2,12 @@
 //!
 //! GitLab does not display `check_name`, so the description starts with the code and name.
 
-use super::{Entry, Report};
+use super::Entry;
 use crate::finding::Severity;
 use serde::Serialize;
 
 #[derive(Serialize)]
-struct Issue {
+pub(crate) struct Issue {
     description: String,
     check_name: &'static str,
     fingerprint: String,
@@ -27,22 +27,7 @@ struct Lines {
     end: usize,
 }
 
-pub(crate) fn write(report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let entries: Vec<(&Entry<'_>, String)> = report
-        .entries
-        .iter()
-        .zip(super::fingerprint::fingerprints(report))
-        .collect();
-    // The document is the array.
-    let issues = super::PrettyItems {
-        items: &entries,
-        make: |(entry, fingerprint)| issue(entry, fingerprint.clone()),
-        depth: 1,
-    };
-    super::write_json(&issues, out)
-}
-
-fn issue(entry: &Entry<'_>, fingerprint: String) -> Issue {
+pub(crate) fn issue(entry: &Entry<'_>, fingerprint: String) -> Issue {
     let finding = entry.finding;
     let description = match entry.name() {
         Some(name) => format!("{} {name}: {}", finding.code, finding.message),

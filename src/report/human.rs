@@ -4,7 +4,7 @@
 //! other files become related diagnostics, each with its own snippet.
 
 use super::escape::{EscapedText, escape_control, escape_line};
-use super::{Entry, Position, Report, ReportOptions, statistics_table};
+use super::{Entry, Position, ReportOptions, Tally, statistics_table};
 use crate::finding::Severity;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
@@ -22,8 +22,8 @@ const MIN_WIDTH: usize = 40;
 /// instead. miette cannot underline past column 65,535, and a megabyte line helps nobody.
 const MAX_SNIPPET_LINE: usize = 1_000;
 
-pub(crate) fn write(
-    report: &Report<'_>,
+pub(crate) fn write_entries(
+    entries: &[&Entry<'_>],
     opts: &ReportOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
@@ -38,7 +38,7 @@ pub(crate) fn write(
         .without_syntax_highlighting()
         .with_show_related_as_nested(true);
     // A batch of findings at a time, each rendered by miette on a worker, written in order.
-    let render = |entry: &Entry<'_>| {
+    let render = |entry: &&Entry<'_>| {
         let mut text = String::new();
         let diagnostic = FindingDiagnostic::new(entry);
         if handler.render_report(&mut text, &diagnostic).is_err() {
@@ -52,15 +52,20 @@ pub(crate) fn write(
         text.push('\n');
         text
     };
-    super::write_rendered(&report.entries, render, out)?;
-    if opts.statistics && !report.entries.is_empty() {
-        writeln!(out, "{}", statistics_table(&report.statistics()))?;
+    super::write_rendered(entries, render, out)
+}
+
+/// The statistics (when asked for and there is a finding) and the summary line.
+pub(crate) fn write_tail(
+    tally: &Tally,
+    opts: &ReportOptions,
+    recognised_nothing: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    if opts.statistics && tally.counts.total() > 0 {
+        writeln!(out, "{}", statistics_table(&tally.statistics()))?;
     }
-    writeln!(
-        out,
-        "{}",
-        report.counts().run_summary(opts.recognised_nothing)
-    )
+    writeln!(out, "{}", tally.counts.run_summary(recognised_nothing))
 }
 
 /// A finding, or one of its related locations in another file, as a miette diagnostic.

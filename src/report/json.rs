@@ -3,23 +3,24 @@
 //! Positions are 1-based; columns count characters; `endLine`/`endColumn` is the position just
 //! after the last character (equal to the start for an empty span).
 
-use super::{CodeCount, Entry, Position, PrettyItems, Report, ReportOptions};
+use super::{CodeCount, Entry, Position, ReportOptions, Tally};
 use crate::finding::Severity;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// Bump when a field changes meaning or disappears; adding a field does not bump it.
 const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Document<'a> {
+pub(crate) struct Document<'a> {
     version: u32,
-    findings: PrettyItems<'a, Entry<'a>, JsonFinding<'a>>,
+    findings: &'a RawValue,
     summary: Summary,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonFinding<'a> {
+pub(crate) struct JsonFinding<'a> {
     code: &'static str,
     name: Option<&'static str>,
     severity: Severity,
@@ -61,32 +62,27 @@ struct Summary {
     by_code: Option<Vec<CodeCount>>,
 }
 
-pub(crate) fn write(
-    report: &Report<'_>,
+/// The document with `findings` standing for the findings array, summing up `tally`.
+pub(crate) fn document<'a>(
+    findings: &'a RawValue,
+    tally: &Tally,
     opts: &ReportOptions,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let counts = report.counts();
-    let document = Document {
+) -> Document<'a> {
+    let counts = tally.counts;
+    Document {
         version: FORMAT_VERSION,
-        // In the document's `findings` array: two containers deep.
-        findings: PrettyItems {
-            items: &report.entries,
-            make: finding,
-            depth: 2,
-        },
+        findings,
         summary: Summary {
             errors: counts.errors,
             warnings: counts.warnings,
             infos: counts.infos,
             total: counts.total(),
-            by_code: opts.statistics.then(|| report.statistics()),
+            by_code: opts.statistics.then(|| tally.statistics()),
         },
-    };
-    super::write_json(&document, out)
+    }
 }
 
-fn finding<'a>(entry: &'a Entry<'_>) -> JsonFinding<'a> {
+pub(crate) fn finding<'a>(entry: &'a &Entry<'_>) -> JsonFinding<'a> {
     JsonFinding {
         code: entry.finding.code,
         name: entry.name(),

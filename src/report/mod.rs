@@ -1,8 +1,9 @@
 //! Rendering findings: human, concise, json, sarif, github, gitlab.
 //!
-//! Every format is rendered from the same [`Report`]: findings resolved to relative paths and
+//! Every format is rendered from the same entries: findings resolved to relative paths and
 //! 1-based line/column positions, sorted by path, line, column and code, so that output does
-//! not depend on the order rules ran in.
+//! not depend on the order rules ran in. A [`ReportStream`] writes them as they come, piece by
+//! piece; [`write()`] is one stream over all the findings.
 
 pub mod concise;
 mod escape;
@@ -20,6 +21,8 @@ use crate::finding::{Finding, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use rayon::prelude::*;
 use serde::Serialize;
+use serde_json::value::RawValue;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -130,13 +133,140 @@ pub fn write(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let report = Report::new(findings, sources, rules, opts);
+    if format == Format::Github {
+        // The whole report is known: its notices go first, where a stream's caller puts the
+        // preamble the stream returns at its end.
+        out.write_all(github::overflow_notices(report.counts()).as_bytes())?;
+    }
+    let mut stream = ReportStream::new(format, rules, opts);
+    let entries: Vec<&Entry<'_>> = report.entries.iter().collect();
+    stream.write_entries(&entries, out)?;
+    stream.finish(opts.recognised_nothing, out).map(drop)
+}
+
+/// A report written as its findings come: piece by piece, each piece in report order and after
+/// every earlier piece, then the tail. The bytes are those of [`write()`] over all the pieces,
+/// except that GitHub's notices, known only at the end, are [`ReportTotals::preamble`]: the
+/// caller must put them before the streamed bytes.
+///
+/// Only counts are kept from one piece to the next, never the findings.
+pub struct ReportStream<'r> {
+    format: Format,
+    opts: &'r ReportOptions,
+    /// Rules sorted by code (SARIF lists them and points into the list).
+    rules: Vec<&'r RuleInfo>,
+    tally: Tally,
+    fingerprints: fingerprint::Fingerprints,
+    /// The findings array of a JSON format.
+    array: JsonArray,
+}
+
+/// What a finished [`ReportStream`] counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportTotals {
+    /// Findings per severity.
+    pub counts: Counts,
+    /// What must be written before everything else, known only at the end: GitHub's notices
+    /// about the annotations it will drop; empty for the other formats.
+    pub preamble: String,
+}
+
+impl<'r> ReportStream<'r> {
+    pub fn new(format: Format, rules: &'r [RuleInfo], opts: &'r ReportOptions) -> Self {
+        Self {
+            format,
+            opts,
+            rules: sorted_rules(rules),
+            tally: Tally::default(),
+            fingerprints: fingerprint::Fingerprints::default(),
+            array: JsonArray::default(),
+        }
+    }
+
+    /// Resolves and sorts `findings` (as [`write()`] does) and writes them.
+    pub fn write_findings(
+        &mut self,
+        findings: &[Finding],
+        sources: &SourceMap,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let report = Report::resolve(findings, sources, &self.rules, self.opts);
+        let entries: Vec<&Entry<'_>> = report.entries.iter().collect();
+        self.write_entries(&entries, out)
+    }
+
+    /// Writes entries already resolved and sorted (the caller merges pieces from several
+    /// source maps with [`report_order`]).
+    pub(crate) fn write_entries(
+        &mut self,
+        entries: &[&Entry<'_>],
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        for entry in entries {
+            self.tally.add(entry);
+        }
+        let head =
+            || around_array(self.format, &self.tally, &self.rules, self.opts).map(|(head, _)| head);
+        match self.format {
+            Format::Human => human::write_entries(entries, self.opts, out),
+            Format::Concise => concise::write_entries(entries, self.opts, out),
+            Format::Github => github::write_entries(entries, out),
+            Format::Json => self.array.write_items(head, entries, json::finding, out),
+            Format::Sarif => {
+                let fingerprinted = self.fingerprints.of(entries);
+                let rules = &self.rules;
+                let result = |(entry, fingerprint): &(&Entry<'_>, String)| {
+                    sarif::result(entry, rules, fingerprint)
+                };
+                self.array.write_items(head, &fingerprinted, result, out)
+            }
+            Format::Gitlab => {
+                let fingerprinted = self.fingerprints.of(entries);
+                let issue = |(entry, fingerprint): &(&Entry<'_>, String)| {
+                    gitlab::issue(entry, fingerprint.clone())
+                };
+                self.array.write_items(head, &fingerprinted, issue, out)
+            }
+        }
+    }
+
+    /// Writes the tail (statistics, summary, closing brackets). `recognised_nothing`: no file
+    /// held anything talhorn checks (as [`ReportOptions::recognised_nothing`]).
+    pub fn finish(
+        mut self,
+        recognised_nothing: bool,
+        out: &mut dyn Write,
+    ) -> std::io::Result<ReportTotals> {
+        let counts = self.tally.counts;
+        let mut preamble = String::new();
+        match self.format {
+            Format::Human => human::write_tail(&self.tally, self.opts, recognised_nothing, out)?,
+            Format::Concise => concise::write_tail(&self.tally, self.opts, out)?,
+            Format::Github => preamble = github::overflow_notices(counts),
+            Format::Json | Format::Sarif | Format::Gitlab => {
+                // With the final counts: the JSON summary follows the findings.
+                let (head, tail) = around_array(self.format, &self.tally, &self.rules, self.opts)?;
+                self.array.close(|| Ok(head), &tail, out)?;
+            }
+        }
+        Ok(ReportTotals { counts, preamble })
+    }
+}
+
+/// A JSON format's document as its text before and after the findings array, with the counts
+/// so far.
+fn around_array(
+    format: Format,
+    tally: &Tally,
+    rules: &[&RuleInfo],
+    opts: &ReportOptions,
+) -> std::io::Result<(String, String)> {
+    let marker = array_marker()?;
     match format {
-        Format::Human => human::write(&report, opts, out),
-        Format::Concise => concise::write(&report, opts, out),
-        Format::Json => json::write(&report, opts, out),
-        Format::Sarif => sarif::write(&report, opts, out),
-        Format::Github => github::write(&report, out),
-        Format::Gitlab => gitlab::write(&report, out),
+        Format::Json => around_marker(&json::document(marker, tally, opts)),
+        Format::Sarif => around_marker(&sarif::log(marker, rules, opts)),
+        // GitLab's document is the array; the text formats have none.
+        _ => around_marker(&marker),
     }
 }
 
@@ -179,24 +309,30 @@ impl Entry<'_> {
     }
 }
 
-/// Findings sorted and resolved, plus the rule table.
+/// Findings resolved and sorted in report order.
 pub(crate) struct Report<'a> {
     pub entries: Vec<Entry<'a>>,
-    /// Rules sorted by code.
-    pub rules: Vec<&'a RuleInfo>,
 }
 
 impl<'a> Report<'a> {
-    fn new(
+    pub(crate) fn new(
         findings: &'a [Finding],
         sources: &'a SourceMap,
         rules: &'a [RuleInfo],
         opts: &ReportOptions,
     ) -> Self {
+        Self::resolve(findings, sources, &sorted_rules(rules), opts)
+    }
+
+    /// [`Self::new`] with the rules already sorted by code.
+    fn resolve(
+        findings: &'a [Finding],
+        sources: &'a SourceMap,
+        sorted_rules: &[&'a RuleInfo],
+        opts: &ReportOptions,
+    ) -> Self {
         let files: Vec<&SourceFile> = sources.iter().map(|(_, file)| file).collect();
         let resolve = |file: FileId, span: Span| resolve(&files, file, span, &opts.root);
-        let mut sorted_rules: Vec<&RuleInfo> = rules.iter().collect();
-        sorted_rules.sort_by_key(|rule| rule.code);
         // Each finding is resolved on its own (its place's line and column): on the workers.
         let mut entries: Vec<Entry<'a>> = crate::yaml::on_workers(|| {
             findings
@@ -219,47 +355,33 @@ impl<'a> Report<'a> {
                 })
                 .collect()
         });
-        entries.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        Self {
-            entries,
-            rules: sorted_rules,
-        }
+        entries.sort_by(report_order);
+        Self { entries }
     }
 
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         for entry in &self.entries {
-            match entry.finding.severity {
-                Severity::Error => counts.errors += 1,
-                Severity::Warning => counts.warnings += 1,
-                Severity::Info => counts.infos += 1,
-            }
+            counts.add(entry.finding.severity);
         }
-        counts
-    }
-
-    /// Findings per code, most frequent first, then by code.
-    pub fn statistics(&self) -> Vec<CodeCount> {
-        let mut by_code: BTreeMap<&'static str, CodeCount> = BTreeMap::new();
-        for entry in &self.entries {
-            by_code
-                .entry(entry.finding.code)
-                .or_insert_with(|| CodeCount {
-                    code: entry.finding.code,
-                    name: entry.name(),
-                    count: 0,
-                })
-                .count += 1;
-        }
-        let mut counts: Vec<CodeCount> = by_code.into_values().collect();
-        counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
         counts
     }
 }
 
+fn sorted_rules(rules: &[RuleInfo]) -> Vec<&RuleInfo> {
+    let mut sorted: Vec<&RuleInfo> = rules.iter().collect();
+    sorted.sort_by_key(|rule| rule.code);
+    sorted
+}
+
+/// The order of a report: entries of several reports merged by it are in report order.
+pub(crate) fn report_order(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
+    sort_key(a).cmp(&sort_key(b))
+}
+
 /// Path, line, column and code decide the order; the rest only breaks ties so that output
 /// never depends on the order rules ran in.
-fn sort_key<'e>(
+pub(crate) fn sort_key<'e>(
     entry: &'e Entry<'_>,
 ) -> (
     &'e str,
@@ -285,13 +407,21 @@ fn sort_key<'e>(
 
 /// Number of findings per severity.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
+pub struct Counts {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
 }
 
 impl Counts {
+    fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
+        }
+    }
+
     pub fn total(self) -> usize {
         self.errors + self.warnings + self.infos
     }
@@ -316,6 +446,35 @@ impl Counts {
             return NOTHING_RECOGNISED.to_owned();
         }
         self.summary_line()
+    }
+}
+
+/// What a report counts as its entries go by: per severity, and per code for `--statistics`.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub counts: Counts,
+    by_code: BTreeMap<&'static str, CodeCount>,
+}
+
+impl Tally {
+    fn add(&mut self, entry: &Entry<'_>) {
+        let finding = entry.finding;
+        self.counts.add(finding.severity);
+        self.by_code
+            .entry(finding.code)
+            .or_insert_with(|| CodeCount {
+                code: finding.code,
+                name: entry.name(),
+                count: 0,
+            })
+            .count += 1;
+    }
+
+    /// Findings per code, most frequent first, then by code.
+    pub fn statistics(&self) -> Vec<CodeCount> {
+        let mut counts: Vec<CodeCount> = self.by_code.values().cloned().collect();
+        counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+        counts
     }
 }
 
@@ -447,46 +606,89 @@ fn in_batches<'i, T: Sync, R: Send, E>(
     Ok(())
 }
 
-/// A JSON array whose items are made and serialized on the workers, a batch at a time, then
-/// written in order: the same bytes as serializing them in the array (each item is
-/// pretty-printed alone and indented by `depth`, the number of containers around the array's
-/// items, since pretty JSON indents two spaces a level and a string never holds a raw line
-/// break). serde_json takes each back as a raw value, which it checks by parsing it again:
-/// about 1.5 % of a large lint's instructions, paid for the report no longer being one
-/// thread's work. Only a batch of items is ever made at once.
-pub(crate) struct PrettyItems<'i, E, T> {
-    pub items: &'i [E],
-    /// What each item is serialized as.
-    pub make: fn(&'i E) -> T,
-    pub depth: usize,
+/// Stands for the findings array while a JSON document's head and tail are serialized: a string
+/// with an upper-case escape, which serde_json never writes (it escapes in lower case, and a
+/// backslash as `\\`), so no other text of the document can read like it.
+const ARRAY_MARKER: &str = r#""\u001F""#;
+
+fn array_marker() -> std::io::Result<&'static RawValue> {
+    serde_json::from_str(ARRAY_MARKER).map_err(std::io::Error::other)
 }
 
-impl<'i, E: Sync, T: Serialize> Serialize for PrettyItems<'i, E, T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let indent = format!("\n{}", "  ".repeat(self.depth));
+/// `document` as pretty JSON with a final newline, split where [`ARRAY_MARKER`] stands.
+fn around_marker(document: &impl Serialize) -> std::io::Result<(String, String)> {
+    let text = serde_json::to_string_pretty(document).map_err(std::io::Error::other)? + "\n";
+    text.split_once(ARRAY_MARKER)
+        .map(|(prefix, suffix)| (prefix.to_owned(), suffix.to_owned()))
+        .ok_or_else(|| std::io::Error::other("the findings array is not in its document"))
+}
+
+/// A JSON array written item by item with the bytes serde_json's pretty printer gives the
+/// whole array: each item is pretty-printed alone, on the workers a batch at a time, and
+/// indented to its depth (two spaces a level; a string never holds a raw line break). It is
+/// opened, after the document's head, when first written to.
+#[derive(Default)]
+struct JsonArray {
+    /// The indent of the line the array opens on, where it closes; `None` until it is open.
+    outer: Option<String>,
+    /// Whether an item was written: an empty array is `[]`.
+    has_items: bool,
+}
+
+impl JsonArray {
+    /// Writes `make` of each item as the array's next items.
+    fn write_items<'i, E: Sync, T: Serialize>(
+        &mut self,
+        head: impl FnOnce() -> std::io::Result<String>,
+        items: &'i [E],
+        make: impl Fn(&'i E) -> T + Sync,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let indent = format!("\n{}  ", self.open(head, out)?);
         let pretty = |item: &'i E| {
-            let text = serde_json::to_string_pretty(&(self.make)(item))?.replace('\n', &indent);
-            serde_json::value::RawValue::from_string(text)
+            serde_json::to_string_pretty(&make(item)).map(|text| text.replace('\n', &indent))
         };
-        let mut seq = serializer.serialize_seq(Some(self.items.len()))?;
-        in_batches(self.items, pretty, |rendered| {
-            rendered
-                .into_iter()
-                .try_for_each(|item| seq.serialize_element(&item.map_err(S::Error::custom)?))
-        })?;
-        seq.end()
+        in_batches(items, pretty, |texts| {
+            texts.into_iter().try_for_each(|text| {
+                let separator = if self.has_items { "," } else { "" };
+                self.has_items = true;
+                write!(out, "{separator}{indent}{}", text?)
+            })
+        })
     }
-}
 
-/// Pretty JSON with a final newline, written to `out` as it is made.
-pub(crate) fn write_json(value: &impl Serialize, out: &mut dyn Write) -> std::io::Result<()> {
-    match serde_json::to_writer_pretty(&mut *out, value) {
-        Ok(()) => out.write_all(b"\n"),
-        Err(error) if error.is_io() => Err(error.into()),
-        // Only non-string map keys or a failing `Serialize` impl can get here; neither exists
-        // in the report types.
-        Err(error) => writeln!(out, "{}", serde_json::json!({ "error": error.to_string() })),
+    /// Closes the array and writes `tail`, the document after it.
+    fn close(
+        &mut self,
+        head: impl FnOnce() -> std::io::Result<String>,
+        tail: &str,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let outer = self.open(head, out)?;
+        if self.has_items {
+            write!(out, "\n{outer}")?;
+        }
+        out.write_all(b"]")?;
+        out.write_all(tail.as_bytes())
+    }
+
+    /// Opens the array after `head()`, the document up to it, unless it is open; the indent
+    /// it closes at.
+    fn open(
+        &mut self,
+        head: impl FnOnce() -> std::io::Result<String>,
+        out: &mut dyn Write,
+    ) -> std::io::Result<String> {
+        if let Some(outer) = &self.outer {
+            return Ok(outer.clone());
+        }
+        let head = head()?;
+        out.write_all(head.as_bytes())?;
+        out.write_all(b"[")?;
+        let line = head.rsplit('\n').next().unwrap_or_default();
+        let outer = " ".repeat(line.len() - line.trim_start_matches(' ').len());
+        self.outer = Some(outer.clone());
+        Ok(outer)
     }
 }
 
@@ -521,6 +723,64 @@ impl Paint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// broken-homelab linted: its own source map each time.
+    fn broken_homelab() -> (PathBuf, crate::lint::LintOutcome) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repos/broken-homelab");
+        let config = crate::rules::LintConfig {
+            root: root.clone(),
+            ..crate::rules::LintConfig::default()
+        };
+        let outcome = crate::lint::lint_paths(std::slice::from_ref(&root), &config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (root, outcome)
+    }
+
+    /// Two reports over two source maps, their entries merged in [`report_order`] and streamed
+    /// in pieces, are written as one report over all their findings: the caller's way of
+    /// streaming a lint done in batches. The second holds every other finding of the first
+    /// again, so that fingerprints number identities across the two.
+    #[test]
+    fn merged_reports_stream_as_one_report() {
+        let (root, first) = broken_homelab();
+        let (_, second) = broken_homelab();
+        let again: Vec<Finding> = second.findings.iter().step_by(2).cloned().collect();
+        let all: Vec<Finding> = first.findings.iter().chain(&again).cloned().collect();
+        let rules = crate::cli::rule_infos();
+        for format in Format::ALL {
+            for statistics in [false, true] {
+                let mut opts = ReportOptions::new(&root, "1.2.3");
+                opts.statistics = statistics;
+                let mut expected = Vec::new();
+                write(format, &all, &first.sources, &rules, &opts, &mut expected)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let reports = [
+                    Report::new(&first.findings, &first.sources, &rules, &opts),
+                    Report::new(&again, &second.sources, &rules, &opts),
+                ];
+                let mut merged: Vec<&Entry<'_>> = reports.iter().flat_map(|r| &r.entries).collect();
+                merged.sort_by(|a, b| report_order(a, b));
+                for size in [1, 2, 5, merged.len()] {
+                    let mut stream = ReportStream::new(format, &rules, &opts);
+                    let mut streamed = Vec::new();
+                    for piece in merged.chunks(size) {
+                        stream
+                            .write_entries(piece, &mut streamed)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    }
+                    let totals = stream
+                        .finish(false, &mut streamed)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let mut whole = totals.preamble.into_bytes();
+                    whole.extend(streamed);
+                    assert!(
+                        whole == expected,
+                        "{format:?}, statistics {statistics}, pieces of {size}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn display_path_is_relative_to_root_with_forward_slashes() {

@@ -6,9 +6,10 @@
 //! it ran on); each result has a line-independent `partialFingerprints` entry;
 //! columns count Unicode code points (`columnKind: unicodeCodePoints`).
 
-use super::{Entry, Position, PrettyItems, Report, ReportOptions, RuleInfo};
+use super::{Entry, Position, ReportOptions, RuleInfo};
 use crate::finding::Severity;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
@@ -19,73 +20,41 @@ const PARTIAL_FINGERPRINT: &str = "talhorn/v1";
 /// GitHub code scanning truncates descriptions longer than this.
 const MAX_DESCRIPTION_CHARS: usize = 1024;
 
-pub(crate) fn write(
-    report: &Report<'_>,
-    opts: &ReportOptions,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let results: Vec<SarifResult<'_>> = report
-        .entries
-        .iter()
-        .zip(super::fingerprint::fingerprints(report))
-        .map(|(entry, fingerprint)| SarifResult {
-            entry,
-            report,
-            fingerprint,
-        })
-        .collect();
-    let log = Log {
+/// The log with `results` standing for the results array; `rules` sorted by code.
+pub(crate) fn log<'a>(results: &'a RawValue, rules: &[&RuleInfo], opts: &ReportOptions) -> Log<'a> {
+    Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
         runs: [Run {
-            tool: json!({ "driver": driver(report, opts) }),
+            tool: json!({ "driver": driver(rules, opts) }),
             original_uri_base_ids: json!({ SRCROOT: {
                 "description": { "text": "The directory talhorn was run in." }
             } }),
             column_kind: "unicodeCodePoints",
-            // In `runs[0].results`: four containers deep.
-            results: PrettyItems {
-                items: &results,
-                make: |result| result,
-                depth: 4,
-            },
+            results,
         }],
-    };
-    super::write_json(&log, out)
+    }
 }
 
 /// The SARIF log: one run.
 #[derive(Serialize)]
-struct Log<'r> {
+pub(crate) struct Log<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: [Run<'r>; 1],
+    runs: [Run<'a>; 1],
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Run<'r> {
+struct Run<'a> {
     tool: Value,
     original_uri_base_ids: Value,
     column_kind: &'static str,
-    results: PrettyItems<'r, SarifResult<'r>, &'r SarifResult<'r>>,
+    results: &'a RawValue,
 }
 
-/// One result, made when it is serialized (on a worker, a batch at a time).
-struct SarifResult<'r> {
-    entry: &'r Entry<'r>,
-    report: &'r Report<'r>,
-    fingerprint: String,
-}
-
-impl Serialize for SarifResult<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        result(self.entry, self.report, &self.fingerprint).serialize(serializer)
-    }
-}
-
-fn driver(report: &Report<'_>, opts: &ReportOptions) -> Value {
+fn driver(rules: &[&RuleInfo], opts: &ReportOptions) -> Value {
     let mut driver = Map::new();
     driver.insert("name".into(), json!("talhorn"));
     driver.insert("version".into(), json!(opts.tool_version));
@@ -95,7 +64,7 @@ fn driver(report: &Report<'_>, opts: &ReportOptions) -> Value {
     }
     driver.insert(
         "rules".into(),
-        report.rules.iter().map(|rule| descriptor(rule)).collect(),
+        rules.iter().map(|rule| descriptor(rule)).collect(),
     );
     Value::Object(driver)
 }
@@ -156,11 +125,11 @@ fn truncate(text: &str) -> String {
     short
 }
 
-fn result(entry: &Entry<'_>, report: &Report<'_>, fingerprint: &str) -> Value {
+/// One result; `rules` sorted by code, as the driver lists them.
+pub(crate) fn result(entry: &Entry<'_>, rules: &[&RuleInfo], fingerprint: &str) -> Value {
     let mut result = Map::new();
     result.insert("ruleId".into(), json!(entry.finding.code));
-    if let Some(index) = report
-        .rules
+    if let Some(index) = rules
         .iter()
         .position(|rule| rule.code == entry.finding.code)
     {
