@@ -115,7 +115,9 @@ fn pieces<'f>(findings: &'f [Finding], sizes: &[usize]) -> Vec<&'f [Finding]> {
     pieces
 }
 
-/// The preamble and the streamed bytes of `pieces`.
+/// The preamble and the streamed bytes of `pieces`. Whether anything was recognised is known
+/// at the end of a stream only: the stream is made with the opposite in its options, which it
+/// must not read.
 fn streamed(
     format: Format,
     pieces: &[&[Finding]],
@@ -124,7 +126,11 @@ fn streamed(
 ) -> (ReportTotals, String) {
     let rules = rules();
     let mut bytes = Vec::new();
-    let mut stream = ReportStream::new(format, &rules, opts);
+    let unknown_yet = ReportOptions {
+        recognised_nothing: !opts.recognised_nothing,
+        ..opts.clone()
+    };
+    let mut stream = ReportStream::new(format, &rules, &unknown_yet);
     for piece in pieces {
         stream
             .write_findings(piece, sources, &mut bytes)
