@@ -205,8 +205,9 @@ impl<'r> ReportStream<'r> {
         for entry in entries {
             self.tally.add(entry);
         }
-        let head =
-            || around_array(self.format, &self.tally, &self.rules, self.opts).map(|(head, _)| head);
+        let head = || {
+            around_array(self.format, &self.tally, &self.rules, self.opts).map(|(prefix, _)| prefix)
+        };
         match self.format {
             Format::Human => human::write_entries(entries, self.opts, out),
             Format::Concise => concise::write_entries(entries, self.opts, out),
