@@ -18,3 +18,8 @@ pub mod rules;
 pub mod source;
 pub mod write;
 pub mod yaml;
+
+/// The benchmark's synthetic trees, for the unit tests that need a large repository.
+#[cfg(test)]
+#[path = "../tools/synthetic_tree.rs"]
+mod synthetic_tree;

@@ -91,14 +91,22 @@ fn run_on_workers(args: &LintArgs) -> i32 {
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
+    if let Some(exit) = lint_apart(args, &config, stdin.as_deref(), &paths) {
+        return exit;
+    }
     let linted =
         crate::lint::lint_paths_with_stdin(&paths, stdin.as_deref(), &config, args.show_files);
-    let outcome = match linted {
-        // The process ends after the report, and the system frees its memory at once: freeing
-        // every text, parse tree and model piece by piece first cost 5% of a large lint.
-        Ok(outcome) => std::mem::ManuallyDrop::new(outcome),
-        Err(e) => return fail(e),
-    };
+    match linted {
+        Ok(outcome) => report_whole(args, outcome),
+        Err(e) => fail(e),
+    }
+}
+
+/// Reports a lint run whole: the files considered (`--show-files`) or the findings.
+fn report_whole(args: &LintArgs, outcome: LintOutcome) -> i32 {
+    // The process ends after the report, and the system frees its memory at once: freeing
+    // every text, parse tree and model piece by piece first cost 5% of a large lint.
+    let outcome = std::mem::ManuallyDrop::new(outcome);
     if args.show_files {
         return if print_out(&file_list(&outcome)) {
             EXIT_OK
@@ -109,10 +117,7 @@ fn run_on_workers(args: &LintArgs) -> i32 {
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let mut options = report_options(args.format, args.statistics, stream);
     options.recognised_nothing = !outcome.recognised_any;
-    if options.recognised_nothing && args.format != Format::Human {
-        // Machine formats stay valid documents; the note goes to people on stderr.
-        print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));
-    }
+    note_nothing_recognised(args, !outcome.recognised_any);
     let rules = rule_infos();
     let write = |out: &mut dyn std::io::Write| {
         report::write(
@@ -124,10 +129,7 @@ fn run_on_workers(args: &LintArgs) -> i32 {
             out,
         )
     };
-    // `-q`: a clean run prints nothing (machine formats are always written).
-    let silent = quiet()
-        && outcome.findings.is_empty()
-        && matches!(args.format, Format::Human | Format::Concise);
+    let silent = is_silent(args, outcome.findings.is_empty());
     match &args.output_file {
         Some(path) => {
             let mut text = Vec::new();
@@ -144,15 +146,203 @@ fn run_on_workers(args: &LintArgs) -> i32 {
             }
         }
     }
-    for (path, kind) in &outcome.skipped {
+    note_skipped(&outcome.skipped);
+    exit_code(args, failing(args, &outcome.findings))
+}
+
+/// `talhorn lint DIR` with its cluster folders linted a few at a time
+/// ([`crate::lint::apart`]), so that the lint's memory does not grow with the repository.
+/// `None`: lint whole instead (see [`lint_in_pieces`]).
+fn lint_apart(
+    args: &LintArgs,
+    config: &LintConfig,
+    stdin: Option<&Path>,
+    paths: &[PathBuf],
+) -> Option<i32> {
+    let [root] = paths else { return None };
+    if stdin.is_some() {
+        return None;
+    }
+    let spooled = match lint_in_pieces(args, config, root)? {
+        Ok(InPieces::Whole(outcome)) => return Some(report_whole(args, outcome)),
+        Ok(InPieces::Spooled(spooled)) => spooled,
+        Err(e) => return Some(fail(format!("cannot write the report: {e}"))),
+    };
+    let Spooled {
+        totals,
+        mut spool,
+        mut seen,
+    } = spooled;
+    note_nothing_recognised(args, !seen.recognised_any);
+    let mut copied = |out: &mut dyn std::io::Write| {
+        use std::io::Seek;
+        out.write_all(totals.preamble.as_bytes())?;
+        spool.rewind()?;
+        std::io::copy(&mut spool, out).map(drop)
+    };
+    match &args.output_file {
+        Some(path) => {
+            let mut text = Vec::new();
+            let written = copied(&mut text).map_err(|e| e.to_string());
+            if let Err(e) = written.and_then(|()| write_report(path, &text)) {
+                return Some(fail(e));
+            }
+        }
+        None if is_silent(args, totals.counts.total() == 0) => {}
+        None => {
+            if !print_out_with(copied) {
+                return Some(EXIT_ERROR);
+            }
+        }
+    }
+    seen.skipped.sort();
+    note_skipped(&seen.skipped);
+    Some(exit_code(args, seen.failing))
+}
+
+/// What a lint in pieces gives.
+enum InPieces {
+    /// Nothing was set apart: the lint of the rest is the whole lint.
+    Whole(LintOutcome),
+    /// The report, made in pieces.
+    Spooled(Spooled),
+}
+
+/// A report made in pieces into an unnamed temporary file.
+struct Spooled {
+    totals: report::ReportTotals,
+    spool: std::fs::File,
+    seen: Seen,
+}
+
+/// Lints the folder `root` in pieces, the report made as they come into an unnamed temporary
+/// file: a piece may still show that the folder must be linted whole, and GitHub's notices
+/// about dropped annotations go before the findings. `None`: lint whole, for `--show-files`,
+/// `shared:` files (they belong to every cluster), a piece that needs files outside it, or an
+/// error (the whole lint reports it at its place); `Err`: the spool cannot be written.
+fn lint_in_pieces(
+    args: &LintArgs,
+    config: &LintConfig,
+    root: &Path,
+) -> Option<Result<InPieces, std::io::Error>> {
+    if args.show_files || !config.shared.is_empty() || !root.is_dir() {
+        return None;
+    }
+    let apart = crate::lint::apart::walk(root, config).ok()?;
+    let whole = !apart.has_pieces();
+    let (rest, pieces) = apart.lint_rest(config).ok()?;
+    if whole {
+        return Some(Ok(InPieces::Whole(rest)));
+    }
+    let spool = match tempfile::tempfile() {
+        Ok(spool) => spool,
+        Err(e) => return Some(Err(e)),
+    };
+    let stream = args.output_file.is_none().then_some(Stream::Stdout);
+    let options = report_options(args.format, args.statistics, stream);
+    let rules = rule_infos();
+    let mut report = report::ReportStream::new(args.format, &rules, &options);
+    let mut spool = std::io::BufWriter::new(spool);
+    let mut seen = Seen::default();
+    seen.add(args, &rest);
+    let rest_report = report::Report::new(&rest.findings, &rest.sources, &rules, &options);
+    // The rest's findings, merged in where they belong among the pieces'.
+    let mut held = rest_report.entries.iter().peekable();
+    for piece in pieces {
+        let piece = piece.ok()?;
+        seen.add(args, &piece);
+        let piece_report = report::Report::new(&piece.findings, &piece.sources, &rules, &options);
+        let mut before = Vec::new();
+        if let Some(last) = piece_report.entries.last() {
+            while let Some(entry) = held.next_if(|entry| report::report_order(entry, last).is_lt())
+            {
+                before.push(entry);
+            }
+        }
+        let entries = merge_sorted(before, &piece_report.entries);
+        if let Err(e) = report.write_entries(&entries, &mut spool) {
+            return Some(Err(e));
+        }
+    }
+    let rest_entries: Vec<_> = held.collect();
+    let finished = report
+        .write_entries(&rest_entries, &mut spool)
+        .and_then(|()| report.finish(!seen.recognised_any, &mut spool))
+        .and_then(|totals| Ok((totals, spool.into_inner().map_err(|e| e.into_error())?)));
+    Some(finished.map(|(totals, spool)| {
+        InPieces::Spooled(Spooled {
+            totals,
+            spool,
+            seen,
+        })
+    }))
+}
+
+/// What the pieces of a lint add up to, beside their findings.
+#[derive(Default)]
+struct Seen {
+    recognised_any: bool,
+    skipped: Vec<(PathBuf, String)>,
+    /// A finding at or above `--fail-on`.
+    failing: bool,
+}
+
+impl Seen {
+    fn add(&mut self, args: &LintArgs, piece: &LintOutcome) {
+        self.recognised_any |= piece.recognised_any;
+        self.skipped.extend(piece.skipped.iter().cloned());
+        self.failing |= failing(args, &piece.findings);
+    }
+}
+
+/// Two runs of entries in report order, as one.
+fn merge_sorted<'e>(
+    first: Vec<&'e report::Entry<'e>>,
+    second: &'e [report::Entry<'e>],
+) -> Vec<&'e report::Entry<'e>> {
+    let mut merged = Vec::with_capacity(first.len() + second.len());
+    let mut second = second.iter().peekable();
+    for entry in first {
+        while let Some(next) = second.next_if(|next| report::report_order(next, entry).is_lt()) {
+            merged.push(next);
+        }
+        merged.push(entry);
+    }
+    merged.extend(second);
+    merged
+}
+
+/// Machine formats stay valid documents when nothing was recognised; the note goes to people,
+/// on standard error.
+fn note_nothing_recognised(args: &LintArgs, recognised_nothing: bool) {
+    if recognised_nothing && args.format != Format::Human {
+        print_err(&format!("note: {}\n", report::NOTHING_RECOGNISED));
+    }
+}
+
+/// `-q`: a clean run prints nothing (machine formats are always written).
+fn is_silent(args: &LintArgs, clean: bool) -> bool {
+    quiet() && clean && matches!(args.format, Format::Human | Format::Concise)
+}
+
+fn note_skipped(skipped: &[(PathBuf, String)]) {
+    for (path, kind) in skipped {
         let path = path.strip_prefix(".").unwrap_or(path).display().to_string();
         print_err(&format!(
             "note: skipped {}: {kind}, not a regular file\n",
             crate::report::escape_line(&path)
         ));
     }
+}
+
+/// Whether a finding is at or above `--fail-on`.
+fn failing(args: &LintArgs, findings: &[crate::finding::Finding]) -> bool {
     let threshold = args.fail_on.severity();
-    if !args.exit_zero && outcome.findings.iter().any(|f| f.severity >= threshold) {
+    findings.iter().any(|f| f.severity >= threshold)
+}
+
+fn exit_code(args: &LintArgs, failing: bool) -> i32 {
+    if failing && !args.exit_zero {
         EXIT_FINDINGS
     } else {
         EXIT_OK
@@ -181,3 +371,6 @@ fn file_list(outcome: &LintOutcome) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -34,6 +34,8 @@ pub struct Discovered {
     pub skipped: Vec<(PathBuf, String)>,
     /// The listing of every folder the walk read, as the walk spells the folder.
     pub listed: Vec<(Arc<Path>, Listing)>,
+    /// Folders the walk found and left for a walk of their own ([`discover_apart`]).
+    pub set_apart: Vec<SetApart>,
 }
 
 impl Discovered {
@@ -42,6 +44,7 @@ impl Discovered {
         self.problems.append(&mut other.problems);
         self.skipped.append(&mut other.skipped);
         self.listed.append(&mut other.listed);
+        self.set_apart.append(&mut other.set_apart);
     }
 
     /// These files with those of the folders below put in at their places (`at`: how many of
@@ -76,7 +79,7 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
     for path in paths {
         let metadata = named_metadata(path, &exclude.root_or_cwd())?;
         if metadata.is_dir() {
-            found.append(walk(path, &exclude));
+            found.append(walk(path, &exclude, &|_, _| false));
         } else if let Some(kind) = special_kind(&metadata) {
             return Err(IngestError(format!(
                 "{}: {}",
@@ -91,11 +94,72 @@ pub fn discover(paths: &[PathBuf], config: &LintConfig) -> Result<Discovered, In
     if paths.len() > 1 {
         sort_unique_paths(&mut found.files);
     }
-    found.problems.sort();
-    found.problems.dedup();
-    found.skipped.sort();
-    found.skipped.dedup();
-    Ok(found)
+    Ok(found.settled())
+}
+
+/// Walks the folder `root` as [`discover`] does, except that a folder below it for which
+/// `apart` holds (given its path and listing) is not walked: it is set apart
+/// ([`Discovered::set_apart`]), for [`discover_set_apart`] to walk later, alone or with others.
+pub fn discover_apart(
+    root: &Path,
+    config: &LintConfig,
+    apart: &(dyn Fn(&Path, &Listing) -> bool + Sync),
+) -> Result<Discovered, IngestError> {
+    let exclude = Exclude::new(config);
+    if !named_metadata(root, &exclude.root_or_cwd())?.is_dir() {
+        return Err(IngestError(format!("{}: not a directory", root.display())));
+    }
+    let mut found = walk(root, &exclude, apart);
+    found.set_apart.sort_by(|a, b| a.folder.cmp(&b.folder));
+    Ok(found.settled())
+}
+
+/// Walks folders that [`discover_apart`] set apart under `root`, finding exactly what its walk
+/// would have found in them: the same ignore rules, `exclude` matched as from `root`.
+pub fn discover_set_apart(root: &Path, folders: &[SetApart], config: &LintConfig) -> Discovered {
+    let exclude = Exclude::new(config);
+    let tree = Tree {
+        root,
+        exclude: &exclude,
+        apart: &|_, _| false,
+    };
+    let mut found = crate::yaml::on_workers(|| {
+        let found: Vec<Discovered> = folders
+            .par_iter()
+            .map(|apart| tree.folder(Arc::clone(&apart.folder), apart.depth, &apart.rules))
+            .collect();
+        found
+    })
+    .into_iter()
+    .fold(Discovered::default(), |mut all, one| {
+        all.append(one);
+        all
+    });
+    if folders.len() > 1 {
+        sort_unique_paths(&mut found.files);
+    }
+    found.settled()
+}
+
+/// A folder the walk did not go into ([`discover_apart`]), with what walking it needs.
+#[derive(Debug, Clone)]
+pub struct SetApart {
+    pub folder: Arc<Path>,
+    /// How deep it is below the walked root.
+    depth: usize,
+    /// The ignore rules of the folders above it.
+    rules: Rules,
+}
+
+impl Discovered {
+    /// Problems and skipped files sorted, each once.
+    fn settled(mut self) -> Self {
+        self.problems.sort();
+        self.problems.dedup();
+        self.skipped.sort();
+        self.skipped.dedup();
+        self
+    }
 }
 
 /// Sorts paths in `Path` order and keeps one of each path (the first spelling in byte order
@@ -208,21 +272,42 @@ fn named_symlink(link: &Path, root: &Path) -> Result<(), IngestError> {
 /// Walks a tree on the worker pool, each folder listed once, and finds its files in `Path`
 /// order (see [`Tree::folder`]). Which entries are walked is decided as the `ignore` crate's
 /// walker decides it (see [`super::ignore_rules`]), then by `exclude`.
-fn walk(root: &Path, exclude: &Exclude) -> Discovered {
+/// A folder for which `apart` holds is not walked: it is set apart
+/// ([`Discovered::set_apart`]).
+fn walk(
+    root: &Path,
+    exclude: &Exclude,
+    apart: &(dyn Fn(&Path, &Listing) -> bool + Sync),
+) -> Discovered {
     let (rules, problem) = Rules::above(root);
-    let tree = Tree { root, exclude };
-    let mut found = crate::yaml::on_workers(|| tree.folder(root.into(), 0, &rules));
+    let mut found = walk_with(root, exclude, apart, &rules);
     if let Some(problem) = problem {
         found.add_problem(root, &problem);
     }
     found
 }
 
-/// One walk: where it started and what it leaves out.
+/// [`walk`] with the rules of the folders above `root` already read.
+fn walk_with(
+    root: &Path,
+    exclude: &Exclude,
+    apart: &(dyn Fn(&Path, &Listing) -> bool + Sync),
+    rules: &Rules,
+) -> Discovered {
+    let tree = Tree {
+        root,
+        exclude,
+        apart,
+    };
+    crate::yaml::on_workers(|| tree.folder(root.into(), 0, rules))
+}
+
+/// One walk: where it started, what it leaves out and what it sets apart.
 #[derive(Clone, Copy)]
 struct Tree<'w> {
     root: &'w Path,
     exclude: &'w Exclude,
+    apart: &'w (dyn Fn(&Path, &Listing) -> bool + Sync),
 }
 
 impl Tree<'_> {
@@ -236,6 +321,18 @@ impl Tree<'_> {
         let Some(listing) = list(&dir, depth, &mut one) else {
             return one;
         };
+        if depth > 0 && (self.apart)(&dir, &listing) {
+            // Listed again when it is walked: what this listing met is met again then.
+            let rules = rules.clone();
+            return Discovered {
+                set_apart: vec![SetApart {
+                    folder: dir,
+                    depth,
+                    rules,
+                }],
+                ..Discovered::default()
+            };
+        }
         let rules = rules.below(&dir, &listing);
         // Each folder below, with how many of this folder's files come before its own.
         let mut below = Vec::new();

@@ -42,6 +42,8 @@ pub struct Group {
     pub name: String,
     pub root: PathBuf,
     pub members: Vec<usize>,
+    /// The files under no cluster root (the repository's own cluster).
+    pub unrooted: bool,
 }
 
 /// Where a file belongs.
@@ -115,6 +117,7 @@ pub fn group(files: &[impl GroupFile], config: &LintConfig, listings: &Listings)
                 name: display(&root),
                 root,
                 members,
+                unrooted: false,
             },
             Unit::File(index) => Group {
                 name: display(files[index].path()),
@@ -124,6 +127,7 @@ pub fn group(files: &[impl GroupFile], config: &LintConfig, listings: &Listings)
                     .map(Path::to_path_buf)
                     .unwrap_or_default(),
                 members,
+                unrooted: false,
             },
         })
         .collect();
@@ -133,6 +137,7 @@ pub fn group(files: &[impl GroupFile], config: &LintConfig, listings: &Listings)
             name: display(&root),
             root,
             members: unrooted,
+            unrooted: true,
         });
     }
     for group in &mut groups {
@@ -294,13 +299,7 @@ impl<'l> Roots<'l> {
 
     /// A folder matching `clusters:` in `.talhorn.yaml`.
     fn declared(&self, absolute: &Path) -> bool {
-        if self.clusters.is_empty() {
-            return false;
-        }
-        let Ok(relative) = absolute.strip_prefix(&self.config_root) else {
-            return false;
-        };
-        !relative.as_os_str().is_empty() && self.clusters.iter().any(|g| g.is_match(relative))
+        declared(&self.clusters, &self.config_root, absolute)
     }
 
     /// A file `.talhorn.yaml` lists under `shared:` (it belongs to every cluster).
@@ -313,6 +312,58 @@ impl<'l> Roots<'l> {
             .strip_prefix(&self.config_root)
             .is_ok_and(|relative| self.shared.iter().any(|g| g.is_match(relative)))
     }
+}
+
+/// Which folders are cluster roots whatever their files and the files around them, so that
+/// a lint may read each apart from the rest of the repository
+/// ([`super::discover_apart`]).
+pub struct RootsByName {
+    cwd: PathBuf,
+    config_root: PathBuf,
+    clusters: Vec<GlobMatcher>,
+}
+
+impl RootsByName {
+    pub fn new(config: &LintConfig) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Self {
+            config_root: normalize(&cwd.join(&config.root)),
+            clusters: config.clusters.clone(),
+            cwd,
+        }
+    }
+
+    /// Whether `dir` (whose names are `listing`) is a cluster root by its path
+    /// (`clusters/<name>/`, a `clusters:` glob) or its own `.talhorn.yaml`: then every file
+    /// below it belongs to a cluster rooted in it, whatever else is in the repository, and no
+    /// folder outside it is a root by what it holds ([`Roots::folder`]). A layer folder is
+    /// never one: the folder above it looks into it for root markers.
+    pub fn is_root(&self, dir: &Path, listing: &Listing) -> bool {
+        if is_layer_folder(dir) {
+            return false;
+        }
+        let config_file = crate::rules::config::FILE_NAME;
+        let key = normalize(&self.cwd.join(dir));
+        is_conventional_cluster_folder(&key)
+            || self.declared(&key)
+            || (listing.holds(config_file) && dir.join(config_file).is_file())
+    }
+
+    fn declared(&self, absolute: &Path) -> bool {
+        declared(&self.clusters, &self.config_root, absolute)
+    }
+}
+
+/// Whether the folder `absolute` matches one of the `clusters:` globs (relative to
+/// `config_root`).
+fn declared(clusters: &[GlobMatcher], config_root: &Path, absolute: &Path) -> bool {
+    if clusters.is_empty() {
+        return false;
+    }
+    let Ok(relative) = absolute.strip_prefix(config_root) else {
+        return false;
+    };
+    !relative.as_os_str().is_empty() && clusters.iter().any(|g| g.is_match(relative))
 }
 
 /// `clusters/<name>/`: the layout Flux and most GitOps repositories use for several clusters.

@@ -26,7 +26,10 @@ mod walk_vs_ignore;
 mod yaml_facts;
 
 pub use classify::Kind;
-pub use discover::MAX_FILE_BYTES;
+pub use discover::{
+    Discovered, MAX_FILE_BYTES, SetApart, discover, discover_apart, discover_set_apart,
+};
+pub use group::RootsByName;
 
 use crate::finding::{Finding, Severity};
 use crate::intent::{GitOps, Role};
@@ -70,6 +73,14 @@ pub struct Ingested<C = ClusterInput> {
     pub recognised_any: bool,
     /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Whether what was read needs nothing outside it: no Omni template names a patch that is
+    /// not among the files, and no build manifest lists one of the files without an intent
+    /// among them (with one elsewhere in the repository, the generated files would be
+    /// skipped). Files read apart from the rest of their repository ([`ingest_discovered_each`])
+    /// give the findings of the whole repository only when this holds.
+    pub self_contained: bool,
+    /// Whether some files are under no cluster root (the repository's own cluster).
+    pub unrooted_files: bool,
 }
 
 /// One cluster's model, and its own configuration when its folder has a `.talhorn.yaml` other
@@ -137,7 +148,19 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
     prepare: impl FnOnce(&SourceMap, &Listings) -> P + Send,
     each: impl Fn(ClusterInput, &P) -> Result<C, IngestError> + Sync,
 ) -> Result<Ingested<C>, IngestError> {
-    let mut discovered = discover::discover(paths, config)?;
+    let discovered = discover::discover(paths, config)?;
+    ingest_discovered_each(discovered, stdin, config, list_files, prepare, each)
+}
+
+/// [`ingest_each`] of the files a walk found ([`discover_apart`], [`discover_set_apart`]).
+pub fn ingest_discovered_each<C: Send, P: Send + Sync>(
+    mut discovered: Discovered,
+    stdin: Option<&Path>,
+    config: &LintConfig,
+    list_files: bool,
+    prepare: impl FnOnce(&SourceMap, &Listings) -> P + Send,
+    each: impl Fn(ClusterInput, &P) -> Result<C, IngestError> + Sync,
+) -> Result<Ingested<C>, IngestError> {
     // The folders every stage up to grouping asks about, each listed once: by the walk, or now
     // in parallel (those above the walked roots, and those of files named alone).
     let listed = std::mem::take(&mut discovered.listed);
@@ -146,7 +169,8 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
         let listings = Listings::of_folders(&folders, listed);
         (folders, listings)
     });
-    let generated = generated_files(&discovered.files, &folders, &listings);
+    let (generated, listed_without_intent) =
+        generated_files(&discovered.files, &folders, &listings);
     drop(folders);
     let mut sources = SourceMap::default();
     // Each read file takes its path from the walk's list.
@@ -162,12 +186,14 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
         files.push(recognise(preload::from_text(name, text)).register(&mut sources));
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
+    let self_contained = !listed_without_intent && !names_patches_elsewhere(&files);
     let (mut groups, prepared) = yaml::on_workers(|| {
         rayon::join(
             || group::group(&files, config, &listings),
             || prepare(&sources, &listings),
         )
     });
+    let unrooted_files = groups.iter().any(|group| group.unrooted);
     let each = |input| each(input, &prepared);
     // The folders' listings are freed beside the first clusters, not before them (a
     // thousand folders take a fraction of a millisecond to free, on one core).
@@ -206,7 +232,23 @@ pub fn ingest_each<C: Send, P: Send + Sync>(
         files,
         recognised_any,
         skipped,
+        self_contained,
+        unrooted_files,
     })
+}
+
+/// Whether an Omni template among `files` names a patch file that is not among them.
+fn names_patches_elsewhere(files: &[ReadFile]) -> bool {
+    use group::GroupFile;
+    let mut named = files.iter().flat_map(|file| file.references()).peekable();
+    if named.peek().is_none() {
+        return false;
+    }
+    let read: HashSet<PathBuf> = files
+        .iter()
+        .map(|file| group::normalize(&file.path))
+        .collect();
+    named.any(|patch| !read.contains(&group::normalize(patch)))
 }
 
 /// What became of one cluster's model, with what its files turned out to be.
@@ -852,11 +894,15 @@ fn omni_patch_files(docs: &[Node]) -> Vec<String> {
 ///
 /// The manifests are looked for first (once per folder): without a listed file, the YAML files
 /// are not read a second time to look for an intent. Returns which of `files` to skip (an
-/// empty list: none).
-fn generated_files(files: &[Arc<Path>], folders: &[&Path], listings: &Listings) -> Vec<bool> {
+/// empty list: none), and whether a manifest lists files when there is no intent among them.
+fn generated_files(
+    files: &[Arc<Path>],
+    folders: &[&Path],
+    listings: &Listings,
+) -> (Vec<bool>, bool) {
     let manifests = manifests_above(folders, listings);
     if manifests.is_empty() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let generated: Vec<bool> = files
         .iter()
@@ -869,10 +915,13 @@ fn generated_files(files: &[Arc<Path>], folders: &[&Path], listings: &Listings) 
             })
         })
         .collect();
-    if !generated.contains(&true) || !has_intent(files) {
-        return Vec::new();
+    if !generated.contains(&true) {
+        return (Vec::new(), false);
     }
-    generated
+    if !has_intent(files) {
+        return (Vec::new(), true);
+    }
+    (generated, false)
 }
 
 /// The files each build manifest in `folders` (those of the files and above them) lists; a

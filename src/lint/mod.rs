@@ -1,4 +1,8 @@
 //! `talhorn lint`: ingest → clusters → rules, each cluster checked as soon as it is folded.
+//! A folder's lint may read it in pieces ([`apart`]), so that it never holds a record of
+//! every file.
+
+pub mod apart;
 
 use crate::finding::Finding;
 use crate::ingest::{self, FileEntry, IngestError};
@@ -27,6 +31,10 @@ pub struct LintOutcome {
     pub findings: Vec<Finding>,
     /// Special files (FIFOs, devices, sockets) found in a tree and not read, with what they are.
     pub skipped: Vec<(std::path::PathBuf, String)>,
+    /// See [`ingest::Ingested::self_contained`].
+    pub self_contained: bool,
+    /// Whether some files are under no cluster root (the repository's own cluster).
+    pub unrooted_files: bool,
 }
 
 /// A cluster as a lint leaves it: its model is checked on the worker that folded it and not
@@ -60,6 +68,17 @@ struct Checked {
 /// need the list, and a large run would hold a record per file for it.
 pub fn lint_paths_with_stdin(
     paths: &[PathBuf],
+    stdin: Option<&Path>,
+    config: &LintConfig,
+    list_files: bool,
+) -> Result<LintOutcome, IngestError> {
+    let discovered = ingest::discover(paths, config)?;
+    lint_discovered(discovered, stdin, config, list_files)
+}
+
+/// [`lint_paths_with_stdin`] of the files a walk found.
+pub fn lint_discovered(
+    discovered: ingest::Discovered,
     stdin: Option<&Path>,
     config: &LintConfig,
     list_files: bool,
@@ -100,7 +119,8 @@ pub fn lint_paths_with_stdin(
         rayon::spawn(move || drop(input.cluster));
         Ok(checked)
     };
-    let ingested = ingest::ingest_each(paths, stdin, config, list_files, find_nearest, check)?;
+    let ingested =
+        ingest::ingest_discovered_each(discovered, stdin, config, list_files, find_nearest, check)?;
     let mut sources = ingested.sources;
     sources.keep_texts(
         ingested
@@ -150,6 +170,8 @@ pub fn lint_paths_with_stdin(
         recognised_any: ingested.recognised_any,
         findings,
         skipped: ingested.skipped,
+        self_contained: ingested.self_contained,
+        unrooted_files: ingested.unrooted_files,
     })
 }
 

@@ -1,0 +1,177 @@
+//! A folder linted in pieces, so that the lint's memory does not grow with the repository.
+//!
+//! A lint of one folder holds a record of every file it reads (its path, what it was read as,
+//! its place in the source map) until the report: about 0.2 KB a file. Most of a large
+//! repository's files sit in cluster folders (`clusters/<name>/`, a folder with its own
+//! `.talhorn.yaml`, a folder a `clusters:` glob names) whose files belong to clusters rooted
+//! in them, whatever the rest of the repository holds. So the walk sets those folders apart
+//! ([`ingest::discover_apart`]); the rest of the repository is linted first, then the folders
+//! set apart, a few at a time ([`Pieces`]), each piece's records dropped before the next is
+//! read. The folders go in the order their paths are shown in the report, so each piece's
+//! findings come after every earlier piece's, and only the rest's findings wait to be merged
+//! in.
+//!
+//! A piece gives the findings the whole lint would give only when it needs nothing outside
+//! it ([`ingest::Ingested::self_contained`]) and every file in it is under one of its cluster
+//! roots (a `.git` between a file and its cluster folder makes it part of the repository's
+//! own cluster). A piece that does not is [`Entangled`]: the caller lints the folder whole
+//! instead.
+
+use super::{LintOutcome, lint_discovered};
+use crate::ingest::{self, Discovered, SetApart};
+use crate::rules::LintConfig;
+use std::path::{Path, PathBuf};
+
+/// About how many files a piece holds: enough to keep every worker busy, few enough that a
+/// piece's records stay small (a piece takes whole folders, so one large cluster folder is
+/// one large piece).
+const PIECE_FILES: usize = 1024;
+
+/// A folder's walk, with its cluster folders set apart.
+pub struct Apart {
+    rest: Discovered,
+    pieces: Pieces,
+}
+
+/// The folders set apart, linted a piece at a time, in report order.
+pub struct Pieces {
+    /// The walked folder.
+    root: PathBuf,
+    config: LintConfig,
+    /// Each folder with the path the report shows for it, in the report's order.
+    folders: std::vec::IntoIter<SetApart>,
+    /// Files and folders linted so far, to size the next piece.
+    files_linted: usize,
+    folders_linted: usize,
+}
+
+/// A piece needed files outside it, or met an error whose place in the whole lint's order it
+/// cannot tell: lint the folder whole.
+#[derive(Debug)]
+pub struct Entangled;
+
+/// Walks `root`, setting its cluster folders apart ([`ingest::RootsByName`]). A folder whose
+/// path is not UTF-8 stays in the rest: the report shows such paths lossily, so its order
+/// among the others is not its path's.
+pub fn walk(root: &Path, config: &LintConfig) -> Result<Apart, ingest::IngestError> {
+    let roots = ingest::RootsByName::new(config);
+    let apart = |dir: &Path, listing: &crate::source::Listing| {
+        dir.to_str().is_some() && roots.is_root(dir, listing)
+    };
+    let mut rest = ingest::discover_apart(root, config, &apart)?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut folders = std::mem::take(&mut rest.set_apart);
+    // `a-b/` before `a/`: the report compares the paths it shows as strings.
+    folders.sort_by_cached_key(|folder| crate::source::display_path(&folder.folder, &cwd) + "/");
+    Ok(Apart {
+        rest,
+        pieces: Pieces {
+            root: root.to_path_buf(),
+            config: config.clone(),
+            folders: folders.into_iter(),
+            files_linted: 0,
+            folders_linted: 0,
+        },
+    })
+}
+
+impl Apart {
+    /// Whether any folder was set apart (otherwise the rest is the whole folder).
+    pub fn has_pieces(&self) -> bool {
+        self.pieces.folders.len() > 0
+    }
+
+    /// Lints the rest of the folder (all of it when nothing was set apart), and hands back the
+    /// pieces still to lint. The rest may hold the repository's own cluster, but must need
+    /// nothing from the folders set apart.
+    pub fn lint_rest(self, config: &LintConfig) -> Result<(LintOutcome, Pieces), Entangled> {
+        let set_apart = self.has_pieces();
+        let rest = lint_discovered(self.rest, None, config, false).map_err(|_| Entangled)?;
+        if set_apart && !rest.self_contained {
+            return Err(Entangled);
+        }
+        Ok((rest, self.pieces))
+    }
+}
+
+impl Iterator for Pieces {
+    type Item = Result<LintOutcome, Entangled>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let count = self.next_piece_folders();
+        let folders: Vec<SetApart> = self.folders.by_ref().take(count).collect();
+        if folders.is_empty() {
+            return None;
+        }
+        let discovered = ingest::discover_set_apart(&self.root, &folders, &self.config);
+        self.files_linted += discovered.files.len();
+        self.folders_linted += folders.len();
+        let piece = lint_discovered(discovered, None, &self.config, false);
+        Some(match piece {
+            Ok(piece) if piece.self_contained && !piece.unrooted_files => Ok(piece),
+            _ => Err(Entangled),
+        })
+    }
+}
+
+impl Pieces {
+    /// How many folders the next piece takes: about [`PIECE_FILES`] files at the files per
+    /// folder seen so far (one folder to begin with).
+    fn next_piece_folders(&self) -> usize {
+        if self.folders_linted == 0 {
+            return 1;
+        }
+        let per_folder = self.files_linted.div_ceil(self.folders_linted).max(1);
+        (PIECE_FILES / per_folder).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::synthetic_tree;
+
+    fn config(root: &Path) -> LintConfig {
+        LintConfig {
+            root: root.to_path_buf(),
+            ..LintConfig::default()
+        }
+    }
+
+    /// Every cluster folder is set apart, in the report's order, and the pieces grow to about
+    /// [`PIECE_FILES`] files once the files per folder are known.
+    #[test]
+    fn cluster_folders_are_set_apart_and_linted_in_pieces_of_about_a_thousand_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        synthetic_tree::write_tree(root, 2_500).expect("tree written");
+        std::fs::rename(root.join("clusters/c024"), root.join("clusters/c000-x")).expect("renamed");
+        let config = config(root);
+        let apart = walk(root, &config).expect("walked");
+        let shown: Vec<String> = apart
+            .pieces
+            .folders
+            .as_slice()
+            .iter()
+            .map(|folder| {
+                folder
+                    .folder
+                    .strip_prefix(root)
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let mut expected: Vec<String> = (0..24).map(|c| format!("clusters/c{c:03}")).collect();
+        expected.insert(0, "clusters/c000-x".into());
+        assert_eq!(shown, expected);
+        assert!(apart.rest.files.is_empty(), "{:?}", apart.rest.files);
+        let (rest, pieces) = apart.lint_rest(&config).expect("the rest is linted");
+        assert!(rest.findings.is_empty());
+        let clusters: Vec<usize> = pieces
+            .map(|piece| piece.expect("self-contained").clusters.len())
+            .collect();
+        assert_eq!(clusters, [1, 10, 10, 4]);
+    }
+}
