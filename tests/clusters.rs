@@ -505,6 +505,40 @@ fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
     );
 }
 
+/// A suppression comment that covers nothing is reported (INT004) in the cluster of its file,
+/// not in whichever cluster's name sorts first: every cluster used to report every unused
+/// comment of the run, and one finding was kept, naming the first cluster.
+#[test]
+fn an_unused_suppression_is_reported_in_its_own_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).expect("mkdir .git");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/TAL006/fires-ghcr-installer");
+    for name in ["alpha", "beta"] {
+        copy_cluster(&fixture, &root.join("clusters").join(name), 20);
+    }
+    let worker = root.join("clusters/beta/talos/worker.yaml");
+    let text = fs::read_to_string(&worker).expect("read");
+    fs::write(
+        &worker,
+        format!("# talhorn: ignore[PVE001] no VM config on the next line\n{text}"),
+    )
+    .expect("write");
+    let outcome = lint(root);
+    let unused: Vec<(PathBuf, Option<&str>)> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == "INT004")
+        .map(|f| {
+            let path = outcome.sources.path(f.at.file).to_path_buf();
+            (path, f.cluster.as_deref())
+        })
+        .collect();
+    let beta = talhorn::source::display_path(&root.join("clusters/beta"), Path::new(""));
+    assert_eq!(unused, [(worker, Some(beta.as_str()))]);
+}
+
 /// A lint reads most files only for their cluster, and keeps the texts its report needs:
 /// those findings point into, not every file's. The kinds of files read that way still show.
 #[test]

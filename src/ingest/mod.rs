@@ -91,6 +91,8 @@ pub struct ClusterInput {
     pub root: PathBuf,
     pub cluster: Cluster,
     pub config: Option<LintConfig>,
+    /// Its files, in path order.
+    pub files: Vec<FileId>,
 }
 
 /// A file as `--show-files` lists it.
@@ -306,6 +308,7 @@ fn model_clusters<C: Send>(
                 // What the files read now turned out to be (the run lists their kinds).
                 let mut kinds = Vec::new();
                 let recognised = members.iter().any(|(_, file, _)| file.kind.is_checked());
+                let ids = members.iter().filter_map(|(_, file, _)| file.id).collect();
                 for (index, file, digest) in members {
                     if list_files && let Cow::Owned(file) = &file {
                         kinds.push((index, file.kind));
@@ -317,6 +320,7 @@ fn model_clusters<C: Send>(
                     root: group.root.clone(),
                     cluster: reader.finish(),
                     config: own,
+                    files: ids,
                 };
                 each(input).map(|cluster| Folded {
                     cluster,

@@ -61,6 +61,8 @@ struct Checked {
     intent_files: HashSet<FileId>,
     /// Texts read for it that the report or the suppressions need.
     texts: Vec<(FileId, Arc<SourceFile>)>,
+    /// Its files that hold suppression comments (it reports those that cover nothing).
+    commented: HashSet<FileId>,
 }
 
 /// [`lint_paths`], plus standard input as the file `stdin` names (`talhorn lint -`). The
@@ -106,8 +108,16 @@ pub fn lint_discovered(
             Cow::Owned(resolved) => Some(resolved),
             Cow::Borrowed(_) => None,
         };
+        let sources = &input.cluster.sources;
+        let commented: HashSet<FileId> = input
+            .files
+            .iter()
+            .copied()
+            .filter(|&id| suppress::has_comments(sources.get(id)))
+            .collect();
         let checked = Checked {
-            texts: texts_to_keep(&input.cluster.sources, &findings),
+            texts: texts_to_keep(sources, &findings, &commented),
+            commented,
             intent_files: rules::intent_files(&input.cluster),
             name: input.name,
             root: input.root,
@@ -148,6 +158,7 @@ pub fn lint_discovered(
             checked.config.as_ref().unwrap_or(config),
             &suppressions,
             &used,
+            &|file| checked.commented.contains(&file),
         );
         for mut finding in kept {
             finding.cluster = Some(checked.name.clone());
@@ -176,8 +187,13 @@ pub fn lint_discovered(
 }
 
 /// The texts read for a cluster that the run keeps: those its findings point into, and those
-/// with a suppression comment (a comment that matched nothing is reported where it is).
-fn texts_to_keep(sources: &SourceMap, findings: &[Finding]) -> Vec<(FileId, Arc<SourceFile>)> {
+/// with a suppression comment (`commented`: a comment that matched nothing is reported where
+/// it is).
+fn texts_to_keep(
+    sources: &SourceMap,
+    findings: &[Finding],
+    commented: &HashSet<FileId>,
+) -> Vec<(FileId, Arc<SourceFile>)> {
     let pointed: HashSet<FileId> = findings
         .iter()
         .flat_map(|f| std::iter::once(f.at.file).chain(f.related.iter().map(|r| r.at.file)))
@@ -185,7 +201,7 @@ fn texts_to_keep(sources: &SourceMap, findings: &[Finding]) -> Vec<(FileId, Arc<
     sources
         .own_texts()
         .iter()
-        .filter(|(id, file)| pointed.contains(id) || suppress::has_comments(file))
+        .filter(|(id, _)| pointed.contains(id) || commented.contains(id))
         .cloned()
         .collect()
 }

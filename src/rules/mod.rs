@@ -121,6 +121,7 @@ pub fn run(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
         config,
         &suppressions,
         &used,
+        &|_| true,
     )
 }
 
@@ -163,8 +164,9 @@ pub fn check_cluster(cluster: &Cluster, config: &LintConfig) -> Vec<Finding> {
 
 /// [`check_cluster`]'s findings without those a suppression comment covers, plus INT004 for
 /// the comments that cover nothing in the whole run (`used`, [`suppress::Suppressions::used_by`]
-/// over every cluster's findings), sorted. `sources` holds the texts of the files findings and
-/// suppressions point into; `intent_files` are the cluster's ([`intent_files`]).
+/// over every cluster's findings) in the files it `holds`, sorted. `sources` holds the texts of
+/// the files findings and suppressions point into; `intent_files` are the cluster's
+/// ([`intent_files`]).
 pub fn finish_cluster(
     findings: Vec<Finding>,
     sources: &SourceMap,
@@ -172,8 +174,9 @@ pub fn finish_cluster(
     config: &LintConfig,
     suppressions: &suppress::Suppressions,
     used: &[bool],
+    holds: &dyn Fn(FileId) -> bool,
 ) -> Vec<Finding> {
-    let mut findings = suppress::apply(findings, sources, config, suppressions, used);
+    let mut findings = suppress::apply(findings, sources, config, suppressions, used, holds);
     findings.sort_by(|a, b| (a.at, a.code).cmp(&(b.at, b.code)));
     merge_same_intent_setting(findings, intent_files)
 }

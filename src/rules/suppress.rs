@@ -125,14 +125,16 @@ impl Suppressions {
 }
 
 /// Drops suppressed findings and adds INT004 for suppressions that matched nothing in the run
-/// (`used`, from [`Suppressions::used_by`]); `suppressions` are those of `sources`
-/// ([`Suppressions::find`]).
+/// (`used`, from [`Suppressions::used_by`]) in the files the cluster `holds` (each cluster
+/// reports its own files' comments, so the finding names a cluster the file is in);
+/// `suppressions` are those of `sources` ([`Suppressions::find`]).
 pub fn apply(
     findings: Vec<Finding>,
     sources: &SourceMap,
     config: &LintConfig,
     suppressions: &Suppressions,
     used: &[bool],
+    holds: &dyn Fn(FileId) -> bool,
 ) -> Vec<Finding> {
     let mut kept: Vec<Finding> = findings
         .into_iter()
@@ -142,7 +144,7 @@ pub fn apply(
         .0
         .iter()
         .zip(used)
-        .filter(|(_, used)| !**used)
+        .filter(|(s, used)| !**used && holds(s.at.file))
         .map(|(s, _)| s);
     if config.enabled_anywhere(INT004.code) {
         for s in unused {
