@@ -813,11 +813,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// The benchmark's synthetic tree, a corpus for the tests.
-#[cfg(test)]
-#[path = "../tools/synthetic_tree.rs"]
-mod synthetic_tree;
-
 /// Every YAML file of the fixtures, the examples, the tests and a synthetic tree of 300 files
 /// written into `synthetic`: a corpus for the tests that compare two ways of reading YAML.
 #[cfg(test)]
@@ -832,7 +827,7 @@ pub(crate) fn yaml_corpus(synthetic: &std::path::Path) -> Vec<std::path::PathBuf
             }
         }
     }
-    synthetic_tree::write_tree(synthetic, 300).unwrap();
+    crate::synthetic_tree::write_tree(synthetic, 300).unwrap();
     let mut files = Vec::new();
     walk(synthetic, &mut files);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -218,8 +218,9 @@ struct Spooled {
 /// Lints the folder `root` in pieces, the report made as they come into an unnamed temporary
 /// file: a piece may still show that the folder must be linted whole, and GitHub's notices
 /// about dropped annotations go before the findings. `None`: lint whole, for `--show-files`,
-/// `shared:` files (they belong to every cluster), a piece that needs files outside it, or an
-/// error (the whole lint reports it at its place); `Err`: the spool cannot be written.
+/// `shared:` files (they belong to every cluster), a piece that needs files outside it, an
+/// error (the whole lint reports it at its place), or no temporary file to be had; `Err`: the
+/// spool cannot be written.
 fn lint_in_pieces(
     args: &LintArgs,
     config: &LintConfig,
@@ -229,15 +230,12 @@ fn lint_in_pieces(
         return None;
     }
     let apart = crate::lint::apart::walk(root, config).ok()?;
-    let whole = !apart.has_pieces();
-    let (rest, pieces) = apart.lint_rest(config).ok()?;
-    if whole {
+    if !apart.has_pieces() {
+        let (rest, _) = apart.lint_rest(config).ok()?;
         return Some(Ok(InPieces::Whole(rest)));
     }
-    let spool = match tempfile::tempfile() {
-        Ok(spool) => spool,
-        Err(e) => return Some(Err(e)),
-    };
+    let spool = tempfile::tempfile().ok()?;
+    let (rest, pieces) = apart.lint_rest(config).ok()?;
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let options = report_options(args.format, args.statistics, stream);
     let rules = rule_infos();

@@ -62,6 +62,15 @@ impl Discovered {
         self
     }
 
+    /// Problems and skipped files sorted, each once.
+    fn settled(mut self) -> Self {
+        self.problems.sort();
+        self.problems.dedup();
+        self.skipped.sort();
+        self.skipped.dedup();
+        self
+    }
+
     /// A problem of the walk, at its path (`at` when it names none).
     fn add_problem(&mut self, at: &Path, error: &ignore::Error) {
         let path = error_path(error).unwrap_or_else(|| at.to_path_buf());
@@ -149,17 +158,6 @@ pub struct SetApart {
     depth: usize,
     /// The ignore rules of the folders above it.
     rules: Rules,
-}
-
-impl Discovered {
-    /// Problems and skipped files sorted, each once.
-    fn settled(mut self) -> Self {
-        self.problems.sort();
-        self.problems.dedup();
-        self.skipped.sort();
-        self.skipped.dedup();
-        self
-    }
 }
 
 /// Sorts paths in `Path` order and keeps one of each path (the first spelling in byte order

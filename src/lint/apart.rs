@@ -38,7 +38,7 @@ pub struct Pieces {
     /// The walked folder.
     root: PathBuf,
     config: LintConfig,
-    /// Each folder with the path the report shows for it, in the report's order.
+    /// The folders still to lint, in the order the report shows their paths.
     folders: std::vec::IntoIter<SetApart>,
     /// Files and folders linted so far, to size the next piece.
     files_linted: usize,

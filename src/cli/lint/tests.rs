@@ -157,7 +157,8 @@ fn a_repository_with_no_cluster_folder_is_one_piece() {
 /// the lint to be run whole.
 #[test]
 fn a_piece_that_needs_files_outside_it_makes_the_lint_whole() {
-    let cases: [(&str, fn(&Path)); 5] = [
+    type Case = (&'static str, fn(&Path));
+    let cases: [Case; 5] = [
         (
             "an Omni template names a patch outside its folder",
             |root| {
