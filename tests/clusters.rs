@@ -465,10 +465,9 @@ fn a_talconfig_in_bootstrap_talos_makes_the_folder_above_bootstrap_the_root() {
     );
 }
 
-/// A suppression comment that covers a finding of its own cluster is used, whatever the other
-/// clusters of the run say (each used to call it unused, INT004).
-#[test]
-fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
+/// A repository of two clusters, `clusters/alpha` and `clusters/beta`, each a copy of one
+/// fixture that reports TAL006.
+fn alpha_and_beta() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     fs::create_dir(root.join(".git")).expect("mkdir .git");
@@ -477,6 +476,15 @@ fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
     for name in ["alpha", "beta"] {
         copy_cluster(&fixture, &root.join("clusters").join(name), 20);
     }
+    dir
+}
+
+/// A suppression comment that covers a finding of its own cluster is used, whatever the other
+/// clusters of the run say (each used to call it unused, INT004).
+#[test]
+fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
+    let dir = alpha_and_beta();
+    let root = dir.path();
     let worker = root.join("clusters/alpha/talos/worker.yaml");
     let text = fs::read_to_string(&worker).expect("read");
     let text = text.replacen(
@@ -510,14 +518,8 @@ fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
 /// comment of the run, and one finding was kept, naming the first cluster.
 #[test]
 fn an_unused_suppression_is_reported_in_its_own_cluster() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = alpha_and_beta();
     let root = dir.path();
-    fs::create_dir(root.join(".git")).expect("mkdir .git");
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/TAL006/fires-ghcr-installer");
-    for name in ["alpha", "beta"] {
-        copy_cluster(&fixture, &root.join("clusters").join(name), 20);
-    }
     let worker = root.join("clusters/beta/talos/worker.yaml");
     let text = fs::read_to_string(&worker).expect("read");
     fs::write(
