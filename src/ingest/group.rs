@@ -334,19 +334,25 @@ impl RootsByName {
     }
 
     /// Whether `dir` (whose names are `listing`) is a cluster root by its path
-    /// (`clusters/<name>/`, a `clusters:` glob) or its own `.talhorn.yaml`: then every file
-    /// below it belongs to a cluster rooted in it, whatever else is in the repository, and no
-    /// folder outside it is a root by what it holds ([`Roots::folder`]). A layer folder is
-    /// never one: the folder above it looks into it for root markers.
+    /// (`clusters/<name>/`, a `clusters:` glob), its own `.talhorn.yaml` or a root marker known
+    /// by its name alone (a `talconfig.yaml`, a Terraform lock or variables file): then every
+    /// file below it belongs to a cluster rooted in it, whatever else is in the repository,
+    /// and no folder outside it is a root by what it holds ([`Roots::folder`]). A layer folder
+    /// is never one: the folder above it looks into it for root markers.
     pub fn is_root(&self, dir: &Path, listing: &Listing) -> bool {
         if is_layer_folder(dir) {
             return false;
         }
         let config_file = crate::rules::config::FILE_NAME;
         let key = normalize(&self.cwd.join(dir));
+        let in_modules = is_in_modules(dir);
         is_conventional_cluster_folder(&key)
             || self.declared(&key)
             || (listing.holds(config_file) && dir.join(config_file).is_file())
+            || listing.names().any(|name| {
+                name.to_str()
+                    .is_some_and(|name| is_root_marker_name(name, in_modules))
+            })
     }
 
     fn declared(&self, absolute: &Path) -> bool {
@@ -433,20 +439,11 @@ impl Roots<'_> {
     /// that calls it is). A `.tf` file the run read is not read again; one outside the lint
     /// set (a folder above the linted one) is.
     fn has_root_marker_file(&self, dir: &Path, listing: &Listing) -> bool {
-        let in_modules = dir.components().any(|c| c.as_os_str() == "modules");
+        let in_modules = is_in_modules(dir);
         listing.names().any(|name| {
             let name = name.to_str().unwrap_or_default();
-            if classify::is_talconfig_name(name) {
-                return true;
-            }
-            if in_modules {
-                return false;
-            }
-            let is_tf_root_file = name == ".terraform.lock.hcl"
-                || name == "terraform.tfvars"
-                || name.ends_with(".auto.tfvars");
-            is_tf_root_file
-                || (name.ends_with(".tf") && {
+            is_root_marker_name(name, in_modules)
+                || (!in_modules && name.ends_with(".tf") && {
                     let path = dir.join(name);
                     self.terraform.get(&normalize(&path)).map_or_else(
                         || {
@@ -458,6 +455,22 @@ impl Roots<'_> {
                 })
         })
     }
+}
+
+/// A module under `modules/` is never a root: the root module that calls it is.
+fn is_in_modules(dir: &Path) -> bool {
+    dir.components().any(|c| c.as_os_str() == "modules")
+}
+
+/// Whether a file of this name makes its folder a cluster root, whatever it holds: a
+/// talhelper `talconfig.yaml`, or a Terraform lock file or variables file of a root module
+/// (`in_modules`: the folder is below `modules/`, where only a talconfig counts).
+fn is_root_marker_name(name: &str, in_modules: bool) -> bool {
+    classify::is_talconfig_name(name)
+        || (!in_modules
+            && (name == ".terraform.lock.hcl"
+                || name == "terraform.tfvars"
+                || name.ends_with(".auto.tfvars")))
 }
 
 /// Whether Terraform text configures a provider or a backend (what only a root module does).

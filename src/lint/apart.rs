@@ -2,9 +2,9 @@
 //!
 //! A lint of one folder holds a record of every file it reads (its path, what it was read as,
 //! its place in the source map) until the report: about 0.2 KB a file. Most of a large
-//! repository's files sit in cluster folders (`clusters/<name>/`, a folder with its own
-//! `.talhorn.yaml`, a folder a `clusters:` glob names) whose files belong to clusters rooted
-//! in them, whatever the rest of the repository holds. So the walk sets those folders apart
+//! repository's files sit in cluster folders (`clusters/<name>/`, a folder a `clusters:` glob
+//! names, a folder with its own `.talhorn.yaml` or `talconfig.yaml`) whose files belong to
+//! clusters rooted in them, whatever the rest of the repository holds. So the walk sets those folders apart
 //! ([`ingest::discover_apart`]); the rest of the repository is linted first, then the folders
 //! set apart, a few at a time ([`Pieces`]), each piece's records dropped before the next is
 //! read. The folders go in the order their paths are shown in the report, so each piece's
@@ -149,6 +149,19 @@ mod tests {
         let root = dir.path();
         synthetic_tree::write_tree(root, 2_500).expect("tree written");
         std::fs::rename(root.join("clusters/c024"), root.join("clusters/c000-x")).expect("renamed");
+        // A talconfig makes its folder a root by its name; a layer folder never is one, and a
+        // Terraform root module known by its text is not set apart.
+        for marker in [
+            "sites/prod/talconfig.yaml",
+            "sites/edge/.terraform.lock.hcl",
+            "sites/modules/net/terraform.tfvars",
+            "lab/talos/talconfig.yaml",
+            "tf/main.tf",
+        ] {
+            let path = root.join(marker);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "provider \"proxmox\" {}\n").unwrap();
+        }
         let config = config(root);
         let apart = walk(root, &config).expect("walked");
         let shown: Vec<String> = apart
@@ -167,13 +180,26 @@ mod tests {
             .collect();
         let mut expected: Vec<String> = (0..24).map(|c| format!("clusters/c{c:03}")).collect();
         expected.insert(0, "clusters/c000-x".into());
+        expected.extend(["sites/edge".into(), "sites/prod".into()]);
         assert_eq!(shown, expected);
-        assert!(apart.rest.files.is_empty(), "{:?}", apart.rest.files);
-        let (rest, pieces) = apart.lint_rest(&config).expect("the rest is linted");
-        assert!(rest.findings.is_empty());
+        let rest: Vec<&Path> = apart
+            .rest
+            .files
+            .iter()
+            .map(|file| file.strip_prefix(root).unwrap())
+            .collect();
+        let markers = [
+            "lab/talos/talconfig.yaml",
+            "sites/modules/net/terraform.tfvars",
+            "tf/main.tf",
+        ];
+        assert_eq!(rest, markers.map(Path::new));
+        let (_, pieces) = apart.lint_rest(&config).expect("the rest is linted");
         let clusters: Vec<usize> = pieces
             .map(|piece| piece.expect("self-contained").clusters.len())
             .collect();
-        assert_eq!(clusters, [1, 20, 4]);
+        // The last piece: four cluster folders, `sites/prod` and `sites/edge` (whose lock file
+        // is no file talhorn reads, so no cluster).
+        assert_eq!(clusters, [1, 20, 5]);
     }
 }

@@ -89,6 +89,25 @@ fn monorepo() -> tempfile::TempDir {
         write(&root.join(rest), KVM64_VM);
     }
     write(&root.join("clusters/c000.conf"), KVM64_VM);
+    // A talhelper cluster set apart by its talconfig's name, and one in a layer folder, which
+    // stays in the rest.
+    let talhelper = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules/TAL001/fires-no-iscsi-tools-talhelper");
+    for (from, to) in [
+        ("talos/talconfig.yaml", "sites/prod/talconfig.yaml"),
+        (
+            "kubernetes/longhorn/values.yaml",
+            "sites/prod/kubernetes/longhorn/values.yaml",
+        ),
+        ("talos/talconfig.yaml", "lab/talos/talconfig.yaml"),
+        (
+            "kubernetes/longhorn/values.yaml",
+            "lab/kubernetes/longhorn/values.yaml",
+        ),
+    ] {
+        let text = fs::read_to_string(talhelper.join(from)).expect("fixture read");
+        write(&root.join(to), &text);
+    }
     write(
         &root.join(".gitignore"),
         "/clusters/c001/proxmox/\nclusters/*/talos/nodes/c002-w-*.yaml\n",
