@@ -129,22 +129,8 @@ fn report_whole(args: &LintArgs, outcome: LintOutcome) -> i32 {
             out,
         )
     };
-    let silent = is_silent(args, outcome.findings.is_empty());
-    match &args.output_file {
-        Some(path) => {
-            let mut text = Vec::new();
-            let written = write(&mut text).map_err(|e| e.to_string());
-            if let Err(e) = written.and_then(|()| write_report(path, &text)) {
-                return fail(e);
-            }
-        }
-        None if silent => {}
-        // Written as it is made: a large report is not held whole first.
-        None => {
-            if !print_out_with(write) {
-                return EXIT_ERROR;
-            }
-        }
+    if let Err(exit) = deliver(args, outcome.findings.is_empty(), write) {
+        return exit;
     }
     note_skipped(&outcome.skipped);
     exit_code(args, failing(args, &outcome.findings))
@@ -174,26 +160,14 @@ fn lint_apart(
         mut seen,
     } = spooled;
     note_nothing_recognised(args, !seen.recognised_any);
-    let mut copied = |out: &mut dyn std::io::Write| {
+    let copied = |out: &mut dyn std::io::Write| {
         use std::io::Seek;
         out.write_all(totals.preamble.as_bytes())?;
         spool.rewind()?;
         std::io::copy(&mut spool, out).map(drop)
     };
-    match &args.output_file {
-        Some(path) => {
-            let mut text = Vec::new();
-            let written = copied(&mut text).map_err(|e| e.to_string());
-            if let Err(e) = written.and_then(|()| write_report(path, &text)) {
-                return Some(fail(e));
-            }
-        }
-        None if is_silent(args, totals.counts.total() == 0) => {}
-        None => {
-            if !print_out_with(copied) {
-                return Some(EXIT_ERROR);
-            }
-        }
+    if let Err(exit) = deliver(args, totals.counts.total() == 0, copied) {
+        return Some(exit);
     }
     seen.skipped.sort();
     note_skipped(&seen.skipped);
@@ -231,11 +205,11 @@ fn lint_in_pieces(
     }
     let apart = crate::lint::apart::walk(root, config).ok()?;
     if !apart.has_pieces() {
-        let (rest, _) = apart.lint_rest(config).ok()?;
+        let (rest, _) = apart.lint_rest().ok()?;
         return Some(Ok(InPieces::Whole(rest)));
     }
     let spool = tempfile::tempfile().ok()?;
-    let (rest, pieces) = apart.lint_rest(config).ok()?;
+    let (rest, pieces) = apart.lint_rest().ok()?;
     let stream = args.output_file.is_none().then_some(Stream::Stdout);
     let options = report_options(args.format, args.statistics, stream);
     let rules = rule_infos();
@@ -308,6 +282,28 @@ fn merge_sorted<'e>(
     }
     merged.extend(second);
     merged
+}
+
+/// Writes the report `write` makes to `--output-file` (replaced atomically) or to standard
+/// output as it is made (a large report is not held whole first); nothing with `-q` when the
+/// run is `clean` (see [`is_silent`]). `Err`: the exit code of a failure, already reported.
+fn deliver(
+    args: &LintArgs,
+    clean: bool,
+    mut write: impl FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), i32> {
+    match &args.output_file {
+        Some(path) => {
+            let mut text = Vec::new();
+            let written = write(&mut text).map_err(|e| e.to_string());
+            written
+                .and_then(|()| write_report(path, &text))
+                .map_err(fail)
+        }
+        None if is_silent(args, clean) => Ok(()),
+        None if print_out_with(write) => Ok(()),
+        None => Err(EXIT_ERROR),
+    }
 }
 
 /// Machine formats stay valid documents when nothing was recognised; the note goes to people,

@@ -86,9 +86,10 @@ impl Apart {
     /// Lints the rest of the folder (all of it when nothing was set apart), and hands back the
     /// pieces still to lint. The rest may hold the repository's own cluster, but must need
     /// nothing from the folders set apart.
-    pub fn lint_rest(self, config: &LintConfig) -> Result<(LintOutcome, Pieces), Entangled> {
+    pub fn lint_rest(self) -> Result<(LintOutcome, Pieces), Entangled> {
         let set_apart = self.has_pieces();
-        let rest = lint_discovered(self.rest, None, config, false).map_err(|_| Entangled)?;
+        let rest =
+            lint_discovered(self.rest, None, &self.pieces.config, false).map_err(|_| Entangled)?;
         if set_apart && !rest.self_contained {
             return Err(Entangled);
         }
@@ -194,7 +195,7 @@ mod tests {
             "tf/main.tf",
         ];
         assert_eq!(rest, markers.map(Path::new));
-        let (_, pieces) = apart.lint_rest(&config).expect("the rest is linted");
+        let (_, pieces) = apart.lint_rest().expect("the rest is linted");
         let clusters: Vec<usize> = pieces
             .map(|piece| piece.expect("self-contained").clusters.len())
             .collect();
