@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod emit;
+pub mod fast_hash;
 pub mod finding;
 pub mod ingest;
 pub mod intent;

@@ -17,10 +17,10 @@
 //! and so the same files, and gives the same findings.
 
 use super::classify::{self, Kind};
+use crate::fast_hash::FastMap;
 use crate::rules::LintConfig;
 use crate::source::{Listing, Listings};
 use globset::GlobMatcher;
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
@@ -59,7 +59,7 @@ enum Unit {
 /// `shared:` globs are relative to its root).
 pub fn group(files: &[impl GroupFile], config: &LintConfig, listings: &Listings) -> Vec<Group> {
     let mut roots = Roots::new(files, config, listings);
-    let mut referenced: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+    let mut referenced: FastMap<PathBuf, Vec<usize>> = FastMap::default();
     for (index, file) in files.iter().enumerate() {
         for reference in file.references() {
             referenced
@@ -154,7 +154,7 @@ pub fn group(files: &[impl GroupFile], config: &LintConfig, listings: &Listings)
 #[derive(Default)]
 struct Units {
     members: Vec<(Unit, Vec<usize>)>,
-    slots: HashMap<Unit, usize>,
+    slots: FastMap<Unit, usize>,
 }
 
 impl Units {
@@ -196,14 +196,14 @@ struct Folder {
 /// once: a folder spelled two ways, by two paths on the command line, is looked at twice).
 struct Roots<'l> {
     /// Every read Terraform file (lexically normalized) and whether it declares a root module.
-    terraform: HashMap<PathBuf, bool>,
+    terraform: FastMap<PathBuf, bool>,
     /// The nearest root at or above a folder (as the paths spell it, by bytes), once found:
     /// an index into `found`, so that each folder below a root does not hold a copy of it.
-    nearest: HashMap<OsString, Option<usize>>,
+    nearest: FastMap<OsString, Option<usize>>,
     /// The roots `nearest` found.
     found: Vec<PathBuf>,
     /// Intents per folder (a folder holding an intent is a root).
-    intents: HashMap<PathBuf, usize>,
+    intents: FastMap<PathBuf, usize>,
     config_root: PathBuf,
     clusters: Vec<GlobMatcher>,
     shared: Vec<GlobMatcher>,
@@ -215,7 +215,7 @@ struct Roots<'l> {
 impl<'l> Roots<'l> {
     fn new(files: &[impl GroupFile], config: &LintConfig, listings: &'l Listings) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let mut intents: HashMap<PathBuf, usize> = HashMap::new();
+        let mut intents: FastMap<PathBuf, usize> = FastMap::default();
         for file in files.iter().filter(|f| f.kind() == Kind::Intent) {
             let dir = normalize(file.path().parent().unwrap_or(Path::new("")));
             *intents.entry(dir).or_default() += 1;
@@ -227,7 +227,7 @@ impl<'l> Roots<'l> {
             .collect();
         Self {
             terraform,
-            nearest: HashMap::new(),
+            nearest: FastMap::default(),
             found: Vec::new(),
             intents,
             config_root: normalize(&cwd.join(&config.root)),

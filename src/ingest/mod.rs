@@ -31,6 +31,7 @@ pub use discover::{
 };
 pub use group::RootsByName;
 
+use crate::fast_hash::FastMap;
 use crate::finding::{Finding, Severity};
 use crate::intent::{GitOps, Role};
 use crate::knowledge::longhorn::ChartVersion;
@@ -276,7 +277,7 @@ fn model_clusters<C: Send>(
 ) -> Result<Vec<Folded<C>>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
     // Clusters in one repository share the folders above them: each is looked at once.
-    let mut known_configs = HashMap::new();
+    let mut known_configs = FastMap::default();
     for group in groups.iter_mut() {
         let (own, config_file) = cluster_config(group, config, sources, &mut known_configs)?;
         if let Some(own) = &own {
@@ -517,7 +518,7 @@ fn cluster_config(
     group: &group::Group,
     run: &LintConfig,
     sources: &mut SourceMap,
-    known_configs: &mut HashMap<PathBuf, Option<PathBuf>>,
+    known_configs: &mut FastMap<PathBuf, Option<PathBuf>>,
 ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
     let run_file = run.root.join(crate::rules::config::FILE_NAME);
     let own_file = run

@@ -6,12 +6,12 @@
 //! `tests/proxmox_parse.rs` fails when it drifts. Behaviour the table cannot express (aliases,
 //! placeholder enums, bus restrictions found in code) is written out below with its source.
 
+use crate::fast_hash::FastMap;
 use crate::finding::{Finding, Severity};
 use crate::load::qmconf::{
     self, DriveVolume, Property, QmConfig, QmOption, QmProblem, QmProblemKind, SectionKind,
 };
 use crate::source::{FileId, Location, Span};
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The type of a key's or sub-option's value.
@@ -215,8 +215,8 @@ pub fn lookup_key(key: &str) -> KeyLookup {
 /// twice (`scsi0`, then the family `scsi`), and a binary search over the names cost about
 /// 1.5 % of a large lint.
 fn named(name: &str) -> impl Iterator<Item = &'static KeySpec> {
-    static BY_NAME: LazyLock<HashMap<&'static str, Vec<&'static KeySpec>>> = LazyLock::new(|| {
-        let mut by_name: HashMap<&'static str, Vec<&'static KeySpec>> = HashMap::new();
+    static BY_NAME: LazyLock<FastMap<&'static str, Vec<&'static KeySpec>>> = LazyLock::new(|| {
+        let mut by_name: FastMap<&'static str, Vec<&'static KeySpec>> = FastMap::default();
         for spec in KEYS {
             by_name.entry(spec.name).or_default().push(spec);
         }

@@ -14,9 +14,9 @@ pub use network::Network;
 pub use proxmox::{Bridge, Disk, DiskRole, Host, Nic, Storage, Vm};
 pub use talos::{Mount, Scope, Talos, TalosConfig, TalosNode, UserVolume};
 
+use crate::fast_hash::FastMap;
 use crate::finding::Finding;
 use crate::source::{Fact, Location, SourceMap};
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use crate::intent::{Engine, GitOps, Role};
@@ -100,20 +100,20 @@ struct JoinIndex {
     vms: usize,
     nodes: usize,
     /// The first VM of each name.
-    vm_by_name: HashMap<String, usize>,
+    vm_by_name: FastMap<String, usize>,
     /// The first Talos node of each name or hostname.
-    node_by_name: HashMap<String, usize>,
+    node_by_name: FastMap<String, usize>,
 }
 
 impl JoinIndex {
     fn new(cluster: &Cluster) -> Self {
-        let mut vm_by_name = HashMap::new();
+        let mut vm_by_name = FastMap::default();
         for (i, vm) in cluster.vms.iter().enumerate() {
             if let Some(name) = &vm.name {
                 vm_by_name.entry(name.value.clone()).or_insert(i);
             }
         }
-        let mut node_by_name = HashMap::new();
+        let mut node_by_name = FastMap::default();
         for (i, node) in cluster.talos.nodes.iter().enumerate() {
             node_by_name.entry(node.name.clone()).or_insert(i);
             if let Some(hostname) = &node.hostname {

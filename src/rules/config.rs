@@ -5,6 +5,7 @@
 //! the command line (as pre-commit passes them) gets the same configuration as in a directory
 //! walk. `--config` names one file for everything instead.
 
+use crate::fast_hash::FastMap;
 use crate::finding::Severity;
 use crate::source::{FileId, Listings, Location, SourceMap};
 use crate::yaml::{self, Node};
@@ -52,7 +53,7 @@ pub struct LintConfig {
     /// Whether files under another `.talhorn.yaml` use that one (false with `--config`).
     pub per_file: bool,
     /// Files whose nearest `.talhorn.yaml` is another one than this: their configuration.
-    pub nearest: HashMap<PathBuf, Arc<LintConfig>>,
+    pub nearest: FastMap<PathBuf, Arc<LintConfig>>,
 }
 
 /// Every file's nearest `.talhorn.yaml`, found once for a run: the clusters of a run share its
@@ -72,8 +73,8 @@ impl NearestConfigs {
     /// its listing in `listings`).
     pub fn find(sources: &SourceMap, listings: &Listings) -> Self {
         let mut found: Vec<(Option<PathBuf>, Vec<FileId>)> = Vec::new();
-        let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
-        let mut by_dir: HashMap<&Path, usize> = HashMap::new();
+        let mut index: FastMap<Option<PathBuf>, usize> = FastMap::default();
+        let mut by_dir: FastMap<&Path, usize> = FastMap::default();
         let mut folders = Folders::new(listings);
         // Files come in path order: most are in the folder of the one before.
         let mut previous: Option<(&Path, usize)> = None;
@@ -104,17 +105,17 @@ struct Folders<'l> {
     /// The names in folders, shared with the other stages of the run.
     listings: &'l Listings,
     /// Folders as the paths spell them → their answer.
-    spelled: HashMap<PathBuf, Option<PathBuf>>,
+    spelled: FastMap<PathBuf, Option<PathBuf>>,
     /// Canonical folders → their answer ([`LintConfig::discover_with`]).
-    canonical: HashMap<PathBuf, Option<PathBuf>>,
+    canonical: FastMap<PathBuf, Option<PathBuf>>,
 }
 
 impl<'l> Folders<'l> {
     fn new(listings: &'l Listings) -> Self {
         Self {
             listings,
-            spelled: HashMap::new(),
-            canonical: HashMap::new(),
+            spelled: FastMap::default(),
+            canonical: FastMap::default(),
         }
     }
 
@@ -275,14 +276,14 @@ impl LintConfig {
     /// Finds `.talhorn.yaml` from `start` (a file's folder, or a folder) up to the repository
     /// root.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        Self::discover_with(start, &mut HashMap::new())
+        Self::discover_with(start, &mut FastMap::default())
     }
 
     /// [`Self::discover`], remembering the answer for every folder on the way up in `known`
     /// (canonical folder → answer), so that each folder is looked at once for many files.
     pub fn discover_with(
         start: &Path,
-        known: &mut HashMap<PathBuf, Option<PathBuf>>,
+        known: &mut FastMap<PathBuf, Option<PathBuf>>,
     ) -> Option<PathBuf> {
         let start = if start.is_dir() {
             start

@@ -7,9 +7,9 @@
 //! still looked at on disk when the question is about more than the name (is it a file, does
 //! a symlink lead anywhere), so the answers are those the file system would give.
 
+use crate::fast_hash::{FastMap, FastSet};
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::FileType;
 use std::path::Path;
@@ -110,7 +110,7 @@ pub struct Listings {
 }
 
 /// A folder's key ([`key`]) → its listing, `None` when it cannot be listed.
-type Known = HashMap<Box<[u8]>, Option<Arc<Listing>>>;
+type Known = FastMap<Box<[u8]>, Option<Arc<Listing>>>;
 
 impl Listings {
     /// The listings of `folders` (for a lint, [`folders_and_above`] its files: the folders its
@@ -185,7 +185,7 @@ fn key(dir: &Path) -> &[u8] {
 /// a folder two pieces both found is kept once.
 pub fn folders_and_above<P: AsRef<Path> + Sync>(files: &[P]) -> Vec<&Path> {
     let pieces: Vec<Vec<&Path>> = files.par_chunks(FOLDERS_PIECE).map(folders_of).collect();
-    let mut seen = HashSet::new();
+    let mut seen = FastSet::default();
     pieces
         .into_iter()
         .flatten()
@@ -199,7 +199,7 @@ const FOLDERS_PIECE: usize = 1024;
 /// [`folders_and_above`] of sorted files, on one thread: most files share the folder of the
 /// one before, and once a folder is seen so are those above it.
 fn folders_of<P: AsRef<Path>>(files: &[P]) -> Vec<&Path> {
-    let mut seen: HashSet<&[u8]> = HashSet::new();
+    let mut seen: FastSet<&[u8]> = FastSet::default();
     let mut folders = Vec::new();
     let mut previous = None;
     for folder in files.iter().filter_map(|file| file.as_ref().parent()) {
@@ -222,6 +222,7 @@ fn folders_of<P: AsRef<Path>>(files: &[P]) -> Vec<&Path> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
     use std::path::PathBuf;
 
     fn tree() -> tempfile::TempDir {
