@@ -4,7 +4,7 @@ use super::{
     EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LintArgs, Stream, fail, print_err, print_out,
     print_out_with, quiet, report_options, rule_infos,
 };
-use crate::lint::LintOutcome;
+use crate::lint::{LintOutcome, apart};
 use crate::report::{self, Format};
 use crate::rules::LintConfig;
 use crate::rules::config::Overrides;
@@ -149,7 +149,7 @@ fn lint_apart(
     if stdin.is_some() {
         return None;
     }
-    let spooled = match lint_in_pieces(args, config, root)? {
+    let spooled = match lint_in_pieces(args, config, root, apart::PIECE_FILES)? {
         Ok(InPieces::Whole(outcome)) => return Some(report_whole(args, outcome)),
         Ok(InPieces::Spooled(spooled)) => spooled,
         Err(e) => return Some(fail(format!("cannot write the report: {e}"))),
@@ -199,11 +199,12 @@ fn lint_in_pieces(
     args: &LintArgs,
     config: &LintConfig,
     root: &Path,
+    piece_files: usize,
 ) -> Option<Result<InPieces, std::io::Error>> {
     if args.show_files || !config.shared.is_empty() || !root.is_dir() {
         return None;
     }
-    let apart = crate::lint::apart::walk(root, config).ok()?;
+    let apart = apart::walk(root, config, piece_files).ok()?;
     if !apart.has_pieces() {
         let (rest, _) = apart.lint_rest().ok()?;
         return Some(Ok(InPieces::Whole(rest)));

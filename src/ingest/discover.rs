@@ -62,6 +62,20 @@ impl Discovered {
         self
     }
 
+    /// The walks of several folders as one walk of them all: the files in `Path` order, each
+    /// once, as are the problems and the skipped files.
+    pub fn joined(walks: Vec<Self>) -> Self {
+        let several = walks.len() > 1;
+        let mut all = walks.into_iter().fold(Self::default(), |mut all, one| {
+            all.append(one);
+            all
+        });
+        if several {
+            sort_unique_paths(&mut all.files);
+        }
+        all.settled()
+    }
+
     /// Problems and skipped files sorted, each once.
     fn settled(mut self) -> Self {
         self.problems.sort();
@@ -132,22 +146,12 @@ pub fn discover_set_apart(root: &Path, folders: &[SetApart], config: &LintConfig
         exclude: &exclude,
         apart: &|_, _| false,
     };
-    let mut found = crate::yaml::on_workers(|| {
-        let found: Vec<Discovered> = folders
+    Discovered::joined(crate::yaml::on_workers(|| {
+        folders
             .par_iter()
             .map(|apart| tree.folder(Arc::clone(&apart.folder), apart.depth, &apart.rules))
-            .collect();
-        found
-    })
-    .into_iter()
-    .fold(Discovered::default(), |mut all, one| {
-        all.append(one);
-        all
-    });
-    if folders.len() > 1 {
-        sort_unique_paths(&mut found.files);
-    }
-    found.settled()
+            .collect()
+    }))
 }
 
 /// A folder the walk did not go into ([`discover_apart`]), with what walking it needs.

@@ -22,12 +22,12 @@ use crate::ingest::{self, Discovered, SetApart};
 use crate::rules::LintConfig;
 use std::path::{Path, PathBuf};
 
-/// About how many files a piece holds: few enough that a piece's records stay small (about
+/// About how many files a piece holds ([`walk`]'s `piece_files`): few enough that a piece's records stay small (about
 /// 0.2 KB a file), enough that the workers' waits between a piece's stages stay few (pieces of
 /// 1,024 files cost 7 % more CPU than one piece at 10,000 files, pieces of 2,048 none that
 /// could be told from the noise). A piece takes whole folders, so one large cluster folder is
 /// one large piece.
-const PIECE_FILES: usize = 2048;
+pub const PIECE_FILES: usize = 2048;
 
 /// A folder's walk, with its cluster folders set apart.
 pub struct Apart {
@@ -42,9 +42,11 @@ pub struct Pieces {
     config: LintConfig,
     /// The folders still to lint, in the order the report shows their paths.
     folders: std::vec::IntoIter<SetApart>,
-    /// Files and folders linted so far, to size the next piece.
-    files_linted: usize,
-    folders_linted: usize,
+    /// About how many files a piece holds ([`PIECE_FILES`]).
+    piece_files: usize,
+    /// Files and folders walked so far, to size the next piece.
+    files_walked: usize,
+    folders_walked: usize,
 }
 
 /// A piece needed files outside it, or met an error whose place in the whole lint's order it
@@ -52,10 +54,14 @@ pub struct Pieces {
 #[derive(Debug)]
 pub struct Entangled;
 
-/// Walks `root`, setting its cluster folders apart ([`ingest::RootsByName`]). A folder whose
-/// path is not UTF-8 stays in the rest: the report shows such paths lossily, so its order
-/// among the others is not its path's.
-pub fn walk(root: &Path, config: &LintConfig) -> Result<Apart, ingest::IngestError> {
+/// Walks `root`, setting its cluster folders apart ([`ingest::RootsByName`]), to be linted
+/// about `piece_files` files at a time. A folder whose path is not UTF-8 stays in the rest:
+/// the report shows such paths lossily, so its order among the others is not its path's.
+pub fn walk(
+    root: &Path,
+    config: &LintConfig,
+    piece_files: usize,
+) -> Result<Apart, ingest::IngestError> {
     let roots = ingest::RootsByName::new(config);
     let apart = |dir: &Path, listing: &crate::source::Listing| {
         dir.to_str().is_some() && roots.is_root(dir, listing)
@@ -71,8 +77,9 @@ pub fn walk(root: &Path, config: &LintConfig) -> Result<Apart, ingest::IngestErr
             root: root.to_path_buf(),
             config: config.clone(),
             folders: folders.into_iter(),
-            files_linted: 0,
-            folders_linted: 0,
+            piece_files,
+            files_walked: 0,
+            folders_walked: 0,
         },
     })
 }
@@ -101,14 +108,7 @@ impl Iterator for Pieces {
     type Item = Result<LintOutcome, Entangled>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let count = self.next_piece_folders();
-        let folders: Vec<SetApart> = self.folders.by_ref().take(count).collect();
-        if folders.is_empty() {
-            return None;
-        }
-        let discovered = ingest::discover_set_apart(&self.root, &folders, &self.config);
-        self.files_linted += discovered.files.len();
-        self.folders_linted += folders.len();
+        let discovered = self.walk_next_piece()?;
         let piece = lint_discovered(discovered, None, &self.config, false);
         Some(match piece {
             Ok(piece) if piece.self_contained && !piece.unrooted_files => Ok(piece),
@@ -118,14 +118,38 @@ impl Iterator for Pieces {
 }
 
 impl Pieces {
-    /// How many folders the next piece takes: about [`PIECE_FILES`] files at the files per
-    /// folder seen so far (one folder to begin with).
-    fn next_piece_folders(&self) -> usize {
-        if self.folders_linted == 0 {
+    /// Walks the folders of the next piece: about `piece_files` files, a folder at least.
+    /// The folders are walked in batches sized by the files per folder walked so far (one
+    /// folder to begin with), until the next batch would have no folder; `None` when every
+    /// folder is linted.
+    fn walk_next_piece(&mut self) -> Option<Discovered> {
+        let mut walks = Vec::new();
+        let mut files = 0;
+        loop {
+            let count = self.next_batch_folders(files);
+            let batch: Vec<SetApart> = self.folders.by_ref().take(count).collect();
+            if batch.is_empty() {
+                break;
+            }
+            let walked = ingest::discover_set_apart(&self.root, &batch, &self.config);
+            files += walked.files.len();
+            self.files_walked += walked.files.len();
+            self.folders_walked += batch.len();
+            walks.push(walked);
+        }
+        (!walks.is_empty()).then(|| Discovered::joined(walks))
+    }
+
+    /// How many more folders the piece holding `files` so far takes: as many as make up the
+    /// rest of `piece_files` at the files per folder walked so far (one folder first, and
+    /// always one in a piece that has none yet).
+    fn next_batch_folders(&self, files: usize) -> usize {
+        if self.folders_walked == 0 {
             return 1;
         }
-        let per_folder = self.files_linted.div_ceil(self.folders_linted).max(1);
-        (PIECE_FILES / per_folder).max(1)
+        let per_folder = self.files_walked.div_ceil(self.folders_walked).max(1);
+        let more = self.piece_files.saturating_sub(files) / per_folder;
+        if files == 0 { more.max(1) } else { more }
     }
 }
 
@@ -164,7 +188,7 @@ mod tests {
             std::fs::write(path, "provider \"proxmox\" {}\n").unwrap();
         }
         let config = config(root);
-        let apart = walk(root, &config).expect("walked");
+        let apart = walk(root, &config, PIECE_FILES).expect("walked");
         let shown: Vec<String> = apart
             .pieces
             .folders
@@ -199,8 +223,9 @@ mod tests {
         let clusters: Vec<usize> = pieces
             .map(|piece| piece.expect("self-contained").clusters.len())
             .collect();
-        // The last piece: four cluster folders, `sites/prod` and `sites/edge` (whose lock file
-        // is no file talhorn reads, so no cluster).
-        assert_eq!(clusters, [1, 20, 5]);
+        // The first piece is full: one folder walked, then as many as make about 2,048 files
+        // at its 100 files. The last: five cluster folders, `sites/prod` and `sites/edge`
+        // (whose lock file is no file talhorn reads, so no cluster).
+        assert_eq!(clusters, [20, 6]);
     }
 }

@@ -47,10 +47,11 @@ enum Pieces {
     Whole,
 }
 
-fn in_pieces(args: &LintArgs) -> Pieces {
+/// [`lint_in_pieces`] of `args`, about `piece_files` files a piece.
+fn in_pieces(args: &LintArgs, piece_files: usize) -> Pieces {
     use std::io::{Read, Seek};
     let config = config(args).expect("configuration loads");
-    match lint_in_pieces(args, &config, &args.paths[0]) {
+    match lint_in_pieces(args, &config, &args.paths[0], piece_files) {
         None => Pieces::Whole,
         Some(Ok(InPieces::Whole(_))) => Pieces::NothingApart,
         Some(Ok(InPieces::Spooled(mut spooled))) => {
@@ -124,6 +125,8 @@ fn monorepo() -> tempfile::TempDir {
     dir
 }
 
+/// With pieces of one cluster folder (100 files: `c000-x/` and `c000/` in pieces of their
+/// own) and of several (500 files: three pieces).
 #[test]
 fn pieces_report_what_the_whole_lint_reports_in_every_format() {
     let dir = monorepo();
@@ -133,15 +136,18 @@ fn pieces_report_what_the_whole_lint_reports_in_every_format() {
             extra.extend(statistics);
             let args = lint_args(dir.path(), &extra);
             let (expected, expected_failing) = whole(&args);
-            let Pieces::Report(report, failing) = in_pieces(&args) else {
-                panic!("{format}: the monorepo is linted in pieces");
-            };
-            assert_eq!(failing, expected_failing, "{format}");
-            assert!(
-                report == expected,
-                "{format} {statistics:?}: pieces differ from the whole lint:\n{}",
-                first_difference(&report, &expected)
-            );
+            for piece_files in [100, 500] {
+                let Pieces::Report(report, failing) = in_pieces(&args, piece_files) else {
+                    panic!("{format}: the monorepo is linted in pieces");
+                };
+                assert_eq!(failing, expected_failing, "{format}");
+                assert!(
+                    report == expected,
+                    "{format} {statistics:?}, pieces of {piece_files} files: pieces differ \
+                     from the whole lint:\n{}",
+                    first_difference(&report, &expected)
+                );
+            }
         }
     }
 }
@@ -169,7 +175,10 @@ fn a_repository_with_no_cluster_folder_is_one_piece() {
     let dir = tempfile::tempdir().expect("temp dir");
     synthetic_tree::write_one_cluster(dir.path(), 300).expect("tree written");
     let args = lint_args(dir.path(), &["--format", "json"]);
-    assert!(matches!(in_pieces(&args), Pieces::NothingApart));
+    assert!(matches!(
+        in_pieces(&args, apart::PIECE_FILES),
+        Pieces::NothingApart
+    ));
 }
 
 /// Each case makes a piece need what is outside it; the lint in pieces must see it and leave
@@ -232,12 +241,15 @@ fn a_piece_that_needs_files_outside_it_makes_the_lint_whole() {
         synthetic_tree::write_tree(dir.path(), 300).expect("tree written");
         let args = lint_args(dir.path(), &["--format", "json"]);
         assert!(
-            matches!(in_pieces(&args), Pieces::Report(..)),
+            matches!(in_pieces(&args, apart::PIECE_FILES), Pieces::Report(..)),
             "{case}: linted in pieces before the change"
         );
         make(dir.path());
         let args = lint_args(dir.path(), &["--format", "json"]);
-        assert!(matches!(in_pieces(&args), Pieces::Whole), "{case}");
+        assert!(
+            matches!(in_pieces(&args, apart::PIECE_FILES), Pieces::Whole),
+            "{case}"
+        );
     }
 }
 
@@ -246,5 +258,8 @@ fn listing_the_files_lints_whole() {
     let dir = tempfile::tempdir().expect("temp dir");
     synthetic_tree::write_tree(dir.path(), 300).expect("tree written");
     let args = lint_args(dir.path(), &["--show-files"]);
-    assert!(matches!(in_pieces(&args), Pieces::Whole));
+    assert!(matches!(
+        in_pieces(&args, apart::PIECE_FILES),
+        Pieces::Whole
+    ));
 }
