@@ -70,12 +70,19 @@ def peak_rss(cmd):
         return int(out.read().split()[-1]) / 1024
 
 
-def interleave(n, a, b, before_a=None):
-    """n counted runs of a and of b, alternating, after one warm-up of each."""
+def interleave(n, a, b, before_a=None, a_repeats=1):
+    """n counted runs of a and of b, alternating, after one warm-up of each. With a_repeats,
+    each of a's samples is the median (figure by figure) of that many runs of a in a row: a
+    short command's single run depends on the host's moment more than a long one's does."""
     run(a, before_a)
     run(b)
-    pairs = [(run(a, before_a), run(b)) for _ in range(n)]
+    pairs = [(median_run([run(a, before_a) for _ in range(a_repeats)]), run(b)) for _ in range(n)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def median_run(samples):
+    """The median wall, CPU and peak RSS of several runs of one command."""
+    return tuple(statistics.median(s[field] for s in samples) for field in (WALL, CPU, RSS))
 
 
 def med(samples, field):
@@ -93,6 +100,11 @@ def line(label, value):
 def lint(path, *prefix):
     return [*prefix, talhorn, "lint", path, "--format", "json", "--exit-zero"]
 
+
+# A lint of the tree takes hundredths of a second, yamllint's seconds: each lint sample of the
+# CPU ratio is the median of this many lints in a row, so that one moment of a busy host does
+# not make the sample (it costs a second or two beside yamllint's minute).
+LINT_REPEATS = 5
 
 # The CPUs of the scaling figure: the first two this process may use.
 CORES = sorted(os.sched_getaffinity(0))[:2]
@@ -150,8 +162,12 @@ def scaling_figures(tree):
 for size in sizes:
     tree = f"{work}/tree-{size}"
     n = min(runs, 3) if int(size) > 5000 else runs
-    print(f"-- {size} files: median of {n} runs, interleaved with yamllint", flush=True)
-    t, y = interleave(n, lint(tree), [yamllint, "-d", "relaxed", tree])
+    print(
+        f"-- {size} files: median of {n} runs, interleaved with yamllint "
+        f"(each talhorn run the median of {LINT_REPEATS} in a row)",
+        flush=True,
+    )
+    t, y = interleave(n, lint(tree), [yamllint, "-d", "relaxed", tree], a_repeats=LINT_REPEATS)
     line("talhorn lint CPU (user+sys)", f"{med(t, CPU):9.3f} s")
     line("yamllint -d relaxed CPU", f"{med(y, CPU):9.3f} s")
     line("CPU ratio yamllint/talhorn (goal >= 100)", f"{ratio(y, t, CPU):9.1f} x")

@@ -22,11 +22,11 @@ use crate::ingest::{self, Discovered, SetApart};
 use crate::rules::LintConfig;
 use std::path::{Path, PathBuf};
 
-/// About how many files a piece holds ([`walk`]'s `piece_files`): few enough that a piece's records stay small (about
-/// 0.2 KB a file), enough that the workers' waits between a piece's stages stay few (pieces of
-/// 1,024 files cost 7 % more CPU than one piece at 10,000 files, pieces of 2,048 none that
-/// could be told from the noise). A piece takes whole folders, so one large cluster folder is
-/// one large piece.
+/// About how many files a piece holds (the `piece_files` of a lint's [`walk`]): few enough
+/// that a piece's records stay small (about 0.2 KB a file), enough that the workers' waits
+/// between a piece's stages stay few (pieces of 1,024 files cost 7 % more CPU than one piece
+/// at 10,000 files, pieces of 2,048 none that could be told from the noise). A piece takes
+/// whole folders, so one large cluster folder is one large piece.
 pub const PIECE_FILES: usize = 2048;
 
 /// A folder's walk, with its cluster folders set apart.
