@@ -62,15 +62,17 @@ impl Discovered {
         self
     }
 
-    /// The walks of several folders as one walk of them all: the files in `Path` order, each
-    /// once, as are the problems and the skipped files.
+    /// The walks of several folders, apart from each other, as one walk of them all: the
+    /// files in `Path` order, each once, as are the problems and the skipped files. Each
+    /// walk's files are in order already, so they are sorted only when the walks' files do
+    /// not follow on from each other (`c000-x/` walked before `c000/`).
     pub fn joined(walks: Vec<Self>) -> Self {
-        let several = walks.len() > 1;
+        let in_order = follow_on(walks.iter().map(|walk| walk.files.as_slice()));
         let mut all = walks.into_iter().fold(Self::default(), |mut all, one| {
             all.append(one);
             all
         });
-        if several {
+        if !in_order {
             sort_unique_paths(&mut all.files);
         }
         all.settled()
@@ -152,6 +154,22 @@ pub fn discover_set_apart(root: &Path, folders: &[SetApart], config: &LintConfig
             .map(|apart| tree.folder(Arc::clone(&apart.folder), apart.depth, &apart.rules))
             .collect()
     }))
+}
+
+/// Whether lists of paths, each in order, are in order one after the other: each non-empty
+/// list starts after the last path of the lists before it.
+fn follow_on<'w>(lists: impl Iterator<Item = &'w [Arc<Path>]>) -> bool {
+    let mut last: Option<&Arc<Path>> = None;
+    for list in lists {
+        let (Some(first), Some(end)) = (list.first(), list.last()) else {
+            continue;
+        };
+        if last.is_some_and(|last| last >= first) {
+            return false;
+        }
+        last = Some(end);
+    }
+    true
 }
 
 /// A folder the walk did not go into ([`discover_apart`]), with what walking it needs.
@@ -589,5 +607,33 @@ mod tests {
         }
         let spelled_of_a_b = paths.iter().find(|p| ***p == *Path::new("a/b")).unwrap();
         assert_eq!(spelled_of_a_b.as_os_str(), "a/./b");
+    }
+
+    fn walk_of(files: &[&str]) -> Discovered {
+        Discovered {
+            files: files
+                .iter()
+                .map(|file| Arc::from(Path::new(file)))
+                .collect(),
+            ..Discovered::default()
+        }
+    }
+
+    /// Walks joined keep their files' order when they follow on from each other, and are put
+    /// in order when they do not (a walk in the report's order: `c-x/` before `c/`).
+    #[test]
+    fn joined_walks_are_in_path_order() {
+        let joined = |walks: &[&[&str]]| -> Vec<String> {
+            let walks = walks.iter().map(|files| walk_of(files)).collect();
+            let files = Discovered::joined(walks).files;
+            files.iter().map(|f| f.display().to_string()).collect()
+        };
+        let in_order = joined(&[&["c/a", "c/b"], &[], &["d/a"], &["e/a", "e/b"]]);
+        assert_eq!(in_order, ["c/a", "c/b", "d/a", "e/a", "e/b"]);
+        let report_order = joined(&[&["c-x/a"], &["c/a", "c/b"], &["d/a"]]);
+        assert_eq!(report_order, ["c/a", "c/b", "c-x/a", "d/a"]);
+        // One path spelled two ways is kept once (the spelling first in byte order).
+        let spelled_twice = joined(&[&["c/a"], &["c//a", "d/a"]]);
+        assert_eq!(spelled_twice, ["c//a", "d/a"]);
     }
 }
