@@ -16,6 +16,7 @@ use crate::source::Listing;
 use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
 use rayon::prelude::*;
+use std::ffi::OsStr;
 use std::fs::FileType;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -357,7 +358,7 @@ impl Tree<'_> {
         // Each folder below, with how many of this folder's files come before its own.
         let mut below = Vec::new();
         for (name, file_type) in listing.entries() {
-            let path = dir.join(name);
+            let path = joined(&dir, name);
             if rules.verdict(&path, file_type.is_dir()) == Verdict::Ignored
                 || self.exclude.excludes(&path, self.root)
             {
@@ -379,6 +380,15 @@ impl Tree<'_> {
             .collect();
         one.insert_below(below.iter().map(|(at, _)| *at), found_below)
     }
+}
+
+/// `dir` joined with an entry's `name`, allocated once at its size (`Path::join` grows the
+/// copy of `dir` again for the name).
+fn joined(dir: &Path, name: &OsStr) -> PathBuf {
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    path.push(dir);
+    path.push(name);
+    path
 }
 
 /// The listing of `dir` (at `depth` below the root); what cannot be read of it goes to `found`

@@ -204,10 +204,15 @@ impl Rules {
         }
         let tree = &*self.tree;
         if let (Some(absolute), false) = (&tree.absolute, tree.above_root.is_empty()) {
-            let absolute = absolute.join(tree.under_root(path));
-            for rules in &tree.above_root {
-                matches.farther(rules, &absolute, is_dir);
-            }
+            // Joined in a buffer kept by the thread: this runs for every entry of the walk.
+            ABSOLUTE.with_borrow_mut(|joined| {
+                joined.clear();
+                joined.push(absolute);
+                joined.push(tree.under_root(path));
+                for rules in &tree.above_root {
+                    matches.farther(rules, joined, is_dir);
+                }
+            });
         }
         match matches.decided() {
             Some(true) => Verdict::Ignored,
@@ -230,6 +235,11 @@ impl TreeRules {
         let relative = strip_bytes(root.as_os_str().as_encoded_bytes(), path).unwrap_or(path);
         strip_bytes(b"/", relative).unwrap_or(relative)
     }
+}
+
+thread_local! {
+    /// An entry's absolute path, for the ignore rules above the walked root ([`Rules::verdict`]).
+    static ABSOLUTE: std::cell::RefCell<PathBuf> = std::cell::RefCell::new(PathBuf::new());
 }
 
 /// `path` without the bytes `prefix` at its start, when it starts with them.
