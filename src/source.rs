@@ -3,7 +3,9 @@
 mod folders;
 mod read;
 
-pub use folders::{Listing, Listings, folders_and_above};
+pub use folders::{
+    EntryType, Listed, Listing, ListingBuilder, Listings, folders_and_above, list_entries,
+};
 
 pub use read::{
     MAX_FILE_BYTES, ReadError, read_checked_text, read_text, read_text_from, read_text_limited,

@@ -12,12 +12,11 @@ use super::IngestError;
 use super::group::normalize;
 use super::ignore_rules::{Rules, Verdict};
 use crate::rules::LintConfig;
-use crate::source::Listing;
+use crate::source::{EntryType, Listed, Listing, ListingBuilder, list_entries};
 use crate::source::{ReadError, special_kind};
 use globset::GlobMatcher;
 use rayon::prelude::*;
 use std::ffi::OsStr;
-use std::fs::FileType;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -394,31 +393,20 @@ fn joined(dir: &Path, name: &OsStr) -> PathBuf {
 /// The listing of `dir` (at `depth` below the root); what cannot be read of it goes to `found`
 /// as the problems the `ignore` crate's walker reported, `None` when it cannot be listed.
 fn list(dir: &Path, depth: usize, found: &mut Discovered) -> Option<Listing> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) => {
-            found.add_problem(dir, &io_error(error, dir, depth));
-            return None;
+    let mut listing = ListingBuilder::default();
+    let listed = list_entries(dir, |listed| match listed {
+        Listed::Entry(name, Ok(entry_type)) => listing.push(name, entry_type),
+        Listed::Entry(name, Err(error)) => {
+            let path = dir.join(name);
+            found.add_problem(&path, &io_error(error, &path, depth + 1));
         }
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                found.add_problem(dir, &io_error(error, dir, depth + 1));
-                continue;
-            }
-        };
-        match entry.file_type() {
-            Ok(file_type) => names.push((entry.file_name(), file_type)),
-            Err(error) => {
-                let path = entry.path();
-                found.add_problem(&path, &io_error(error, &path, depth + 1));
-            }
-        }
+        Listed::Unreadable(error) => found.add_problem(dir, &io_error(error, dir, depth + 1)),
+    });
+    if let Err(error) = listed {
+        found.add_problem(dir, &io_error(error, dir, depth));
+        return None;
     }
-    Some(Listing::of_entries(names))
+    Some(listing.finish())
 }
 
 /// An I/O error as the `ignore` crate words it (the path, then the error).
@@ -433,7 +421,7 @@ fn io_error(error: std::io::Error, path: &Path, depth: usize) -> ignore::Error {
 }
 
 /// One entry of the walk that is not a folder: a candidate file, a special file, or a problem.
-fn visit(path: PathBuf, file_type: FileType, found: &mut Discovered) {
+fn visit(path: PathBuf, file_type: EntryType, found: &mut Discovered) {
     if file_type.is_symlink() {
         if let Some(problem) = unresolvable_symlink(&path) {
             found.problems.push((path, problem));

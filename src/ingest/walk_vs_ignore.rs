@@ -205,7 +205,7 @@ fn compare(root: &Path, seed: u64) {
             .unwrap()
             .map(|entry| {
                 let entry = entry.unwrap();
-                (entry.file_name(), entry.file_type().unwrap())
+                (entry.file_name(), entry.file_type().unwrap().into())
             })
             .collect();
         assert_eq!(

@@ -10,10 +10,140 @@
 use crate::fast_hash::{FastMap, FastSet};
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::ffi::{OsStr, OsString};
-use std::fs::FileType;
+use std::ffi::OsStr;
+use std::io;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
+
+/// The type of a folder's entry, as the folder's listing gives it: a symlink is a symlink,
+/// not what it leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryType {
+    File,
+    Dir,
+    Symlink,
+    /// A FIFO, a device or a socket.
+    Other,
+}
+
+impl EntryType {
+    pub fn is_file(self) -> bool {
+        self == Self::File
+    }
+
+    pub fn is_dir(self) -> bool {
+        self == Self::Dir
+    }
+
+    pub fn is_symlink(self) -> bool {
+        self == Self::Symlink
+    }
+}
+
+impl From<std::fs::FileType> for EntryType {
+    fn from(file_type: std::fs::FileType) -> Self {
+        if file_type.is_file() {
+            Self::File
+        } else if file_type.is_dir() {
+            Self::Dir
+        } else if file_type.is_symlink() {
+            Self::Symlink
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// What listing a folder meets, entry by entry ([`list_entries`]).
+pub enum Listed<'n> {
+    /// An entry (never `.` or `..`), with its type or why its type could not be had.
+    Entry(&'n OsStr, io::Result<EntryType>),
+    /// The folder could be opened but not read to its end: the listing stops here.
+    Unreadable(io::Error),
+}
+
+/// Lists the folder `dir`: each entry, in the order the system gives them, goes to `each`.
+/// `Err` when the folder cannot be opened.
+///
+/// On Linux the entries are read straight from the kernel's records into a buffer each
+/// thread keeps: std's `read_dir` allocates a 32 KiB buffer a folder and two names an entry,
+/// and asks for the folder's metadata first (a walk's largest share of allocations, a `stat`
+/// for every folder).
+pub fn list_entries(dir: &Path, mut each: impl FnMut(Listed<'_>)) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RawDir};
+        use std::os::unix::ffi::OsStrExt;
+        let folder = rustix::fs::openat(
+            CWD,
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let entry_type = |name: &OsStr, file_type: FileType| match file_type {
+            FileType::RegularFile => Ok(EntryType::File),
+            FileType::Directory => Ok(EntryType::Dir),
+            FileType::Symlink => Ok(EntryType::Symlink),
+            // Some file systems do not tell the type in the listing: ask, as std does.
+            FileType::Unknown => rustix::fs::statat(&folder, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map(|stat| EntryType::from_mode(stat.st_mode))
+                .map_err(io::Error::from),
+            _ => Ok(EntryType::Other),
+        };
+        LISTING_BUFFER.with_borrow_mut(|buffer| {
+            let mut entries = RawDir::new(&folder, buffer.spare_capacity_mut());
+            while let Some(entry) = entries.next() {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        each(Listed::Unreadable(error.into()));
+                        break;
+                    }
+                };
+                let name = OsStr::from_bytes(entry.file_name().to_bytes());
+                if name != "." && name != ".." {
+                    each(Listed::Entry(name, entry_type(name, entry.file_type())));
+                }
+            }
+        });
+        Ok(())
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        for entry in std::fs::read_dir(dir)? {
+            match entry {
+                Ok(entry) => {
+                    let name = entry.file_name();
+                    each(Listed::Entry(&name, entry.file_type().map(EntryType::from)));
+                }
+                Err(error) => {
+                    each(Listed::Unreadable(error));
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl EntryType {
+    fn from_mode(mode: u32) -> Self {
+        match rustix::fs::FileType::from_raw_mode(mode) {
+            rustix::fs::FileType::RegularFile => Self::File,
+            rustix::fs::FileType::Directory => Self::Dir,
+            rustix::fs::FileType::Symlink => Self::Symlink,
+            _ => Self::Other,
+        }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+thread_local! {
+    /// The buffer a thread reads folders' entries into ([`list_entries`]).
+    static LISTING_BUFFER: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(32 * 1024));
+}
 
 /// The entries of one folder, sorted by name, with their types as the listing gave them (a
 /// symlink is a symlink, not what it leads to). The names are kept one after the other in one
@@ -24,41 +154,36 @@ pub struct Listing {
     /// Every name's bytes ([`OsStr::as_encoded_bytes`]) in name order, one after the other.
     names: Box<[u8]>,
     /// Where each name ends in `names`, and its entry's type.
-    ends: Box<[(usize, FileType)]>,
+    ends: Box<[(usize, EntryType)]>,
 }
 
 impl Listing {
     /// Lists `dir` (the empty path is the working folder); `None` when it cannot be listed.
+    /// An entry whose type cannot be had is left out, and a folder that cannot be read to its
+    /// end keeps the entries read before.
     fn read(dir: &Path) -> Option<Self> {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
             dir
         };
-        let entries = std::fs::read_dir(dir)
-            .ok()?
-            .flatten()
-            .filter_map(|entry| Some((entry.file_name(), entry.file_type().ok()?)))
-            .collect();
-        Some(Self::of_entries(entries))
+        let mut entries = ListingBuilder::default();
+        list_entries(dir, |listed| {
+            if let Listed::Entry(name, Ok(entry_type)) = listed {
+                entries.push(name, entry_type);
+            }
+        })
+        .ok()?;
+        Some(entries.finish())
     }
 
-    /// The listing of a folder whose entries were read elsewhere (by the walk), in any order.
-    pub fn of_entries(mut entries: Vec<(OsString, FileType)>) -> Self {
-        // The names of one folder are unique: their order is their byte order.
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut names = Vec::with_capacity(entries.iter().map(|(name, _)| name.len()).sum());
-        let ends = entries
-            .into_iter()
-            .map(|(name, file_type)| {
-                names.extend_from_slice(name.as_encoded_bytes());
-                (names.len(), file_type)
-            })
-            .collect();
-        Self {
-            names: names.into_boxed_slice(),
-            ends,
+    /// The listing of a folder whose entries were read elsewhere, in any order.
+    pub fn of_entries<N: AsRef<OsStr>>(entries: impl IntoIterator<Item = (N, EntryType)>) -> Self {
+        let mut listing = ListingBuilder::default();
+        for (name, entry_type) in entries {
+            listing.push(name.as_ref(), entry_type);
         }
+        listing.finish()
     }
 
     /// The name of the entry at `index` (in name order).
@@ -72,12 +197,12 @@ impl Listing {
     }
 
     /// The entries, sorted by name.
-    pub fn entries(&self) -> impl Iterator<Item = (&OsStr, FileType)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&OsStr, EntryType)> {
         (0..self.ends.len()).map(|index| (self.name(index), self.ends[index].1))
     }
 
     /// The type of the entry called `name`, when there is one (a binary search of the names).
-    pub fn entry(&self, name: &OsStr) -> Option<FileType> {
+    pub fn entry(&self, name: &OsStr) -> Option<EntryType> {
         let (mut low, mut high) = (0, self.ends.len());
         while low < high {
             let middle = low + (high - low) / 2;
@@ -98,6 +223,43 @@ impl Listing {
     /// The names, in byte order.
     pub fn names(&self) -> impl Iterator<Item = &OsStr> {
         (0..self.ends.len()).map(|index| self.name(index))
+    }
+}
+
+/// A folder's entries gathered in the order they are listed, their names one after the other
+/// in one buffer, then sorted into a [`Listing`].
+#[derive(Default)]
+pub struct ListingBuilder {
+    names: Vec<u8>,
+    /// Where each name starts and ends in `names`, and its entry's type.
+    entries: Vec<(usize, usize, EntryType)>,
+}
+
+impl ListingBuilder {
+    pub fn push(&mut self, name: &OsStr, entry_type: EntryType) {
+        let start = self.names.len();
+        self.names.extend_from_slice(name.as_encoded_bytes());
+        self.entries.push((start, self.names.len(), entry_type));
+    }
+
+    pub fn finish(mut self) -> Listing {
+        let names = &self.names;
+        // The names of one folder are unique: their order is their byte order.
+        self.entries
+            .sort_unstable_by(|a, b| names[a.0..a.1].cmp(&names[b.0..b.1]));
+        let mut sorted = Vec::with_capacity(names.len());
+        let ends = self
+            .entries
+            .iter()
+            .map(|&(start, end, entry_type)| {
+                sorted.extend_from_slice(&names[start..end]);
+                (sorted.len(), entry_type)
+            })
+            .collect();
+        Listing {
+            names: sorted.into_boxed_slice(),
+            ends,
+        }
     }
 }
 
@@ -284,8 +446,49 @@ mod tests {
         for absent in ["", "a.", "a.yam", "abc", "aa", "é", "zz", ".talhorn.yaml"] {
             assert!(!listing.holds(absent), "{absent:?}");
         }
-        assert_eq!(Listing::of_entries(Vec::new()).names().count(), 0);
-        assert!(!Listing::of_entries(Vec::new()).holds("a"));
+        let empty = || Listing::of_entries(Vec::<(&OsStr, EntryType)>::new());
+        assert_eq!(empty().names().count(), 0);
+        assert!(!empty().holds("a"));
+    }
+
+    /// Every entry, with the type std's `read_dir` gives it (a symlink as a symlink, a FIFO
+    /// as something else); a folder that is not there cannot be listed.
+    #[cfg(unix)]
+    #[test]
+    fn entries_are_listed_with_the_types_read_dir_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("file.yaml"), "a: 1\n").unwrap();
+        std::fs::create_dir(root.join("folder")).unwrap();
+        std::os::unix::fs::symlink("file.yaml", root.join("link")).unwrap();
+        std::os::unix::fs::symlink("nowhere", root.join("dangling")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("fifo").into_os_string().into_encoded_bytes());
+        // SAFETY: a NUL-terminated path, made just above.
+        let made = unsafe { libc::mkfifo(fifo.unwrap().as_ptr(), 0o600) };
+        assert_eq!(made, 0, "mkfifo");
+        let mut listed = Vec::new();
+        list_entries(root, |entry| match entry {
+            Listed::Entry(name, entry_type) => listed.push((name.to_owned(), entry_type.unwrap())),
+            Listed::Unreadable(error) => panic!("{error}"),
+        })
+        .unwrap();
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected: Vec<_> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                (
+                    entry.file_name(),
+                    EntryType::from(entry.file_type().unwrap()),
+                )
+            })
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(listed, expected);
+        let kinds: Vec<EntryType> = listed.iter().map(|(_, kind)| *kind).collect();
+        use EntryType::{Dir, File, Other, Symlink};
+        assert_eq!(kinds, [Symlink, Other, File, Dir, Symlink]);
+        assert!(list_entries(&root.join("absent"), |_| {}).is_err());
     }
 
     /// A name that is not UTF-8 is kept byte for byte.
