@@ -420,7 +420,9 @@ fn lines(text: &str) -> impl Iterator<Item = Span> + '_ {
 /// Like PVE, parts are not trimmed and empty parts are skipped; a part with `=` is `key=value`
 /// (split at the first `=`), a part without is the bare default-key value.
 pub fn parse_properties(value: &str, value_span: Span) -> Vec<Property<'_>> {
-    let mut properties = Vec::new();
+    // One allocation: a property per comma and one more, at most.
+    let mut properties =
+        Vec::with_capacity(memchr::memchr_iter(b',', value.as_bytes()).count() + 1);
     let mut offset = 0;
     for part in value.split(',') {
         let start = value_span.start + offset;
