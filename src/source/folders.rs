@@ -81,14 +81,11 @@ pub fn list_entries(dir: &Path, mut each: impl FnMut(Listed<'_>)) -> io::Result<
             Mode::empty(),
         )?;
         let entry_type = |name: &OsStr, file_type: FileType| match file_type {
-            FileType::RegularFile => Ok(EntryType::File),
-            FileType::Directory => Ok(EntryType::Dir),
-            FileType::Symlink => Ok(EntryType::Symlink),
             // Some file systems do not tell the type in the listing: ask, as std does.
             FileType::Unknown => rustix::fs::statat(&folder, name, AtFlags::SYMLINK_NOFOLLOW)
-                .map(|stat| EntryType::from_mode(stat.st_mode))
+                .map(|stat| FileType::from_raw_mode(stat.st_mode).into())
                 .map_err(io::Error::from),
-            _ => Ok(EntryType::Other),
+            known => Ok(known.into()),
         };
         LISTING_BUFFER.with_borrow_mut(|buffer| {
             let mut entries = RawDir::new(&folder, buffer.spare_capacity_mut());
@@ -127,9 +124,9 @@ pub fn list_entries(dir: &Path, mut each: impl FnMut(Listed<'_>)) -> io::Result<
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-impl EntryType {
-    fn from_mode(mode: u32) -> Self {
-        match rustix::fs::FileType::from_raw_mode(mode) {
+impl From<rustix::fs::FileType> for EntryType {
+    fn from(file_type: rustix::fs::FileType) -> Self {
+        match file_type {
             rustix::fs::FileType::RegularFile => Self::File,
             rustix::fs::FileType::Directory => Self::Dir,
             rustix::fs::FileType::Symlink => Self::Symlink,
@@ -177,21 +174,12 @@ impl Listing {
         Some(entries.finish())
     }
 
-    /// The listing of a folder whose entries were read elsewhere, in any order.
-    pub fn of_entries<N: AsRef<OsStr>>(entries: impl IntoIterator<Item = (N, EntryType)>) -> Self {
-        let mut listing = ListingBuilder::default();
-        for (name, entry_type) in entries {
-            listing.push(name.as_ref(), entry_type);
-        }
-        listing.finish()
-    }
-
     /// The name of the entry at `index` (in name order).
     fn name(&self, index: usize) -> &OsStr {
         let start = index.checked_sub(1).map_or(0, |before| self.ends[before].0);
         let bytes = &self.names[start..self.ends[index].0];
         // SAFETY: `bytes` are exactly the bytes `OsStr::as_encoded_bytes` gave for one name,
-        // in this process: `of_entries` put them one after the other and `ends` marks where
+        // in this process: `ListingBuilder` put them one after the other and `ends` marks where
         // each one ends.
         unsafe { OsStr::from_encoded_bytes_unchecked(bytes) }
     }
@@ -446,7 +434,7 @@ mod tests {
         for absent in ["", "a.", "a.yam", "abc", "aa", "é", "zz", ".talhorn.yaml"] {
             assert!(!listing.holds(absent), "{absent:?}");
         }
-        let empty = || Listing::of_entries(Vec::<(&OsStr, EntryType)>::new());
+        let empty = || ListingBuilder::default().finish();
         assert_eq!(empty().names().count(), 0);
         assert!(!empty().holds("a"));
     }
