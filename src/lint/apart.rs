@@ -3,13 +3,13 @@
 //! A lint of one folder holds a record of every file it reads (its path, what it was read as,
 //! its place in the source map) until the report: about 0.2 KB a file. Most of a large
 //! repository's files sit in cluster folders (`clusters/<name>/`, a folder a `clusters:` glob
-//! names, a folder with its own `.talhorn.yaml` or `talconfig.yaml`) whose files belong to
-//! clusters rooted in them, whatever the rest of the repository holds. So the walk sets those folders apart
-//! ([`ingest::discover_apart`]); the rest of the repository is linted first, then the folders
-//! set apart, a few at a time ([`Pieces`]), each piece's records dropped before the next is
-//! read. The folders go in the order their paths are shown in the report, so each piece's
-//! findings come after every earlier piece's, and only the rest's findings wait to be merged
-//! in.
+//! names, a folder with its own `.talhorn.yaml`, `talconfig.yaml`, Terraform lock file or
+//! variables file) whose files belong to clusters rooted in them, whatever the rest of the
+//! repository holds. So the walk sets those folders apart ([`ingest::discover_apart`]); the
+//! rest of the repository is linted first, then the folders set apart, a few at a time
+//! ([`Pieces`]), each piece's records dropped before the next is read. The folders go in the
+//! order their paths are shown in the report, so each piece's findings come after every
+//! earlier piece's, and only the rest's findings wait to be merged in.
 //!
 //! A piece gives the findings the whole lint would give only when it needs nothing outside
 //! it ([`ingest::Ingested::self_contained`]) and every file in it is under one of its cluster
