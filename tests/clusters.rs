@@ -25,6 +25,12 @@ fn write(path: &Path, text: &str) {
 }
 
 /// Copies a fixture repository into `to`, giving it the subnet `10.<subnet>.0.0/24`.
+/// Replaces the text of the file at `path` with what `edit` makes of it.
+fn rewrite(path: &Path, edit: impl FnOnce(String) -> String) {
+    let text = fs::read_to_string(path).expect("read");
+    fs::write(path, edit(text)).expect("write");
+}
+
 fn copy_cluster(from: &Path, to: &Path, subnet: usize) {
     for entry in walk(from) {
         let relative = entry.strip_prefix(from).expect("inside");
@@ -485,14 +491,13 @@ fn alpha_and_beta() -> tempfile::TempDir {
 fn a_suppression_used_in_its_cluster_is_not_unused_in_the_others() {
     let dir = alpha_and_beta();
     let root = dir.path();
-    let worker = root.join("clusters/alpha/talos/worker.yaml");
-    let text = fs::read_to_string(&worker).expect("read");
-    let text = text.replacen(
-        "    image: ghcr.io/siderolabs/installer:v1.11.6\n",
-        "    # talhorn: ignore[TAL006] upgrades go through Omni, which keeps the extensions\n    image: ghcr.io/siderolabs/installer:v1.11.6\n",
-        1,
-    );
-    fs::write(&worker, text).expect("write");
+    rewrite(&root.join("clusters/alpha/talos/worker.yaml"), |text| {
+        text.replacen(
+            "    image: ghcr.io/siderolabs/installer:v1.11.6\n",
+            "    # talhorn: ignore[TAL006] upgrades go through Omni, which keeps the extensions\n    image: ghcr.io/siderolabs/installer:v1.11.6\n",
+            1,
+        )
+    });
     let outcome = lint(root);
     assert_eq!(
         cluster_names(&outcome).len(),
@@ -521,12 +526,9 @@ fn an_unused_suppression_is_reported_in_its_own_cluster() {
     let dir = alpha_and_beta();
     let root = dir.path();
     let worker = root.join("clusters/beta/talos/worker.yaml");
-    let text = fs::read_to_string(&worker).expect("read");
-    fs::write(
-        &worker,
-        format!("# talhorn: ignore[PVE001] no VM config on the next line\n{text}"),
-    )
-    .expect("write");
+    rewrite(&worker, |text| {
+        format!("# talhorn: ignore[PVE001] no VM config on the next line\n{text}")
+    });
     let outcome = lint(root);
     let unused: Vec<(PathBuf, Option<&str>)> = outcome
         .findings
