@@ -72,3 +72,24 @@ fn the_main_hooks_are_python_hooks_and_every_hook_runs_talhorn() {
     }
     assert!(entries.iter().all(|e| e.contains("entry: talhorn ")));
 }
+
+/// On Linux with glibc the binary is linked at a fixed address (`build.rs`), so the dynamic
+/// loader has no pointers of its own to relocate when it starts: ELF type `ET_EXEC` (2), not
+/// the position-independent `ET_DYN` (3), unless it was built with `TALHORN_PIE` set.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn the_linux_binary_is_linked_at_a_fixed_address() {
+    use std::io::Read;
+    let mut header = [0u8; 18];
+    std::fs::File::open(env!("CARGO_BIN_EXE_talhorn"))
+        .and_then(|mut binary| binary.read_exact(&mut header))
+        .expect("the talhorn binary's ELF header");
+    assert_eq!(&header[..4], b"\x7fELF");
+    let elf_type = u16::from_le_bytes([header[16], header[17]]);
+    let expected = if option_env!("TALHORN_PIE").is_some() {
+        3
+    } else {
+        2
+    };
+    assert_eq!(elf_type, expected, "ELF type of the talhorn binary");
+}

@@ -276,10 +276,9 @@ fn model_clusters<C: Send>(
     each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
 ) -> Result<Vec<Folded<C>>, IngestError> {
     let mut configs = Vec::with_capacity(groups.len());
-    // Clusters in one repository share the folders above them: each is looked at once.
-    let mut known_configs = FastMap::default();
-    for group in groups.iter_mut() {
-        let (own, config_file) = cluster_config(group, config, sources, &mut known_configs)?;
+    let mut lookup = ConfigLookup::new(config, groups);
+    for (index, group) in groups.iter_mut().enumerate() {
+        let (own, config_file) = lookup.cluster_config(index, sources)?;
         if let Some(own) = &own {
             group
                 .members
@@ -510,52 +509,87 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
     entries
 }
 
-/// A cluster's own `.talhorn.yaml` (the nearest one at or above its root, when the run finds
-/// configuration per file and it is not the run's own), and the file that context facts point
-/// into. `known_configs` remembers the answer of every folder looked at
-/// ([`LintConfig::discover_with`]).
-fn cluster_config(
-    group: &group::Group,
-    run: &LintConfig,
-    sources: &mut SourceMap,
-    known_configs: &mut FastMap<PathBuf, Option<PathBuf>>,
-) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
-    let run_file = run.root.join(crate::rules::config::FILE_NAME);
-    let own_file = run
-        .per_file
-        .then(|| LintConfig::discover_with(&group.root, known_configs))
-        .flatten()
-        .filter(|found| Some(found) != run.source.as_ref());
-    let own = own_file
-        .as_ref()
-        .map(|path| {
-            let mut own = LintConfig::load(path).map_err(|e| IngestError(e.to_string()))?;
-            own.apply(&run.overrides);
-            own.per_file = true;
-            Ok::<_, IngestError>(own)
-        })
-        .transpose()?;
-    let context = &own.as_ref().unwrap_or(run).context;
-    let has_context = context.talos.is_some()
-        || context.longhorn.is_some()
-        || context.proxmox.is_some()
-        || context.gitops.is_some();
-    let config_path = match own_file {
-        Some(path) => path,
-        None if run_file.is_file() => run_file,
-        // Context from a configuration built in code points at where its file would be.
-        None if has_context => run_file,
-        None => return Ok((own, None)),
-    };
-    let id = match sources.find(&config_path) {
-        Some(id) => id,
-        None => {
-            let text = crate::source::read_text(&config_path).unwrap_or_default();
-            sources.add(SourceFile::new(config_path, text))
+/// How each cluster's configuration is found: from its root's canonical folder (resolved for
+/// every cluster at once, on the workers: resolving a path asks the system about each folder
+/// on it), up the folders, each looked at once (clusters in one repository share the folders
+/// above them); the run's own file is looked for once.
+struct ConfigLookup<'r> {
+    run: &'r LintConfig,
+    run_file: PathBuf,
+    run_file_exists: bool,
+    /// Each cluster root's canonical folder, in group order (none without per-file
+    /// configuration).
+    roots: Vec<Option<PathBuf>>,
+    /// Canonical folder → the nearest `.talhorn.yaml` ([`LintConfig::discover_above`]).
+    known: FastMap<PathBuf, Option<PathBuf>>,
+}
+
+impl<'r> ConfigLookup<'r> {
+    fn new(run: &'r LintConfig, groups: &[group::Group]) -> Self {
+        let run_file = run.root.join(crate::rules::config::FILE_NAME);
+        let roots = if run.per_file {
+            yaml::on_workers(|| {
+                groups
+                    .par_iter()
+                    .map(|group| LintConfig::canonical_folder(&group.root))
+                    .collect()
+            })
+        } else {
+            Vec::new()
+        };
+        Self {
+            run,
+            run_file_exists: run_file.is_file(),
+            run_file,
+            roots,
+            known: FastMap::default(),
         }
-    };
-    let doc = yaml::parse_document(&sources.get(id).text).ok();
-    Ok((own, Some((id, doc))))
+    }
+
+    /// The group at `index`'s own `.talhorn.yaml` (the nearest one at or above its root, when
+    /// the run finds configuration per file and it is not the run's own), and the file that
+    /// context facts point into.
+    fn cluster_config(
+        &mut self,
+        index: usize,
+        sources: &mut SourceMap,
+    ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
+        let run = self.run;
+        let own_file = (self.roots.get_mut(index))
+            .and_then(Option::take)
+            .and_then(|root| LintConfig::discover_above(root, &mut self.known))
+            .filter(|found| Some(found) != run.source.as_ref());
+        let own = own_file
+            .as_ref()
+            .map(|path| {
+                let mut own = LintConfig::load(path).map_err(|e| IngestError(e.to_string()))?;
+                own.apply(&run.overrides);
+                own.per_file = true;
+                Ok::<_, IngestError>(own)
+            })
+            .transpose()?;
+        let context = &own.as_ref().unwrap_or(run).context;
+        let has_context = context.talos.is_some()
+            || context.longhorn.is_some()
+            || context.proxmox.is_some()
+            || context.gitops.is_some();
+        let config_path = match own_file {
+            Some(path) => path,
+            None if self.run_file_exists => self.run_file.clone(),
+            // Context from a configuration built in code points at where its file would be.
+            None if has_context => self.run_file.clone(),
+            None => return Ok((own, None)),
+        };
+        let id = match sources.find(&config_path) {
+            Some(id) => id,
+            None => {
+                let text = crate::source::read_text(&config_path).unwrap_or_default();
+                sources.add(SourceFile::new(config_path, text))
+            }
+        };
+        let doc = yaml::parse_document(&sources.get(id).text).ok();
+        Ok((own, Some((id, doc))))
+    }
 }
 
 /// A `.talhorn.yaml` in the source map, parsed (context facts point into it).

@@ -285,12 +285,25 @@ impl LintConfig {
         start: &Path,
         known: &mut FastMap<PathBuf, Option<PathBuf>>,
     ) -> Option<PathBuf> {
+        Self::discover_above(Self::canonical_folder(start)?, known)
+    }
+
+    /// The canonical folder a search from `start` begins in: `start` when it is a folder, the
+    /// folder holding it otherwise.
+    pub fn canonical_folder(start: &Path) -> Option<PathBuf> {
         let start = if start.is_dir() {
             start
         } else {
             parent_dir(start)
         };
-        let mut dir = std::fs::canonicalize(start).ok()?;
+        std::fs::canonicalize(start).ok()
+    }
+
+    /// [`Self::discover_with`] from a [canonical folder](Self::canonical_folder).
+    pub fn discover_above(
+        mut dir: PathBuf,
+        known: &mut FastMap<PathBuf, Option<PathBuf>>,
+    ) -> Option<PathBuf> {
         let mut walked = Vec::new();
         let found = loop {
             if let Some(found) = known.get(&dir) {
