@@ -31,7 +31,6 @@ pub use discover::{
 };
 pub use group::RootsByName;
 
-use crate::fast_hash::FastMap;
 use crate::finding::{Finding, Severity};
 use crate::intent::{GitOps, Role};
 use crate::knowledge::longhorn::ChartVersion;
@@ -197,6 +196,7 @@ pub fn ingest_discovered_each<C: Send, P: Send + Sync>(
         )
     });
     let unrooted_files = groups.iter().any(|group| group.unrooted);
+    let lookup = ConfigLookup::new(config, &groups, &listings);
     let each = |input| each(input, &prepared);
     // The folders' listings are freed beside the first clusters, not before them (a
     // thousand folders take a fraction of a millisecond to free, on one core).
@@ -207,7 +207,7 @@ pub fn ingest_discovered_each<C: Send, P: Send + Sync>(
                 model_clusters(
                     &mut groups,
                     &mut files,
-                    config,
+                    lookup,
                     &mut sources,
                     list_files,
                     each,
@@ -270,13 +270,13 @@ struct Folded<C> {
 fn model_clusters<C: Send>(
     groups: &mut [group::Group],
     files: &mut [ReadFile],
-    config: &LintConfig,
+    mut lookup: ConfigLookup<'_>,
     sources: &mut SourceMap,
     list_files: bool,
     each: impl Fn(ClusterInput) -> Result<C, IngestError> + Sync,
 ) -> Result<Vec<Folded<C>>, IngestError> {
+    let config = lookup.run;
     let mut configs = Vec::with_capacity(groups.len());
-    let mut lookup = ConfigLookup::new(config, groups);
     for (index, group) in groups.iter_mut().enumerate() {
         let (own, config_file) = lookup.cluster_config(index, sources)?;
         if let Some(own) = &own {
@@ -509,31 +509,27 @@ fn file_entries(files: Vec<ReadFile>, groups: &[group::Group]) -> Vec<FileEntry>
     entries
 }
 
-/// How each cluster's configuration is found: from its root's canonical folder (resolved for
-/// every cluster at once, on the workers: resolving a path asks the system about each folder
-/// on it), up the folders, each looked at once (clusters in one repository share the folders
-/// above them); the run's own file is looked for once.
+/// How each cluster's configuration is found: its own `.talhorn.yaml`, the nearest at or
+/// above its root, looked up in the folders' listings for every cluster at once (no system
+/// call for a folder whose listing shows neither a `.talhorn.yaml` nor a `.git`); the run's
+/// own file is looked for once.
 struct ConfigLookup<'r> {
     run: &'r LintConfig,
     run_file: PathBuf,
     run_file_exists: bool,
-    /// Each cluster root's canonical folder, in group order (none without per-file
+    /// Each group's nearest `.talhorn.yaml`, in group order (none without per-file
     /// configuration).
-    roots: Vec<Option<PathBuf>>,
-    /// Canonical folder → the nearest `.talhorn.yaml` ([`LintConfig::discover_above`]).
-    known: FastMap<PathBuf, Option<PathBuf>>,
+    nearest: Vec<Option<PathBuf>>,
 }
 
 impl<'r> ConfigLookup<'r> {
-    fn new(run: &'r LintConfig, groups: &[group::Group]) -> Self {
+    fn new(run: &'r LintConfig, groups: &[group::Group], listings: &Listings) -> Self {
         let run_file = run.root.join(crate::rules::config::FILE_NAME);
-        let roots = if run.per_file {
-            yaml::on_workers(|| {
-                groups
-                    .par_iter()
-                    .map(|group| LintConfig::canonical_folder(&group.root))
-                    .collect()
-            })
+        let nearest = if run.per_file {
+            crate::rules::config::nearest_of_folders(
+                groups.iter().map(|group| group.root.as_path()),
+                listings,
+            )
         } else {
             Vec::new()
         };
@@ -541,8 +537,7 @@ impl<'r> ConfigLookup<'r> {
             run,
             run_file_exists: run_file.is_file(),
             run_file,
-            roots,
-            known: FastMap::default(),
+            nearest,
         }
     }
 
@@ -555,9 +550,8 @@ impl<'r> ConfigLookup<'r> {
         sources: &mut SourceMap,
     ) -> Result<(Option<LintConfig>, Option<ConfigFile>), IngestError> {
         let run = self.run;
-        let own_file = (self.roots.get_mut(index))
+        let own_file = (self.nearest.get_mut(index))
             .and_then(Option::take)
-            .and_then(|root| LintConfig::discover_above(root, &mut self.known))
             .filter(|found| Some(found) != run.source.as_ref());
         let own = own_file
             .as_ref()

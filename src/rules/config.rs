@@ -100,6 +100,17 @@ impl NearestConfigs {
     }
 }
 
+/// The nearest `.talhorn.yaml` at or above each of `folders`, as [`LintConfig::discover`]
+/// finds it, each folder asked of its listing in `listings` and looked at once (clusters in
+/// one repository share the folders above them).
+pub fn nearest_of_folders<'f>(
+    folders: impl IntoIterator<Item = &'f Path>,
+    listings: &Listings,
+) -> Vec<Option<PathBuf>> {
+    let mut lookup = Folders::new(listings);
+    folders.into_iter().map(|dir| lookup.nearest(dir)).collect()
+}
+
 /// The nearest `.talhorn.yaml` of folders, each folder looked at once.
 struct Folders<'l> {
     /// The names in folders, shared with the other stages of the run.
@@ -285,25 +296,12 @@ impl LintConfig {
         start: &Path,
         known: &mut FastMap<PathBuf, Option<PathBuf>>,
     ) -> Option<PathBuf> {
-        Self::discover_above(Self::canonical_folder(start)?, known)
-    }
-
-    /// The canonical folder a search from `start` begins in: `start` when it is a folder, the
-    /// folder holding it otherwise.
-    pub fn canonical_folder(start: &Path) -> Option<PathBuf> {
         let start = if start.is_dir() {
             start
         } else {
             parent_dir(start)
         };
-        std::fs::canonicalize(start).ok()
-    }
-
-    /// [`Self::discover_with`] from a [canonical folder](Self::canonical_folder).
-    pub fn discover_above(
-        mut dir: PathBuf,
-        known: &mut FastMap<PathBuf, Option<PathBuf>>,
-    ) -> Option<PathBuf> {
+        let mut dir = std::fs::canonicalize(start).ok()?;
         let mut walked = Vec::new();
         let found = loop {
             if let Some(found) = known.get(&dir) {
