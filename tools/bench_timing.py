@@ -19,7 +19,7 @@ WALL, CPU, RSS = 0, 1, 2
 # folders moved aside are deleted after the timing (those of an earlier bench here, minutes
 # before the builds). On a file system without a journal (this machine's ext4), creating a
 # file passes over every inode freed in the last 30 seconds, reading each one's record
-# (`recently_deleted`): a build just after deleting the last build's 3,000 files measured
+# (`recently_deleted`): a build just after deleting the last build's 2,000 files measured
 # the deletion (0.8-1.2 s of system time in runs AE and AF), not the build.
 intent, out = f"{work}/intent/cluster.yaml", f"{work}/intent/out"
 built = f"{work}/intent/built"
