@@ -520,6 +520,8 @@ struct ConfigLookup<'r> {
     /// Each group's nearest `.talhorn.yaml`, in group order (none without per-file
     /// configuration).
     nearest: Vec<Option<PathBuf>>,
+    /// The run's own file in the source map, parsed once for every cluster that uses it.
+    run_config: Option<ConfigFile>,
 }
 
 impl<'r> ConfigLookup<'r> {
@@ -538,6 +540,7 @@ impl<'r> ConfigLookup<'r> {
             run_file_exists: run_file.is_file(),
             run_file,
             nearest,
+            run_config: None,
         }
     }
 
@@ -567,23 +570,32 @@ impl<'r> ConfigLookup<'r> {
             || context.longhorn.is_some()
             || context.proxmox.is_some()
             || context.gitops.is_some();
-        let config_path = match own_file {
-            Some(path) => path,
-            None if self.run_file_exists => self.run_file.clone(),
+        let config_file = match own_file {
+            Some(path) => config_file(path, sources),
             // Context from a configuration built in code points at where its file would be.
-            None if has_context => self.run_file.clone(),
+            None if self.run_file_exists || has_context => {
+                let run_file = &self.run_file;
+                (self.run_config)
+                    .get_or_insert_with(|| config_file(run_file.clone(), sources))
+                    .clone()
+            }
             None => return Ok((own, None)),
         };
-        let id = match sources.find(&config_path) {
-            Some(id) => id,
-            None => {
-                let text = crate::source::read_text(&config_path).unwrap_or_default();
-                sources.add(SourceFile::new(config_path, text))
-            }
-        };
-        let doc = yaml::parse_document(&sources.get(id).text).ok();
-        Ok((own, Some((id, doc))))
+        Ok((own, Some(config_file)))
     }
+}
+
+/// The `.talhorn.yaml` at `path` in the source map (added when it is not there yet), parsed.
+fn config_file(path: PathBuf, sources: &mut SourceMap) -> ConfigFile {
+    let id = match sources.find(&path) {
+        Some(id) => id,
+        None => {
+            let text = crate::source::read_text(&path).unwrap_or_default();
+            sources.add(SourceFile::new(path, text))
+        }
+    };
+    let doc = yaml::parse_document(&sources.get(id).text).ok();
+    (id, doc)
 }
 
 /// A `.talhorn.yaml` in the source map, parsed (context facts point into it).
