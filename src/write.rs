@@ -455,14 +455,24 @@ pub fn plan(
         None => manifest::Hashes::new(),
     };
 
-    let mut changes = Vec::new();
+    // Each artifact is compared with what is on disk on the workers (reading a thousand-node
+    // output is most of a `--check`); the first error in the artifacts' order is reported.
+    let planned: Vec<Result<(Change, String), WriteError>> = crate::yaml::on_workers(|| {
+        use rayon::prelude::*;
+        artifacts
+            .par_iter()
+            .map(|artifact| {
+                let change =
+                    plan_artifact(out_dir, existing(&artifact.path)?, artifact, &recorded)?;
+                Ok((change, manifest::sha256_hex(&artifact.content)))
+            })
+            .collect()
+    });
+    let mut changes = Vec::with_capacity(planned.len() + 1);
     let mut hashes = manifest::Hashes::new();
-    for artifact in artifacts {
-        let change = plan_artifact(out_dir, existing(&artifact.path)?, artifact, &recorded)?;
-        hashes.insert(
-            artifact.path.clone(),
-            manifest::sha256_hex(&artifact.content),
-        );
+    for (artifact, planned) in artifacts.iter().zip(planned) {
+        let (change, hash) = planned?;
+        hashes.insert(artifact.path.clone(), hash);
         changes.push(change);
     }
     for (path, hash) in &recorded {

@@ -747,3 +747,26 @@ fn the_first_file_that_cannot_be_staged_is_the_one_reported() {
         assert_eq!(snapshot(&out), before, "the refused write left traces");
     }
 }
+
+/// The artifacts are compared with the disk in parallel, but when several cannot be, the
+/// error is always the first in the artifacts' order.
+#[test]
+fn the_first_artifact_that_cannot_be_planned_is_the_one_reported() {
+    for _ in 0..10 {
+        let (_tmp, out) = out_dir();
+        write(&out, &generated()).unwrap();
+        let mut next = vec![artifact("a-first/values.yaml", "a: 1\n")];
+        // Many artifacts between the two that fail, so that the workers share them.
+        next.extend((0..400).map(|i| artifact(&format!("m/{i:03}.yaml"), "a: 1\n")));
+        next.push(artifact("z-last/values.yaml", "a: 1\n"));
+        for folder in ["a-first", "z-last"] {
+            // A directory where the file goes: not a file talhorn may replace.
+            fs::create_dir_all(out.join(folder).join("values.yaml")).unwrap();
+        }
+        let err = plan(&out, &next, &WriteOptions::default()).unwrap_err();
+        let WriteError::NotAFile { path } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, &out.join("a-first/values.yaml"));
+    }
+}

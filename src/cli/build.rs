@@ -120,6 +120,9 @@ pub fn run(args: &BuildArgs) -> i32 {
         scope,
     };
     let result = write::run(&args.output, &artifacts, &options);
+    // The process ends after the report, and the system frees its memory at once: freeing
+    // the artifacts and the model piece by piece took about 6 ms of a 1,000-node `--check`.
+    std::mem::forget((artifacts, cluster, loaded));
     if let Ok(outcome) = &result
         && let Some(recovery) = outcome.plan.recovered
     {

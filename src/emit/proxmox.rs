@@ -340,13 +340,111 @@ pub fn conf(vm: &Vm, host: &Host, intent_file: &str) -> Result<String, String> {
     )
 }
 
+/// How many VMs' lines of `create-vms.sh` are rendered in one go on a worker. Rendered whole,
+/// on one thread, the script of 1,000 VMs was the longest task of a build's emit (about
+/// 30 ms, while the other worker rendered every `qm.conf` and Talos patch).
+const SCRIPT_VMS_PER_PIECE: usize = 64;
+
+/// `create-vms.sh`: its head, then each VM's lines, rendered a piece of VMs at a time on the
+/// workers and joined in order (a VM's lines do not depend on the VMs around it). The first
+/// piece that fails to render is the error.
 pub fn create_script(vms: &[Vm], pve_node: &str, intent_file: &str) -> Result<String, String> {
+    use rayon::prelude::*;
+    let pieces: Vec<&[Vm]> = if vms.is_empty() {
+        vec![vms]
+    } else {
+        vms.chunks(SCRIPT_VMS_PER_PIECE).collect()
+    };
+    let rendered: Vec<Result<String, String>> = crate::yaml::on_workers(|| {
+        pieces
+            .par_iter()
+            .enumerate()
+            .map(|(index, piece)| script_piece(piece, index == 0, pve_node, intent_file))
+            .collect()
+    });
+    let mut script = String::new();
+    for piece in rendered {
+        script.push_str(&piece?);
+    }
+    Ok(script)
+}
+
+/// The lines of `create-vms.sh` for `vms`, after the script's head when `head` is set.
+fn script_piece(
+    vms: &[Vm],
+    head: bool,
+    pve_node: &str,
+    intent_file: &str,
+) -> Result<String, String> {
     let scripts: Value = vms
         .iter()
         .map(|vm| Value::from_object(script_for(vm)))
         .collect();
     templates::render(
         "create-vms.sh",
-        minijinja::context! { intent_file => intent_file, node => pve_node, vms => scripts },
+        minijinja::context! {
+            head => head, intent_file => intent_file, node => pve_node, vms => scripts
+        },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Cluster;
+    use crate::source::SourceFile;
+
+    /// The VMs of an intent of `nodes` nodes (one control plane, the rest workers).
+    fn vms(nodes: usize) -> Vec<Vm> {
+        let mut intent = "\
+cluster: { name: t, endpoint: https://10.0.0.10:6443, vip: 10.0.0.10, talos: v1.11.6 }
+proxmox: { version: 9, node: pve1, storage: { local-lvm: { type: lvmthin } } }
+network: { bridge: vmbr0, cidr: 10.0.0.0/16, gateway: 10.0.0.1, nameservers: [10.0.0.1] }
+nodes:
+"
+        .to_string();
+        for n in 0..nodes {
+            let role = if n == 0 { "controlplane" } else { "worker" };
+            intent += &format!(
+                "  - {{ name: n-{n}, role: {role}, vmid: {}, ip: 10.0.{}.{} }}\n",
+                1000 + n,
+                1 + n / 200,
+                10 + n % 200
+            );
+        }
+        let mut cluster = Cluster::default();
+        let file = cluster
+            .sources
+            .add(SourceFile::new("cluster.yaml", intent.clone()));
+        let loaded = crate::intent::load(file, &intent).expect("a valid intent");
+        let (pinned, _) = crate::lower::pin_versions(&loaded).expect("known versions");
+        crate::lower::lower(&loaded, &pinned, &mut cluster);
+        cluster.vms
+    }
+
+    /// `create-vms.sh` is rendered in pieces of VMs and joined: the same bytes as the
+    /// template rendered once over every VM (one head, then each VM in order).
+    #[test]
+    fn the_script_rendered_in_pieces_is_the_script_rendered_whole() {
+        let vms = vms(2 * SCRIPT_VMS_PER_PIECE + 3);
+        let script = create_script(&vms, "pve1", "cluster.yaml").expect("rendered");
+        let whole = script_piece(&vms, true, "pve1", "cluster.yaml").expect("rendered");
+        assert_eq!(script, whole);
+        assert_eq!(script.matches("#!/usr/bin/env bash").count(), 1);
+        let created: Vec<&str> = script
+            .lines()
+            .filter_map(|line| line.strip_prefix("  qm create "))
+            .filter_map(|rest| rest.split(' ').next())
+            .collect();
+        let expected: Vec<String> = (0..vms.len()).map(|n| (1000 + n).to_string()).collect();
+        assert_eq!(created, expected);
+    }
+
+    /// Without VMs the script is its head alone.
+    #[test]
+    fn the_script_of_no_vm_is_its_head() {
+        let script = create_script(&[], "pve1", "cluster.yaml").expect("rendered");
+        assert!(script.starts_with("#!/usr/bin/env bash\n"), "{script}");
+        assert!(script.ends_with("set -euo pipefail\n"), "{script}");
+    }
 }

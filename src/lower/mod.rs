@@ -39,10 +39,21 @@ pub fn lower(intent: &LoadedIntent, pinned: &Pinned, cluster: &mut Cluster) {
     cluster.host.bridges.extend(host.bridges);
     // Derived once: each MAC depends on the ones before it.
     let macs = node_macs(intent);
-    cluster
-        .vms
-        .extend((0..spec.nodes.len()).map(|i| proxmox::vm(intent, i, &macs)));
-    let talos = talos::talos(intent, pinned, &macs);
+    // The VMs and the Talos nodes are lowered apart, each node on its own, on the workers
+    // (most of a thousand-node build's lowering).
+    let (vms, talos) = crate::yaml::on_workers(|| {
+        use rayon::prelude::*;
+        rayon::join(
+            || {
+                (0..spec.nodes.len())
+                    .into_par_iter()
+                    .map(|i| proxmox::vm(intent, i, &macs))
+                    .collect::<Vec<_>>()
+            },
+            || talos::talos(intent, pinned, &macs),
+        )
+    });
+    cluster.vms.extend(vms);
     cluster.talos.nodes.extend(talos.nodes);
     cluster.talos.configs.extend(talos.configs);
     if cluster.talos.schematic.is_none() {

@@ -142,9 +142,11 @@ impl OutputDir {
         };
         match sys::openat(&*parent, name, DIR_FLAGS, Mode::empty()) {
             Ok(fd) => {
-                let dir = Arc::new(fd);
-                self.opened().insert(rel.to_owned(), Arc::clone(&dir));
-                Ok(DirAt::Open(dir))
+                // Two workers may open a directory at once: both go on with the first handle
+                // kept, so every file in it is reached through the one directory checked.
+                let mut opened = self.opened();
+                let dir = opened.entry(rel.to_owned()).or_insert_with(|| Arc::new(fd));
+                Ok(DirAt::Open(Arc::clone(dir)))
             }
             Err(Errno::NOENT) => Ok(DirAt::Absent),
             Err(Errno::LOOP | Errno::NOTDIR) => Ok(self.not_a_dir(&parent, name, rel)),
