@@ -7,7 +7,7 @@
 //! variables file) whose files belong to clusters rooted in them, whatever the rest of the
 //! repository holds. So the walk sets those folders apart ([`ingest::discover_apart`]); the
 //! rest of the repository is linted first, then the folders set apart, a few at a time
-//! ([`Pieces`]), each piece's records dropped before the next is read. The folders go in the
+//! ([`Pieces`]), each piece's records freed as the next is walked. The folders go in the
 //! order their paths are shown in the report, so each piece's findings come after every
 //! earlier piece's, and only the rest's findings wait to be merged in.
 //!
