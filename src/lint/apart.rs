@@ -118,6 +118,12 @@ impl Iterator for Pieces {
 }
 
 impl Pieces {
+    /// Whether every folder set apart is in a piece already given: the piece last given was
+    /// the last one.
+    pub fn is_done(&self) -> bool {
+        self.folders.len() == 0
+    }
+
     /// Walks the folders of the next piece: about `piece_files` files, a folder at least.
     /// The folders are walked in batches sized by the files per folder walked so far (one
     /// folder to begin with), until the next batch would have no folder; `None` when every

@@ -132,14 +132,36 @@ pub fn write(
     opts: &ReportOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let report = Report::new(findings, sources, rules, opts);
+    write_parts(format, &[(findings, sources)], rules, opts, out)
+}
+
+/// [`write()`] of the findings of several lints, each with its own source map, as one report:
+/// the entries of all of them merged in report order.
+pub fn write_parts(
+    format: Format,
+    parts: &[(&[Finding], &SourceMap)],
+    rules: &[RuleInfo],
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let reports: Vec<Report<'_>> = parts
+        .iter()
+        .map(|&(findings, sources)| Report::new(findings, sources, rules, opts))
+        .collect();
+    let mut entries: Vec<&Entry<'_>> = reports.iter().flat_map(|report| &report.entries).collect();
+    if reports.len() > 1 {
+        entries.sort_by(|a, b| report_order(a, b));
+    }
     if format == Format::Github {
         // The whole report is known: its notices go first, where a stream's caller puts the
         // preamble the stream returns at its end.
-        out.write_all(github::overflow_notices(report.counts()).as_bytes())?;
+        let mut counts = Counts::default();
+        for entry in &entries {
+            counts.add(entry.finding.severity);
+        }
+        out.write_all(github::overflow_notices(counts).as_bytes())?;
     }
     let mut stream = ReportStream::new(format, rules, opts);
-    let entries: Vec<&Entry<'_>> = report.entries.iter().collect();
     stream.write_entries(&entries, out)?;
     stream.finish(opts.recognised_nothing, out).map(drop)
 }
@@ -358,14 +380,6 @@ impl<'a> Report<'a> {
         });
         entries.sort_by(report_order);
         Self { entries }
-    }
-
-    pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
-        for entry in &self.entries {
-            counts.add(entry.finding.severity);
-        }
-        counts
     }
 }
 

@@ -21,19 +21,15 @@ fn lint_args(dir: &Path, extra: &[&str]) -> LintArgs {
 fn whole(args: &LintArgs) -> (Vec<u8>, bool) {
     let config = config(args).expect("configuration loads");
     let outcome = crate::lint::lint_paths(&args.paths, &config).expect("lint runs");
-    let mut options = report_options(args.format, args.statistics, Some(Stream::Stdout));
-    options.recognised_nothing = !outcome.recognised_any;
+    report_of(args, &[&outcome])
+}
+
+/// The report [`report_findings`] writes of `parts`, and whether it fails.
+fn report_of(args: &LintArgs, parts: &[&LintOutcome]) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
-    report::write(
-        args.format,
-        &outcome.findings,
-        &outcome.sources,
-        &rule_infos(),
-        &options,
-        &mut out,
-    )
-    .expect("report written");
-    (out, failing(args, &outcome.findings))
+    write_findings(args, parts, Some(Stream::Stdout), &mut out).expect("report written");
+    let failing = parts.iter().any(|part| failing(args, &part.findings));
+    (out, failing)
 }
 
 /// What linting in pieces made of `args`.
@@ -41,6 +37,8 @@ fn whole(args: &LintArgs) -> (Vec<u8>, bool) {
 enum Pieces {
     /// The report, as written out, and whether it fails.
     Report(Vec<u8>, bool),
+    /// The same, of a folder whose folders set apart made one piece: nothing was spooled.
+    OnePiece(Vec<u8>, bool),
     /// Nothing was set apart.
     NothingApart,
     /// The lint is to be run whole.
@@ -54,6 +52,10 @@ fn in_pieces(args: &LintArgs, piece_files: usize) -> Pieces {
     match lint_in_pieces(args, &config, &args.paths[0], piece_files) {
         None => Pieces::Whole,
         Some(Ok(InPieces::Whole(_))) => Pieces::NothingApart,
+        Some(Ok(InPieces::OnePiece { rest, piece })) => {
+            let (report, failing) = report_of(args, &[&rest, &piece]);
+            Pieces::OnePiece(report, failing)
+        }
         Some(Ok(InPieces::Spooled(mut spooled))) => {
             let mut out = spooled.totals.preamble.clone().into_bytes();
             spooled.spool.rewind().expect("spool rewinds");
@@ -126,7 +128,7 @@ fn monorepo() -> tempfile::TempDir {
 }
 
 /// With pieces of one cluster folder (100 files: `c000-x/` and `c000/` in pieces of their
-/// own) and of several (500 files: three pieces).
+/// own), of several (500 files: three pieces) and of them all (one piece, not spooled).
 #[test]
 fn pieces_report_what_the_whole_lint_reports_in_every_format() {
     let dir = monorepo();
@@ -136,8 +138,10 @@ fn pieces_report_what_the_whole_lint_reports_in_every_format() {
             extra.extend(statistics);
             let args = lint_args(dir.path(), &extra);
             let (expected, expected_failing) = whole(&args);
-            for piece_files in [100, 500] {
-                let Pieces::Report(report, failing) = in_pieces(&args, piece_files) else {
+            for piece_files in [100, 500, apart::PIECE_FILES] {
+                let (Pieces::Report(report, failing) | Pieces::OnePiece(report, failing)) =
+                    in_pieces(&args, piece_files)
+                else {
                     panic!("{format}: the monorepo is linted in pieces");
                 };
                 assert_eq!(failing, expected_failing, "{format}");
@@ -168,6 +172,19 @@ fn first_difference(got: &[u8], expected: &[u8]) -> String {
         got.lines().nth(at),
         expected.lines().nth(at)
     )
+}
+
+/// Folders set apart that fit in one piece are reported with the rest straight away; more
+/// than one piece are spooled.
+#[test]
+fn one_piece_is_reported_without_a_spool() {
+    let dir = monorepo();
+    let args = lint_args(dir.path(), &["--format", "json"]);
+    assert!(matches!(
+        in_pieces(&args, apart::PIECE_FILES),
+        Pieces::OnePiece(..)
+    ));
+    assert!(matches!(in_pieces(&args, 500), Pieces::Report(..)));
 }
 
 #[test]
@@ -241,7 +258,7 @@ fn a_piece_that_needs_files_outside_it_makes_the_lint_whole() {
         synthetic_tree::write_tree(dir.path(), 300).expect("tree written");
         let args = lint_args(dir.path(), &["--format", "json"]);
         assert!(
-            matches!(in_pieces(&args, apart::PIECE_FILES), Pieces::Report(..)),
+            matches!(in_pieces(&args, apart::PIECE_FILES), Pieces::OnePiece(..)),
             "{case}: linted in pieces before the change"
         );
         make(dir.path());
