@@ -221,8 +221,8 @@ struct Spooled {
 /// Lints the folder `root` in pieces, the report made as they come into an unnamed temporary
 /// file: a piece may still show that the folder must be linted whole, and GitHub's notices
 /// about dropped annotations go before the findings. A single piece is handed back with the
-/// rest instead: spooling its report cost a fifth of a millisecond on the thread that drives
-/// the lint, and as much again to free the spool at the exit. `None`: lint whole, for `--show-files`,
+/// rest instead, its report written straight out: spooling it took a 2,000-file lint 0.8-1.3
+/// ms longer on two cores, all of it on one thread. `None`: lint whole, for `--show-files`,
 /// `shared:` files (they belong to every cluster), a piece that needs files outside it, an
 /// error (the whole lint reports it at its place), or no temporary file to be had; `Err`: the
 /// spool cannot be written.
