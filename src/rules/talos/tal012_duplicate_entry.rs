@@ -1,10 +1,12 @@
 use super::push_unique;
 use super::tal011_v2_kernel_modules::module_name;
+use crate::fast_hash::{FastMap, FastSet};
 use crate::finding::{Finding, Severity};
 use crate::model::{Cluster, Role, TalosConfig};
 use crate::rules::{Layer, Rule, RuleMeta};
 use crate::source::Location;
 use crate::yaml::Node;
+use std::collections::hash_map::Entry;
 
 pub static META: RuleMeta = RuleMeta {
     code: "TAL012",
@@ -47,18 +49,38 @@ siderolabs/talos `pkg/machinery/config/merge/merge.go` (slices append),
 
 pub struct DuplicateEntry;
 
-/// Reports every value seen before in `entries` (in merge order) at its later place.
-fn report_repeats(out: &mut Vec<Finding>, entries: Vec<(String, Location)>, what: &str) {
-    let mut seen: Vec<(String, Location)> = Vec::new();
+/// The repeats reported so far, by place and what they are (a place holds one value, and a
+/// finding's message is made of the two). Every node's configs repeat its role's and the
+/// cluster's patches, so the same repeat turns up once per node: it is made into a finding the
+/// first time only, not once per node only to be dropped as a duplicate.
+#[derive(Default)]
+struct Reported(FastSet<(Location, &'static str)>);
+
+/// Reports every value seen before in `entries` (in merge order) at its later place, with the
+/// first as a related location.
+fn report_repeats(
+    out: &mut Vec<Finding>,
+    reported: &mut Reported,
+    entries: Vec<(String, Location)>,
+    what: &'static str,
+) {
+    let mut first_seen: FastMap<String, Location> = FastMap::default();
     for (key, at) in entries {
-        match seen.iter().find(|(k, _)| *k == key) {
-            Some((_, first)) => push_unique(
-                out,
-                META.finding(at, format!("{what} `{key}` is listed again: Talos appends lists on merge, so it applies twice"))
-                    .related(*first, "first listed here")
-                    .help("remove the repeated entry"),
-            ),
-            None => seen.push((key, at)),
+        match first_seen.entry(key) {
+            Entry::Occupied(first) => {
+                if reported.0.insert((at, what)) {
+                    let key = first.key();
+                    push_unique(
+                        out,
+                        META.finding(at, format!("{what} `{key}` is listed again: Talos appends lists on merge, so it applies twice"))
+                            .related(*first.get(), "first listed here")
+                            .help("remove the repeated entry"),
+                    );
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(at);
+            }
         }
     }
 }
@@ -80,7 +102,7 @@ fn document_id(doc: &Node) -> Option<String> {
     }
 }
 
-fn check_documents(config: &TalosConfig, out: &mut Vec<Finding>) {
+fn check_documents(config: &TalosConfig, out: &mut Vec<Finding>, reported: &mut Reported) {
     let Some(file) = config.file else {
         return;
     };
@@ -89,22 +111,22 @@ fn check_documents(config: &TalosConfig, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|doc| Some((document_id(doc)?, Location::new(file, doc.span))))
         .collect();
-    report_repeats(out, ids, "document");
+    report_repeats(out, reported, ids, "document");
 }
 
-fn check_lists(configs: &[&TalosConfig], out: &mut Vec<Finding>) {
+fn check_lists(configs: &[&TalosConfig], out: &mut Vec<Finding>, reported: &mut Reported) {
     let modules = configs
         .iter()
         .flat_map(|c| &c.kernel_modules)
         .map(|m| (module_name(&m.value), m.at))
         .collect();
-    report_repeats(out, modules, "kernel module");
+    report_repeats(out, reported, modules, "kernel module");
     let mounts = configs
         .iter()
         .flat_map(|c| &c.extra_mounts)
         .map(|m| (super::normalize(&m.value.destination).to_string(), m.at))
         .collect();
-    report_repeats(out, mounts, "kubelet mount of");
+    report_repeats(out, reported, mounts, "kubelet mount of");
 }
 
 impl Rule for DuplicateEntry {
@@ -113,20 +135,20 @@ impl Rule for DuplicateEntry {
     }
 
     fn check(&self, cluster: &Cluster, out: &mut Vec<Finding>) {
+        let reported = &mut Reported::default();
         for config in &cluster.talos.configs {
-            check_documents(config, out);
-            check_lists(&[config], out);
+            check_documents(config, out, reported);
+            check_lists(&[config], out, reported);
         }
         if cluster.talos.nodes.is_empty() {
             for role in [Role::Controlplane, Role::Worker] {
-                check_lists(
-                    &cluster.talos.configs_for_role(role).collect::<Vec<_>>(),
-                    out,
-                );
+                let configs: Vec<_> = cluster.talos.configs_for_role(role).collect();
+                check_lists(&configs, out, reported);
             }
         } else {
             for node in &cluster.talos.nodes {
-                check_lists(&cluster.talos.configs_for(node).collect::<Vec<_>>(), out);
+                let configs: Vec<_> = cluster.talos.configs_for(node).collect();
+                check_lists(&configs, out, reported);
             }
         }
     }
@@ -153,6 +175,24 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].at, at(60));
         assert_eq!(found[0].related[0].at, at(30));
+    }
+
+    /// Every worker's configs repeat the role patch's modules: each repeat is one finding, at
+    /// its place, however many nodes share the patch.
+    #[test]
+    fn a_repeat_in_a_patch_many_nodes_share_is_reported_once() {
+        let mut c = cluster();
+        let mut worker = config(Scope::Role(Role::Worker), 5);
+        for offset in [30, 40, 50] {
+            worker.kernel_modules.push(fact("nbd".into(), offset));
+        }
+        c.talos.configs.push(worker);
+        for (index, name) in ["w-1", "w-2", "w-3"].into_iter().enumerate() {
+            c.talos.nodes.push(node(name, Role::Worker, 90 + index));
+        }
+        let found = run(&DuplicateEntry, &c);
+        let places: Vec<_> = found.iter().map(|f| (f.at, f.related[0].at)).collect();
+        assert_eq!(places, [(at(40), at(30)), (at(50), at(30))]);
     }
 
     #[test]
