@@ -394,24 +394,9 @@ mod tests {
     use crate::model::Cluster;
     use crate::source::SourceFile;
 
-    /// The VMs of an intent of `nodes` nodes (one control plane, the rest workers).
+    /// The VMs of the benchmark's intent of `nodes` nodes (vmids from 1000, in order).
     fn vms(nodes: usize) -> Vec<Vm> {
-        let mut intent = "\
-cluster: { name: t, endpoint: https://10.0.0.10:6443, vip: 10.0.0.10, talos: v1.11.6 }
-proxmox: { version: 9, node: pve1, storage: { local-lvm: { type: lvmthin } } }
-network: { bridge: vmbr0, cidr: 10.0.0.0/16, gateway: 10.0.0.1, nameservers: [10.0.0.1] }
-nodes:
-"
-        .to_string();
-        for n in 0..nodes {
-            let role = if n == 0 { "controlplane" } else { "worker" };
-            intent += &format!(
-                "  - {{ name: n-{n}, role: {role}, vmid: {}, ip: 10.0.{}.{} }}\n",
-                1000 + n,
-                1 + n / 200,
-                10 + n % 200
-            );
-        }
+        let intent = crate::synthetic_tree::intent(nodes);
         let mut cluster = Cluster::default();
         let file = cluster
             .sources
