@@ -2,7 +2,7 @@
 //!
 //! The shapes come from `data/talos/v1.<minor>.json`, derived by
 //! `tools/derive-talos-schema.py` from the upstream `config.schema.json` of each version and
-//! embedded in the binary (a user's machine has no `shared/`). Each table also carries the
+//! compiled into the binary by `build.rs` (a user's machine has no `shared/`). Each table also carries the
 //! fields that older schemas documented and this one dropped: Talos still decodes them, so
 //! they are deprecations (TAL008), never unknown keys (INT002).
 //!
@@ -12,11 +12,8 @@
 use crate::finding::{Finding, Severity};
 use crate::source::{FileId, Location, Span};
 use crate::yaml::{Node, Value};
-use serde::Deserialize;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 
 const MISSING_KIND: &str = "TAL003";
 const UNKNOWN_KEY: &str = "INT002";
@@ -30,29 +27,20 @@ pub const API_VERSION: &str = "v1alpha1";
 /// (`ManifestDeprecatedKey*` in the decoder).
 pub const LEGACY_KEYS: [&str; 4] = ["machine", "cluster", "debug", "persist"];
 
-/// The embedded tables, oldest first.
-const TABLES: [(u32, &str); 6] = [
-    (9, include_str!("../../data/talos/v1.9.json")),
-    (10, include_str!("../../data/talos/v1.10.json")),
-    (11, include_str!("../../data/talos/v1.11.json")),
-    (12, include_str!("../../data/talos/v1.12.json")),
-    (13, include_str!("../../data/talos/v1.13.json")),
-    (14, include_str!("../../data/talos/v1.14.json")),
-];
+// `static TABLES: [(u32, Table); N]`, oldest minor first: `data/talos/v1.<minor>.json`
+// compiled by build.rs, so that no run parses them.
+include!(concat!(env!("OUT_DIR"), "/talos_tables.rs"));
 
-static PARSED: [OnceLock<Option<Table>>; TABLES.len()] = [const { OnceLock::new() }; TABLES.len()];
-
-/// One version's derived table (see the deriving script for the format).
-#[derive(Debug, Deserialize)]
+/// One version's table (see the deriving script for the format).
+#[derive(Debug)]
 struct Table {
-    talos: String,
-    source_sha256: String,
+    talos: &'static str,
+    source_sha256: &'static str,
     legacy: Shape,
-    kinds: BTreeMap<String, Shape>,
+    kinds: Names<Shape>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 enum Shape {
     String,
     Integer,
@@ -63,33 +51,50 @@ enum Shape {
         minimum: Option<i64>,
         maximum: Option<i64>,
     },
-    Enum(Vec<String>),
+    Enum(&'static [&'static str]),
     List {
-        items: Box<Shape>,
-        #[serde(rename = "minItems")]
+        items: &'static Shape,
         min_items: Option<usize>,
     },
     /// A mapping with free keys and values of one shape.
-    Map(Box<Shape>),
-    OneOf(Vec<Shape>),
+    Map(&'static Shape),
+    OneOf(&'static [Shape]),
     Object(ObjectShape),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct ObjectShape {
-    properties: BTreeMap<String, Shape>,
-    required: Vec<String>,
+    properties: Names<Shape>,
+    required: &'static [&'static str],
     /// Properties this version's schema dropped → the last version that documented them.
-    removed: BTreeMap<String, String>,
+    removed: Names<&'static str>,
+}
+
+/// Names and what each maps to, sorted by name (build.rs sorts them).
+#[derive(Debug)]
+struct Names<T: 'static>(&'static [(&'static str, T)]);
+
+impl<T> Names<T> {
+    fn get(&self, name: &str) -> Option<&'static T> {
+        let entries = self.0;
+        let index = entries.binary_search_by(|(key, _)| (*key).cmp(name)).ok()?;
+        Some(&entries[index].1)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &'static str> + use<T> {
+        self.0.iter().map(|(key, _)| *key)
+    }
 }
 
 fn table(minor: u32) -> Option<&'static Table> {
-    let index = TABLES.iter().position(|(m, _)| *m == minor)?;
-    let (_, text) = TABLES.get(index)?;
-    PARSED
-        .get(index)?
-        .get_or_init(|| serde_json::from_str(text).ok())
-        .as_ref()
+    TABLES
+        .iter()
+        .find(|(m, _)| *m == minor)
+        .map(|(_, table)| table)
 }
 
 /// The Talos minors with a schema table (`1.<minor>`).
@@ -104,12 +109,12 @@ pub fn has_schema(minor: u32) -> bool {
 
 /// The `talos` version label and source-schema sha256 of a table, for the staleness test.
 pub fn table_source(minor: u32) -> Option<(&'static str, &'static str)> {
-    table(minor).map(|t| (t.talos.as_str(), t.source_sha256.as_str()))
+    table(minor).map(|t| (t.talos, t.source_sha256))
 }
 
 /// Document kinds Talos `1.<minor>` registers (besides the legacy document).
 pub fn document_kinds(minor: u32) -> Vec<&'static str> {
-    table(minor).map_or_else(Vec::new, |t| t.kinds.keys().map(String::as_str).collect())
+    table(minor).map_or_else(Vec::new, |t| t.kinds.keys().collect())
 }
 
 /// Whether `section.key` (`machine.install`) is a field of the legacy document in any Talos
@@ -797,7 +802,7 @@ impl Validator<'_> {
                 let child = context.child(path, key.span, context.in_deprecated);
                 self.value(value, value_shape, &child);
             } else if let Some(value_shape) = shape.properties.get(name) {
-                let removed_in = shape.removed.get(name).map(String::as_str);
+                let removed_in = shape.removed.get(name).copied();
                 let reported =
                     self.deprecation(key, value, &path, removed_in, context.in_deprecated);
                 let child = context.child(path, key.span, context.in_deprecated || reported);
@@ -806,10 +811,8 @@ impl Validator<'_> {
                 self.unknown_key(key, name, shape, context);
             }
         }
-        for required in &shape.required {
-            let present = entries
-                .iter()
-                .any(|(k, _)| k.as_str() == Some(required.as_str()));
+        for required in shape.required {
+            let present = entries.iter().any(|(k, _)| k.as_str() == Some(*required));
             if !present && !context.skips(required) {
                 let mut message = format!("missing required field `{required}`");
                 if !context.is_root() {
@@ -887,11 +890,7 @@ impl Validator<'_> {
             Root::Kind(kind) => format!("a `{kind}` document"),
         };
         let message = format!("unknown key `{name}` in {place} for {}", self.talos());
-        let candidates = shape
-            .properties
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !context.skips(k));
+        let candidates = shape.properties.keys().filter(|k| !context.skips(k));
         let help = match closest(name, candidates) {
             Some(similar) => Some(format!("did you mean `{similar}`?")),
             None => self
@@ -1004,15 +1003,15 @@ impl Validator<'_> {
         }
     }
 
-    fn enumeration(&mut self, node: &Node, values: &[String], context: &Context) {
+    fn enumeration(&mut self, node: &Node, values: &[&str], context: &Context) {
         let matches = match &node.value {
             Value::Str(s) => values.iter().any(|v| v == s),
             // `auto: off` is a string to Talos (yaml.v3 follows YAML 1.2 outside bool fields)
             // but a YAML 1.1 boolean to our parser: accept it when the enum spells that boolean.
             Value::Bool(b) => values.iter().any(|v| yaml11_bool(v) == Some(*b)),
-            Value::Int(_) | Value::Float(_) => {
-                node.scalar_text().is_some_and(|t| values.contains(&t))
-            }
+            Value::Int(_) | Value::Float(_) => node
+                .scalar_text()
+                .is_some_and(|t| values.contains(&t.as_ref())),
             _ => false,
         };
         if matches {
@@ -1032,7 +1031,7 @@ impl Validator<'_> {
         );
         let help = node
             .scalar_text()
-            .and_then(|t| closest(&t, values.iter().map(String::as_str)))
+            .and_then(|t| closest(&t, values.iter().copied()))
             .map(|v| format!("did you mean `{v}`?"));
         self.report(INVALID_VALUE, Severity::Error, node.span, message, help);
     }
@@ -1138,9 +1137,9 @@ impl Shape {
 fn shape_at<'s>(root: &'s Shape, path: &[Segment<'_>]) -> Option<&'s Shape> {
     path.iter()
         .try_fold(root, |shape, segment| match (segment, shape) {
-            (Segment::Key(key), Shape::Object(object)) => object.properties.get(*key),
-            (Segment::Key(_), Shape::Map(values)) => Some(values.as_ref()),
-            (Segment::Index(_), Shape::List { items, .. }) => Some(items.as_ref()),
+            (Segment::Key(key), Shape::Object(object)) => object.properties.get(key),
+            (Segment::Key(_), Shape::Map(values)) => Some(*values),
+            (Segment::Index(_), Shape::List { items, .. }) => Some(*items),
             _ => None,
         })
 }
@@ -1187,6 +1186,114 @@ fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value as Json;
+
+    /// Asserts that `shape`, as build.rs compiled it, is what `json` says (the derive
+    /// script's format), at `place`.
+    fn assert_compiled(shape: &Shape, json: &Json, place: &str) {
+        let tagged = |tag: &str| json.get(tag).unwrap_or_else(|| panic!("{place}: {json}"));
+        match shape {
+            Shape::String => assert_eq!(json, "string", "{place}"),
+            Shape::Integer => assert_eq!(json, "integer", "{place}"),
+            Shape::Boolean => assert_eq!(json, "boolean", "{place}"),
+            Shape::AnyObject => assert_eq!(json, "anyObject", "{place}"),
+            Shape::BoundedInteger { minimum, maximum } => {
+                let bounds = tagged("boundedInteger");
+                assert_eq!(
+                    *minimum,
+                    bounds.get("minimum").and_then(Json::as_i64),
+                    "{place}"
+                );
+                assert_eq!(
+                    *maximum,
+                    bounds.get("maximum").and_then(Json::as_i64),
+                    "{place}"
+                );
+            }
+            Shape::Enum(values) => {
+                assert_eq!(*tagged("enum"), Json::from(values.to_vec()), "{place}")
+            }
+            Shape::List { items, min_items } => {
+                let list = tagged("list");
+                let min = list.get("minItems").and_then(Json::as_u64);
+                assert_eq!(min_items.map(|n| n as u64), min, "{place}");
+                assert_compiled(items, &list["items"], &format!("{place}[]"));
+            }
+            Shape::Map(values) => assert_compiled(values, tagged("map"), &format!("{place}.*")),
+            Shape::OneOf(alternatives) => {
+                let listed = tagged("oneOf").as_array().expect("a list");
+                assert_eq!(alternatives.len(), listed.len(), "{place}");
+                for (shape, json) in alternatives.iter().zip(listed) {
+                    assert_compiled(shape, json, place);
+                }
+            }
+            Shape::Object(object) => {
+                let body = tagged("object");
+                let required: Vec<&str> = object.required.to_vec();
+                assert_eq!(body["required"], Json::from(required), "{place}");
+                assert_names(&object.removed, &body["removed"], place, |version, json| {
+                    assert_eq!(json, *version);
+                });
+                assert_names(
+                    &object.properties,
+                    &body["properties"],
+                    place,
+                    |shape, json| {
+                        assert_compiled(shape, json, place);
+                    },
+                );
+            }
+        }
+    }
+
+    /// Asserts that `names` are sorted (their lookup is a binary search) and hold exactly the
+    /// entries of the JSON object `json`, each checked by `check`.
+    fn assert_names<T>(names: &Names<T>, json: &Json, place: &str, check: impl Fn(&T, &Json)) {
+        let object = json
+            .as_object()
+            .unwrap_or_else(|| panic!("{place}: {json}"));
+        assert!(
+            names.0.is_sorted_by(|a, b| a.0 < b.0),
+            "{place}: not sorted"
+        );
+        assert_eq!(names.0.len(), object.len(), "{place}");
+        for (name, value) in names.0 {
+            let json = object
+                .get(*name)
+                .unwrap_or_else(|| panic!("{place}.{name}"));
+            check(value, json);
+            assert!(names.contains_key(name));
+        }
+    }
+
+    #[test]
+    fn every_table_is_compiled_as_its_json_says() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/talos");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&data).expect("data/talos") {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).expect("a name");
+            let Some(minor) = name
+                .strip_prefix("v1.")
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
+                continue;
+            };
+            files += 1;
+            let minor: u32 = minor.parse().expect("a minor");
+            let json: Json =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+            let compiled = table(minor).unwrap_or_else(|| panic!("{name} is not compiled"));
+            assert_eq!(json["talos"], compiled.talos);
+            assert_eq!(json["source_sha256"], compiled.source_sha256);
+            assert_compiled(&compiled.legacy, &json["legacy"], name);
+            assert_names(&compiled.kinds, &json["kinds"], name, |shape, json| {
+                assert_compiled(shape, json, name);
+            });
+        }
+        assert_eq!(files, TABLES.len());
+        assert!(TABLES.is_sorted_by(|a, b| a.0 < b.0), "oldest minor first");
+    }
 
     /// `machine.kubelet.extraMounts[0].options` built link by link, handed to `check`.
     fn with_nested_path(check: impl FnOnce(&Path<'_>)) {
