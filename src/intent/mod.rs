@@ -4,6 +4,7 @@
 //! (unique names, addresses inside the subnet, pinned versions), and keeps the YAML tree so every
 //! value can be located for findings.
 
+mod admits;
 mod load;
 pub mod size;
 
