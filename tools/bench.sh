@@ -46,4 +46,5 @@ rm -rf "$work/intent" && mkdir -p "$work/intent"
 one_file=$work/tree-${sizes%% *}/clusters/c000/talos/nodes/c000-w-3.yaml
 
 TALHORN_BIN=$talhorn YAMLLINT=$yamllint WORK=$work RUNS=$runs SIZES=$sizes ONE_FILE=$one_file \
+  ONE_INTENT=$root/examples/homelab.yaml \
   exec python3 "$root/tools/bench_timing.py"
