@@ -43,6 +43,7 @@ const TALOS_TABLES: &str = "data/talos";
 /// in the types of `src/knowledge/talos_schema.rs`. A table that is not in the format the
 /// derive script writes stops the build, naming the file and the place.
 fn compile_talos_tables() {
+    // A folder: cargo looks at every file in it.
     println!("cargo:rerun-if-changed={TALOS_TABLES}");
     let mut tables = talos_table_files(Path::new(TALOS_TABLES));
     tables.sort();
@@ -52,7 +53,6 @@ fn compile_talos_tables() {
     );
     let _ = writeln!(out, "static TABLES: [(u32, Table); {}] = [", tables.len());
     for (minor, path) in &tables {
-        println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("{}: cannot be read: {e}", path.display()));
         let value: Value = serde_json::from_str(&text)
