@@ -2,9 +2,9 @@
 //!
 //! The shapes come from `data/talos/v1.<minor>.json`, derived by
 //! `tools/derive-talos-schema.py` from the upstream `config.schema.json` of each version and
-//! compiled into the binary by `build.rs` (a user's machine has no `shared/`). Each table also carries the
-//! fields that older schemas documented and this one dropped: Talos still decodes them, so
-//! they are deprecations (TAL008), never unknown keys (INT002).
+//! compiled into the binary by `build.rs` (a user's machine has no `shared/`). Each table also
+//! carries the fields that older schemas documented and this one dropped: Talos still decodes
+//! them, so they are deprecations (TAL008), never unknown keys (INT002).
 //!
 //! What Talos itself does is in `shared/research/talos.md`: §2.1 (how the decoder tells the
 //! legacy document from the others, and its error messages) and §3.3 (deprecations).
