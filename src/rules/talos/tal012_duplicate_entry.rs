@@ -1,4 +1,3 @@
-use super::push_unique;
 use super::tal011_v2_kernel_modules::module_name;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::finding::{Finding, Severity};
@@ -50,7 +49,7 @@ siderolabs/talos `pkg/machinery/config/merge/merge.go` (slices append),
 pub struct DuplicateEntry;
 
 /// The repeats reported so far, by place and what they are (a place holds one value, and a
-/// finding's message is made of the two). Every node's configs repeat its role's and the
+/// finding's message is made of the two, so no finding is made twice). Every node's configs repeat its role's and the
 /// cluster's patches, so the same repeat turns up once per node: it is made into a finding the
 /// first time only, not once per node only to be dropped as a duplicate.
 #[derive(Default)]
@@ -70,8 +69,7 @@ fn report_repeats(
             Entry::Occupied(first) => {
                 if reported.0.insert((at, what)) {
                     let key = first.key();
-                    push_unique(
-                        out,
+                    out.push(
                         META.finding(at, format!("{what} `{key}` is listed again: Talos appends lists on merge, so it applies twice"))
                             .related(*first.get(), "first listed here")
                             .help("remove the repeated entry"),
