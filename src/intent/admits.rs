@@ -27,17 +27,17 @@ use std::collections::HashMap;
 /// Whether `schema` (draft 2020-12) admits `instance`: `Some(true)` or `Some(false)`, or `None`
 /// when the schema or the instance is outside what this module decides (see the module).
 pub fn admits(schema: &Json, instance: &Json) -> Option<bool> {
-    Walk {
-        root: schema,
-        patterns: RefCell::default(),
-    }
-    .admits(schema, instance)
+    Walk { root: schema }.admits(schema, instance)
 }
 
 struct Walk<'s> {
     root: &'s Json,
-    /// Each `pattern` compiled once, when a string first meets it.
-    patterns: RefCell<HashMap<&'s str, Option<regex_lite::Regex>>>,
+}
+
+thread_local! {
+    /// Each `pattern` compiled once on a thread, when a string first meets it (a repository
+    /// of many clusters has many intents, all checked against the same schema).
+    static PATTERNS: RefCell<HashMap<String, Option<regex_lite::Regex>>> = RefCell::default();
 }
 
 /// Keywords that constrain nothing.
@@ -164,12 +164,13 @@ impl<'s> Walk<'s> {
         if !text.is_ascii() {
             return None;
         }
-        let mut compiled = self.patterns.borrow_mut();
-        let regex = compiled
-            .entry(pattern)
-            .or_insert_with(|| regex_lite::Regex::new(pattern).ok())
-            .as_ref()?;
-        Some(regex.is_match(text))
+        PATTERNS.with_borrow_mut(|compiled| {
+            if !compiled.contains_key(pattern) {
+                let regex = regex_lite::Regex::new(pattern).ok();
+                compiled.insert(pattern.to_owned(), regex);
+            }
+            Some(compiled.get(pattern)?.as_ref()?.is_match(text))
+        })
     }
 }
 
